@@ -1,0 +1,33 @@
+# The two commands: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export FLASK_APP := wsgi
+
+.PHONY: run test lint format bench reliability clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+## make run: install, migrate, load demo data (first time), print logins, serve on 127.0.0.1:5000
+run: $(STAMP)
+	PANEL_ENV=$${PANEL_ENV:-development} $(BIN)/flask db upgrade
+	PANEL_ENV=$${PANEL_ENV:-development} $(BIN)/flask demo-data
+	PANEL_ENV=$${PANEL_ENV:-development} $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## make test: the whole suite (SQLite by default; DATABASE_URL=postgresql://… for PostgreSQL)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check panel tests bench wsgi.py
+
+format: $(STAMP)
+	$(BIN)/ruff format panel tests bench wsgi.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

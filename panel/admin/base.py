@@ -1,0 +1,34 @@
+"""Access rules shared by every Flask-Admin view: who may get in at all."""
+
+from flask import abort, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_login import current_user
+
+PANEL_ROLES = ("superadmin", "admin", "vendedor")
+
+
+def panel_user_ok() -> bool:
+    """Logged in with a staff role (clientes never get a panel session)."""
+    return current_user.is_authenticated and current_user.rol in PANEL_ROLES
+
+
+class PanelAccessMixin:
+    """Only staff get in; anonymous users go to the login page and come back."""
+
+    allowed_roles: tuple[str, ...] = PANEL_ROLES
+
+    def is_accessible(self) -> bool:
+        return panel_user_ok() and current_user.rol in self.allowed_roles
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+
+class PanelIndexView(PanelAccessMixin, AdminIndexView):
+    """The admin index (the dashboard lives here)."""
+
+    @expose("/")
+    def index(self):
+        return self.render("admin/index.html")

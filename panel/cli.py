@@ -1,0 +1,41 @@
+"""Flask commands: create-user, demo-data."""
+
+import click
+from flask import Flask
+
+from .models import ROLES
+from .users import UserError, create_user
+
+
+@click.command("create-user")
+@click.option("--email", required=True, help="Correo (login) del usuario.")
+@click.option("--password", required=True, help="Contraseña (mínimo 8 caracteres).")
+@click.option("--rol", required=True, type=click.Choice(ROLES), help="Rol del usuario.")
+@click.option("--creado-por", default=None, help="Correo del admin del que depende.")
+@click.option("--nombre", default="", help="Nombre para mostrar.")
+def create_user_command(email, password, rol, creado_por, nombre):
+    """Create a user without prompts."""
+    try:
+        user = create_user(email, password, rol, creado_por, nombre)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Usuario creado: {user.email} ({user.rol}, id {user.id})")
+
+
+@click.command("demo-data")
+def demo_data_command():
+    """Load the demo tenants, users, clients and templates (idempotent)."""
+    from .demo import load_demo_data
+
+    created = load_demo_data()
+    click.echo("Datos de demostración cargados." if created else "Los datos de demostración ya existían.")
+    from .demo import DEMO_LOGINS
+
+    click.echo("Usuarios de demostración (correo / contraseña):")
+    for email, password, rol in DEMO_LOGINS:
+        click.echo(f"  {rol:<11} {email} / {password}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(demo_data_command)

@@ -1,0 +1,204 @@
+"""Demo data (Faker es_CO): two tenants with staff, ~200 clients and their history."""
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+import phonenumbers
+import sqlalchemy as sa
+from faker import Faker
+
+from .extensions import db
+from .models import (
+    CampanaPublicitaria,
+    CampanaSMS,
+    Ciudad,
+    Cliente,
+    Empresa,
+    MovimientoCapital,
+    PlantillaSMS,
+    SMSLog,
+    Usuario,
+    Vehiculo,
+    Venta,
+    utcnow,
+)
+from .users import create_user
+
+DEMO_PASSWORD = "demo12345"
+DEMO_LOGINS = [
+    ("super@demo.co", DEMO_PASSWORD, "superadmin"),
+    ("admin1@demo.co", DEMO_PASSWORD, "admin"),
+    ("vendedor1@demo.co", DEMO_PASSWORD, "vendedor"),
+    ("admin2@demo.co", DEMO_PASSWORD, "admin"),
+    ("vendedor2@demo.co", DEMO_PASSWORD, "vendedor"),
+]
+CLIENTS_PER_TENANT = 100
+TEMPLATES = [
+    ("Promoción mensual", "Hola {nombre}, aprovecha 20% de descuento este mes."),
+    ("Recordatorio", "Hola {nombre}, te esperamos en nuestra tienda."),
+    ("Bienvenida", "Bienvenido/a {nombre_completo}. Gracias por confiar en nosotros."),
+]
+
+
+def load_demo_data(seed: int = 7) -> bool:
+    """Load everything once; returns False when the demo data is already there."""
+    if db.session.scalar(sa.select(Usuario.id).where(Usuario.email == "admin1@demo.co")):
+        return False
+    rng, fake = random.Random(seed), Faker("es_CO")
+    fake.seed_instance(seed)
+    create_user("super@demo.co", DEMO_PASSWORD, "superadmin", nombre="Superadministrador")
+    city_ids = db.session.scalars(sa.select(Ciudad.id).where(Ciudad.id_pais == 1)).all()
+    for n in (1, 2):
+        admin = create_user(f"admin{n}@demo.co", DEMO_PASSWORD, "admin", nombre=f"Agencia {n}")
+        vendedor = create_user(
+            f"vendedor{n}@demo.co", DEMO_PASSWORD, "vendedor", creado_por=admin.email, nombre=fake.name()
+        )
+        _load_tenant(admin, vendedor, city_ids, rng, fake, cedula_base=1000000000 * n)
+    db.session.commit()
+    return True
+
+
+def _load_tenant(admin, vendedor, city_ids, rng, fake, cedula_base) -> None:
+    owner = admin.id
+    empresas = [
+        Empresa(nombre=fake.company()[:120], nit=str(rng.randint(800000000, 999999999)), id_propietario=owner)
+        for _ in range(4)
+    ]
+    today = date.today()
+    campanas = [
+        CampanaPublicitaria(
+            nombre=f"Campaña {fake.word().capitalize()} {i + 1}",
+            fecha_inicio=today - timedelta(days=30 * (i + 1)),
+            fecha_fin=today + timedelta(days=30 * i),
+            activa=i < 2,
+            id_propietario=owner,
+        )
+        for i in range(3)
+    ]
+    plantillas = [
+        PlantillaSMS(nombre=n, mensaje=m, id_usuario=owner, id_propietario=owner) for n, m in TEMPLATES
+    ]
+    db.session.add_all(empresas + campanas + plantillas)
+    db.session.flush()
+    clientes = [
+        _client(owner, cedula_base + i, rng, fake, city_ids, empresas, campanas)
+        for i in range(CLIENTS_PER_TENANT)
+    ]
+    db.session.add_all(clientes)
+    db.session.flush()
+    _load_history(clientes, campanas, vendedor, rng, owner)
+    _load_finished_campaign(clientes, plantillas[0], admin, owner)
+
+
+def _phone(rng) -> str:
+    while True:
+        prefix = rng.choice(["300", "301", "302", "310", "311", "312", "313", "315", "320", "350"])
+        number = f"{prefix}{rng.randint(0, 9999999):07d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(number, "CO")):
+            return number
+
+
+def _client(owner, cedula, rng, fake, city_ids, empresas, campanas) -> Cliente:
+    genero = rng.choice((0, 1))
+    first = fake.first_name_female() if genero == 0 else fake.first_name_male()
+    estado = rng.choices((1, 0, 3), weights=(80, 15, 5))[0]
+    return Cliente(
+        cedula_cliente=str(cedula)[-10:],
+        nombre_cliente=first[:20],
+        apellido_cliente=fake.last_name()[:20],
+        fecha_nacimiento=fake.date_of_birth(minimum_age=18, maximum_age=80),
+        genero=genero,
+        email=f"{first.lower()}.{cedula % 100000}@example.com"[:40].encode("ascii", "ignore").decode(),
+        telefono=_phone(rng) if rng.random() > 0.05 else None,
+        id_ciudad=rng.choice(city_ids),
+        id_pais=1,
+        id_empresa=rng.choice(empresas).id if rng.random() < 0.6 else None,
+        id_campana=rng.choice(campanas).id if rng.random() < 0.5 else None,
+        estado=estado,
+        acepta_sms=rng.random() > 0.05,
+        id_propietario=owner,
+    )
+
+
+def _load_history(clientes, campanas, vendedor, rng, owner) -> None:
+    letters = "BCDFGHJKLMNPRSTVWXYZ"
+    for cliente in rng.sample(clientes, 30):
+        placa = "".join(rng.choice(letters) for _ in range(3)) + f"{cliente.id_cliente:03d}"[-3:]
+        db.session.add(
+            Vehiculo(
+                id_cliente=cliente.id_cliente,
+                placa=f"{placa}{owner}",
+                marca=rng.choice(["Renault", "Chevrolet", "Mazda", "Kia"]),
+                modelo=rng.choice(["Logan", "Spark", "3", "Picanto"]),
+                anio=rng.randint(2005, 2025),
+                id_propietario=owner,
+            )
+        )
+    for cliente in rng.sample(clientes, 40):
+        for _ in range(rng.randint(1, 3)):
+            db.session.add(
+                MovimientoCapital(
+                    id_cliente=cliente.id_cliente,
+                    tipo=rng.choice(["ingreso", "egreso"]),
+                    monto=Decimal(rng.randint(10, 500) * 1000),
+                    id_campana=rng.choice(campanas).id,
+                    descripcion="Movimiento de demostración",
+                    id_propietario=owner,
+                )
+            )
+    for cliente in rng.sample(clientes, 25):
+        db.session.add(
+            Venta(
+                id_cliente=cliente.id_cliente,
+                id_vendedor=vendedor.id,
+                total=Decimal(rng.randint(50, 2000) * 1000),
+                descripcion="Venta de demostración",
+                id_propietario=owner,
+            )
+        )
+
+
+def _load_finished_campaign(clientes, plantilla, admin, owner) -> None:
+    """A campaign already sent, so the campaign pages have something to show."""
+    destinatarios = [c for c in clientes[:10]]
+    campana = CampanaSMS(
+        nombre="Campaña de bienvenida (demostración)",
+        mensaje=plantilla.mensaje,
+        id_plantilla=plantilla.id,
+        estado="completado",
+        completado=utcnow(),
+        id_usuario=admin.id,
+        id_propietario=owner,
+    )
+    db.session.add(campana)
+    db.session.flush()
+    for i, c in enumerate(destinatarios):
+        ok = c.estado == 1 and c.acepta_sms and c.telefono
+        e164 = (
+            phonenumbers.format_number(
+                phonenumbers.parse(c.telefono, "CO"), phonenumbers.PhoneNumberFormat.E164
+            )
+            if c.telefono
+            else None
+        )
+        db.session.add(
+            SMSLog(
+                id_campana=campana.id,
+                id_cliente=c.id_cliente,
+                telefono=e164,
+                mensaje=plantilla.mensaje.replace("{nombre}", c.nombre_cliente),
+                estado="enviado" if ok else "fallido",
+                twilio_sid=f"SMdemo{owner:04d}{i:022d}" if ok else None,
+                estado_entrega="delivered" if ok else None,
+                segmentos=1,
+                codificacion="GSM-7",
+                error_mensaje=None
+                if ok
+                else "Cliente no apto para SMS (inactivo, sin teléfono o sin consentimiento)",
+                id_propietario=owner,
+            )
+        )
+    campana.total_clientes = len(destinatarios)
+    campana.enviados_exitosos = sum(1 for c in destinatarios if c.estado == 1 and c.acepta_sms and c.telefono)
+    campana.enviados_fallidos = campana.total_clientes - campana.enviados_exitosos

@@ -1,0 +1,32 @@
+"""All models, imported here so that Alembic and the app see every table."""
+
+from .audit import Historial
+from .base import TenantOwned, TenantScoped, utcnow
+from .campaigns import CampanaPublicitaria, Empresa
+from .clients import ESTADOS_CLIENTE, GENEROS, Cliente, MovimientoCapital, Vehiculo, Venta
+from .geo import Ciudad, Pais
+from .sms import CampanaSMS, PlantillaSMS, SMSLog
+from .users import ROLES, ApiToken, Usuario
+
+__all__ = [
+    "ESTADOS_CLIENTE",
+    "GENEROS",
+    "ROLES",
+    "ApiToken",
+    "CampanaPublicitaria",
+    "CampanaSMS",
+    "Ciudad",
+    "Cliente",
+    "Empresa",
+    "Historial",
+    "MovimientoCapital",
+    "Pais",
+    "PlantillaSMS",
+    "SMSLog",
+    "TenantOwned",
+    "TenantScoped",
+    "Usuario",
+    "Vehiculo",
+    "Venta",
+    "utcnow",
+]

@@ -1,0 +1,183 @@
+"""Clientes and what hangs from them: vehículos, movimientos de capital, ventas."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TenantOwned, utcnow
+from .campaigns import CampanaPublicitaria, Empresa
+from .geo import Ciudad, Pais
+from .users import Usuario
+
+ESTADOS_CLIENTE = {0: "Inactivo", 1: "Activo", 3: "Deshabilitado"}
+GENEROS = {0: "Femenino", 1: "Masculino"}
+
+
+def _owned_by_same_tenant(column: str, target: str) -> ForeignKeyConstraint:
+    """A key (column, id_propietario) → target(id, id_propietario): never crosses tenants."""
+    table, pk = target.split(".")
+    return ForeignKeyConstraint(
+        [column, "id_propietario"],
+        [f"{table}.{pk}", f"{table}.id_propietario"],
+        ondelete="RESTRICT",
+    )
+
+
+class Cliente(TenantOwned, db.Model):
+    __tablename__ = "cliente"
+    __table_args__ = (
+        UniqueConstraint("id_propietario", "cedula_cliente", name="uq_cliente_cedula_por_propietario"),
+        UniqueConstraint("id_cliente", "id_propietario", name="uq_cliente_id_propietario"),
+        CheckConstraint("estado IN (0, 1, 3)", name="estado"),
+        CheckConstraint("genero IS NULL OR genero IN (0, 1)", name="genero"),
+        _owned_by_same_tenant("id_empresa", "empresa.id"),
+        _owned_by_same_tenant("id_campana", "campana_publicitaria.id"),
+        ForeignKeyConstraint(
+            ["id_ciudad", "id_pais"],
+            ["ciudad.id", "ciudad.id_pais"],
+            ondelete="RESTRICT",
+        ),
+        # Every filter of the list, combined with the tenant column that always comes first.
+        Index("ix_cliente_propietario_estado", "id_propietario", "estado"),
+        Index("ix_cliente_propietario_empresa", "id_propietario", "id_empresa"),
+        Index("ix_cliente_propietario_campana", "id_propietario", "id_campana"),
+        Index("ix_cliente_propietario_ciudad", "id_propietario", "id_ciudad"),
+        Index("ix_cliente_propietario_pais", "id_propietario", "id_pais"),
+        Index("ix_cliente_propietario_creado", "id_propietario", "creado"),
+        Index("ix_cliente_estado", "estado"),
+        Index("ix_cliente_ciudad", "id_ciudad"),
+        Index("ix_cliente_pais", "id_pais"),
+        Index("ix_cliente_empresa", "id_empresa"),
+        Index("ix_cliente_campana", "id_campana"),
+        Index("ix_cliente_telefono", "telefono"),
+        Index("ix_cliente_email", "email"),
+    )
+
+    id_cliente: Mapped[int] = mapped_column(primary_key=True)
+    id_usuario: Mapped[int | None] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), unique=True)
+    cedula_cliente: Mapped[str] = mapped_column(String(10))
+    nombre_cliente: Mapped[str] = mapped_column(String(20))
+    apellido_cliente: Mapped[str | None] = mapped_column(String(20))
+    fecha_nacimiento: Mapped[date | None]
+    email: Mapped[str | None] = mapped_column(String(40))
+    genero: Mapped[int | None]
+    telefono: Mapped[str | None] = mapped_column(String(20))
+    id_ciudad: Mapped[int] = mapped_column(default=1)
+    id_pais: Mapped[int] = mapped_column(ForeignKey("pais.id", ondelete="RESTRICT"), default=1)
+    id_empresa: Mapped[int | None] = mapped_column()
+    id_campana: Mapped[int | None] = mapped_column()
+    estado: Mapped[int] = mapped_column(default=1)
+    acepta_sms: Mapped[bool] = mapped_column(default=True)
+    creado: Mapped[datetime] = mapped_column(default=utcnow)
+    actualizado: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    usuario: Mapped[Usuario | None] = relationship(foreign_keys=[id_usuario])
+    ciudad: Mapped[Ciudad] = relationship(
+        primaryjoin="Ciudad.id == Cliente.id_ciudad", foreign_keys=[id_ciudad]
+    )
+    pais: Mapped[Pais] = relationship(foreign_keys=[id_pais])
+    empresa: Mapped[Empresa | None] = relationship(
+        primaryjoin="Empresa.id == Cliente.id_empresa", foreign_keys=[id_empresa]
+    )
+    campana: Mapped[CampanaPublicitaria | None] = relationship(
+        primaryjoin="CampanaPublicitaria.id == Cliente.id_campana", foreign_keys=[id_campana]
+    )
+
+    @property
+    def nombre_completo(self) -> str:
+        return " ".join(p for p in (self.nombre_cliente, self.apellido_cliente) if p)
+
+    def __str__(self) -> str:
+        return f"{self.nombre_completo} ({self.cedula_cliente})"
+
+
+class _OfCliente(TenantOwned):
+    """A row that belongs to a client; its tenant is the client's, enforced by the key."""
+
+    @classmethod
+    def cliente_key(cls) -> ForeignKeyConstraint:
+        return _owned_by_same_tenant("id_cliente", "cliente.id_cliente")
+
+
+class Vehiculo(_OfCliente, db.Model):
+    __tablename__ = "vehiculo"
+    __table_args__ = (
+        _OfCliente.cliente_key(),
+        CheckConstraint("anio IS NULL OR anio BETWEEN 1900 AND 2100", name="anio"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_cliente: Mapped[int] = mapped_column(index=True)
+    placa: Mapped[str] = mapped_column(String(10), unique=True)
+    marca: Mapped[str | None] = mapped_column(String(40))
+    modelo: Mapped[str | None] = mapped_column(String(40))
+    anio: Mapped[int | None]
+
+    cliente: Mapped[Cliente] = relationship(
+        primaryjoin="Cliente.id_cliente == Vehiculo.id_cliente", foreign_keys=[id_cliente]
+    )
+
+    def __str__(self) -> str:
+        return self.placa
+
+
+class MovimientoCapital(_OfCliente, db.Model):
+    __tablename__ = "movimiento_capital"
+    __table_args__ = (
+        _OfCliente.cliente_key(),
+        _owned_by_same_tenant("id_campana", "campana_publicitaria.id"),
+        CheckConstraint("tipo IN ('ingreso', 'egreso')", name="tipo"),
+        CheckConstraint("monto > 0", name="monto_positivo"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_cliente: Mapped[int] = mapped_column(index=True)
+    id_campana: Mapped[int | None] = mapped_column(index=True)
+    tipo: Mapped[str] = mapped_column(String(10))
+    monto: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    descripcion: Mapped[str | None] = mapped_column(Text)
+    fecha: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cliente: Mapped[Cliente] = relationship(
+        primaryjoin="Cliente.id_cliente == MovimientoCapital.id_cliente", foreign_keys=[id_cliente]
+    )
+    campana: Mapped[CampanaPublicitaria | None] = relationship(
+        primaryjoin="CampanaPublicitaria.id == MovimientoCapital.id_campana",
+        foreign_keys=[id_campana],
+    )
+
+    @property
+    def importe_con_signo(self) -> Decimal:
+        return self.monto if self.tipo == "ingreso" else -self.monto
+
+
+class Venta(_OfCliente, db.Model):
+    __tablename__ = "venta"
+    __table_args__ = (
+        _OfCliente.cliente_key(),
+        CheckConstraint("total >= 0", name="total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_cliente: Mapped[int] = mapped_column(index=True)
+    id_vendedor: Mapped[int] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
+    fecha: Mapped[datetime] = mapped_column(default=utcnow)
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    descripcion: Mapped[str | None] = mapped_column(Text)
+
+    cliente: Mapped[Cliente] = relationship(
+        primaryjoin="Cliente.id_cliente == Venta.id_cliente", foreign_keys=[id_cliente]
+    )
+    vendedor: Mapped[Usuario] = relationship(foreign_keys=[id_vendedor])

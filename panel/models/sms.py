@@ -1,0 +1,117 @@
+"""SMS templates, campaigns and the per-message log (the durable outbox)."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TenantOwned, utcnow
+from .clients import Cliente, _owned_by_same_tenant
+from .users import Usuario
+
+ESTADOS_CAMPANA = ("pendiente", "procesando", "completado", "error")
+ESTADOS_LOG = ("pendiente", "enviando", "enviado", "fallido")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class PlantillaSMS(TenantOwned, db.Model):
+    __tablename__ = "plantilla_sms"
+    __table_args__ = (UniqueConstraint("id", "id_propietario", name="uq_plantilla_sms_id_propietario"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nombre: Mapped[str] = mapped_column(String(100))
+    mensaje: Mapped[str] = mapped_column(Text)
+    activo: Mapped[bool] = mapped_column(default=True)
+    creado: Mapped[datetime] = mapped_column(default=utcnow)
+    id_usuario: Mapped[int] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
+
+    autor: Mapped[Usuario] = relationship(foreign_keys=[id_usuario])
+
+    def __str__(self) -> str:
+        return self.nombre
+
+
+class CampanaSMS(TenantOwned, db.Model):
+    __tablename__ = "campana_sms"
+    __table_args__ = (
+        UniqueConstraint("id", "id_propietario", name="uq_campana_sms_id_propietario"),
+        CheckConstraint(_in("estado", ESTADOS_CAMPANA), name="estado"),
+        _owned_by_same_tenant("id_plantilla", "plantilla_sms.id"),
+        Index("ix_campana_sms_propietario_creado", "id_propietario", "creado"),
+        Index("ix_campana_sms_estado", "estado"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nombre: Mapped[str] = mapped_column(String(200))
+    mensaje: Mapped[str] = mapped_column(Text)
+    id_plantilla: Mapped[int | None] = mapped_column()
+    total_clientes: Mapped[int] = mapped_column(default=0)
+    enviados_exitosos: Mapped[int] = mapped_column(default=0)
+    enviados_fallidos: Mapped[int] = mapped_column(default=0)
+    estado: Mapped[str] = mapped_column(String(12), default="pendiente")
+    error_mensaje: Mapped[str | None] = mapped_column(Text)
+    filtros: Mapped[dict | None] = mapped_column(JSON)
+    creado: Mapped[datetime] = mapped_column(default=utcnow)
+    completado: Mapped[datetime | None]
+    id_usuario: Mapped[int] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
+
+    plantilla: Mapped["PlantillaSMS | None"] = relationship(
+        primaryjoin="PlantillaSMS.id == CampanaSMS.id_plantilla", foreign_keys=[id_plantilla]
+    )
+    usuario: Mapped[Usuario] = relationship(foreign_keys=[id_usuario])
+
+    def __str__(self) -> str:
+        return self.nombre
+
+
+class SMSLog(TenantOwned, db.Model):
+    __tablename__ = "sms_log"
+    __table_args__ = (
+        _owned_by_same_tenant("id_campana", "campana_sms.id"),
+        _owned_by_same_tenant("id_cliente", "cliente.id_cliente"),
+        # A client appears once per campaign: the outbox cannot hold a duplicate.
+        UniqueConstraint("id_campana", "id_cliente", name="uq_sms_log_campana_cliente"),
+        CheckConstraint(_in("estado", ESTADOS_LOG), name="estado"),
+        Index("ix_sms_log_campana_estado", "id_campana", "estado"),
+        Index("ix_sms_log_cliente", "id_cliente"),
+        Index("ix_sms_log_twilio_sid", "twilio_sid"),
+        Index("ix_sms_log_telefono", "telefono"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_campana: Mapped[int] = mapped_column()
+    id_cliente: Mapped[int] = mapped_column()
+    telefono: Mapped[str | None] = mapped_column(String(20))
+    mensaje: Mapped[str] = mapped_column(Text)
+    estado: Mapped[str] = mapped_column(String(10), default="pendiente")
+    twilio_sid: Mapped[str | None] = mapped_column(String(100))
+    error_codigo: Mapped[int | None]
+    error_mensaje: Mapped[str | None] = mapped_column(Text)
+    estado_entrega: Mapped[str | None] = mapped_column(String(20))
+    segmentos: Mapped[int | None]
+    codificacion: Mapped[str | None] = mapped_column(String(5))
+    intentos: Mapped[int] = mapped_column(default=0)
+    reclamado: Mapped[datetime | None]
+    # Set when the outcome at Twilio is unknown (crash or ambiguous error): never re-sent blindly.
+    requiere_revision: Mapped[bool] = mapped_column(default=False)
+    creado: Mapped[datetime] = mapped_column(default=utcnow)
+    actualizado: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    campana: Mapped[CampanaSMS] = relationship(
+        primaryjoin="CampanaSMS.id == SMSLog.id_campana", foreign_keys=[id_campana]
+    )
+    cliente: Mapped[Cliente] = relationship(
+        primaryjoin="Cliente.id_cliente == SMSLog.id_cliente", foreign_keys=[id_cliente]
+    )

@@ -1,0 +1,85 @@
+"""Usuarios (staff and client accounts) and their API tokens."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import utcnow
+
+ROLES = ("superadmin", "admin", "vendedor", "cliente")
+ROLE_LABELS = {
+    "superadmin": "Superadministrador",
+    "admin": "Administrador",
+    "vendedor": "Vendedor",
+    "cliente": "Cliente",
+}
+
+
+class Usuario(UserMixin, db.Model):
+    __tablename__ = "usuario"
+    __table_args__ = (
+        CheckConstraint("rol IN ('superadmin', 'admin', 'vendedor', 'cliente')", name="rol"),
+        # Only vendedores and clientes hang from an admin; admins and superadmins from no one.
+        CheckConstraint(
+            "(rol IN ('vendedor', 'cliente')) = (creado_por IS NOT NULL)",
+            name="creado_por",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    nombre: Mapped[str] = mapped_column(String(120), default="")
+    rol: Mapped[str] = mapped_column(String(20), index=True)
+    creado_por: Mapped[int | None] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
+    activo: Mapped[bool] = mapped_column(default=True)
+    creado: Mapped[datetime] = mapped_column(default=utcnow)
+
+    creador: Mapped["Usuario | None"] = relationship(remote_side=[id])
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def tenant_id(self) -> int | None:
+        """The admin whose data this user works on; None for superadmin (all tenants)."""
+        if self.rol == "superadmin":
+            return None
+        if self.rol == "admin":
+            return self.id
+        return self.creado_por
+
+    @property
+    def can_log_in(self) -> bool:
+        return self.activo and self.rol != "cliente"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: clientes and inactive users never get a session
+        return self.can_log_in
+
+    def __str__(self) -> str:
+        return f"{self.nombre} <{self.email}>" if self.nombre else self.email
+
+
+class ApiToken(db.Model):
+    """An API key: only its SHA-256 is stored; the key itself is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_usuario: Mapped[int] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
+    nombre: Mapped[str] = mapped_column(String(100), default="")
+    prefijo: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    creado: Mapped[datetime] = mapped_column(default=utcnow)
+    ultimo_uso: Mapped[datetime | None]
+    revocado: Mapped[bool] = mapped_column(default=False)
+
+    usuario: Mapped[Usuario] = relationship()

@@ -1,0 +1,184 @@
+"""The one place that scopes data to the current user's tenant.
+
+Every ORM statement (SELECT, UPDATE, DELETE) of a tenant-owned model goes through the
+``do_orm_execute`` hook below, which adds ``id_propietario = <tenant>`` for the scope in
+force. Views, exports, actions, choice lists and the API never filter by tenant themselves.
+
+The scope in force is, in order: one set explicitly with :func:`using`; in a web request,
+the logged-in user's (set before each request); an anonymous web request sees no tenant
+data; outside a request (CLI, background sender) every tenant.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cache
+
+import sqlalchemy as sa
+from flask import Flask, g, has_request_context
+from flask_login import current_user
+from flask_sqlalchemy.session import Session
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+
+from .extensions import db
+from .models import TenantOwned, TenantScoped, Usuario
+
+
+class TenancyError(PermissionError):
+    """A write that would put a row in, or move it to, another tenant."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose data a unit of work may see: one tenant, every tenant, or none."""
+
+    tenant_id: int | None = None  # None: every tenant (superadmin, system)
+    user_id: int | None = None
+    deny: bool = False  # True: no tenant data at all (anonymous web request)
+
+    @property
+    def is_global(self) -> bool:
+        return self.tenant_id is None and not self.deny
+
+
+EVERY_TENANT = Scope()
+NO_TENANT = Scope(deny=True)
+
+_override: ContextVar[Scope | None] = ContextVar("tenant_scope_override", default=None)
+
+
+def scope_for(user) -> Scope:
+    """The scope of a user: superadmin sees all, others their admin's tenant."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NO_TENANT
+    if user.rol == "superadmin":
+        return Scope(user_id=user.id)
+    if user.rol == "cliente" or user.tenant_id is None:
+        return NO_TENANT
+    return Scope(tenant_id=user.tenant_id, user_id=user.id)
+
+
+def current_scope() -> Scope:
+    """The scope in force now (see the module docstring for the order)."""
+    override = _override.get()
+    if override is not None:
+        return override
+    if has_request_context():
+        return g.get("tenant_scope", NO_TENANT)
+    return EVERY_TENANT
+
+
+@contextmanager
+def using(scope_or_user) -> Iterator[Scope]:
+    """Run a block under a given scope (or a user's), e.g. a job acting for a tenant."""
+    scope = scope_or_user if isinstance(scope_or_user, Scope) else scope_for(scope_or_user)
+    token = _override.set(scope)
+    try:
+        yield scope
+    finally:
+        _override.reset(token)
+
+
+def tenant_filter(model, scope: Scope):
+    """The WHERE clause that keeps ``model`` inside ``scope`` (None when unrestricted)."""
+    if scope.is_global:
+        return None
+    if issubclass(model, TenantScoped):
+        if scope.deny:
+            return sa.false()
+        return model.id_propietario == scope.tenant_id
+    if model is Usuario and not scope.deny:
+        return _visible_users(Usuario, scope)
+    return None
+
+
+def scope_select(stmt, model, scope: Scope | None = None):
+    """Scope an explicit ``select()``/``update()`` of ``model``; for Core statements
+    the ORM hook cannot see (INSERT … SELECT, raw connections)."""
+    clause = tenant_filter(model, scope or current_scope())
+    return stmt if clause is None else stmt.where(clause)
+
+
+def _visible_users(cls, scope: Scope):
+    """A tenant sees its admin, the users that admin created, and itself."""
+    return sa.or_(cls.id == scope.tenant_id, cls.creado_por == scope.tenant_id, cls.id == scope.user_id)
+
+
+@cache
+def tenant_models() -> tuple[type, ...]:
+    """Every mapped model that carries the tenant column."""
+    return tuple(
+        sorted(
+            (m.class_ for m in db.Model.registry.mappers if issubclass(m.class_, TenantScoped)),
+            key=lambda cls: cls.__name__,
+        )
+    )
+
+
+def loader_criteria(scope: Scope) -> list:
+    """The ``with_loader_criteria`` options that the ORM hook adds for ``scope``."""
+    if scope.is_global:
+        return []
+    if scope.deny:
+        # Usuario stays visible so that Flask-Login can load the user of the request.
+        return [
+            with_loader_criteria(m, lambda cls: sa.false(), include_aliases=True) for m in tenant_models()
+        ]
+    tenant, user = scope.tenant_id, scope.user_id
+    return [
+        *(
+            with_loader_criteria(m, lambda cls: cls.id_propietario == tenant, include_aliases=True)
+            for m in tenant_models()
+        ),
+        with_loader_criteria(
+            Usuario,
+            lambda cls: sa.or_(cls.id == tenant, cls.creado_por == tenant, cls.id == user),
+            include_aliases=True,
+        ),
+    ]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_orm_statement(state: ORMExecuteState) -> None:
+    """Add the tenant criteria to every ORM SELECT, UPDATE and DELETE."""
+    if state.is_column_load or state.is_relationship_load:
+        return  # the criteria travel with the statement that loaded the parent
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    options = loader_criteria(current_scope())
+    if options:
+        state.statement = state.statement.options(*options)
+
+
+def _owner_from_parent(obj) -> int | None:
+    """A child row (vehículo, log…) belongs to the tenant of the row it hangs from."""
+    for attr in ("cliente", "campana"):
+        parent = getattr(obj, attr, None)
+        if isinstance(parent, TenantOwned) and parent.id_propietario is not None:
+            return parent.id_propietario
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_guard(session, flush_context, instances) -> None:
+    """Stamp the tenant on new rows; refuse rows written into another tenant."""
+    scope = current_scope()
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantOwned):
+            continue
+        if obj.id_propietario is None:
+            obj.id_propietario = _owner_from_parent(obj) or scope.tenant_id
+        if obj.id_propietario is None:
+            raise TenancyError(f"{type(obj).__name__}: falta el propietario (id_propietario)")
+        if scope.deny or (scope.tenant_id is not None and obj.id_propietario != scope.tenant_id):
+            raise TenancyError(f"{type(obj).__name__}: fila de otro propietario")
+
+
+def init_app(app: Flask) -> None:
+    """Fix the request's scope from the logged-in user before any view runs."""
+
+    @app.before_request
+    def _set_request_scope() -> None:
+        g.tenant_scope = scope_for(current_user)

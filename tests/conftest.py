@@ -1,0 +1,151 @@
+"""Fixtures: a migrated database per test session (SQLite file, or a fresh PostgreSQL
+database when DATABASE_URL points at PostgreSQL), an app per test, the tenants."""
+
+import contextvars
+import os
+import secrets
+from types import SimpleNamespace
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from panel import create_app
+from panel.extensions import db
+
+from . import factories
+from .services import require_postgres
+
+REFERENCE_TABLES = {"pais", "ciudad", "alembic_version"}
+
+
+def _postgres_server() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgres") else None
+
+
+class DatabaseFactory:
+    """Makes fresh, empty databases of the kind under test, and drops them at the end."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp = tmp_path_factory
+        self.server = _postgres_server()
+        self.created: list[str] = []
+
+    def new(self) -> str:
+        if not self.server:
+            return f"sqlite:///{self.tmp.mktemp('db') / 'panel.db'}"
+        require_postgres()
+        name = f"panel_test_{secrets.token_hex(4)}"
+        with psycopg.connect(self._admin_dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return (
+            sa.make_url(self.server)
+            .set(drivername="postgresql+psycopg", database=name)
+            .render_as_string(hide_password=False)
+        )
+
+    def _admin_dsn(self) -> str:
+        return sa.make_url(self.server).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with psycopg.connect(self._admin_dsn(), autocommit=True) as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    factory = DatabaseFactory(tmp_path_factory)
+    yield factory
+    if factory.created:
+        factory.drop_all()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: its own session,
+    its own ``g`` (Flask would otherwise reuse the test's pushed context)."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()  # the test's own session sees what the request wrote
+        return response
+
+
+def make_app(database_url: str, **extra):
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "TESTING": True,
+        "SECRET_KEY": "pruebas",
+        "SERVER_NAME": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    config.update(extra)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def database_url(databases):
+    """One migrated database for the session; tests empty it after themselves."""
+    url = databases.new()
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    """Delete every row but the reference data, children first."""
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name == "usuario":  # self-referencing: the accounts hanging from admins first
+                conn.execute(table.delete().where(table.c.creado_por.is_not(None)))
+            if table.name not in REFERENCE_TABLES:
+                conn.execute(table.delete())
+        conn.execute(sa.text("DELETE FROM ciudad WHERE id > 27"))
+        conn.execute(sa.text("DELETE FROM pais WHERE id > 5"))
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_app(database_url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def tenants(app):
+    """Two tenants (A and B), each with an admin, a vendedor and a client account; a superadmin.
+    Each is a plain snapshot (id, email, rol, tenant_id), safe to use across sessions."""
+    admin_a = factories.user("admin.a@test.co", "admin")
+    admin_b = factories.user("admin.b@test.co", "admin")
+    users = dict(
+        superadmin=factories.user("super@test.co", "superadmin"),
+        admin_a=admin_a,
+        vendedor_a=factories.user("vendedor.a@test.co", "vendedor", creado_por=admin_a),
+        cliente_a=factories.user("cliente.a@test.co", "cliente", creado_por=admin_a),
+        admin_b=admin_b,
+        vendedor_b=factories.user("vendedor.b@test.co", "vendedor", creado_por=admin_b),
+    )
+    return SimpleNamespace(**{k: factories.snapshot(u) for k, u in users.items()})

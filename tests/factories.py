@@ -1,0 +1,127 @@
+"""Build rows for tests directly in the database (outside any request: every tenant)."""
+
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+
+from panel.extensions import db
+from panel.models import (
+    CampanaPublicitaria,
+    Cliente,
+    Empresa,
+    MovimientoCapital,
+    PlantillaSMS,
+    Usuario,
+    Vehiculo,
+    Venta,
+)
+
+from .helpers import PASSWORD
+
+_seq = itertools.count(1)
+
+
+def user(email: str, rol: str, creado_por=None, password: str = PASSWORD) -> Usuario:
+    u = Usuario(
+        email=email,
+        rol=rol,
+        nombre=email.split("@")[0],
+        creado_por=creado_por.id if creado_por else None,
+        activo=True,
+    )
+    u.set_password(password)
+    db.session.add(u)
+    db.session.commit()
+    return u
+
+
+@dataclass(frozen=True)
+class Account:
+    """What tests need of a user, detached from any session."""
+
+    id: int
+    email: str
+    rol: str
+    creado_por: int | None
+    tenant_id: int | None
+    is_authenticated: bool = True
+
+
+def snapshot(u: Usuario) -> Account:
+    return Account(u.id, u.email, u.rol, u.creado_por, u.tenant_id)
+
+
+def empresa(owner: Usuario, nombre: str | None = None) -> Empresa:
+    e = Empresa(nombre=nombre or f"Empresa {next(_seq)}", id_propietario=owner.id)
+    db.session.add(e)
+    db.session.commit()
+    return e
+
+
+def campana(owner: Usuario, nombre: str | None = None) -> CampanaPublicitaria:
+    c = CampanaPublicitaria(nombre=nombre or f"Campaña {next(_seq)}", id_propietario=owner.id)
+    db.session.add(c)
+    db.session.commit()
+    return c
+
+
+def cliente(owner: Usuario, **fields) -> Cliente:
+    n = next(_seq)
+    values = dict(
+        cedula_cliente=f"{1000000000 + n}",
+        nombre_cliente=f"Nombre{n}",
+        apellido_cliente=f"Apellido{n}",
+        telefono=f"300{n:07d}",
+        email=f"c{n}@example.com",
+        estado=1,
+        id_ciudad=1,
+        id_pais=1,
+        id_propietario=owner.id,
+    )
+    values.update(fields)
+    c = Cliente(**values)
+    db.session.add(c)
+    db.session.commit()
+    return c
+
+
+def vehiculo(c: Cliente, placa: str | None = None) -> Vehiculo:
+    v = Vehiculo(
+        id_cliente=c.id_cliente, placa=placa or f"ABC{next(_seq):03d}", id_propietario=c.id_propietario
+    )
+    db.session.add(v)
+    db.session.commit()
+    return v
+
+
+def movimiento(c: Cliente, tipo: str = "ingreso", monto: str = "1000.00") -> MovimientoCapital:
+    m = MovimientoCapital(
+        id_cliente=c.id_cliente, tipo=tipo, monto=Decimal(monto), id_propietario=c.id_propietario
+    )
+    db.session.add(m)
+    db.session.commit()
+    return m
+
+
+def venta(c: Cliente, vendedor: Usuario, total: str = "5000.00") -> Venta:
+    v = Venta(
+        id_cliente=c.id_cliente,
+        id_vendedor=vendedor.id,
+        total=Decimal(total),
+        id_propietario=c.id_propietario,
+    )
+    db.session.add(v)
+    db.session.commit()
+    return v
+
+
+def plantilla(owner: Usuario, mensaje: str = "Hola {nombre}", nombre: str | None = None) -> PlantillaSMS:
+    p = PlantillaSMS(
+        nombre=nombre or f"Plantilla {next(_seq)}",
+        mensaje=mensaje,
+        id_usuario=owner.id,
+        id_propietario=owner.id,
+    )
+    db.session.add(p)
+    db.session.commit()
+    return p

@@ -1,0 +1,27 @@
+"""Small helpers for driving the app as a browser would (CSRF on)."""
+
+import re
+
+PASSWORD = "clave-segura-123"
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_from(html: str | bytes) -> str:
+    """The CSRF token of the first form of a page."""
+    text = html.decode() if isinstance(html, bytes) else html
+    match = _CSRF.search(text)
+    assert match, "la página no tiene csrf_token"
+    return match.group(1) or match.group(2)
+
+
+def login(client, email: str, password: str = PASSWORD, follow: bool = False):
+    """Log in through the real login form."""
+    token = csrf_from(client.get("/login").data)
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}, follow_redirects=follow
+    )
+
+
+def csrf_of(client, url: str = "/logout") -> str:
+    """A valid CSRF token for this client's session (the logout page has a form when logged in)."""
+    return csrf_from(client.get(url).data)

@@ -1,0 +1,42 @@
+"""Which external services the tests can reach; in CI (REQUIRE_SERVICES=1) a missing one fails."""
+
+import os
+import shutil
+import socket
+
+import pytest
+
+REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require(name: str, available: bool) -> None:
+    """Skip (developer laptop) or fail (CI) when a service is missing."""
+    if available:
+        return
+    message = f"{name} no está disponible"
+    if REQUIRED:
+        pytest.fail(f"{message} y REQUIRE_SERVICES=1: en CI no se omite ninguna prueba", pytrace=False)
+    pytest.skip(f"{message} (defina REQUIRE_SERVICES=1 para que esto sea un fallo)")
+
+
+def require_postgres() -> None:
+    require("PostgreSQL en 127.0.0.1:5432", _port_open("127.0.0.1", 5432))
+
+
+def require_redis() -> None:
+    require("Redis en 127.0.0.1:6379", _port_open("127.0.0.1", 6379))
+
+
+def require_chromium() -> None:
+    require(f"Chromium ({CHROMIUM})", shutil.which(CHROMIUM) is not None)

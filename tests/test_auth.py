@@ -1,0 +1,133 @@
+"""Login, logout, throttling, cookies and access to /admin/."""
+
+import pytest
+
+from panel.extensions import db
+from panel.models import Usuario
+
+from .helpers import PASSWORD, csrf_from, csrf_of, login
+
+
+def test_login_page_is_spanish_with_email_and_password_fields(client):
+    page = client.get("/login")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Iniciar sesión" in html and 'name="email"' in html and 'name="password"' in html
+    assert '<html lang="es">' in html
+
+
+def test_admin_redirects_anonymous_users_to_login(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=/admin/")
+
+
+def test_admin_logs_in_and_sees_the_admin_index(client, tenants):
+    response = login(client, "admin.a@test.co")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "Panel de Clientes" in page and "admin.a@test.co" in page
+
+
+@pytest.mark.parametrize(
+    "email,password",
+    [
+        ("admin.a@test.co", "contraseña-mala"),
+        ("nadie@test.co", PASSWORD),
+        ("cliente.a@test.co", PASSWORD),  # a cliente account can never log in to the panel
+    ],
+)
+def test_a_wrong_login_says_so_in_spanish_without_saying_which_part(client, tenants, email, password):
+    response = login(client, email, password)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "Correo o contraseña incorrectos." in html
+    assert client.get("/admin/").status_code == 302
+
+
+def test_an_inactive_user_cannot_log_in(client, tenants, app):
+    db.session.get(Usuario, tenants.vendedor_a.id).activo = False
+    db.session.commit()
+    assert login(client, "vendedor.a@test.co").status_code == 401
+
+
+def test_login_without_csrf_token_is_refused(client, tenants):
+    response = client.post("/login", data={"email": "admin.a@test.co", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/admin/").status_code == 302
+
+
+def test_passwords_are_stored_hashed(app, tenants):
+    stored = db.session.get(Usuario, tenants.admin_a.id).password_hash
+    assert PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_failed_logins_are_throttled_per_account_with_a_spanish_message(client, tenants):
+    for _ in range(5):
+        assert login(client, "admin.a@test.co", "mala").status_code == 401
+    blocked = login(client, "admin.a@test.co", PASSWORD)
+    assert blocked.status_code == 429
+    assert "Demasiados intentos fallidos" in blocked.get_data(as_text=True)
+
+
+def test_failed_logins_are_throttled_per_address_across_accounts(client, tenants):
+    for i in range(20):
+        assert login(client, f"x{i}@test.co", "mala").status_code == 401
+    assert login(client, "admin.b@test.co", PASSWORD).status_code == 429
+
+
+def test_successful_logins_do_not_count_towards_the_throttle(client, tenants):
+    for _ in range(8):
+        assert login(client, "admin.a@test.co").status_code == 302
+        client.post("/logout", data={"csrf_token": csrf_of(client)})
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, tenants):
+    response = login(client, "admin.a@test.co")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_session_cookie_is_secure_in_production(database_url, monkeypatch):
+    from .conftest import make_app
+
+    monkeypatch.setenv("PANEL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    app = make_app(database_url)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_logout_needs_a_post_with_csrf(client, tenants):
+    login(client, "admin.a@test.co")
+    page = client.get("/logout")
+    assert page.status_code == 200 and client.get("/admin/").status_code == 200
+    assert client.post("/logout").status_code == 400  # no token: still logged in
+    assert client.get("/admin/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_from(page.data)})
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "next_url,expected",
+    [
+        ("/admin/?page=2", "/admin/?page=2"),
+        ("https://evil.example/", "/admin/"),
+        ("//evil.example/", "/admin/"),
+        ("/\\evil.example", "/admin/"),
+    ],
+)
+def test_login_redirects_only_to_paths_of_this_site(client, tenants, next_url, expected):
+    token = csrf_from(client.get("/login").data)
+    response = client.post(
+        "/login",
+        data={"email": "admin.a@test.co", "password": PASSWORD, "csrf_token": token, "next": next_url},
+    )
+    assert response.headers["Location"] == expected
+
+
+def test_flask_admin_strings_are_translated_to_spanish(app):
+    from flask_admin.babel import gettext
+
+    with app.test_request_context("/admin/"):
+        assert gettext("Create") == "Crear"
+        assert gettext("Delete") == "Borrar"
