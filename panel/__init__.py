@@ -42,9 +42,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth
+    from . import api, auth, sms
 
     auth.init_app(app)
+    sms.init_app(app)
+    api.init_app(app)
 
 
 def register_context(app: Flask) -> None:

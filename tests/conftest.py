@@ -19,6 +19,8 @@ from panel.extensions import db
 from . import factories
 from .services import require_postgres
 
+pytest_plugins = ["tests.twilio_fixtures"]
+
 REFERENCE_TABLES = {"pais", "ciudad", "alembic_version"}
 
 

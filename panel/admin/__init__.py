@@ -9,6 +9,9 @@ from .base import PanelIndexView
 
 def register_views(admin: Admin) -> None:
     """Add the model views (one module per group of views)."""
+    from .sms_views import register_sms_views
+
+    register_sms_views(admin)
 
 
 def init_admin(app: Flask) -> Admin:

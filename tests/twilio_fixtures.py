@@ -1,0 +1,1 @@
+"""Pytest fixtures for the fake Twilio server (registered from conftest.py)."""
