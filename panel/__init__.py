@@ -50,7 +50,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_context(app: Flask) -> None:
+    from babel.numbers import format_decimal
+    from flask_babel import format_datetime
+
     from .models.users import ROLE_LABELS
+
+    app.jinja_env.filters["numero"] = lambda value: format_decimal(value or 0, locale="es_CO")
+    app.jinja_env.filters["fecha_hora"] = lambda value: format_datetime(value, "short") if value else ""
 
     @app.context_processor
     def _panel_context():

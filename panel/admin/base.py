@@ -31,4 +31,6 @@ class PanelIndexView(PanelAccessMixin, AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/index.html")
+        from .dashboard import dashboard_data
+
+        return self.render("admin/index.html", data=dashboard_data())

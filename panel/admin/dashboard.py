@@ -1,0 +1,59 @@
+"""The dashboard on the admin index: aggregate queries only, scoped by the tenancy hook."""
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import ESTADOS_CLIENTE, CampanaSMS, Ciudad, Cliente
+
+RECENT_CAMPAIGNS = 8
+TOP_CITIES = 10
+
+
+def clients_per_estado() -> list[dict]:
+    rows = db.session.execute(sa.select(Cliente.estado, sa.func.count()).group_by(Cliente.estado)).all()
+    counts = dict(rows)
+    return [{"estado": code, "nombre": name, "total": counts.get(code, 0)} for code, name in ESTADOS_CLIENTE.items()]
+
+
+def clients_per_city() -> list[dict]:
+    total = sa.func.count().label("total")
+    rows = db.session.execute(
+        sa.select(Ciudad.nombre, total)
+        .join(Cliente, Cliente.id_ciudad == Ciudad.id)
+        .group_by(Ciudad.id, Ciudad.nombre)
+        .order_by(total.desc(), Ciudad.nombre)
+        .limit(TOP_CITIES)
+    ).all()
+    return [{"ciudad": nombre, "total": n} for nombre, n in rows]
+
+
+def _campaign(c: CampanaSMS) -> dict:
+    done = c.enviados_exitosos + c.enviados_fallidos
+    return {
+        "id": c.id, "nombre": c.nombre, "estado": c.estado, "total": c.total_clientes,
+        "enviados": c.enviados_exitosos, "fallidos": c.enviados_fallidos,
+        "progreso": round(100 * done / c.total_clientes) if c.total_clientes else 100,
+        "exito": round(100 * c.enviados_exitosos / done) if done else None,
+    }
+
+
+def recent_campaigns() -> list[dict]:
+    rows = db.session.scalars(sa.select(CampanaSMS).order_by(CampanaSMS.creado.desc()).limit(RECENT_CAMPAIGNS))
+    return [_campaign(c) for c in rows]
+
+
+def campaigns_in_progress() -> list[dict]:
+    rows = db.session.scalars(
+        sa.select(CampanaSMS).where(CampanaSMS.estado.in_(("pendiente", "procesando"))).order_by(CampanaSMS.creado)
+    )
+    return [_campaign(c) for c in rows]
+
+
+def dashboard_data() -> dict:
+    """Everything the index page shows, as plain data (also embedded as JSON for the charts)."""
+    return {
+        "por_estado": clients_per_estado(),
+        "por_ciudad": clients_per_city(),
+        "campanas": recent_campaigns(),
+        "en_curso": campaigns_in_progress(),
+    }
