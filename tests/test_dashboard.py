@@ -10,15 +10,24 @@ from .helpers import login
 
 
 def _campaign(owner, nombre, estado="completado", ok=0, ko=0, total=0):
-    c = CampanaSMS(nombre=nombre, mensaje="m", estado=estado, enviados_exitosos=ok, enviados_fallidos=ko,
-                   total_clientes=total, id_usuario=owner.id, id_propietario=owner.id)
+    c = CampanaSMS(
+        nombre=nombre,
+        mensaje="m",
+        estado=estado,
+        enviados_exitosos=ok,
+        enviados_fallidos=ko,
+        total_clientes=total,
+        id_usuario=owner.id,
+        id_propietario=owner.id,
+    )
     db.session.add(c)
     db.session.commit()
 
 
 def _rows(html: str, testid: str) -> list[list[str]]:
     table = re.search(rf'data-testid="{testid}".*?<tbody>(.*?)</tbody>', html, re.S).group(1)
-    return [re.findall(r"<td[^>]*>\s*(.*?)\s*</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    return [re.findall(r"<td[^>]*>\s*(.*?)\s*</td>", row, re.S) for row in rows]
 
 
 def test_dashboard_counts_only_the_tenants_clients(client, tenants):

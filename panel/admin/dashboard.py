@@ -12,7 +12,10 @@ TOP_CITIES = 10
 def clients_per_estado() -> list[dict]:
     rows = db.session.execute(sa.select(Cliente.estado, sa.func.count()).group_by(Cliente.estado)).all()
     counts = dict(rows)
-    return [{"estado": code, "nombre": name, "total": counts.get(code, 0)} for code, name in ESTADOS_CLIENTE.items()]
+    return [
+        {"estado": code, "nombre": name, "total": counts.get(code, 0)}
+        for code, name in ESTADOS_CLIENTE.items()
+    ]
 
 
 def clients_per_city() -> list[dict]:
@@ -30,22 +33,26 @@ def clients_per_city() -> list[dict]:
 def _campaign(c: CampanaSMS) -> dict:
     done = c.enviados_exitosos + c.enviados_fallidos
     return {
-        "id": c.id, "nombre": c.nombre, "estado": c.estado, "total": c.total_clientes,
-        "enviados": c.enviados_exitosos, "fallidos": c.enviados_fallidos,
+        "id": c.id,
+        "nombre": c.nombre,
+        "estado": c.estado,
+        "total": c.total_clientes,
+        "enviados": c.enviados_exitosos,
+        "fallidos": c.enviados_fallidos,
         "progreso": round(100 * done / c.total_clientes) if c.total_clientes else 100,
         "exito": round(100 * c.enviados_exitosos / done) if done else None,
     }
 
 
 def recent_campaigns() -> list[dict]:
-    rows = db.session.scalars(sa.select(CampanaSMS).order_by(CampanaSMS.creado.desc()).limit(RECENT_CAMPAIGNS))
+    newest = sa.select(CampanaSMS).order_by(CampanaSMS.creado.desc()).limit(RECENT_CAMPAIGNS)
+    rows = db.session.scalars(newest)
     return [_campaign(c) for c in rows]
 
 
 def campaigns_in_progress() -> list[dict]:
-    rows = db.session.scalars(
-        sa.select(CampanaSMS).where(CampanaSMS.estado.in_(("pendiente", "procesando"))).order_by(CampanaSMS.creado)
-    )
+    running = CampanaSMS.estado.in_(("pendiente", "procesando"))
+    rows = db.session.scalars(sa.select(CampanaSMS).where(running).order_by(CampanaSMS.creado))
     return [_campaign(c) for c in rows]
 
 
