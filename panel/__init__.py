@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     from . import tenancy
 
     tenancy.init_app(app)
+    __import__("panel.security").security.init_app(app)  # security headers (panel/security.py)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -20,7 +20,9 @@ from flask import Flask, g, has_request_context
 from flask_login import current_user
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+from sqlalchemy.pool import Pool
 
 from .extensions import db
 from .models import TenantOwned, TenantScoped, Usuario
@@ -174,6 +176,45 @@ def _stamp_and_guard(session, flush_context, instances) -> None:
             raise TenancyError(f"{type(obj).__name__}: falta el propietario (id_propietario)")
         if scope.deny or (scope.tenant_id is not None and obj.id_propietario != scope.tenant_id):
             raise TenancyError(f"{type(obj).__name__}: fila de otro propietario")
+
+
+# --- The database half (PostgreSQL Row Level Security) ----------------------------------------
+
+PG_SETTING = "app.tenant"
+
+
+def pg_setting(scope: Scope) -> str:
+    """The value of ``app.tenant`` the RLS policies read: '*', a tenant id, or '' (nothing)."""
+    if scope.deny:
+        return ""
+    return "*" if scope.tenant_id is None else str(scope.tenant_id)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sync_pg_tenant(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Keep the transaction's ``app.tenant`` equal to the scope in force (transaction-local,
+    never a session-wide SET that would leak to the next user of a pooled connection)."""
+    if conn.dialect.name != "postgresql":
+        return
+    wanted = pg_setting(current_scope())
+    if conn.info.get(PG_SETTING) != wanted:
+        helper = conn.connection.cursor()  # a plain cursor: `cursor` may be a server-side one
+        helper.execute("SELECT set_config(%s, %s, true)", (PG_SETTING, wanted))
+        helper.close()
+        conn.info[PG_SETTING] = wanted
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _forget_pg_tenant(conn) -> None:
+    """set_config(..., true) ends with the transaction; so does what we remember of it."""
+    conn.info.pop(PG_SETTING, None)
+
+
+@event.listens_for(Pool, "checkin")
+def _forget_on_checkin(dbapi_connection, connection_record) -> None:
+    """The pool rolls back on return without an Engine event: forget there too."""
+    connection_record.info.pop(PG_SETTING, None)
 
 
 def init_app(app: Flask) -> None:

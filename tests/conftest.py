@@ -21,8 +21,6 @@ from .services import require_postgres
 
 pytest_plugins = ["tests.twilio_fixtures"]
 
-REFERENCE_TABLES = {"pais", "ciudad", "alembic_version"}
-
 
 def _postgres_server() -> str | None:
     url = os.environ.get("DATABASE_URL", "")
@@ -93,6 +91,9 @@ def make_app(database_url: str, **extra):
     return app
 
 
+REFERENCE_ROWS: dict[str, list[dict]] = {}
+
+
 @pytest.fixture(scope="session")
 def database_url(databases):
     """One migrated database for the session; tests empty it after themselves."""
@@ -100,20 +101,25 @@ def database_url(databases):
     app = make_app(url)
     with app.app_context():
         upgrade()
+        with db.engine.connect() as conn:  # what the migrations loaded, to restore after each test
+            for name in ("pais", "ciudad"):
+                table = db.metadata.tables[name]
+                REFERENCE_ROWS[name] = [dict(r._mapping) for r in conn.execute(sa.select(table))]
         db.engine.dispose()
     return url
 
 
 def _empty_tables() -> None:
-    """Delete every row but the reference data, children first."""
+    """Delete every row, then put the reference data back as the migrations left it (a test
+    may legitimately edit or delete países and ciudades as the superadmin)."""
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             if table.name == "usuario":  # self-referencing: the accounts hanging from admins first
                 conn.execute(table.delete().where(table.c.creado_por.is_not(None)))
-            if table.name not in REFERENCE_TABLES:
+            if table.name != "alembic_version":
                 conn.execute(table.delete())
-        conn.execute(sa.text("DELETE FROM ciudad WHERE id > 27"))
-        conn.execute(sa.text("DELETE FROM pais WHERE id > 5"))
+        for name in ("pais", "ciudad"):
+            conn.execute(db.metadata.tables[name].insert(), REFERENCE_ROWS[name])
 
 
 @pytest.fixture

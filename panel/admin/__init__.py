@@ -9,9 +9,58 @@ from .base import PanelIndexView
 
 def register_views(admin: Admin) -> None:
     """Add the model views (one module per group of views)."""
+    from ..models import (
+        CampanaPublicitaria,
+        Ciudad,
+        Cliente,
+        Empresa,
+        Historial,
+        MovimientoCapital,
+        Pais,
+        Usuario,
+        Vehiculo,
+        Venta,
+    )
+    from .catalogo import CampanaView, EmpresaView, MovimientoView, VehiculoView, VentaView
+    from .clientes import ClienteView
+    from .historial import HistorialView
     from .sms_views import register_sms_views
+    from .tokens import register_token_views
+    from .usuarios import CiudadView, PaisView, UsuarioView
 
+    datos, config = "Datos", "Configuración"
+    admin.add_view(ClienteView(Cliente, name="Clientes", endpoint="clientes", url="clientes"))
+    admin.add_view(EmpresaView(Empresa, name="Empresas", endpoint="empresas", url="empresas", category=datos))
+    admin.add_view(
+        CampanaView(
+            CampanaPublicitaria,
+            name="Campañas publicitarias",
+            endpoint="campanas",
+            url="campanas",
+            category=datos,
+        )
+    )
+    admin.add_view(
+        VehiculoView(Vehiculo, name="Vehículos", endpoint="vehiculos", url="vehiculos", category=datos)
+    )
+    admin.add_view(
+        MovimientoView(
+            MovimientoCapital,
+            name="Movimientos de capital",
+            endpoint="movimientos",
+            url="movimientos",
+            category=datos,
+        )
+    )
+    admin.add_view(VentaView(Venta, name="Ventas", endpoint="ventas", url="ventas", category=datos))
     register_sms_views(admin)
+    admin.add_view(
+        UsuarioView(Usuario, name="Usuarios", endpoint="usuarios", url="usuarios", category=config)
+    )
+    admin.add_view(PaisView(Pais, name="Países", endpoint="paises", url="paises", category=config))
+    admin.add_view(CiudadView(Ciudad, name="Ciudades", endpoint="ciudades", url="ciudades", category=config))
+    admin.add_view(HistorialView(Historial, name="Historial", endpoint="historial", url="historial"))
+    register_token_views(admin)
 
 
 def init_admin(app: Flask) -> Admin:

@@ -1,10 +1,13 @@
 """Access rules shared by every Flask-Admin view: who may get in at all."""
 
+import re
+
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
 PANEL_ROLES = ("superadmin", "admin", "vendedor")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def panel_user_ok() -> bool:
@@ -19,6 +22,13 @@ class PanelAccessMixin:
 
     def is_accessible(self) -> bool:
         return panel_user_ok() and current_user.rol in self.allowed_roles
+
+    def _handle_view(self, name, **kwargs):
+        # Flask-Admin redirects to the ``url`` value after a POST; a control character in it
+        # would make Werkzeug refuse the Location header (a 500). It is bad input: 400.
+        if CONTROL.search(request.values.get("url", "")):
+            abort(400, "La dirección de regreso no es válida.")
+        return super()._handle_view(name, **kwargs)
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:

@@ -1,7 +1,200 @@
 """SMS views of the panel: templates, campaigns, the "Enviar SMS" page (owned by the SMS engine)."""
 
-from flask_admin import Admin
+import sqlalchemy as sa
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
+from flask_admin import Admin, expose
+from flask_login import current_user
+from markupsafe import Markup, escape
+from wtforms import ValidationError
+from wtforms.validators import DataRequired
+
+from .. import audit
+from ..extensions import db
+from ..models import CampanaSMS, PlantillaSMS, SMSLog
+from ..sms import outbox, runners
+from ..sms.render import PLACEHOLDERS, TemplateError, validate_template
+from .base import PANEL_ROLES
+from .modelview import TenantModelView
+
+ESTADOS_LOG = ("pendiente", "enviando", "enviado", "fallido")
+ENTREGAS = ("queued", "sending", "sent", "delivered", "undelivered", "failed")
+LOG_PAGE = 50
+
+
+def _valid_template(form, field) -> None:
+    """WTForms validator: the same rules as sending (placeholders, length, not empty)."""
+    try:
+        validate_template(field.data or "")
+    except TemplateError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class PlantillaSMSView(TenantModelView):
+    """Templates: admins write them, vendedores read them."""
+
+    allowed_roles = PANEL_ROLES
+    needs_owner = True
+    can_view_details = False
+    column_list = ("nombre", "mensaje", "activo", "autor", "creado")
+    column_labels = {
+        "nombre": "Nombre",
+        "mensaje": "Mensaje",
+        "activo": "Activa",
+        "autor": "Autor",
+        "creado": "Creada",
+    }
+    column_searchable_list = ("nombre", "mensaje")
+    column_filters = ("activo",)
+    column_default_sort = ("nombre", False)
+    form_columns = ("nombre", "mensaje", "activo")
+    form_args = {
+        "nombre": {"label": "Nombre", "validators": [DataRequired("Escriba un nombre.")]},
+        "mensaje": {
+            "label": "Mensaje",
+            "validators": [_valid_template],
+            "description": "Marcadores: " + ", ".join("{" + p + "}" for p in PLACEHOLDERS),
+        },
+        "activo": {"label": "Activa"},
+    }
+    protected_by = ((CampanaSMS, CampanaSMS.id_plantilla, "campaña SMS", "campañas SMS"),)
+
+    def on_model_change(self, form, model, is_created) -> None:
+        super().on_model_change(form, model, is_created)
+        if is_created:
+            model.id_usuario = current_user.id
+
+
+def _campaign_link(view, context, model, name) -> Markup:
+    url = url_for("campanas_sms.detalle", campana_id=model.id)
+    return Markup(f'<a href="{escape(url)}">{escape(model.nombre)}</a>')
+
+
+class CampanaSMSView(TenantModelView):
+    """Campaigns: list and detail (read-only but for "Reintentar fallidos"), live progress."""
+
+    allowed_roles = PANEL_ROLES
+    write_roles = ()
+    can_view_details = False
+    column_list = (
+        "nombre",
+        "estado",
+        "total_clientes",
+        "enviados_exitosos",
+        "enviados_fallidos",
+        "usuario",
+        "creado",
+    )
+    column_labels = {
+        "nombre": "Nombre",
+        "estado": "Estado",
+        "total_clientes": "Destinatarios",
+        "enviados_exitosos": "Enviados",
+        "enviados_fallidos": "Fallidos",
+        "usuario": "Enviada por",
+        "creado": "Creada",
+    }
+    column_filters = ("estado",)
+    column_searchable_list = ("nombre",)
+    column_default_sort = ("creado", True)
+    column_formatters = {"nombre": _campaign_link}
+
+    def _campana(self, campana_id: int) -> CampanaSMS:
+        campana = db.session.get(CampanaSMS, campana_id)  # the tenancy hook: another tenant's is None
+        if campana is None:
+            abort(404)
+        return campana
+
+    @expose("/<int:campana_id>/")
+    def detalle(self, campana_id: int):
+        campana = self._campana(campana_id)
+        estado, entrega = request.args.get("estado", ""), request.args.get("entrega", "")
+        revision = request.args.get("revision") == "1"
+        page = max(request.args.get("page", 0, type=int), 0)
+        stmt = sa.select(SMSLog).where(SMSLog.id_campana == campana.id)
+        if estado in ESTADOS_LOG:
+            stmt = stmt.where(SMSLog.estado == estado)
+        if entrega == "ninguno":
+            stmt = stmt.where(SMSLog.estado_entrega.is_(None))
+        elif entrega:
+            stmt = stmt.where(SMSLog.estado_entrega == entrega)
+        if revision:
+            stmt = stmt.where(SMSLog.requiere_revision.is_(True))
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+        logs = db.session.scalars(stmt.order_by(SMSLog.id).offset(page * LOG_PAGE).limit(LOG_PAGE)).all()
+        return self.render(
+            "admin/sms/campana.html",
+            campana=campana,
+            counts=outbox.counts(campana.id),
+            entregas=self._entregas(campana.id),
+            reintentables=self._reintentables(campana.id),
+            logs=logs,
+            filtro={"estado": estado, "entrega": entrega, "revision": revision},
+            estados=ESTADOS_LOG,
+            opciones_entrega=ENTREGAS,
+            page=page,
+            pages=max((total + LOG_PAGE - 1) // LOG_PAGE, 1),
+            total_filtrado=total,
+        )
+
+    def _entregas(self, campana_id: int) -> dict:
+        stmt = sa.select(SMSLog.estado_entrega, sa.func.count()).where(SMSLog.id_campana == campana_id)
+        return {k or "sin dato": n for k, n in db.session.execute(stmt.group_by(SMSLog.estado_entrega))}
+
+    def _reintentables(self, campana_id: int) -> int:
+        stmt = sa.select(sa.func.count()).where(
+            SMSLog.id_campana == campana_id, SMSLog.estado == "fallido", SMSLog.reintentable.is_(True)
+        )
+        return db.session.scalar(stmt)
+
+    @expose("/<int:campana_id>/progreso.json")
+    def progreso(self, campana_id: int):
+        campana = self._campana(campana_id)
+        c = outbox.counts(campana.id)
+        return jsonify(
+            estado=campana.estado,
+            total=c["total"],
+            enviados=c["enviado"],
+            fallidos=c["fallido"],
+            pendientes=c["pendiente"] + c["enviando"],
+            revision=c["revision"],
+        )
+
+    @expose("/<int:campana_id>/reintentar", methods=("POST",))
+    def reintentar(self, campana_id: int):
+        """Send again the failed messages Twilio certainly never got (CSRF-checked POST)."""
+        campana = self._campana(campana_id)
+        n = outbox.retry_failed(campana.id)
+        if n:
+            audit.record(
+                "sms",
+                "CampanaSMS",
+                filas=n,
+                objeto_id=campana.id,
+                id_propietario=campana.id_propietario,
+                resumen=f"Reintentar fallidos de «{campana.nombre}»: {n} mensajes",
+            )
+        db.session.commit()
+        if n:
+            runners.dispatch(campana.id, current_app._get_current_object())
+            flash(f"Se reintentarán {n} mensajes fallidos.", "success")
+        else:
+            flash("No hay mensajes fallidos que se puedan reintentar.", "warning")
+        return redirect(url_for(".detalle", campana_id=campana.id))
 
 
 def register_sms_views(admin: Admin) -> None:
     """Add the SMS views to the admin."""
+    from .sms_enviar import EnviarSMSView
+
+    sms = "SMS"
+    admin.add_view(
+        PlantillaSMSView(
+            PlantillaSMS, name="Plantillas SMS", endpoint="plantillas_sms", url="plantillas-sms", category=sms
+        )
+    )
+    admin.add_view(
+        CampanaSMSView(
+            CampanaSMS, name="Campañas SMS", endpoint="campanas_sms", url="campanas-sms", category=sms
+        )
+    )
+    admin.add_view(EnviarSMSView(name="Enviar SMS", endpoint="enviar_sms", url="enviar-sms"))

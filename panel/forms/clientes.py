@@ -25,17 +25,16 @@ def _optional_int(value):
     """Coerce '' / None to None and digits to int; anything else is kept to fail validation."""
     if value in (None, "", "None", "null"):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return value
+    return _int(value)
 
 
 def _int(value):
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return value
+    # Beyond the database's INTEGER no row can match (and the driver would raise): not a choice.
+    return number if -(2**31) <= number < 2**31 else value
 
 
 def strip(value):
@@ -67,6 +66,13 @@ def e164(telefono: str | None, region: str) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _pairs(model) -> list[tuple[int, str]]:
+    """(id, nombre) of a model through the ORM (tenant-scoped), as plain tuples: WTForms
+    renders tuples, not SQLAlchemy Row objects."""
+    rows = db.session.execute(sa.select(model.id, model.nombre).order_by(model.nombre))
+    return [(i, n) for i, n in rows]
 
 
 class ClienteForm(FlaskForm):
@@ -130,21 +136,10 @@ class ClienteForm(FlaskForm):
         none = [(None, "—")]
         self.genero.choices = none + list(GENEROS.items())
         self.estado.choices = list(ESTADOS_CLIENTE.items())
-        self.id_pais.choices = db.session.execute(sa.select(Pais.id, Pais.nombre).order_by(Pais.nombre)).all()
-        self.id_ciudad.choices = db.session.execute(
-            sa.select(Ciudad.id, Ciudad.nombre).order_by(Ciudad.nombre)
-        ).all()
-        self.id_empresa.choices = (
-            none + db.session.execute(sa.select(Empresa.id, Empresa.nombre).order_by(Empresa.nombre)).all()
-        )
-        self.id_campana.choices = (
-            none
-            + db.session.execute(
-                sa.select(CampanaPublicitaria.id, CampanaPublicitaria.nombre).order_by(
-                    CampanaPublicitaria.nombre
-                )
-            ).all()
-        )
+        self.id_pais.choices = _pairs(Pais)
+        self.id_ciudad.choices = _pairs(Ciudad)
+        self.id_empresa.choices = none + _pairs(Empresa)
+        self.id_campana.choices = none + _pairs(CampanaPublicitaria)
         self.id_usuario.choices = none + self._free_client_accounts()
 
     def _free_client_accounts(self) -> list[tuple[int, str]]:
@@ -185,12 +180,35 @@ class ClienteForm(FlaskForm):
             raise ValidationError(f"Teléfono no válido para {pais.nombre if pais else 'el país'}.")
         field.data = cleaned
 
+    def _owner(self) -> int | None:
+        """The tenant the client belongs to: the edited row's, or the one a superadmin picked
+        (``propietario_id``, set by the caller); None when the writer's scope decides."""
+        return getattr(self._obj, "id_propietario", None) or getattr(self, "propietario_id", None)
+
+    def _same_owner(self, field, model, owner_of) -> None:
+        """A superadmin sees every tenant's choices: the pick must be the client's tenant's."""
+        owner = self._owner()
+        if owner is None or not isinstance(field.data, int):
+            return
+        row = db.session.get(model, field.data)
+        if row is not None and owner_of(row) != owner:
+            raise ValidationError("No pertenece al propietario del cliente.")
+
+    def validate_id_empresa(self, field) -> None:
+        self._same_owner(field, Empresa, lambda r: r.id_propietario)
+
+    def validate_id_campana(self, field) -> None:
+        self._same_owner(field, CampanaPublicitaria, lambda r: r.id_propietario)
+
+    def validate_id_usuario(self, field) -> None:
+        self._same_owner(field, Usuario, lambda r: r.creado_por)
+
     def validate_cedula_cliente(self, field) -> None:
         """Unique per tenant; the tenancy hook limits the lookup to the writer's tenant."""
-        if not field.data:
+        if not field.data or field.errors:  # not a valid cédula: nothing to look up
             return
         query = sa.select(Cliente.id_cliente).where(Cliente.cedula_cliente == field.data)
-        owner = getattr(self._obj, "id_propietario", None) or getattr(self, "propietario_id", None)
+        owner = self._owner()
         if owner is not None:
             query = query.where(Cliente.id_propietario == owner)
         if self._obj is not None and getattr(self._obj, "id_cliente", None):

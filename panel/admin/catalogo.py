@@ -1,0 +1,103 @@
+"""Empresas, campañas publicitarias and what hangs from a client: vehículos, movimientos, ventas."""
+
+from wtforms import ValidationError
+
+from ..extensions import db
+from ..models import Cliente, MovimientoCapital, Usuario, Vehiculo, Venta
+from .modelview import TenantModelView
+
+# Searching a client by its cédula or names (AJAX): the list may hold hundreds of thousands.
+CLIENTE_AJAX = {"fields": ("cedula_cliente", "nombre_cliente", "apellido_cliente"), "page_size": 10}
+COMMON = {"creado": "Creado", "cliente": "Cliente", "campana": "Campaña", "fecha": "Fecha"}
+
+
+def _mismo_propietario(model, *related) -> None:
+    """Links between rows never cross tenants (the database refuses it too)."""
+    for other in related:
+        if other is not None and other.id_propietario != model.cliente.id_propietario:
+            raise ValidationError("No se puede guardar: el registro relacionado es de otro propietario.")
+
+
+class EmpresaView(TenantModelView):
+    needs_owner = True
+    column_list = ("nombre", "nit", "telefono", "email", "creado")
+    column_labels = {**COMMON, "nombre": "Nombre", "nit": "NIT", "telefono": "Teléfono", "email": "Correo"}
+    column_searchable_list = ("nombre", "nit", "email")
+    column_sortable_list = ("nombre", "nit", "creado")
+    column_default_sort = ("nombre", False)
+    form_columns = ("nombre", "nit", "telefono", "email")
+    protected_by = ((Cliente, Cliente.id_empresa, "cliente", "clientes"),)
+
+
+class CampanaView(TenantModelView):
+    needs_owner = True
+    column_list = ("nombre", "fecha_inicio", "fecha_fin", "activa", "creado")
+    column_labels = {
+        **COMMON,
+        "nombre": "Nombre",
+        "descripcion": "Descripción",
+        "fecha_inicio": "Inicio",
+        "fecha_fin": "Fin",
+        "activa": "Activa",
+    }
+    column_searchable_list = ("nombre",)
+    column_filters = ("activa",)
+    column_default_sort = ("creado", True)
+    form_columns = ("nombre", "descripcion", "fecha_inicio", "fecha_fin", "activa")
+    protected_by = (
+        (Cliente, Cliente.id_campana, "cliente", "clientes"),
+        (MovimientoCapital, MovimientoCapital.id_campana, "movimiento", "movimientos"),
+    )
+
+    def on_model_change(self, form, model, is_created) -> None:
+        super().on_model_change(form, model, is_created)
+        if model.fecha_inicio and model.fecha_fin and model.fecha_fin < model.fecha_inicio:
+            raise ValidationError("La fecha de fin no puede ser anterior a la de inicio.")
+
+
+class VehiculoView(TenantModelView):
+    column_list = ("placa", "marca", "modelo", "anio", "cliente")
+    column_labels = {**COMMON, "placa": "Placa", "marca": "Marca", "modelo": "Modelo", "anio": "Año"}
+    column_searchable_list = ("placa", "marca", "modelo")
+    column_select_related_list = (Vehiculo.cliente,)
+    column_default_sort = ("placa", False)
+    form_columns = ("cliente", "placa", "marca", "modelo", "anio")
+    form_ajax_refs = {"cliente": CLIENTE_AJAX}
+
+
+class MovimientoView(TenantModelView):
+    column_list = ("fecha", "cliente", "tipo", "monto", "campana", "descripcion")
+    column_labels = {**COMMON, "tipo": "Tipo", "monto": "Monto", "descripcion": "Descripción"}
+    column_select_related_list = (MovimientoCapital.cliente, MovimientoCapital.campana)
+    column_filters = ("tipo",)
+    column_default_sort = ("fecha", True)
+    form_columns = ("cliente", "tipo", "monto", "campana", "descripcion")
+    form_choices = {"tipo": [("ingreso", "Ingreso"), ("egreso", "Egreso")]}
+    form_ajax_refs = {"cliente": CLIENTE_AJAX}
+
+    def on_model_change(self, form, model, is_created) -> None:
+        if model.monto is not None and model.monto <= 0:
+            raise ValidationError("El monto debe ser mayor que cero.")
+        _mismo_propietario(model, model.campana)
+
+
+def _vendedores():
+    """Who can sell: the tenant's admin and vendedores (the hook limits Usuario to the tenant)."""
+    return db.session.query(Usuario).filter(Usuario.rol.in_(("admin", "vendedor"))).order_by(Usuario.email)
+
+
+class VentaView(TenantModelView):
+    column_list = ("fecha", "cliente", "vendedor", "total", "descripcion")
+    column_labels = {**COMMON, "vendedor": "Vendedor", "total": "Total", "descripcion": "Descripción"}
+    column_select_related_list = (Venta.cliente, Venta.vendedor)
+    column_default_sort = ("fecha", True)
+    form_columns = ("cliente", "vendedor", "total", "descripcion")
+    form_ajax_refs = {"cliente": CLIENTE_AJAX}
+    form_args = {"vendedor": {"query_factory": _vendedores}}
+
+    def on_model_change(self, form, model, is_created) -> None:
+        if model.total is not None and model.total < 0:
+            raise ValidationError("El total no puede ser negativo.")
+        seller = model.vendedor
+        if seller is not None and seller.tenant_id != model.cliente.id_propietario:
+            raise ValidationError("El vendedor es de otro propietario.")

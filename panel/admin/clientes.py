@@ -1,0 +1,225 @@
+"""The Clientes view: the list staff live in all day, its details page, forms and export."""
+
+import sqlalchemy as sa
+from flask import abort, request
+from flask_admin import expose
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload
+
+from .. import audit, export
+from ..extensions import db
+from ..forms.clientes import ClienteForm
+from ..models import ESTADOS_CLIENTE, GENEROS, CampanaSMS, Cliente, MovimientoCapital, SMSLog, Vehiculo, Venta
+from ..selection import Seleccion
+from .clientes_acciones import AccionesClientes
+from .clientes_filtros import FILTROS, SEARCH_PLACEHOLDER, apply_search, list_args, matching_clientes
+from .modelview import TenantModelView
+
+__all__ = ["ClienteView", "matching_clientes"]
+
+LABELS = {
+    "id_cliente": "ID",
+    "cedula_cliente": "Cédula",
+    "nombre_cliente": "Nombres",
+    "apellido_cliente": "Apellidos",
+    "fecha_nacimiento": "Fecha de nacimiento",
+    "email": "Correo electrónico",
+    "genero": "Género",
+    "telefono": "Teléfono",
+    "estado": "Estado",
+    "empresa": "Empresa",
+    "campana": "Campaña",
+    "ciudad": "Ciudad",
+    "pais": "País",
+    "usuario": "Cuenta de usuario",
+    "acepta_sms": "Acepta SMS",
+    "creado": "Creado",
+    "actualizado": "Actualizado",
+    "propietario": "Propietario",
+}
+SMS_HISTORY = 50
+
+
+def estado_badge(view, context, model, name):
+    """The estado as a coloured label."""
+    label = ESTADOS_CLIENTE.get(model.estado, str(model.estado))
+    return Markup('<span class="badge badge-estado-{}">{}</span>').format(model.estado, label)
+
+
+def _si_no(view, context, model, name):
+    return "Sí" if getattr(model, name) else "No"
+
+
+EXPORT_COLUMNS = [
+    export.Columna("ID", lambda c: c.id_cliente, "numero"),
+    export.Columna("Cédula", lambda c: c.cedula_cliente),
+    export.Columna("Nombres", lambda c: c.nombre_cliente),
+    export.Columna("Apellidos", lambda c: c.apellido_cliente),
+    export.Columna("Teléfono", lambda c: c.telefono, "telefono"),
+    export.Columna("Correo electrónico", lambda c: c.email),
+    export.Columna("Estado", lambda c: ESTADOS_CLIENTE.get(c.estado, c.estado)),
+    export.Columna("Empresa", lambda c: c.empresa and c.empresa.nombre),
+    export.Columna("Campaña", lambda c: c.campana and c.campana.nombre),
+    export.Columna("Ciudad", lambda c: c.ciudad and c.ciudad.nombre),
+    export.Columna("País", lambda c: c.pais and c.pais.nombre),
+    export.Columna("Acepta SMS", lambda c: c.acepta_sms),
+    export.Columna("Fecha de nacimiento", lambda c: c.fecha_nacimiento),
+    export.Columna("Creado", lambda c: c.creado),
+]
+
+
+class ClientePanelForm(ClienteForm):
+    """ClienteForm as the panel uses it: only the writable fields reach the row."""
+
+    def populate_obj(self, obj) -> None:
+        for name in self.WRITABLE:
+            setattr(obj, name, self[name].data)
+
+
+class ClienteView(AccionesClientes, TenantModelView):
+    list_template = "admin/clientes/list.html"
+    details_template = "admin/clientes/details.html"
+    form = ClientePanelForm
+    needs_owner = True
+    allowed_roles = ("superadmin", "admin", "vendedor")  # vendedores: read-only, and "Enviar SMS"
+    column_list = (
+        "cedula_cliente",
+        "nombre_cliente",
+        "apellido_cliente",
+        "telefono",
+        "email",
+        "estado",
+        "empresa",
+        "campana",
+        "ciudad",
+    )
+    column_details_list = (
+        "id_cliente",
+        "cedula_cliente",
+        "nombre_cliente",
+        "apellido_cliente",
+        "fecha_nacimiento",
+        "genero",
+        "email",
+        "telefono",
+        "estado",
+        "acepta_sms",
+        "empresa",
+        "campana",
+        "ciudad",
+        "pais",
+        "usuario",
+        "creado",
+        "actualizado",
+    )
+    column_labels = LABELS
+    column_formatters = {
+        "estado": estado_badge,
+        "acepta_sms": _si_no,
+        "genero": lambda v, c, m, n: GENEROS.get(m.genero, "—"),
+    }
+    # Many-to-one names in the same SELECT: a page costs the same whatever its size.
+    column_select_related_list = (Cliente.empresa, Cliente.campana, Cliente.ciudad)
+    column_searchable_list = ("cedula_cliente", "nombre_cliente", "apellido_cliente", "email", "telefono")
+    column_sortable_list = (
+        "cedula_cliente",
+        "nombre_cliente",
+        "apellido_cliente",
+        "telefono",
+        "email",
+        "estado",
+        ("empresa", "empresa.nombre"),
+        ("campana", "campana.nombre"),
+        ("ciudad", "ciudad.nombre"),
+    )
+    column_default_sort = ("id_cliente", True)
+    column_filters = FILTROS
+    export_types = ["csv", "xlsx"]
+
+    def get_filter_arg(self, index, flt):
+        return flt.url_name  # readable, stable URLs: ?flt0_estado=1&flt1_empresa=3
+
+    def search_placeholder(self):
+        return SEARCH_PLACEHOLDER
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        count_query = None if count_query is None else apply_search(count_query, search)
+        return apply_search(query, search), count_query, joins, count_joins
+
+    def render(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs.update(filtros=list_args(request.args), count_cap=self.count_cap)
+        elif template == self.details_template:
+            kwargs.update(self.related(kwargs["model"]))
+        return super().render(template, **kwargs)
+
+    def related(self, cliente: Cliente) -> dict:
+        """What hangs from a client, for its details page."""
+        of = lambda m: sa.select(m).where(m.id_cliente == cliente.id_cliente)  # noqa: E731
+        movimientos = db.session.scalars(of(MovimientoCapital).order_by(MovimientoCapital.fecha.desc())).all()
+        sms = db.session.execute(
+            sa.select(SMSLog, CampanaSMS.nombre)
+            .join(CampanaSMS, CampanaSMS.id == SMSLog.id_campana)
+            .where(SMSLog.id_cliente == cliente.id_cliente)
+            .order_by(SMSLog.creado.desc())
+            .limit(SMS_HISTORY)
+        ).all()
+        return {
+            "vehiculos": db.session.scalars(of(Vehiculo).order_by(Vehiculo.placa)).all(),
+            "movimientos": movimientos,
+            "balance": sum((m.importe_con_signo for m in movimientos), start=0),
+            "ventas": db.session.scalars(of(Venta).order_by(Venta.fecha.desc())).all(),
+            "sms": sms,
+        }
+
+    def delete_blockers(self, model) -> list[str]:
+        counts = db.session.execute(
+            sa.select(
+                *(
+                    sa.select(sa.func.count())
+                    .select_from(m)
+                    .where(m.id_cliente == model.id_cliente)
+                    .scalar_subquery()
+                    for m in (Vehiculo, MovimientoCapital, Venta, SMSLog)
+                )
+            )
+        ).one()
+        names = (
+            ("vehículo", "vehículos"),
+            ("movimiento", "movimientos"),
+            ("venta", "ventas"),
+            ("SMS", "SMS"),
+        )
+        return [f"{n} {s if n == 1 else p}" for n, (s, p) in zip(counts, names, strict=True) if n]
+
+    # --- export -----------------------------------------------------------------------------
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        """Flask-Admin's export URL streams too (its own loads every row first)."""
+        return self.exportar(export_type)
+
+    @expose("/exportar/<formato>/")
+    def exportar(self, formato):
+        """The current list (search, filters, sort) as CSV or XLSX, streamed."""
+        if not self.can_export:
+            abort(403)
+        if formato not in self.export_types:
+            abort(404)
+        args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(args.sort)
+        _, query = self.get_list(
+            0, sort and sort[0], args.sort_desc, args.search, args.filters, execute=False, page_size=0
+        )
+        filtros = list_args(request.args)
+        total = Seleccion(todos=True, filtros=filtros).count()
+        audit.record(
+            "exportar",
+            "Cliente",
+            filas=total,
+            resumen=f"Exportación {formato.upper()} de {total} clientes",
+            detalle={"formato": formato, "filtros": filtros},
+        )
+        db.session.commit()
+        rows = export.stream_rows(query.options(joinedload(Cliente.pais)).statement)
+        return export.response(formato, "clientes", rows, EXPORT_COLUMNS)

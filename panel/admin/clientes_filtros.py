@@ -1,0 +1,137 @@
+"""The search and filters of the Clientes list, shared by the list view, the bulk actions,
+the export and the SMS page (``matching_clientes``), so "all matching" means the same
+everywhere. Each works on a legacy ``Query`` and on a ``select()`` alike (``.filter``)."""
+
+from datetime import date, datetime, time, timedelta
+from urllib.parse import parse_qsl, urlencode
+
+import sqlalchemy as sa
+from flask import has_request_context
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+
+from ..extensions import db
+from ..models import ESTADOS_CLIENTE, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais
+
+SEARCH_COLUMNS = (
+    Cliente.cedula_cliente,
+    Cliente.nombre_cliente,
+    Cliente.apellido_cliente,
+    Cliente.email,
+    Cliente.telefono,
+)
+SEARCH_PLACEHOLDER = "Cédula, nombres, apellidos, correo o teléfono"
+MAX_TERMS = 8
+MAX_ID = 2**31 - 1  # an INTEGER column on both engines
+
+
+def apply_search(query, search: str | None):
+    """Every word must appear in one of the searched columns (case-insensitive)."""
+    for term in (search or "").split()[:MAX_TERMS]:
+        escaped = term[:100].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.filter(sa.or_(*(c.ilike(pattern, escape="\\") for c in SEARCH_COLUMNS)))
+    return query
+
+
+def _names(model):
+    """Choice list (id, nombre) of a model, through the ORM: tenant-scoped by the hook."""
+
+    def options():
+        rows = db.session.execute(sa.select(model.id, model.nombre).order_by(model.nombre)).all()
+        return [(str(i), n) for i, n in rows]
+
+    return options
+
+
+class ChoiceFilter(BaseSQLAFilter):
+    """``column = <id>`` with a drop-down; a non-numeric value is invalid (ignored)."""
+
+    def __init__(self, column, name, options, url_name):
+        super().__init__(column, name, options=options)
+        self.url_name = url_name
+
+    def clean(self, value):
+        number = int(value)
+        if not -MAX_ID <= number <= MAX_ID:
+            raise ValueError("fuera de rango")
+        return number
+
+    def get_options(self, view):
+        """Built per request (the view rebuilds its filter groups): never at start-up."""
+        if not has_request_context():
+            return None
+        return self.options() if callable(self.options) else self.options
+
+    def condition(self, value):
+        return self.column == value
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.condition(value))
+
+    def operation(self):
+        return "es"
+
+
+class DateFilter(BaseSQLAFilter):
+    """``creado`` from a day (inclusive) or until a day (inclusive), dates as AAAA-MM-DD."""
+
+    def __init__(self, column, name, until: bool, url_name):
+        super().__init__(column, name, data_type="datepicker")
+        self.until, self.url_name = until, url_name
+
+    def clean(self, value):
+        day = date.fromisoformat(value.strip())
+        if not date(1900, 1, 1) <= day < date(9999, 1, 1):
+            raise ValueError("fecha fuera de rango")
+        return day
+
+    def condition(self, value: date):
+        start = datetime.combine(value, time.min)
+        return self.column < start + timedelta(days=1) if self.until else self.column >= start
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.condition(value))
+
+    def operation(self):
+        return "hasta" if self.until else "desde"
+
+
+def _estados():
+    return [(str(k), v) for k, v in ESTADOS_CLIENTE.items()]
+
+
+FILTROS = (
+    ChoiceFilter(Cliente.estado, "Estado", _estados, "estado"),
+    ChoiceFilter(Cliente.id_empresa, "Empresa", _names(Empresa), "empresa"),
+    ChoiceFilter(Cliente.id_campana, "Campaña", _names(CampanaPublicitaria), "campana"),
+    ChoiceFilter(Cliente.id_ciudad, "Ciudad", _names(Ciudad), "ciudad"),
+    ChoiceFilter(Cliente.id_pais, "País", _names(Pais), "pais"),
+    DateFilter(Cliente.creado, "Creado", False, "creado_desde"),
+    DateFilter(Cliente.creado, "Creado", True, "creado_hasta"),
+)
+BY_URL_NAME = {f.url_name: f for f in FILTROS}
+
+
+def list_args(args) -> str:
+    """The search and filter part of a list URL's arguments, as a query string."""
+    keep = [(k, v) for k, v in args.items(multi=True) if k == "search" or k.startswith("flt")]
+    return urlencode(keep)
+
+
+def matching_clientes(filtros: str | None) -> sa.Select:
+    """``select(Cliente)`` with the list's search and filters (from a query string) applied.
+
+    Unknown filters and invalid values are ignored; the tenant comes from the hook."""
+    stmt = sa.select(Cliente)
+    for key, value in parse_qsl(filtros or "", keep_blank_values=True):
+        if key == "search":
+            stmt = apply_search(stmt, value)
+            continue
+        flt = BY_URL_NAME.get(key.split("_", 1)[1]) if key.startswith("flt") and "_" in key else None
+        if flt is None:
+            continue
+        try:
+            stmt = stmt.where(flt.condition(flt.clean(value)))
+        except (ValueError, TypeError):
+            continue
+    return stmt

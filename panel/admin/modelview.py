@@ -1,0 +1,252 @@
+"""TenantModelView: the base of every model view of the panel.
+
+Tenancy is not re-implemented here: every ORM query the view runs (list, count, get_one,
+choice lists, AJAX lookups, actions) goes through the hook of ``panel/tenancy.py``. This
+class adds what Flask-Admin lacks: 404 for rows out of reach, permissions decided per
+request from the user's role, protected deletes with a clear message, a capped count.
+"""
+
+import sqlalchemy as sa
+from flask import abort, flash, has_request_context, request
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.helpers import get_form_data
+from flask_admin.model.filters import BaseFilter
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Query
+from wtforms import ValidationError
+from wtforms.validators import InputRequired
+
+from ..extensions import db
+from ..forms.clientes import ChoiceField
+from ..models import Usuario
+from ..selection import as_id, parse_ids
+from ..tenancy import TenancyError
+from .base import PanelAccessMixin
+
+WRITERS = ("superadmin", "admin")
+# Flask-Admin endpoint → the permission it needs; refused with 403, not a silent redirect.
+NEEDS = {
+    "create_view": "can_create",
+    "edit_view": "can_edit",
+    "delete_view": "can_delete",
+    "export": "can_export",
+    "ajax_update": "can_edit",
+}
+MAX_PAGE = 1_000_000
+INVALID_VALUE = "No se pudo guardar: hay un valor no válido (caracteres no permitidos o fuera de rango)."
+
+
+class Protegido(Exception):
+    """A delete refused because other rows depend on this one."""
+
+
+def role_in(roles) -> bool:
+    """The logged-in user has one of ``roles`` (False outside a request)."""
+    return has_request_context() and current_user.is_authenticated and current_user.rol in roles
+
+
+def enumerar(partes: list[str]) -> str:
+    """'a', 'a y b', 'a, b y c'."""
+    return partes[0] if len(partes) == 1 else ", ".join(partes[:-1]) + " y " + partes[-1]
+
+
+def plural(n: int, singular: str, plural_: str) -> str:
+    return f"{n} {singular if n == 1 else plural_}"
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class CappedCount:
+    """A count query that stops at ``cap + 1`` rows: a huge table is never counted whole.
+
+    Flask-Admin calls ``.filter()``/``.join()`` on it and then ``.scalar()``."""
+
+    def __init__(self, query: Query, cap: int):
+        self._query, self._cap = query, cap
+
+    def __getattr__(self, name):
+        attr = getattr(self._query, name)
+        if not callable(attr):
+            return attr
+
+        def rewrap(*args, **kwargs):
+            result = attr(*args, **kwargs)
+            return CappedCount(result, self._cap) if isinstance(result, Query) else result
+
+        return rewrap
+
+    def scalar(self) -> int:
+        limited = self._query.with_entities(sa.literal(1)).limit(self._cap + 1).subquery()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(limited))
+
+
+class SafeAjaxLoader(QueryAjaxModelLoader):
+    """Flask-Admin's AJAX relation loader, with the posted id checked before it reaches the
+    database: a date or a 20-digit number is "no such row" (None), not a PostgreSQL error."""
+
+    def get_one(self, pk):
+        number = as_id(pk)
+        return None if number is None else super().get_one(number)
+
+
+class TenantModelView(PanelAccessMixin, ModelView):
+    """A Flask-Admin ModelView scoped by tenancy and by the role of the request's user."""
+
+    form_base_class = FlaskForm  # Flask-WTF's CSRF; SecureForm conflicts with CSRFProtect
+    allowed_roles: tuple[str, ...] = WRITERS  # vendedores only see the views that say so
+    write_roles: tuple[str, ...] = WRITERS
+    export_roles: tuple[str, ...] = WRITERS
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 20
+    page_size_options = (20, 50, 100)
+    count_cap = 10_000
+    # (model, foreign-key column, singular, plural) of the rows that forbid a delete.
+    protected_by: tuple = ()
+    needs_owner = False  # a tenant-owned row that does not take its tenant from a parent
+
+    def __init__(self, model, **kwargs):
+        super().__init__(model, db, **kwargs)
+
+    # --- permissions, decided per request -------------------------------------------------
+
+    @property
+    def can_create(self) -> bool:
+        return role_in(self.write_roles)
+
+    @property
+    def can_edit(self) -> bool:
+        return role_in(self.write_roles)
+
+    @property
+    def can_delete(self) -> bool:
+        return role_in(self.write_roles)
+
+    @property
+    def can_export(self) -> bool:
+        return role_in(self.export_roles) and bool(self.export_types)
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is None and name in NEEDS and not getattr(self, NEEDS[name]):
+            abort(403)
+        return response
+
+    def handle_action(self, return_view=None):
+        """An action the user may not run is a 403, not a silent redirect."""
+        name = request.form.get("action", "")
+        if name not in self._actions_data or not self.is_action_allowed(name):
+            abort(403)
+        return super().handle_action(return_view)
+
+    @action(
+        "delete", lazy_gettext("Delete"), lazy_gettext("Are you sure you want to delete selected records?")
+    )
+    def action_delete(self, ids):
+        """Flask-Admin's bulk delete, with the ``rowid``s made integers first: it binds them as
+        strings, which PostgreSQL refuses to compare with an integer key (a 500)."""
+        return super().action_delete(tuple(parse_ids(ids)))
+
+    def _create_ajax_loader(self, name, options):
+        related = getattr(self.model, name).prop.mapper.class_
+        return SafeAjaxLoader(name, self.session, related, **options)
+
+    # --- queries ----------------------------------------------------------------------------
+
+    def get_count_query(self):
+        return CappedCount(super().get_count_query(), self.count_cap)
+
+    def get_one(self, id):
+        """The row by primary key, within the tenant; anything else (missing, other tenant,
+        malformed id) is 404."""
+        column = getattr(self.model, self._primary_key)
+        try:
+            value = column.type.python_type(id)
+        except (TypeError, ValueError, NotImplementedError):
+            abort(404)
+        model = self.get_query().filter(column == value).one_or_none()
+        if model is None:
+            abort(404)
+        return model
+
+    def _get_list_extra_args(self):
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), MAX_PAGE)  # negative or absurd pages: clamp
+        return args
+
+    def _get_filter_groups(self):
+        """Filter choice lists built per request, so they are the user's tenant's rows."""
+        groups: dict[str, list] = {}
+        for i, flt in enumerate(self._filters or []):
+            options = flt.get_options(self) if isinstance(flt, BaseFilter) else None
+            groups.setdefault(str(flt.name), []).append(
+                {
+                    "index": i,
+                    "arg": self.get_filter_arg(i, flt),
+                    "operation": str(flt.operation()),
+                    "options": [(str(k), str(v)) for k, v in options] if options else None,
+                    "type": flt.data_type,
+                }
+            )
+        return groups or None
+
+    # --- forms -----------------------------------------------------------------------------
+
+    def create_form(self, obj=None):
+        """A superadmin creating a tenant-owned row picks the tenant it belongs to."""
+        if not (self.needs_owner and role_in(("superadmin",))):
+            return super().create_form(obj)
+        field = ChoiceField("Propietario (administrador)", coerce=_int, validators=[InputRequired()])
+        form = type("ConPropietario", (self._create_form_class,), {"propietario": field})(
+            get_form_data(), obj=obj
+        )
+        form.propietario.choices = [
+            (u.id, str(u)) for u in db.session.scalars(sa.select(Usuario).where(Usuario.rol == "admin"))
+        ]
+        form.propietario_id = form.propietario.data if isinstance(form.propietario.data, int) else None
+        return form
+
+    def on_model_change(self, form, model, is_created) -> None:
+        if is_created and "propietario" in form:
+            model.id_propietario = form.propietario.data
+
+    # --- deletes and errors -----------------------------------------------------------------
+
+    def delete_blockers(self, model) -> list[str]:
+        """What forbids deleting ``model``, e.g. ['2 vehículos', '1 venta']."""
+        found = []
+        for child, column, singular, plural_ in self.protected_by:
+            pk = getattr(model, self._primary_key)
+            n = db.session.scalar(sa.select(sa.func.count()).select_from(child).where(column == pk))
+            if n:
+                found.append(plural(n, singular, plural_))
+        return found
+
+    def on_model_delete(self, model) -> None:
+        blockers = self.delete_blockers(model)
+        if blockers:
+            raise Protegido("No se puede eliminar: tiene " + enumerar(blockers) + ".")
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, Protegido | ValidationError):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, TenancyError):
+            abort(404)
+        if isinstance(exc, DataError):  # e.g. a NUL character, which PostgreSQL cannot store
+            flash(INVALID_VALUE, "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            flash("No se pudo completar: el dato ya existe o está en uso por otros registros.", "error")
+            return True
+        return super().handle_view_exception(exc)

@@ -1,0 +1,247 @@
+"""The panel's model views: who gets in, what each role may do, another tenant's row is 404."""
+
+import pytest
+
+from panel.extensions import db
+from panel.models import Cliente, Empresa
+
+from . import factories
+from .helpers import csrf_of, login
+
+VIEWS = ["clientes", "empresas", "campanas", "vehiculos", "movimientos", "ventas", "usuarios", "historial"]
+SUPER_ONLY = ["paises", "ciudades"]
+
+
+def owner(account):
+    return db.session.get(factories.Usuario, account.id) if hasattr(factories, "Usuario") else None
+
+
+@pytest.fixture
+def data(app, tenants):
+    """One client of each tenant, with an empresa and campaign; and a vehículo for A's."""
+    from panel.models import Usuario
+
+    a, b = db.session.get(Usuario, tenants.admin_a.id), db.session.get(Usuario, tenants.admin_b.id)
+    emp_a, emp_b = factories.empresa(a, "Empresa A"), factories.empresa(b, "Empresa B")
+    cam_a = factories.campana(a, "Campaña A")
+    ca = factories.cliente(a, nombre_cliente="Ana", id_empresa=emp_a.id, id_campana=cam_a.id)
+    cb = factories.cliente(b, nombre_cliente="Beto", id_empresa=emp_b.id)
+    return dict(a=ca.id_cliente, b=cb.id_cliente, emp_a=emp_a.id, emp_b=emp_b.id, cam_a=cam_a.id, t=tenants)
+
+
+@pytest.mark.parametrize("view", VIEWS + SUPER_ONLY)
+def test_superadmin_opens_every_list(client, data, view):
+    login(client, "super@test.co")
+    response = client.get(f"/admin/{view}/")
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_admin_opens_its_lists(client, data, view):
+    login(client, "admin.a@test.co")
+    assert client.get(f"/admin/{view}/").status_code == 200
+
+
+@pytest.mark.parametrize("view", SUPER_ONLY)
+def test_admin_may_not_open_paises_or_ciudades(client, data, view):
+    login(client, "admin.a@test.co")
+    assert client.get(f"/admin/{view}/").status_code == 403
+
+
+@pytest.mark.parametrize("view", [v for v in VIEWS + SUPER_ONLY if v != "clientes"])
+def test_vendedor_only_sees_clientes(client, data, view):
+    login(client, "vendedor.a@test.co")
+    assert client.get("/admin/clientes/").status_code == 200
+    assert client.get(f"/admin/{view}/").status_code == 403
+
+
+def test_anonymous_goes_to_login(client, data):
+    response = client.get("/admin/clientes/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_the_clientes_list_shows_only_the_tenants_rows(client, data):
+    login(client, "admin.a@test.co")
+    html = client.get("/admin/clientes/").get_data(as_text=True)
+    assert "Ana" in html and "Beto" not in html
+    assert "Empresa A" in html and "Campaña A" in html and "Bogotá" in html
+    assert 'class="badge badge-estado-1"' in html
+
+
+@pytest.mark.parametrize("path", ["details", "edit"])
+def test_another_tenants_client_is_404_like_a_missing_one(client, data, path):
+    login(client, "admin.a@test.co")
+    assert client.get(f"/admin/clientes/{path}/?id={data['a']}").status_code == 200
+    assert client.get(f"/admin/clientes/{path}/?id={data['b']}").status_code == 404
+    assert client.get(f"/admin/clientes/{path}/?id=999999").status_code == 404
+    assert client.get(f"/admin/clientes/{path}/?id=abc").status_code == 404
+
+
+def test_deleting_another_tenants_client_is_404_and_keeps_it(client, data):
+    login(client, "admin.a@test.co")
+    token = csrf_of(client)
+    response = client.post("/admin/clientes/delete/", data={"id": data["b"], "csrf_token": token})
+    assert response.status_code == 404
+    assert db.session.get(Cliente, data["b"]) is not None
+
+
+def test_editing_another_tenants_empresa_is_404(client, data):
+    login(client, "admin.a@test.co")
+    token = csrf_of(client)
+    response = client.post(
+        f"/admin/empresas/edit/?id={data['emp_b']}", data={"nombre": "Robada", "csrf_token": token}
+    )
+    assert response.status_code == 404
+    assert db.session.get(Empresa, data["emp_b"]).nombre == "Empresa B"
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/admin/clientes/new/"),
+        ("get", "/admin/clientes/edit/?id={a}"),
+        ("post", "/admin/clientes/delete/"),
+        ("get", "/admin/clientes/exportar/csv/"),
+        ("get", "/admin/clientes/export/csv/"),
+    ],
+)
+def test_vendedor_is_refused_writes_and_export_with_403(client, data, method, path):
+    login(client, "vendedor.a@test.co")
+    token = csrf_of(client)
+    url = path.format(a=data["a"])
+    response = getattr(client, method)(
+        url, data={"id": data["a"], "csrf_token": token} if method == "post" else None
+    )
+    assert response.status_code == 403
+    assert db.session.get(Cliente, data["a"]) is not None
+
+
+def test_vendedor_list_has_no_create_edit_delete_or_export(client, data):
+    login(client, "vendedor.a@test.co")
+    html = client.get("/admin/clientes/").get_data(as_text=True)
+    assert "/admin/clientes/new/" not in html
+    assert "/admin/clientes/edit/" not in html
+    assert "/admin/clientes/delete/" not in html
+    assert "exportar" not in html
+    assert "Enviar SMS" in html and "Activar" not in html
+
+
+@pytest.mark.parametrize("action", ["activar", "eliminar", "inscribir"])
+def test_vendedor_may_not_run_write_actions(client, data, action):
+    login(client, "vendedor.a@test.co")
+    token = csrf_of(client)
+    response = client.post(
+        "/admin/clientes/action/", data={"action": action, "rowid": data["a"], "csrf_token": token}
+    )
+    assert response.status_code == 403
+
+
+def test_a_large_list_says_more_than_the_cap_instead_of_counting_everything(client, app, data):
+    from panel.models import Usuario
+
+    view = next(v for v in app.extensions["panel_admin"]._views if getattr(v, "endpoint", "") == "clientes")
+    a = db.session.get(Usuario, data["t"].admin_a.id)
+    for _ in range(3):
+        factories.cliente(a)
+    view.count_cap = 2
+    try:
+        login(client, "admin.a@test.co")
+        html = client.get("/admin/clientes/").get_data(as_text=True)
+    finally:
+        view.count_cap = 10_000
+    assert 'data-testid="total-clientes">(más de 2)' in html
+
+
+def test_superadmin_creating_an_empresa_picks_its_owner(client, data):
+    login(client, "super@test.co")
+    page = client.get("/admin/empresas/new/")
+    assert "Propietario (administrador)" in page.get_data(as_text=True)
+    token = csrf_of(client)
+    response = client.post(
+        "/admin/empresas/new/",
+        data={"nombre": "De B", "propietario": data["t"].admin_b.id, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert db.session.query(Empresa).filter_by(nombre="De B").one().id_propietario == data["t"].admin_b.id
+
+
+def test_admin_manages_only_the_accounts_it_created(client, data):
+    login(client, "admin.a@test.co")
+    html = client.get("/admin/usuarios/").get_data(as_text=True)
+    assert "vendedor.a@test.co" in html and "vendedor.b@test.co" not in html and "super@test.co" not in html
+    assert client.get(f"/admin/usuarios/edit/?id={data['t'].vendedor_a.id}").status_code == 200
+    assert client.get(f"/admin/usuarios/edit/?id={data['t'].admin_a.id}").status_code == 403
+    assert client.get(f"/admin/usuarios/edit/?id={data['t'].vendedor_b.id}").status_code == 404
+
+
+def test_admin_cannot_create_an_admin(client, data):
+    login(client, "admin.a@test.co")
+    token = csrf_of(client)
+    fields = {"email": "otro@test.co", "rol": "admin", "password": "clave-larga-1", "csrf_token": token}
+    response = client.post("/admin/usuarios/new/", data=fields)
+    assert response.status_code == 200 and "No es una opción válida." in response.get_data(as_text=True)
+
+
+def test_a_forged_client_in_a_vehiculo_form_is_refused(client, data):
+    from panel.models import Vehiculo
+
+    login(client, "admin.a@test.co")
+    token = csrf_of(client)
+    response = client.post(
+        "/admin/vehiculos/new/", data={"cliente": data["b"], "placa": "AAA111", "csrf_token": token}
+    )
+    assert response.status_code == 200
+    assert db.session.query(Vehiculo).count() == 0
+
+
+def test_bulk_delete_of_empresas_deletes_own_rows_and_ignores_forged_ids(client, data):
+    """Flask-Admin's default bulk delete, on PostgreSQL too (it binds the rowids as strings)."""
+    from panel.models import Usuario
+
+    spare = factories.empresa(db.session.get(Usuario, data["t"].admin_a.id), "Sobrante").id
+    login(client, "admin.a@test.co")
+    token = csrf_of(client)
+    response = client.post(
+        "/admin/empresas/action/",
+        data={"action": "delete", "rowid": [spare, data["emp_b"], "x1"], "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert db.session.get(Empresa, spare) is None
+    assert db.session.get(Empresa, data["emp_b"]) is not None
+
+
+@pytest.mark.parametrize("url", ["/admin/clientes/\r\nSet-Cookie: x=1", "/admin/\n", "\x00"])
+def test_a_return_url_with_control_characters_is_a_400_not_a_500(client, data, url):
+    login(client, "admin.a@test.co")
+    token = csrf_of(client)
+    response = client.post(
+        "/admin/clientes/action/",
+        data={"action": "activar", "rowid": data["a"], "url": url, "csrf_token": token},
+    )
+    assert response.status_code == 400
+    assert "Set-Cookie" not in str(response.headers.get("Location"))
+
+
+@pytest.mark.parametrize("forged", ["2024-02-30", "99999999999999999999", "-1", "\x00"])
+def test_a_malformed_client_in_an_ajax_relation_is_refused_not_a_500(client, data, forged):
+    from panel.models import Vehiculo
+
+    login(client, "admin.a@test.co")
+    token = csrf_of(client)
+    response = client.post(
+        "/admin/vehiculos/new/", data={"cliente": forged, "placa": "AAA111", "csrf_token": token}
+    )
+    assert response.status_code == 200
+    assert db.session.query(Vehiculo).count() == 0
+
+
+def test_a_nul_character_in_a_text_field_is_a_clear_error(client, data):
+    login(client, "admin.a@test.co")
+    token = csrf_of(client)
+    response = client.post("/admin/empresas/new/", data={"nombre": "Mala\x00", "csrf_token": token})
+    stored = db.session.query(Empresa).filter(Empresa.nombre.like("Mala%")).count()
+    if db.engine.dialect.name == "sqlite":  # SQLite stores it as typed
+        assert response.status_code == 302 and stored == 1
+    else:  # PostgreSQL cannot store a NUL: the form says so, never a 500
+        assert response.status_code == 200 and stored == 0
+        assert "hay un valor no válido" in response.get_data(as_text=True)
