@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -106,6 +107,9 @@ class SMSLog(TenantOwned, db.Model):
     reclamado: Mapped[datetime | None]
     # Set when the outcome at Twilio is unknown (crash or ambiguous error): never re-sent blindly.
     requiere_revision: Mapped[bool] = mapped_column(default=False)
+    # A failure that guarantees Twilio created nothing (retries exhausted, bad credentials,
+    # campaign aborted): "Reintentar fallidos" may send these again, and only these.
+    reintentable: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     creado: Mapped[datetime] = mapped_column(default=utcnow)
     actualizado: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

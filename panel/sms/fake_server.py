@@ -1,0 +1,284 @@
+"""A fake Twilio over real HTTP on 127.0.0.1, for tests, benchmarks and manual staging.
+
+    with FakeTwilio(latency=0.05, error_rates={"429": 0.1, "timeout": 0.02}, seed=1) as fake:
+        app = make_app(url, **fake.config())
+
+error_rates keys: "429" and "503" (refused, nothing created), "500"/"502"/"504" (created, then
+the error is answered), "timeout" (created, then no answer until long past the client's read
+timeout), "drop" (created, then the connection is closed without an answer), "21211"/"21610"
+(refused as invalid / opted out). rate_cap: at most N creates per rolling second, then 429/20429.
+
+Standalone: ``python -m panel.sms.fake_server --port 0 --latency 0.1 --rate-cap 50`` prints
+its URL and serves until killed; ``GET /_fake/stats`` returns the counters as JSON and
+``POST /_fake/reset`` clears them.
+"""
+
+import argparse
+import contextlib
+import json
+import random
+import signal
+import socket
+import threading
+import time
+from collections import Counter, deque
+
+from panel.sms.fake_http import FakeHTTPServer
+from panel.sms.simulator import TwilioSimulator, error
+
+FAKE_ACCOUNT_SID = "AC" + "fa4e" * 8
+FAKE_AUTH_TOKEN = "token-de-prueba"
+FAKE_FROM_NUMBER = "+15005550006"
+# status, Twilio code, message — for the injected failures that answer at all.
+_INJECTED = {
+    "429": (429, 20429, "Too Many Requests"),
+    "500": (500, 20500, "Internal Server Error"),
+    "502": (502, 20502, "Bad Gateway"),
+    "503": (503, 20503, "Service Unavailable"),
+    "504": (504, 20504, "Gateway Timeout"),
+}
+_BEFORE_CREATE = {"429", "503", "21211", "21610"}  # these never create the message
+
+
+class FakeTwilio:
+    """A Twilio Messages API on an ephemeral port, with latency, failures and a rate cap."""
+
+    def __init__(
+        self,
+        latency: float = 0.0,
+        error_rates: dict | None = None,
+        rate_cap: int | None = None,
+        account_sid: str = FAKE_ACCOUNT_SID,
+        auth_token: str = FAKE_AUTH_TOKEN,
+        opt_out: set | None = None,
+        invalid: set | None = None,
+        seed: int | None = None,
+        hang: float = 30.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
+        self.simulator = TwilioSimulator(account_sid, auth_token, opt_out, invalid)
+        self.host, self.port = host, port
+        self.latency, self.rate_cap, self.hang = latency, rate_cap, hang
+        self.error_rates = dict(error_rates or {})
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.server: FakeHTTPServer | None = None
+        self.connections: set[socket.socket] = set()
+        self.reset()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> "FakeTwilio":
+        """Bind and serve in a daemon thread."""
+        self.stopping.clear()
+        self.server = FakeHTTPServer((self.host, self.port), self)
+        self.server.fake = self
+        self.port = self.server.server_address[1]
+        serving = threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), name="fake-twilio", daemon=True
+        )
+        serving.start()  # a short poll interval makes stop() quick
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the port (later connections are refused)."""
+        self.stopping.set()  # wakes requests hanging in a simulated timeout
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+        for conn in list(self.connections):  # keep-alive connections would go on serving
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> "FakeTwilio":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def config(self) -> dict:
+        """Settings to merge into the app config so the real SDK talks to this server."""
+        return {
+            "TWILIO_ACCOUNT_SID": self.simulator.account_sid,
+            "TWILIO_AUTH_TOKEN": self.simulator.auth_token,
+            "TWILIO_FROM_NUMBER": FAKE_FROM_NUMBER,
+            "TWILIO_API_BASE": self.url,
+        }
+
+    # -- behaviour and counters ------------------------------------------------------------
+
+    def set(self, **changes) -> None:
+        """Change behaviour live: latency, error_rates, rate_cap, hang, opt_out, invalid, seed."""
+        with self.lock:
+            if "seed" in changes:
+                self.rng = random.Random(changes.pop("seed"))
+            for name in ("opt_out", "invalid"):
+                if name in changes:
+                    setattr(self.simulator, name, set(changes.pop(name) or ()))
+            if "error_rates" in changes:
+                changes["error_rates"] = dict(changes["error_rates"] or {})
+            for name, value in changes.items():
+                if name not in ("latency", "error_rates", "rate_cap", "hang"):
+                    raise TypeError(f"FakeTwilio.set: parámetro desconocido {name}")
+                setattr(self, name, value)
+
+    def reset(self) -> None:
+        """Forget every message and counter."""
+        with self.lock:
+            self.created: list[dict] = []
+            self.received_count = 0
+            self.rejected_429 = 0
+            self.injected: Counter = Counter()
+            self.window: deque = deque()
+            with self.simulator.lock:
+                self.simulator.messages.clear()
+
+    def count_by(self, to: str, body: str) -> int:
+        """How many messages were created for this number with this body."""
+        with self.lock:
+            return sum(1 for m in self.created if m["to"] == to and m["body"] == body)
+
+    def duplicates(self) -> list[tuple[str, str]]:
+        """(to, body) pairs CREATED more than once: a customer who got the same SMS twice."""
+        with self.lock:
+            return _repeated(self.created)
+
+    def stats(self) -> dict:
+        """The counters as plain JSON data."""
+        with self.lock:
+            return {
+                "url": self.url,
+                "received": self.received_count,
+                "created": len(self.created),
+                "rejected_429": self.rejected_429,
+                "injected": dict(self.injected),
+                "duplicates": [list(pair) for pair in _repeated(self.created)],
+            }
+
+    # -- the create flow -------------------------------------------------------------------
+
+    def admit(self, auth, account: str) -> tuple[str | None, tuple[int, dict] | None]:
+        """Count a create request; return (injected failure kind, an answer to send now or None)."""
+        with self.lock:
+            self.received_count += 1
+            if not self.simulator.authorized(auth, account):
+                return None, error(20003)
+            if self.rate_cap is not None and not self._under_cap():
+                self.rejected_429 += 1
+                return None, _twilio_error(429, 20429, "Too Many Requests (límite por segundo)")
+            kind = self._draw()
+            if kind:
+                self.injected[kind] += 1
+        if kind in _INJECTED and kind in _BEFORE_CREATE:
+            return kind, _twilio_error(*_INJECTED[kind])
+        return kind, None
+
+    def _under_cap(self) -> bool:
+        """Rolling one-second window of admitted creates (caller holds the lock)."""
+        now = time.monotonic()
+        while self.window and now - self.window[0] >= 1.0:
+            self.window.popleft()
+        if len(self.window) >= self.rate_cap:
+            return False
+        self.window.append(now)
+        return True
+
+    def _draw(self) -> str | None:
+        """Pick an injected failure from error_rates with the seeded RNG (caller holds the lock)."""
+        roll, edge = self.rng.random(), 0.0
+        for kind, rate in self.error_rates.items():
+            edge += float(rate)
+            if roll < edge:
+                return str(kind)
+        return None
+
+    def create_request(self, auth, account: str, form: dict) -> tuple[str | None, int, dict]:
+        """One create through auth, the rate cap and the injected failures: (kind, status, body).
+
+        For kind "timeout" or "drop" with status 201 the HTTP layer hangs or closes instead.
+        """
+        kind, answer = self.admit(auth, account)
+        if answer:
+            return kind, *answer
+        status, body = self.create(form, kind)
+        if status == 201 and kind in _INJECTED:
+            status, body = _twilio_error(*_INJECTED[kind])  # created, then the 5xx is answered
+        return kind, status, body
+
+    def create(self, form: dict, kind: str | None) -> tuple[int, dict]:
+        """Create through the simulator, forcing 21211/21610 when injected; record what was created."""
+        if kind == "21211":
+            return error(21211, to=form.get("To", ""))
+        if kind == "21610":
+            return error(21610)
+        status, body = self.simulator.create(form)
+        if status == 201:
+            with self.lock:
+                self.created.append(
+                    {"sid": body["sid"], "to": body["to"], "body": body["body"], "t": time.time()}
+                )
+        return status, body
+
+
+def _repeated(created: list[dict]) -> list[tuple[str, str]]:
+    counts = Counter((m["to"], m["body"]) for m in created)
+    return [pair for pair, n in counts.items() if n > 1]
+
+
+def _twilio_error(status: int, code: int, message: str) -> tuple[int, dict]:
+    return status, {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+def _rates(text: str) -> dict:
+    """Parse error rates given as JSON or as 429=0.1,500=0.05."""
+    if not text:
+        return {}
+    if text.lstrip().startswith("{"):
+        return json.loads(text)
+    return {k.strip(): float(v) for k, v in (item.split("=") for item in text.split(","))}
+
+
+def main(argv=None) -> None:
+    """Serve a fake Twilio until killed, printing its URL and settings."""
+    parser = argparse.ArgumentParser(description="Servidor Twilio falso para pruebas y benchmarks")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--rate-cap", type=int, default=None)
+    parser.add_argument("--error-rates", default="", help='JSON o "429=0.1,500=0.05"')
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+    fake = FakeTwilio(
+        latency=args.latency,
+        error_rates=_rates(args.error_rates),
+        rate_cap=args.rate_cap,
+        seed=args.seed,
+        host=args.host,
+        port=args.port,
+    ).start()
+    print(fake.url, flush=True)
+    for key, value in fake.config().items():
+        print(f"{key}={value}", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""The durable outbox: a campaign and all its SMSLog rows, written in one transaction.
+
+``dry_run`` and ``create_campaign`` share one plan: which recipients get which text, who is
+skipped and why. The plan reads plain column rows (no ORM objects) and the log rows are
+written with batched Core inserts, so a campaign of thousands of clients stays cheap.
+"""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from .. import audit
+from ..extensions import db
+from ..forms.clientes import e164
+from ..models import CampanaSMS, Cliente, Pais, PlantillaSMS, SMSLog, Usuario, utcnow
+from .encoding import analyze
+from .render import TemplateError, render, validate_template
+
+CHUNK = 1000
+PREVIEW = 3
+MOTIVOS = {
+    "inactivo": "Cliente inactivo",
+    "deshabilitado": "Cliente deshabilitado",
+    "opt_out": "El cliente no acepta SMS (se dio de baja)",
+    "sin_telefono": "Sin teléfono",
+    "telefono_invalido": "Teléfono inválido para su país",
+    "duplicado": "Teléfono duplicado en la campaña",
+}
+
+
+class OutboxError(ValueError):
+    """Bad input for a campaign; nothing was created. The message is shown to the user."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class Plan:
+    """Every recipient's row: the text to send, or the reason it is skipped."""
+
+    rows: list[dict] = field(default_factory=list)
+    tenants: set[int] = field(default_factory=set)
+
+    @property
+    def sendable(self) -> list[dict]:
+        return [r for r in self.rows if r["estado"] == "pendiente"]
+
+    @property
+    def skipped(self) -> list[dict]:
+        return [r for r in self.rows if r["estado"] == "fallido"]
+
+
+def _recipients(cliente_query):
+    """The selected clients as plain rows (the tenancy hook scopes the query)."""
+    iso = sa.select(Pais.codigo_iso).where(Pais.id == Cliente.id_pais).scalar_subquery()
+    stmt = cliente_query.with_only_columns(
+        Cliente.id_cliente,
+        Cliente.id_propietario,
+        Cliente.nombre_cliente,
+        Cliente.apellido_cliente,
+        Cliente.telefono,
+        Cliente.estado,
+        Cliente.acepta_sms,
+        iso.label("iso"),
+    )
+    return db.session.execute(stmt.order_by(None).order_by(Cliente.id_cliente)).all()
+
+
+def _skip_reason(c, phone: str | None, seen: dict[str, int]) -> tuple[str, str] | None:
+    """Why a client gets no SMS, as (kind, text), or None when it does."""
+    if c.estado != 1:
+        kind = "deshabilitado" if c.estado == 3 else "inactivo"
+        return kind, MOTIVOS[kind]
+    if not c.acepta_sms:
+        return "opt_out", MOTIVOS["opt_out"]
+    if not (c.telefono or "").strip():
+        return "sin_telefono", MOTIVOS["sin_telefono"]
+    if phone is None:
+        return "telefono_invalido", f"{MOTIVOS['telefono_invalido']} ({c.iso}): {c.telefono}"
+    if phone in seen:
+        return "duplicado", f"{MOTIVOS['duplicado']} (igual al del cliente #{seen[phone]})"
+    return None
+
+
+def plan(cliente_query, mensaje: str) -> Plan:
+    """Personalise the message for every recipient, or record why one is skipped."""
+    try:
+        validate_template(mensaje)
+    except TemplateError as exc:
+        raise OutboxError(str(exc), field="mensaje") from None
+    result, seen = Plan(), {}
+    for c in _recipients(cliente_query):
+        result.tenants.add(c.id_propietario)
+        phone = e164(c.telefono, c.iso or "CO")
+        reason = _skip_reason(c, phone, seen)
+        nombre = " ".join(p for p in (c.nombre_cliente, c.apellido_cliente) if p)
+        row = {"id_cliente": c.id_cliente, "id_propietario": c.id_propietario, "nombre": nombre}
+        row["telefono"] = phone if phone else (c.telefono or None)
+        if reason:
+            row.update(estado="fallido", motivo=MOTIVOS[reason[0]], error_mensaje=reason[1], mensaje="")
+            row.update(segmentos=None, codificacion=None)
+        else:
+            seen[phone] = c.id_cliente
+            text = render(
+                mensaje, {"nombre_cliente": c.nombre_cliente, "apellido_cliente": c.apellido_cliente}
+            )
+            info = analyze(text)
+            row.update(estado="pendiente", error_mensaje=None, mensaje=text)
+            row.update(segmentos=info.segments, codificacion=info.encoding, non_gsm=list(info.non_gsm))
+        result.rows.append(row)
+    return result
+
+
+def dry_run(cliente_query, mensaje: str) -> dict:
+    """What sending would do, without writing: recipients, skipped and why, segments, UCS-2."""
+    p = plan(cliente_query, mensaje)
+    sendable, skipped = p.sendable, p.skipped
+    motivos: dict[str, int] = {}
+    for r in skipped:
+        motivos[r["motivo"]] = motivos.get(r["motivo"], 0) + 1
+    pick = ("id_cliente", "nombre", "telefono", "mensaje", "segmentos", "codificacion")
+    return {
+        "total": len(p.rows),
+        "enviables": len(sendable),
+        "omitidos": [
+            {k: r[k] for k in ("id_cliente", "nombre", "telefono", "error_mensaje")} for r in skipped
+        ],
+        "motivos": motivos,
+        "segmentos_total": sum(r["segmentos"] for r in sendable),
+        "ucs2": [
+            {"id_cliente": r["id_cliente"], "nombre": r["nombre"], "caracteres": "".join(r["non_gsm"])}
+            for r in sendable
+            if r["codificacion"] == "UCS-2"
+        ],
+        "vista_previa": [{k: r[k] for k in pick} for r in sendable[:PREVIEW]],
+    }
+
+
+def _tenant_of(user: Usuario, p: Plan) -> int:
+    """The campaign's tenant: the user's, or (superadmin) the one tenant of the recipients."""
+    if user.tenant_id is not None:
+        return user.tenant_id
+    if len(p.tenants) > 1:
+        raise OutboxError("Los destinatarios pertenecen a varios propietarios: filtre por uno solo.")
+    return next(iter(p.tenants), 0)
+
+
+def _template(id_plantilla, tenant: int) -> PlantillaSMS | None:
+    """The chosen template, only if it is an active one of the campaign's tenant."""
+    if id_plantilla in (None, ""):
+        return None
+    try:
+        plantilla = db.session.get(PlantillaSMS, int(id_plantilla))
+    except (TypeError, ValueError):
+        plantilla = None
+    if plantilla is None or plantilla.id_propietario != tenant:
+        raise OutboxError("La plantilla elegida no existe.", field="id_plantilla")
+    if not plantilla.activo:
+        raise OutboxError("La plantilla elegida está inactiva.", field="id_plantilla")
+    return plantilla
+
+
+def create_campaign(
+    *, user_id: int, cliente_query, mensaje: str, nombre=None, id_plantilla=None, filtros=None
+) -> CampanaSMS:
+    """Write the campaign and all its log rows in one transaction; raise OutboxError on bad input."""
+    try:
+        return _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros)
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros) -> CampanaSMS:
+    user = db.session.get(Usuario, user_id)
+    if user is None:
+        raise OutboxError("Usuario desconocido.")
+    if not (mensaje or "").strip() and id_plantilla not in (None, ""):
+        mensaje = _template(id_plantilla, user.tenant_id or 0).mensaje
+    p = plan(cliente_query, mensaje or "")
+    tenant = _tenant_of(user, p)
+    plantilla = _template(id_plantilla, tenant)
+    if not p.sendable:
+        raise OutboxError("Ningún destinatario puede recibir el SMS (revise los omitidos).")
+    nombre = (nombre or "").strip() or f"Campaña SMS {utcnow():%Y-%m-%d %H:%M}"
+    campana = CampanaSMS(
+        nombre=nombre[:200],
+        mensaje=mensaje,
+        id_plantilla=plantilla.id if plantilla else None,
+        filtros=filtros,
+        estado="pendiente",
+        id_usuario=user.id,
+        id_propietario=tenant,
+    )
+    db.session.add(campana)
+    db.session.flush()
+    _insert_rows(campana.id, tenant, p.rows)
+    refresh_totals(campana.id, finish=False)
+    audit.record(
+        "sms",
+        "CampanaSMS",
+        filas=len(p.rows),
+        objeto_id=campana.id,
+        resumen=f"Campaña SMS «{campana.nombre}»: {len(p.sendable)} por enviar, {len(p.skipped)} omitidos",
+        detalle={"filtros": filtros, "omitidos": len(p.skipped)},
+        id_propietario=tenant,
+        usuario_id=user.id,
+    )
+    db.session.commit()
+    return campana
+
+
+def _insert_rows(campana_id: int, tenant: int, rows: list[dict]) -> None:
+    """Batched Core INSERTs (executemany), never one ORM object per row."""
+    now = utcnow()
+    table = SMSLog.__table__
+    keys = ("id_cliente", "telefono", "mensaje", "estado", "error_mensaje", "segmentos", "codificacion")
+    for start in range(0, len(rows), CHUNK):
+        batch = [
+            {**{k: r[k] for k in keys}, "id_campana": campana_id, "id_propietario": tenant}
+            | {
+                "intentos": 0,
+                "requiere_revision": False,
+                "reintentable": False,
+                "creado": now,
+                "actualizado": now,
+            }
+            for r in rows[start : start + CHUNK]
+        ]
+        db.session.execute(sa.insert(table), batch)
+
+
+def counts(campana_id: int, conn=None) -> dict[str, int]:
+    """Row counts of a campaign by estado, plus those flagged for review."""
+    t = SMSLog.__table__
+    stmt = sa.select(t.c.estado, sa.func.count(), sa.func.sum(sa.case((t.c.requiere_revision, 1), else_=0)))
+    stmt = stmt.where(t.c.id_campana == campana_id).group_by(t.c.estado)
+    result = {estado: 0 for estado in ("pendiente", "enviando", "enviado", "fallido")}
+    revision = 0
+    for estado, n, rev in (conn or db.session).execute(stmt):
+        result[estado] = n
+        revision += rev or 0
+    result["total"] = sum(result.values())
+    result["revision"] = revision
+    return result
+
+
+def refresh_totals(campana_id: int, *, finish: bool = True, conn=None) -> dict[str, int]:
+    """Recompute the campaign's aggregates from its rows; complete it when nothing is left."""
+    c = counts(campana_id, conn)
+    t = CampanaSMS.__table__
+    values = {
+        "total_clientes": c["total"],
+        "enviados_exitosos": c["enviado"],
+        "enviados_fallidos": c["fallido"],
+    }
+    (conn or db.session).execute(sa.update(t).where(t.c.id == campana_id).values(**values))
+    if finish and c["pendiente"] == 0 and c["enviando"] == 0:
+        done = sa.update(t).where(t.c.id == campana_id, t.c.estado.in_(("pendiente", "procesando")))
+        (conn or db.session).execute(done.values(estado="completado", completado=utcnow()))
+    return c
+
+
+def retry_failed(campana_id: int) -> int:
+    """Put back to ``pendiente`` the failed rows Twilio certainly never got, for clients that
+    still accept SMS; the campaign goes back to ``pendiente``. Returns how many rows."""
+    t, c = SMSLog.__table__, Cliente.__table__
+    still_ok = sa.select(c.c.id_cliente).where(c.c.estado == 1, c.c.acepta_sms.is_(True))
+    stmt = t.update().where(
+        t.c.id_campana == campana_id,
+        t.c.estado == "fallido",
+        t.c.reintentable.is_(True),
+        t.c.requiere_revision.is_(False),
+        t.c.id_cliente.in_(still_ok),
+    )
+    values = dict(
+        estado="pendiente", reintentable=False, error_codigo=None, error_mensaje=None, reclamado=None
+    )
+    n = db.session.execute(stmt.values(**values, actualizado=utcnow())).rowcount
+    if n:
+        campana = CampanaSMS.__table__
+        reopen = campana.update().where(campana.c.id == campana_id)
+        db.session.execute(reopen.values(estado="pendiente", completado=None, error_mensaje=None))
+        refresh_totals(campana_id, finish=False)
+    return n

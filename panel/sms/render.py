@@ -1,0 +1,60 @@
+"""Personalise SMS text: literal placeholder substitution, never str.format or Jinja on user text.
+
+Rules (documented in docs/decisions.md):
+- the only placeholders are ``{nombre}``, ``{apellido}`` and ``{nombre_completo}`` (case-sensitive);
+- any other ``{...}`` is an unknown placeholder;
+- a lone ``{`` or ``}`` (including ``{{`` / ``}}``) is malformed: there is no escaping, literal braces
+  are not allowed in a message;
+- empty or whitespace-only text is refused, and so is text longer than Twilio's 1600 characters.
+"""
+
+import re
+from collections.abc import Mapping
+
+PLACEHOLDERS = ("nombre", "apellido", "nombre_completo")
+MAX_LENGTH = 1600  # Twilio refuses longer bodies (error 21617)
+
+_TOKEN = re.compile(r"\{([^{}]*)\}")
+_HINT = "Use {nombre}, {apellido} o {nombre_completo}."
+
+
+class TemplateError(ValueError):
+    """A message or template that cannot be sent; the text is shown to the user."""
+
+
+def validate_template(text: str) -> None:
+    """Raise TemplateError when the text is empty, too long, or has a bad placeholder."""
+    if text is None or not text.strip():
+        raise TemplateError("El mensaje no puede estar vacío.")
+    if len(text) > MAX_LENGTH:
+        raise TemplateError(f"El mensaje supera el máximo de {MAX_LENGTH} caracteres ({len(text)}).")
+    for match in _TOKEN.finditer(text):
+        if match.group(1) not in PLACEHOLDERS:
+            raise TemplateError(f"Marcador desconocido: {match.group(0)}. {_HINT}")
+    stray = _TOKEN.sub("", text)
+    if "{" in stray or "}" in stray:
+        raise TemplateError(
+            "Llave sin cerrar o sobrante en el mensaje: las llaves { } solo se usan en los marcadores. "
+            + _HINT
+        )
+
+
+def _field(cliente, name: str) -> str:
+    """One name field of a Cliente, an object or a mapping, as a trimmed string."""
+    value = cliente.get(name) if isinstance(cliente, Mapping) else getattr(cliente, name, None)
+    return str(value).strip() if value is not None else ""
+
+
+def values_for(cliente) -> dict[str, str]:
+    """The replacement text of every placeholder for one client."""
+    nombre = _field(cliente, "nombre_cliente")
+    apellido = _field(cliente, "apellido_cliente")
+    completo = " ".join(part for part in (nombre, apellido) if part)
+    return {"nombre": nombre, "apellido": apellido, "nombre_completo": completo}
+
+
+def render(text: str, cliente) -> str:
+    """The text personalised for one client; a single pass, so names are never re-expanded."""
+    validate_template(text)
+    values = values_for(cliente)
+    return _TOKEN.sub(lambda match: values[match.group(1)], text)

@@ -1,0 +1,141 @@
+"""Where the sender runs: a daemon thread in the web process, or RQ jobs at scale.
+
+Both run the same ``sender.run_campaign`` claim loop; claims make it safe for any number of
+threads, processes and workers to work on one campaign at the same time.
+"""
+
+import logging
+import threading
+
+import sqlalchemy as sa
+from flask import Flask
+
+from ..extensions import db
+from ..models import CampanaSMS
+from . import sender
+
+log = logging.getLogger(__name__)
+ACTIVE = ("pendiente", "procesando")
+
+
+def dispatch(campana_id: int, app: Flask):
+    """Start sending a campaign: RQ jobs when REDIS_URL is set, else the embedded thread."""
+    if app.config.get("REDIS_URL"):
+        return enqueue(campana_id, app)
+    embedded = app.extensions.get("sms_embedded")
+    if embedded is not None and embedded.is_alive():
+        embedded.wake()
+        return embedded
+    # No resident thread (tests, or a disabled embedded sender): a one-off thread for this campaign.
+    thread = threading.Thread(
+        target=run_in_app, args=(app, campana_id), daemon=True, name=f"sms-{campana_id}"
+    )
+    thread.start()
+    return thread
+
+
+def run_in_app(app: Flask, campana_id: int) -> dict | None:
+    """Run one campaign inside an app context, logging (not raising) unexpected errors."""
+    with app.app_context():
+        try:
+            return sender.run_campaign(campana_id)
+        except Exception:
+            log.exception("Envío de la campaña SMS %s interrumpido", campana_id)
+            return None
+        finally:
+            db.session.remove()
+
+
+def active_campaigns() -> list[int]:
+    """Campaigns with work left (pending, or interrupted by a restart)."""
+    stmt = sa.select(CampanaSMS.id).where(CampanaSMS.estado.in_(ACTIVE)).order_by(CampanaSMS.id)
+    return list(db.session.scalars(stmt))
+
+
+class EmbeddedSender(threading.Thread):
+    """A daemon thread that sends every active campaign; woken by dispatch, else polls."""
+
+    def __init__(self, app: Flask, poll_seconds: float = 5.0):
+        super().__init__(daemon=True, name="sms-embedded-sender")
+        self.app = app
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._halt = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._halt.is_set():  # the first pass also resumes campaigns cut by a restart
+            self._wake.clear()
+            try:
+                with self.app.app_context():
+                    ids = active_campaigns()
+                    db.session.remove()
+            except Exception:
+                log.exception("No se pudieron leer las campañas SMS pendientes")
+                ids = []
+            for campana_id in ids:
+                run_in_app(self.app, campana_id)
+            self._wake.wait(self.poll_seconds)
+
+
+def start_embedded(app: Flask) -> EmbeddedSender:
+    """Start the resident sender thread of this web process."""
+    thread = EmbeddedSender(app, float(app.config.get("SMS_POLL_SECONDS", 5.0)))
+    app.extensions["sms_embedded"] = thread
+    thread.start()
+    return thread
+
+
+# --- RQ: module-level jobs that take ids and build their own app -------------------------
+
+_worker_app: Flask | None = None
+
+
+def _app() -> Flask:
+    """The app of this worker process, built from its environment (DATABASE_URL…)."""
+    global _worker_app
+    if _worker_app is None:
+        from .. import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def run_campaign_job(campana_id: int) -> dict | None:
+    """RQ job: a claim loop over one campaign (several may run at once on one campaign)."""
+    return run_in_app(_app(), campana_id)
+
+
+def resume_active_job() -> list[int]:
+    """RQ job: send every active campaign (after a crash or a lost job); schedule it as needed."""
+    app = _app()
+    with app.app_context():
+        ids = active_campaigns()
+    for campana_id in ids:
+        run_in_app(app, campana_id)
+    return ids
+
+
+def queue(app: Flask):
+    """The RQ queue the SMS jobs go to (SMS_QUEUE, default "sms")."""
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(app.config.get("SMS_QUEUE", "sms"), connection=Redis.from_url(app.config["REDIS_URL"]))
+
+
+def enqueue(campana_id: int, app: Flask) -> list:
+    """One claim-loop job per worker share (SMS_JOBS_PER_CAMPAIGN) for this campaign."""
+    q = queue(app)
+    jobs = int(app.config.get("SMS_JOBS_PER_CAMPAIGN", 2))
+    timeout = int(app.config.get("SMS_JOB_TIMEOUT", 3600))
+    return [
+        q.enqueue(run_campaign_job, campana_id, job_timeout=timeout, description=f"Campaña SMS {campana_id}")
+        for _ in range(max(jobs, 1))
+    ]

@@ -1,0 +1,104 @@
+"""Twilio webhooks: delivery status callbacks and inbound STOP/START keywords.
+
+Both are CSRF-exempt and protected instead by ``X-Twilio-Signature`` (the SDK's
+RequestValidator with the account's auth token; in simulation mode the simulator's token).
+They run outside any user's tenant, so they use Core statements on the engine.
+"""
+
+import phonenumbers
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+
+from .. import tenancy
+from ..extensions import db
+from ..forms.clientes import e164
+from ..models import Cliente, Pais, SMSLog
+from ..selection import as_id
+from .client import is_simulation
+from .simulator import SIM_AUTH_TOKEN
+
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+LOG = SMSLog.__table__
+
+# Twilio's message statuses in the order they happen; a callback never moves a row backwards.
+RANK = {"accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3}
+RANK |= {"delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "read": 5}
+STOP = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+START = {"START", "UNSTOP"}
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def auth_token() -> str:
+    """The token Twilio signs with: the account's, or the simulator's in simulation mode."""
+    config = current_app.config
+    return SIM_AUTH_TOKEN if is_simulation(config) else config["TWILIO_AUTH_TOKEN"]
+
+
+def signed_url() -> str:
+    """The URL Twilio called: PUBLIC_BASE_URL (behind a proxy) + path, else the request's URL."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        return request.url
+    query = request.query_string.decode()
+    return base.rstrip("/") + request.path + (f"?{query}" if query else "")
+
+
+def _require_signature() -> dict:
+    """The form parameters, if the request is signed by Twilio; 403 otherwise."""
+    params = request.form.to_dict()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not RequestValidator(auth_token()).validate(signed_url(), params, signature):
+        abort(403)
+    return params
+
+
+@bp.post("/status")
+def status():
+    """Record a delivery status; duplicates and late, older statuses change nothing."""
+    params = _require_signature()
+    sid, new = params.get("MessageSid") or params.get("SmsSid"), (params.get("MessageStatus") or "").lower()
+    if sid and new in RANK:
+        older = [s for s, r in RANK.items() if r < RANK[new]]
+        values = {"estado_entrega": new}
+        code = as_id(params.get("ErrorCode", ""))
+        if code is not None and new in ("undelivered", "failed"):
+            values["error_codigo"] = code
+        stmt = LOG.update().where(
+            LOG.c.twilio_sid == sid, sa.or_(LOG.c.estado_entrega.is_(None), LOG.c.estado_entrega.in_(older))
+        )
+        with tenancy.using(tenancy.EVERY_TENANT), db.engine.begin() as conn:
+            conn.execute(stmt.values(**values))
+    return Response(status=204)
+
+
+@bp.post("/inbound")
+def inbound():
+    """STOP-like keywords opt the sender's number out, START/UNSTOP opt it back in."""
+    params = _require_signature()
+    keyword = (params.get("Body") or "").strip().upper()
+    phone = params.get("From") or ""
+    if keyword in STOP | START and phone:
+        set_acepta_sms(phone, keyword in START)
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+def set_acepta_sms(phone: str, acepta: bool) -> int:
+    """Set acepta_sms for the clients with this E.164 phone, in the tenants that sent to it."""
+    try:
+        national = str(phonenumbers.parse(phone, None).national_number)
+    except phonenumbers.NumberParseException:
+        return 0
+    c, pais = Cliente.__table__, Pais.__table__
+    # Twilio is no user: the row's own tenant is found from who sent to this number.
+    with tenancy.using(tenancy.EVERY_TENANT), db.engine.begin() as conn:
+        tenants = sa.select(LOG.c.id_propietario).where(LOG.c.telefono == phone).distinct()
+        candidates = conn.execute(
+            sa.select(c.c.id_cliente, c.c.telefono, pais.c.codigo_iso)
+            .join(pais, pais.c.id == c.c.id_pais)
+            .where(c.c.id_propietario.in_(tenants), c.c.telefono.contains(national))
+        ).all()
+        ids = [r.id_cliente for r in candidates if e164(r.telefono, r.codigo_iso) == phone]
+        if ids:
+            conn.execute(c.update().where(c.c.id_cliente.in_(ids)).values(acepta_sms=acepta))
+    return len(ids)

@@ -1,0 +1,208 @@
+"""The outbox: dry run and campaign creation (one transaction, set-based, skipped reasons)."""
+
+import pytest
+import sqlalchemy as sa
+
+from panel import tenancy
+from panel.extensions import db
+from panel.models import CampanaSMS, Cliente, Historial, SMSLog
+from panel.sms import outbox
+from panel.sms.outbox import OutboxError
+
+from . import factories
+
+
+def _all_of(owner_id: int):
+    return sa.select(Cliente).where(Cliente.id_propietario == owner_id)
+
+
+@pytest.fixture
+def people(app, tenants):
+    """Tenant A's clients: two sendable (one UCS-2), and one of each skip reason."""
+    a = tenants.admin_a
+    return dict(
+        ana=factories.cliente(a, nombre_cliente="Ana", apellido_cliente="Pérez", telefono="3001110001"),
+        maria=factories.cliente(
+            a, nombre_cliente="María", apellido_cliente="Gómez", telefono="+573001110002"
+        ),
+        inactivo=factories.cliente(a, estado=0, telefono="3001110003"),
+        deshabilitado=factories.cliente(a, estado=3, telefono="3001110004"),
+        baja=factories.cliente(a, acepta_sms=False, telefono="3001110005"),
+        sin_tel=factories.cliente(a, telefono=None),
+        invalido=factories.cliente(a, telefono="12345"),
+        duplicado=factories.cliente(a, telefono="300 111 0001"),
+    )
+
+
+def test_dry_run_lists_recipients_skipped_reasons_segments_and_ucs2(people, tenants):
+    with tenancy.using(tenants.admin_a):
+        summary = outbox.dry_run(_all_of(tenants.admin_a.id), "Hola {nombre}, oferta para {nombre_completo}")
+    assert (summary["total"], summary["enviables"]) == (8, 2)
+    assert summary["motivos"] == {
+        "Cliente inactivo": 1,
+        "Cliente deshabilitado": 1,
+        "El cliente no acepta SMS (se dio de baja)": 1,
+        "Sin teléfono": 1,
+        "Teléfono inválido para su país": 1,
+        "Teléfono duplicado en la campaña": 1,
+    }
+    preview = summary["vista_previa"]
+    assert preview[0]["mensaje"] == "Hola Ana, oferta para Ana Pérez"
+    assert preview[0]["telefono"] == "+573001110001"
+    assert preview[1]["mensaje"] == "Hola María, oferta para María Gómez"
+    # "í" and "ó" are not GSM-7: María's message alone goes UCS-2.
+    assert summary["ucs2"] == [
+        {"id_cliente": people["maria"].id_cliente, "nombre": "María Gómez", "caracteres": "íó"}
+    ]
+    assert summary["segmentos_total"] == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SMSLog)) == 0  # nothing written
+
+
+def test_rendering_is_literal_never_format(app, tenants):
+    c = factories.cliente(tenants.admin_a, nombre_cliente="{apellido}", apellido_cliente="X")
+    summary = outbox.dry_run(
+        sa.select(Cliente).where(Cliente.id_cliente == c.id_cliente), "Hola {nombre} {apellido}"
+    )
+    assert summary["vista_previa"][0]["mensaje"] == "Hola {apellido} X"
+
+
+def test_create_campaign_writes_campaign_rows_and_history(people, tenants):
+    with tenancy.using(tenants.admin_a):
+        campana = outbox.create_campaign(
+            user_id=tenants.vendedor_a.id,
+            cliente_query=_all_of(tenants.admin_a.id),
+            mensaje="Hola {nombre}",
+            nombre="Promo",
+            filtros={"ids": [1, 2]},
+        )
+    db.session.expire_all()
+    campana = db.session.get(CampanaSMS, campana.id)
+    assert (campana.estado, campana.id_propietario, campana.id_usuario) == (
+        "pendiente",
+        tenants.admin_a.id,
+        tenants.vendedor_a.id,
+    )
+    assert (campana.total_clientes, campana.enviados_exitosos, campana.enviados_fallidos) == (8, 0, 6)
+    assert campana.filtros == {"ids": [1, 2]}
+    rows = {
+        r.id_cliente: r for r in db.session.scalars(sa.select(SMSLog).where(SMSLog.id_campana == campana.id))
+    }
+    ana = rows[people["ana"].id_cliente]
+    assert (ana.estado, ana.telefono, ana.mensaje, ana.segmentos, ana.codificacion) == (
+        "pendiente",
+        "+573001110001",
+        "Hola Ana",
+        1,
+        "GSM-7",
+    )
+    assert rows[people["maria"].id_cliente].codificacion == "UCS-2"
+    assert rows[people["baja"].id_cliente].estado == "fallido"
+    assert "no acepta SMS" in rows[people["baja"].id_cliente].error_mensaje
+    assert "duplicado" in rows[people["duplicado"].id_cliente].error_mensaje
+    assert all(r.id_propietario == tenants.admin_a.id for r in rows.values())
+    history = db.session.scalars(sa.select(Historial).where(Historial.accion == "sms")).one()
+    assert (history.filas, history.objeto_id, history.id_usuario) == (
+        8,
+        str(campana.id),
+        tenants.vendedor_a.id,
+    )
+
+
+def test_log_rows_are_inserted_set_based(people, tenants):
+    """All rows go in a handful of INSERT statements (executemany), not one per row."""
+    inserts = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO SMS_LOG"):
+            inserts.append(executemany)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with tenancy.using(tenants.admin_a):
+            outbox.create_campaign(
+                user_id=tenants.admin_a.id, cliente_query=_all_of(tenants.admin_a.id), mensaje="Hola"
+            )
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(inserts) == 1 and inserts[0] is True
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SMSLog)) == 8
+
+
+@pytest.mark.parametrize(
+    "mensaje,expected",
+    [
+        ("", "no puede estar vacío"),
+        ("   ", "no puede estar vacío"),
+        ("Hola {nombres}", "Marcador desconocido: {nombres}"),
+        ("Hola {nombre", "Llave sin cerrar"),
+    ],
+)
+def test_bad_message_creates_nothing(people, tenants, mensaje, expected):
+    with tenancy.using(tenants.admin_a), pytest.raises(OutboxError, match=expected) as err:
+        outbox.create_campaign(
+            user_id=tenants.admin_a.id, cliente_query=_all_of(tenants.admin_a.id), mensaje=mensaje
+        )
+    assert err.value.field == "mensaje"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CampanaSMS)) == 0
+
+
+def test_no_sendable_recipient_creates_nothing(people, tenants):
+    query = sa.select(Cliente).where(
+        Cliente.id_cliente.in_([people["baja"].id_cliente, people["sin_tel"].id_cliente])
+    )
+    with tenancy.using(tenants.admin_a), pytest.raises(OutboxError, match="Ningún destinatario"):
+        outbox.create_campaign(user_id=tenants.admin_a.id, cliente_query=query, mensaje="Hola")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CampanaSMS)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SMSLog)) == 0
+
+
+def test_other_tenants_client_ids_are_ignored(people, tenants):
+    theirs = factories.cliente(tenants.admin_b, telefono="3001119999")
+    query = sa.select(Cliente).where(Cliente.id_cliente.in_([theirs.id_cliente, people["ana"].id_cliente]))
+    with tenancy.using(tenants.vendedor_a):
+        campana = outbox.create_campaign(user_id=tenants.vendedor_a.id, cliente_query=query, mensaje="Hola")
+    ids = db.session.scalars(sa.select(SMSLog.id_cliente).where(SMSLog.id_campana == campana.id)).all()
+    assert ids == [people["ana"].id_cliente]
+
+
+def test_only_other_tenants_clients_is_no_recipient(people, tenants):
+    theirs = factories.cliente(tenants.admin_b, telefono="3001119999")
+    query = sa.select(Cliente).where(Cliente.id_cliente == theirs.id_cliente)
+    with tenancy.using(tenants.admin_a), pytest.raises(OutboxError, match="Ningún destinatario"):
+        outbox.create_campaign(user_id=tenants.admin_a.id, cliente_query=query, mensaje="Hola")
+
+
+def test_other_tenants_template_is_refused(people, tenants):
+    theirs = factories.plantilla(tenants.admin_b, "Hola {nombre}")
+    with (
+        tenancy.using(tenants.admin_a),
+        pytest.raises(OutboxError, match="plantilla elegida no existe") as err,
+    ):
+        outbox.create_campaign(
+            user_id=tenants.admin_a.id,
+            cliente_query=_all_of(tenants.admin_a.id),
+            mensaje="",
+            id_plantilla=theirs.id,
+        )
+    assert err.value.field == "id_plantilla"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CampanaSMS)) == 0
+
+
+def test_template_text_is_used_when_no_message_is_written(people, tenants):
+    mine = factories.plantilla(tenants.admin_a, "Buenas {nombre}")
+    with tenancy.using(tenants.admin_a):
+        campana = outbox.create_campaign(
+            user_id=tenants.admin_a.id,
+            cliente_query=_all_of(tenants.admin_a.id),
+            mensaje="",
+            id_plantilla=mine.id,
+        )
+    assert (campana.mensaje, campana.id_plantilla) == ("Buenas {nombre}", mine.id)
+
+
+def test_superadmin_cannot_mix_tenants_in_one_campaign(people, tenants):
+    factories.cliente(tenants.admin_b, telefono="3001119999")
+    with pytest.raises(OutboxError, match="varios propietarios"):
+        outbox.create_campaign(
+            user_id=tenants.superadmin.id, cliente_query=sa.select(Cliente), mensaje="Hola"
+        )

@@ -1,0 +1,101 @@
+"""At scale: RQ jobs on real Redis, run by real ``rq worker`` processes, share one campaign."""
+
+import os
+import secrets
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue
+from rq.job import Job
+
+from panel.extensions import db
+from panel.models import SMSLog, utcnow
+from panel.sms import runners
+
+from .services import REDIS_URL, require_redis
+from .test_sms_sender import assert_aggregates_match_rows, campaign, rows
+
+RQ = str(Path(sys.executable).with_name("rq"))
+
+
+@pytest.fixture
+def queue_name():
+    """A queue of this test only (never flush Redis: other runs may share it)."""
+    require_redis()
+    name = f"sms-test-{secrets.token_hex(4)}"
+    yield name
+    Queue(name, connection=Redis.from_url(REDIS_URL)).delete(delete_jobs=True)
+
+
+def worker_env(app, fake) -> dict:
+    """The environment of a worker process: the test database, Redis and the fake Twilio."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMS_"))}
+    env.update(
+        PANEL_ENV="testing",
+        DATABASE_URL=url,
+        REDIS_URL=REDIS_URL,
+        SMS_RATE_PER_SECOND="200",
+        SMS_CONCURRENCY="2",
+        SMS_BATCH_SIZE="5",
+    )
+    env.update({k: str(v) for k, v in fake.config().items()})
+    return env
+
+
+def start_worker(env: dict, queue: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [RQ, "worker", "--burst", "--url", REDIS_URL, queue],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def run_workers(app, fake, queue: str, n: int = 2) -> list[str]:
+    workers = [start_worker(worker_env(app, fake), queue) for _ in range(n)]
+    outputs = [w.communicate(timeout=180)[0] for w in workers]
+    assert all(w.returncode == 0 for w in workers), outputs
+    return outputs
+
+
+def test_two_workers_share_one_campaign_without_duplicates(app, tenants, fake_twilio, queue_name):
+    fake_twilio.set(latency=0.02)
+    cid = campaign(tenants.admin_a, 60)
+    app.config.update(REDIS_URL=REDIS_URL, SMS_QUEUE=queue_name, SMS_JOBS_PER_CAMPAIGN=4)
+    jobs = runners.dispatch(cid, app)
+    assert len(jobs) == 4
+    run_workers(app, fake_twilio, queue_name)
+    connection = Redis.from_url(REDIS_URL)
+    finished = [Job.fetch(job.id, connection=connection) for job in jobs]
+    assert all(job.get_status() == "finished" for job in finished)
+    assert len({job.worker_name for job in finished}) == 2  # both workers took part
+    assert all(r.estado == "enviado" for r in rows(cid))
+    assert len(fake_twilio.created) == 60 and fake_twilio.duplicates() == []
+    assert {m["sid"] for m in fake_twilio.created} == {r.twilio_sid for r in rows(cid)}
+    assert assert_aggregates_match_rows(cid).estado == "completado"
+
+
+def test_a_row_left_enviando_by_a_dead_worker_is_not_resent(app, tenants, fake_twilio, queue_name):
+    cid = campaign(tenants.admin_a, 4)
+    stuck = rows(cid)[0]
+    with db.engine.begin() as conn:  # a worker died between its claim and Twilio's answer
+        conn.execute(
+            SMSLog.__table__.update()
+            .where(SMSLog.__table__.c.id == stuck.id)
+            .values(estado="enviando", reclamado=utcnow() - timedelta(minutes=10))
+        )
+    app.config.update(REDIS_URL=REDIS_URL, SMS_QUEUE=queue_name, SMS_JOBS_PER_CAMPAIGN=2)
+    runners.dispatch(cid, app)
+    run_workers(app, fake_twilio, queue_name)
+    stuck = rows(cid)[0]
+    # Older than SMS_CLAIM_TIMEOUT: reconciled with Twilio (nothing there) → review, not re-sent.
+    assert (stuck.estado, stuck.requiere_revision) == ("fallido", True)
+    assert fake_twilio.count_by(stuck.telefono, stuck.mensaje) == 0
+    assert len(fake_twilio.created) == 3 and fake_twilio.duplicates() == []
+    assert assert_aggregates_match_rows(cid).estado == "completado"

@@ -1,0 +1,178 @@
+"""Twilio webhooks: signed status callbacks (idempotent, never backwards) and inbound STOP/START."""
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from panel.extensions import db
+from panel.models import Cliente, SMSLog
+from panel.sms.simulator import SIM_AUTH_TOKEN
+
+from . import factories
+from .test_sms_sender import campaign, rows
+
+TOKEN = "token-de-la-cuenta"
+STATUS_URL = "http://localhost/twilio/status"
+INBOUND_URL = "http://localhost/twilio/inbound"
+
+
+@pytest.fixture
+def twilio_app(app):
+    app.config.update(
+        TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN=TOKEN, TWILIO_FROM_NUMBER="+15005550006"
+    )
+    return app
+
+
+def signed_post(client, url: str, params: dict, token: str = TOKEN, sign_url: str | None = None):
+    signature = RequestValidator(token).compute_signature(sign_url or url, params)
+    return client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+
+
+@pytest.fixture
+def sent_row(twilio_app, tenants):
+    """A log row Twilio accepted, with its SID."""
+    cid = campaign(tenants.admin_a, 1)
+    row = rows(cid)[0]
+    with db.engine.begin() as conn:
+        conn.execute(
+            SMSLog.__table__.update()
+            .where(SMSLog.__table__.c.id == row.id)
+            .values(estado="enviado", twilio_sid="SM" + "a" * 32, estado_entrega="queued")
+        )
+    return rows(cid)[0]
+
+
+def status_of(row_id: int) -> str | None:
+    db.session.expire_all()
+    return db.session.get(SMSLog, row_id).estado_entrega
+
+
+def test_valid_signature_updates_the_delivery_status(client, sent_row):
+    response = signed_post(
+        client, STATUS_URL, {"MessageSid": sent_row.twilio_sid, "MessageStatus": "delivered"}
+    )
+    assert response.status_code == 204
+    assert status_of(sent_row.id) == "delivered"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Twilio-Signature": "falsa"},
+        {
+            "X-Twilio-Signature": RequestValidator("otro").compute_signature(
+                STATUS_URL, {"MessageSid": "SM" + "a" * 32, "MessageStatus": "failed"}
+            )
+        },
+    ],
+    ids=["sin-firma", "falsificada", "otro-token"],
+)
+def test_unsigned_or_forged_callbacks_are_refused(client, sent_row, headers):
+    data = {"MessageSid": sent_row.twilio_sid, "MessageStatus": "failed"}
+    assert client.post("/twilio/status", data=data, headers=headers).status_code == 403
+    assert status_of(sent_row.id) == "queued"
+
+
+def test_tampered_parameters_break_the_signature(client, sent_row):
+    signature = RequestValidator(TOKEN).compute_signature(
+        STATUS_URL, {"MessageSid": sent_row.twilio_sid, "MessageStatus": "sent"}
+    )
+    data = {"MessageSid": sent_row.twilio_sid, "MessageStatus": "failed"}
+    assert (
+        client.post("/twilio/status", data=data, headers={"X-Twilio-Signature": signature}).status_code == 403
+    )
+
+
+def test_out_of_order_and_duplicate_callbacks_never_move_backwards(client, sent_row):
+    sid = sent_row.twilio_sid
+    for status in ["sending", "delivered", "sent", "queued", "delivered", "sending"]:
+        assert (
+            signed_post(client, STATUS_URL, {"MessageSid": sid, "MessageStatus": status}).status_code == 204
+        )
+    assert status_of(sent_row.id) == "delivered"
+
+
+def test_undelivered_records_twilio_error_code(client, sent_row):
+    params = {"MessageSid": sent_row.twilio_sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    signed_post(client, STATUS_URL, params)
+    db.session.expire_all()
+    row = db.session.get(SMSLog, sent_row.id)
+    assert (row.estado_entrega, row.error_codigo) == ("undelivered", 30003)
+
+
+def test_unknown_sid_is_accepted_and_changes_nothing(client, sent_row):
+    assert (
+        signed_post(client, STATUS_URL, {"MessageSid": "SMotro", "MessageStatus": "delivered"}).status_code
+        == 204
+    )
+    assert status_of(sent_row.id) == "queued"
+
+
+def test_public_base_url_is_the_url_that_is_signed(client, twilio_app, sent_row):
+    twilio_app.config["PUBLIC_BASE_URL"] = "https://panel.example.co/"
+    params = {"MessageSid": sent_row.twilio_sid, "MessageStatus": "sent"}
+    assert signed_post(client, STATUS_URL, params).status_code == 403  # signed for the internal URL
+    public = "https://panel.example.co/twilio/status"
+    assert signed_post(client, STATUS_URL, params, sign_url=public).status_code == 204
+    assert status_of(sent_row.id) == "sent"
+
+
+def test_simulation_mode_validates_with_the_simulator_token(app, client, tenants):
+    app.config.update(TWILIO_ACCOUNT_SID=None, TWILIO_AUTH_TOKEN=None)
+    params = {"MessageSid": "SMx", "MessageStatus": "sent"}
+    assert signed_post(client, STATUS_URL, params, token=SIM_AUTH_TOKEN).status_code == 204
+    assert signed_post(client, STATUS_URL, params, token="cualquiera").status_code == 403
+
+
+@pytest.fixture
+def same_phone(twilio_app, tenants):
+    """Tenant A sent to a number; tenant B has a client with the same number but never sent to it."""
+    cid = campaign(tenants.admin_a, 1)
+    row = rows(cid)[0]
+    other = factories.cliente(tenants.admin_b, telefono=row.telefono)
+    return row, other
+
+
+def acepta(id_cliente: int) -> bool:
+    db.session.expire_all()
+    return db.session.get(Cliente, id_cliente).acepta_sms
+
+
+@pytest.mark.parametrize("keyword", ["STOP", "stop", " Unsubscribe ", "CANCEL", "END", "QUIT", "STOPALL"])
+def test_stop_keywords_opt_out_in_the_tenant_that_sent(client, same_phone, keyword):
+    row, other = same_phone
+    response = signed_post(client, INBOUND_URL, {"From": row.telefono, "To": "+15005550006", "Body": keyword})
+    assert response.status_code == 200 and "<Response>" in response.get_data(as_text=True)
+    assert acepta(row.id_cliente) is False
+    assert acepta(other.id_cliente) is True  # another tenant's client is not touched
+
+
+def test_start_opts_back_in_and_other_words_change_nothing(client, same_phone):
+    row, _ = same_phone
+    params = {"From": row.telefono, "To": "+15005550006"}
+    signed_post(client, INBOUND_URL, {**params, "Body": "STOP"})
+    signed_post(client, INBOUND_URL, {**params, "Body": "gracias, no pare"})
+    assert acepta(row.id_cliente) is False
+    signed_post(client, INBOUND_URL, {**params, "Body": "START"})
+    assert acepta(row.id_cliente) is True
+
+
+def test_inbound_requires_a_signature(client, same_phone):
+    row, _ = same_phone
+    data = {"From": row.telefono, "Body": "STOP"}
+    assert client.post("/twilio/inbound", data=data).status_code == 403
+    assert acepta(row.id_cliente) is True
+
+
+def test_stop_matches_a_phone_typed_in_national_form(client, twilio_app, tenants):
+    c = factories.cliente(tenants.admin_a, telefono="3109876543")
+    campaign_id = campaign(tenants.admin_a, 1)
+    with db.engine.begin() as conn:  # the campaign went to this client's E.164 number
+        conn.execute(
+            SMSLog.__table__.update()
+            .where(SMSLog.__table__.c.id_campana == campaign_id)
+            .values(telefono="+573109876543")
+        )
+    signed_post(client, INBOUND_URL, {"From": "+573109876543", "Body": "STOP"})
+    assert acepta(c.id_cliente) is False
