@@ -1,0 +1,129 @@
+"""A Cliente in and out of JSON; validation is ClienteForm's, fed the JSON as form data."""
+
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+
+from .. import tenancy
+from ..extensions import db
+from ..forms.clientes import ClienteForm
+from ..models import Cliente, Usuario
+from .errors import ApiError
+from .payload import MAX_INT, REQUIRED, UNKNOWN, as_formdata, check_type, is_int
+
+LOCAL_TZ = ZoneInfo("America/Bogota")
+
+# JSON type and whether null is accepted, for each writable field (ClienteForm.WRITABLE).
+FIELDS = {
+    "id_usuario": ("int", True),
+    "cedula_cliente": ("str", True),
+    "nombre_cliente": ("str", True),
+    "apellido_cliente": ("str", True),
+    "fecha_nacimiento": ("date", True),
+    "email": ("str", True),
+    "genero": ("int", True),
+    "telefono": ("str", True),
+    "id_ciudad": ("int", False),
+    "id_pais": ("int", False),
+    "id_empresa": ("int", True),
+    "id_campana": ("int", True),
+    "estado": ("int", False),
+}
+assert set(FIELDS) == set(ClienteForm.WRITABLE)
+OPTIONAL_TEXT = ("apellido_cliente", "email", "telefono")
+READ_ONLY = ("id_cliente", "acepta_sms", "creado", "actualizado")
+DEFAULTS = {name: None for name in FIELDS} | {"id_ciudad": 1, "id_pais": 1, "estado": 1}
+
+
+def local_iso(moment: datetime | None) -> str | None:
+    """A naive-UTC timestamp from the database as ISO 8601 in Bogotá time."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC).astimezone(LOCAL_TZ).isoformat()
+
+
+def to_json(c: Cliente) -> dict:
+    """The seed's field names exactly, plus the read-only ones of SPEC section 4."""
+    data = {name: getattr(c, name) for name in ("id_cliente", *FIELDS)}
+    data["fecha_nacimiento"] = c.fecha_nacimiento.isoformat() if c.fecha_nacimiento else None
+    data.update(acepta_sms=c.acepta_sms, creado=local_iso(c.creado), actualizado=local_iso(c.actualizado))
+    return data
+
+
+def check_body(body: dict, *, full: bool) -> None:
+    """Unknown fields, wrong JSON types and (for a full update) missing fields: 400."""
+    errors = {}
+    for name, value in body.items():
+        if name in FIELDS:
+            problem = check_type(value, *FIELDS[name])
+            if problem:
+                errors[name] = [problem]
+        elif name not in READ_ONLY:
+            errors[name] = [UNKNOWN]
+    if full:
+        errors.update({name: [REQUIRED] for name in FIELDS if name not in body})
+    if errors:
+        raise ApiError(400, errors=errors)
+
+
+def form_errors(form) -> dict:
+    """WTForms errors as ``{"field": ["message", …]}`` (form-wide ones as non_field_errors)."""
+    return {(name or "non_field_errors"): [str(m) for m in msgs] for name, msgs in form.errors.items()}
+
+
+def bind_form(values: dict, obj: Cliente | None, require_usuario: bool) -> ClienteForm:
+    """A ClienteForm holding ``values`` exactly as if they had been typed in the panel."""
+    formdata = MultiDict({name: as_formdata(values[name]) for name in FIELDS})
+    return ClienteForm(formdata=formdata, obj=obj, require_usuario=require_usuario, meta={"csrf": False})
+
+
+def _owner_of_account(id_usuario) -> int | None:
+    """The tenant of a cliente account (how a superadmin's new client finds its owner)."""
+    if not is_int(id_usuario) or not 0 < id_usuario <= MAX_INT:
+        return None
+    account = db.session.scalar(sa.select(Usuario).where(Usuario.id == id_usuario))
+    return account.creado_por if account is not None and account.rol == "cliente" else None
+
+
+def write_scope(owner: int | None):
+    """A superadmin writes inside the owner's tenant, so choice lists and checks are that tenant's."""
+    if current_user.rol != "superadmin" or owner is None:
+        return nullcontext()
+    return tenancy.using(tenancy.Scope(tenant_id=owner, user_id=current_user.id))
+
+
+def save(body: dict, obj: Cliente | None = None, *, partial: bool = False, full: bool = False) -> Cliente:
+    """Validate ``body`` with ClienteForm and write it (a new client when ``obj`` is None)."""
+    check_body(body, full=full)
+    current = {name: getattr(obj, name) for name in FIELDS} if partial else DEFAULTS
+    values = current | {k: v for k, v in body.items() if k in FIELDS}
+    # A PATCH may leave a panel-made client without account alone; it may not remove one.
+    require_usuario = not partial or obj.id_usuario is not None or "id_usuario" in body
+    owner = obj.id_propietario if obj is not None else _owner_of_account(values["id_usuario"])
+    with write_scope(owner):
+        form = bind_form(values, obj, require_usuario)
+        form.propietario_id = owner
+        if not form.validate():
+            raise ApiError(400, errors=form_errors(form))
+        return write(form, obj)
+
+
+def write(form: ClienteForm, obj: Cliente | None) -> Cliente:
+    """Apply a validated form and commit (the Historial captures the change); a lost race is a 409."""
+    cliente = obj or Cliente()
+    form.populate_obj(cliente)
+    for name in OPTIONAL_TEXT:  # an empty optional text is stored as NULL: null in, null out
+        if getattr(cliente, name) == "":
+            setattr(cliente, name, None)
+    db.session.add(cliente)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ApiError(409, "Otro cambio se cruzó con este (cédula o cuenta ya usadas); repita.") from None
+    return cliente

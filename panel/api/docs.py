@@ -1,0 +1,166 @@
+"""``/api/openapi.json`` (the OpenAPI 3 document) and ``/api/docs`` (the same, as a page)."""
+
+from flask import Blueprint, jsonify, render_template
+
+from .openapi import ID, LIST_PARAMS, ref, schemas
+
+bp = Blueprint("api_docs", __name__, url_prefix="/api")
+
+JSON = "application/json"
+ERRORS = {
+    400: ("Entrada no válida", {"anyOf": [ref("ErroresDeCampo"), ref("Error")]}),
+    401: ("Sin credenciales (o token revocado)", ref("Error")),
+    403: ("Su rol no lo permite, o falta el token CSRF en una sesión", ref("Error")),
+    404: ("No existe o es de otro propietario", ref("Error")),
+    409: ("Conflicto: cédula o cuenta ya usadas por un cambio simultáneo", ref("Error")),
+    415: ("El cuerpo no es JSON", ref("Error")),
+}
+SMS_ERRORS = {code: (text, ref("ErrorSMS")) for code, (text, _schema) in ERRORS.items()}
+
+
+def response(description: str, schema: dict | None = None) -> dict:
+    out = {"description": description}
+    if schema is not None:
+        out["content"] = {JSON: {"schema": schema}}
+    return out
+
+
+def op(summary: str, ok: dict, errors: tuple[int, ...], *, body=None, params=(), sms=False, tag="Clientes"):
+    table = SMS_ERRORS if sms else ERRORS
+    operation = {"summary": summary, "tags": [tag], "responses": {**ok}}
+    operation["responses"] |= {str(code): response(*table[code]) for code in errors}
+    if body:
+        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}
+    if params:
+        operation["parameters"] = list(params)
+    return operation
+
+
+def path_id(name: str, what: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": ID, "description": what}
+
+
+def paths() -> dict:
+    one = path_id("id_cliente", "id del cliente")
+    read, write = (401, 403, 404), (400, 401, 403, 404, 409, 415)
+    cliente = {"200": response("El cliente", ref("Cliente"))}
+    return {
+        "/Database/Database/clientes/": {
+            "get": op(
+                "Lista de clientes",
+                {"200": response("Una página", ref("PaginaClientes"))},
+                (400, *read),
+                params=LIST_PARAMS,
+            ),
+            "post": op(
+                "Crear un cliente (admin)",
+                {"201": response("Creado", ref("Cliente"))},
+                (400, 401, 403, 409, 415),
+                body="ClienteNuevo",
+            ),
+        },
+        "/Database/Database/clientes/{id_cliente}/": {
+            "get": op("Un cliente", cliente, read, params=[one]),
+            "put": op("Reemplazar un cliente (admin)", cliente, write, body="ClienteCompleto", params=[one]),
+            "patch": op(
+                "Modificar algunos campos (admin)", cliente, write, body="ClienteParcial", params=[one]
+            ),
+            "delete": op(
+                "Eliminar un cliente (admin)",
+                {
+                    "204": response("Eliminado"),
+                    "409": response("Protegido: nombra qué lo impide", ref("Protegido")),
+                },
+                read,
+                params=[one],
+            ),
+        },
+        "/clientes/crear/ajax/": {
+            "post": op(
+                "Crear un cliente (formulario rápido)",
+                {"201": response("Creado", ref("ClienteAjax"))},
+                (400, 401, 403, 415),
+                body="ClienteAjaxNuevo",
+                sms=True,
+                tag="SMS",
+            ),
+        },
+        "/clientes/plantillas-sms/": {
+            "get": op(
+                "Plantillas SMS activas",
+                {"200": response("Plantillas", ref("Plantillas"))},
+                (401, 403),
+                sms=True,
+                tag="SMS",
+            ),
+        },
+        "/clientes/enviar-sms/": {
+            "post": op(
+                "Enviar una campaña SMS",
+                {
+                    "200": response("Terminada", ref("CampanaSMS")),
+                    "202": response("En curso", ref("CampanaSMS")),
+                },
+                (400, 401, 403, 415),
+                body="EnvioSMS",
+                sms=True,
+                tag="SMS",
+            ),
+        },
+        "/clientes/campanas-sms/{campana_id}/": {
+            "get": op(
+                "Estado de una campaña SMS",
+                {"200": response("La campaña", ref("CampanaSMS"))},
+                read,
+                params=[path_id("campana_id", "id de la campaña")],
+                sms=True,
+                tag="SMS",
+            ),
+        },
+    }
+
+
+def document() -> dict:
+    """The whole OpenAPI 3.0 document."""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Panel de Clientes — API JSON",
+            "version": "1.0",
+            "description": "Clientes de la plataforma publicitaria y campañas SMS. Errores siempre en JSON.",
+        },
+        "paths": paths(),
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "token": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "«Token <clave>» (cree la clave con `flask create-token` o en el panel).",
+                },
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "La misma clave: «Bearer <clave>».",
+                },
+                "sesion": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "Sesión del panel; POST/PUT/PATCH/DELETE exigen la cabecera X-CSRFToken.",
+                },
+            },
+        },
+        "security": [{"token": []}, {"bearer": []}, {"sesion": []}],
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(document())
+
+
+@bp.get("/docs")
+def docs_page():
+    return render_template("api/docs.html", doc=document())

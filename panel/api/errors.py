@@ -1,0 +1,70 @@
+"""JSON errors for the API: one helper, and handlers so that no API path answers HTML."""
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+# Every API URL starts with one of these; errors there are JSON even before routing.
+API_PREFIXES = ("/Database/", "/clientes/", "/api/")
+SMS_PREFIX = "/clientes/"
+
+MESSAGES = {
+    400: "Petición no válida.",
+    401: "Se requieren credenciales: inicie sesión o envíe «Authorization: Token <clave>».",
+    403: "No tiene permiso para realizar esta acción.",
+    404: "No encontrado.",
+    405: "Método no permitido.",
+    409: "Conflicto con el estado actual del recurso.",
+    413: "La petición es demasiado grande.",
+    415: "Tipo de contenido no soportado: envíe «Content-Type: application/json».",
+    429: "Demasiadas peticiones.",
+    500: "Error interno del servidor.",
+}
+
+
+class ApiError(Exception):
+    """Raised anywhere in an API view to answer ``status`` with a JSON body."""
+
+    def __init__(self, status: int, detail: str | None = None, errors: dict | None = None, **extra):
+        super().__init__(detail or MESSAGES.get(status, ""))
+        self.status, self.detail, self.errors, self.extra = status, detail, errors, extra
+
+
+def is_api_path(path: str | None = None) -> bool:
+    return (path if path is not None else request.path).startswith(API_PREFIXES)
+
+
+def error_response(status: int, detail: str | None = None, errors: dict | None = None, **extra):
+    """``{"detail": …}`` (or the field errors), with ``success: false`` on the SMS app's URLs."""
+    if errors is not None:
+        body = {"success": False, "errors": errors} if request.path.startswith(SMS_PREFIX) else errors
+    else:
+        body = {"detail": detail or MESSAGES.get(status, "Error.")}
+        if request.path.startswith(SMS_PREFIX):
+            body = {"success": False, **body}
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Token realm="api"'
+    return response
+
+
+def _http_error(exc: HTTPException):
+    """API paths get JSON; everything else keeps Flask's (or another handler's) page."""
+    if not is_api_path():
+        return exc
+    response = error_response(exc.code or 500, MESSAGES.get(exc.code or 500, exc.description))
+    if exc.code == 405 and exc.response is None:
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+def _api_error(exc: ApiError):
+    return error_response(exc.status, exc.detail, exc.errors, **exc.extra)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)

@@ -1,0 +1,203 @@
+"""The SMS app's JSON endpoints, with the shapes of its document (``success`` first)."""
+
+import time
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import CampanaSMS, Cliente, PlantillaSMS, SMSLog
+from ..sms import outbox, runners
+from .auth import WRITERS, protect_blueprint, roles
+from .cliente_data import DEFAULTS, bind_form, form_errors, local_iso, write
+from .errors import ApiError
+from .payload import MAX_INT, NOT_STR, REQUIRED, UNKNOWN, check_type, is_int, json_object
+
+bp = Blueprint("api_sms", __name__, url_prefix="/clientes")
+protect_blueprint(bp)
+
+MAX_RECIPIENTS = 10_000
+# ClienteForm's fields under the names of the SMS app's document.
+AJAX_NAMES = {"nombre_cliente": "nombre", "apellido_cliente": "nombre", "cedula_cliente": "documento"}
+AJAX_NAMES |= {"estado": "activo"}
+
+
+def fail(errors: dict, status: int = 400):
+    raise ApiError(status, errors=errors)
+
+
+def split_nombre(nombre: str) -> tuple[str, str | None]:
+    """First and last names: «Carlos Ruiz» → Carlos / Ruiz; four words or more → two and the rest."""
+    words = nombre.split()
+    if len(words) < 2:
+        return nombre.strip(), None
+    first = 2 if len(words) >= 4 else 1
+    return " ".join(words[:first]), " ".join(words[first:])
+
+
+def _ajax_values(body: dict) -> dict:
+    """Type-check the document's fields and map them onto ClienteForm's."""
+    kinds = {"nombre": "str", "telefono": "str", "documento": "str"}
+    errors = {k: [UNKNOWN] for k in body if k not in (*kinds, "activo")}
+    errors |= {k: [p] for k, kind in kinds.items() if (p := check_type(body.get(k), kind, True))}
+    if "activo" in body and not isinstance(body["activo"], bool):
+        errors["activo"] = ["Debe ser true o false."]
+    if "nombre" not in errors and not (body.get("nombre") or "").strip():
+        errors["nombre"] = [REQUIRED]
+    if errors:
+        fail(errors)
+    nombre, apellido = split_nombre(body["nombre"])
+    values = DEFAULTS | {"nombre_cliente": nombre, "apellido_cliente": apellido}
+    return (
+        values
+        | {"cedula_cliente": body.get("documento"), "telefono": body.get("telefono")}
+        | {"estado": 1 if body.get("activo", True) else 0}
+    )
+
+
+def ajax_json(c: Cliente) -> dict:
+    return {
+        "id": c.id_cliente,
+        "nombre": c.nombre_completo,
+        "telefono": c.telefono,
+        "documento": c.cedula_cliente,
+        "activo": c.estado == 1,
+        "creado": local_iso(c.creado),
+    }
+
+
+@bp.post("/crear/ajax/")
+@roles(*WRITERS)
+def crear_ajax():
+    """Create a client from ``nombre`` (split), ``telefono``, ``documento`` and ``activo``."""
+    if current_user.tenant_id is None:
+        raise ApiError(403, "Un superadministrador crea clientes con POST /Database/Database/clientes/.")
+    form = bind_form(_ajax_values(json_object()), None, require_usuario=False)
+    if not form.validate():
+        errors: dict[str, list[str]] = {}
+        for name, msgs in form_errors(form).items():
+            errors.setdefault(AJAX_NAMES.get(name, name), []).extend(msgs)
+        fail(errors)
+    cliente = write(form, None)
+    response = jsonify(success=True, cliente=ajax_json(cliente))
+    response.status_code = 201
+    return response
+
+
+@bp.get("/plantillas-sms/")
+def plantillas():
+    """The tenant's active templates (the tenancy hook scopes the query)."""
+    rows = db.session.scalars(
+        sa.select(PlantillaSMS).where(PlantillaSMS.activo.is_(True)).order_by(PlantillaSMS.nombre)
+    )
+    return jsonify(
+        success=True, plantillas=[{"id": p.id, "nombre": p.nombre, "mensaje": p.mensaje} for p in rows]
+    )
+
+
+def _send_request() -> tuple[list[int], str, str | None]:
+    """``cliente_ids``, ``mensaje`` and ``nombre_campana``, type-checked."""
+    body = json_object()
+    errors = {k: [UNKNOWN] for k in body if k not in ("cliente_ids", "mensaje", "nombre_campana")}
+    ids = body.get("cliente_ids")
+    if not isinstance(ids, list) or not ids:
+        errors["cliente_ids"] = ["Debe ser una lista no vacía de ids de clientes."]
+    elif len(ids) > MAX_RECIPIENTS or not all(is_int(i) and 0 < i <= MAX_INT for i in ids):
+        errors["cliente_ids"] = [f"Hasta {MAX_RECIPIENTS} ids, cada uno un entero positivo."]
+    mensaje = body.get("mensaje")
+    if not isinstance(mensaje, str) or not mensaje.strip():
+        errors["mensaje"] = [REQUIRED if mensaje in (None, "") else NOT_STR]
+    errors |= {
+        k: [p]
+        for k in ("mensaje", "nombre_campana")
+        if k not in errors and (p := check_type(body.get(k), "str", True))
+    }
+    if isinstance(body.get("nombre_campana"), str) and len(body["nombre_campana"]) > 200:
+        errors["nombre_campana"] = ["Máximo 200 caracteres."]
+    if errors:
+        fail(errors)
+    return list(dict.fromkeys(ids)), mensaje, body.get("nombre_campana")
+
+
+@bp.post("/enviar-sms/")
+def enviar_sms():
+    """Write the campaign (outbox), start the sender, wait up to SMS_SYNC_WAIT for the result."""
+    ids, mensaje, nombre = _send_request()
+    found = set(db.session.scalars(sa.select(Cliente.id_cliente).where(Cliente.id_cliente.in_(ids))))
+    missing = [i for i in ids if i not in found]
+    if missing:  # another tenant's id looks exactly like a missing one
+        fail({"cliente_ids": [f"Clientes inexistentes: {', '.join(map(str, missing[:20]))}."]})
+    try:
+        campana = outbox.create_campaign(
+            user_id=current_user.id,
+            cliente_query=sa.select(Cliente).where(Cliente.id_cliente.in_(ids)),
+            mensaje=mensaje,
+            nombre=nombre,
+            filtros={"origen": "API", "clientes": len(ids)},
+        )
+    except outbox.OutboxError as exc:
+        raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None
+    campana_id = campana.id
+    runners.dispatch(campana_id, current_app._get_current_object())
+    finished = _wait(campana_id, float(current_app.config.get("SMS_SYNC_WAIT", 5.0)))
+    body = campaign_json(campana_id, detalles=finished)
+    if finished:
+        return jsonify(body)
+    body["url"] = url_for(".campana", campana_id=campana_id, _external=True)
+    response = jsonify(body)
+    response.status_code = 202
+    response.headers["Location"] = body["url"]
+    return response
+
+
+def _wait(campana_id: int, seconds: float) -> bool:
+    """Poll the campaign row until it is finished or the time is up."""
+    deadline, pause = time.monotonic() + seconds, 0.02
+    while True:
+        db.session.rollback()  # a fresh snapshot: see what the sender committed
+        estado = db.session.scalar(sa.select(CampanaSMS.estado).where(CampanaSMS.id == campana_id))
+        if estado in ("completado", "error"):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+        pause = min(pause * 2, 0.25)
+
+
+def _detalle(log: SMSLog, nombre: str) -> dict:
+    item = {"cliente_id": log.id_cliente, "nombre": nombre, "estado": log.estado}
+    if log.twilio_sid:
+        item["twilio_sid"] = log.twilio_sid
+    if log.estado == "fallido" or log.error_mensaje:
+        item["error"] = log.error_mensaje or "Error desconocido"
+    return item
+
+
+def campaign_json(campana_id: int, detalles: bool = True) -> dict:
+    """The campaign's counts (always equal to its log rows) and, if asked, one line per client."""
+    c = db.session.scalar(sa.select(CampanaSMS).where(CampanaSMS.id == campana_id))
+    if c is None:
+        raise ApiError(404, "Campaña no encontrada.")
+    pendientes = c.total_clientes - c.enviados_exitosos - c.enviados_fallidos
+    body = {"success": True, "campana_id": c.id, "nombre": c.nombre, "estado": c.estado}
+    body |= {"total_clientes": c.total_clientes, "enviados_exitosos": c.enviados_exitosos}
+    body |= {"enviados_fallidos": c.enviados_fallidos, "pendientes": pendientes}
+    body |= {"creado": local_iso(c.creado), "completado": local_iso(c.completado)}
+    if detalles:
+        rows = db.session.execute(
+            sa.select(SMSLog, Cliente)
+            .join(Cliente, Cliente.id_cliente == SMSLog.id_cliente)
+            .where(SMSLog.id_campana == c.id)
+            .order_by(SMSLog.id)
+        ).all()
+        body["detalles"] = [_detalle(log, cliente.nombre_completo) for log, cliente in rows]
+    return body
+
+
+@bp.get("/campanas-sms/<int:campana_id>/")
+def campana(campana_id: int):
+    """A campaign's state: what enviar-sms answers, for polling after a 202."""
+    if not 0 < campana_id <= MAX_INT:
+        raise ApiError(404, "Campaña no encontrada.")
+    return jsonify(campaign_json(campana_id))
