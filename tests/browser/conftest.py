@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -48,6 +49,9 @@ def _free_port() -> int:
 def serve(database_url: str, extra_env: dict | None = None) -> SimpleNamespace:
     """Start the app with gunicorn-free `flask run` in its own process and wait until it answers."""
     port = _free_port()
+    # A file, not a pipe: nobody reads a pipe while tests run, and once its buffer fills with
+    # request logs the server blocks on its next write and stops answering.
+    log = tempfile.TemporaryFile()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -76,29 +80,60 @@ def serve(database_url: str, extra_env: dict | None = None) -> SimpleNamespace:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"el servidor no arrancó: {proc.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"el servidor no arrancó: {log.read().decode()[-2000:]}")
         try:
             if requests.get(f"{url}/login", timeout=1).status_code == 200:
-                return SimpleNamespace(url=url, proc=proc)
+                return SimpleNamespace(url=url, proc=proc, log=log)
         except requests.ConnectionError:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("el servidor no respondió en 30 s")
 
 
-@pytest.fixture(scope="session")
-def live_server(database_url):
-    require_chromium()
-    server = serve(database_url)
-    yield server
+def stop(server: SimpleNamespace) -> None:
     server.proc.terminate()
     server.proc.wait(timeout=10)
+    server.log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url):
+    """The app in simulation mode. Its resident sender is off: only the SMS server's sender (below)
+    may pick up campaigns, so a campaign always goes to the fake Twilio its test expects."""
+    require_chromium()
+    server = serve(database_url, {"SMS_EMBEDDED_SENDER": "0"})
+    yield server
+    stop(server)
+
+
+INVALID_PHONE = "+573009999999"  # well-formed, but the fake Twilio answers 21211 for it
+
+
+@pytest.fixture(scope="session")
+def fake_twilio():
+    """A fake Twilio over real HTTP for the whole browser session."""
+    from panel.sms.fake_server import FakeTwilio
+
+    with FakeTwilio(latency=0.05, invalid={INVALID_PHONE}, seed=1) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def sms_server(database_url, fake_twilio):
+    """A second served app on the same database, with Twilio credentials pointing at the fake
+    server and its embedded sender thread on."""
+    require_chromium()
+    settings = {k: str(v) for k, v in fake_twilio.config().items()}
+    server = serve(database_url, {**settings, "SMS_EMBEDDED_SENDER": "1"})
+    yield server
+    stop(server)
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +143,11 @@ def base_url(live_server):
 
 def axe_violations(page, serious_only: bool = True) -> list[dict]:
     """Run axe-core in the page; the serious and critical violations."""
-    page.add_script_tag(path=str(AXE))
+    # After a click that navigates, the new DOM can be queried before its stylesheets apply:
+    # contrast would be judged on unstyled Bootstrap. Wait for the load event first.
+    page.wait_for_load_state("load")
+    # Through DevTools, not a <script> tag: the page's Content-Security-Policy would block an inline one.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     levels = {"serious", "critical"} if serious_only else {"minor", "moderate", "serious", "critical"}
     return [

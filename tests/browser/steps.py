@@ -1,0 +1,69 @@
+"""Steps shared by the browser stories: logging in, rows for a tenant, the Clientes list."""
+
+from playwright.sync_api import Page, expect
+
+from panel.extensions import db
+from panel.models import Usuario
+from tests.helpers import PASSWORD
+
+
+def login_as(page: Page, email: str, password: str = PASSWORD, server: str = "") -> None:
+    """Log in through the login form (of ``server``, default the live server) and wait for the panel."""
+    page.goto(f"{server}/login")
+    page.get_by_label("Correo electrónico").fill(email)
+    page.get_by_label("Contraseña").fill(password)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.get_by_test_id("usuario-actual")).to_contain_text(email)
+
+
+def owner(account) -> Usuario:
+    """The Usuario row of a tenant's account snapshot (to build rows with tests.factories)."""
+    return db.session.get(Usuario, account.id)
+
+
+def rows(page: Page):
+    """The body rows of the list table."""
+    return page.locator("table.model-list tbody tr")
+
+
+def row_of(page: Page, text: str):
+    """The list row that contains ``text``."""
+    return rows(page).filter(has_text=text)
+
+
+def run_action(page: Page, name: str) -> None:
+    """Open the "Con seleccionados" menu and pick an action."""
+    page.get_by_role("button", name="Con seleccionados").or_(page.get_by_text("Con seleccionados")).click()
+    page.locator(".dropdown-menu.show").get_by_text(name, exact=True).click()
+
+
+def add_filter(page: Page, name: str, value: str) -> None:
+    """Add a filter of the list through Flask-Admin's filter menu, choosing an option by its label."""
+    page.get_by_text("Añadir filtro").click()
+    page.locator(".field-filters .filter", has_text=name).click()
+    page.locator("table.filters tr").last.locator("select.filter-val").select_option(label=value, force=True)
+
+
+def assert_accessible(page: Page) -> None:
+    """No serious or critical axe-core violations; the message lists each one in full."""
+    from .conftest import axe_violations
+
+    found = axe_violations(page)
+    assert not found, "\n".join(f"{v['impact']} {v['id']}: {v['help']} → {v['nodes']}" for v in found)
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def assert_fits(page: Page) -> None:
+    """Nothing wider than the window: the page never scrolls sideways (tables scroll inside)."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{page.url} desborda {overflow} px"
+
+
+def assert_fits_phone_and_desktop(page: Page) -> None:
+    """The current page fits at 390 px and at 1280 px, and leaves the window at 1280 px."""
+    for size in (PHONE, DESKTOP):
+        page.set_viewport_size(size)
+        assert_fits(page)
