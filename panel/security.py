@@ -1,0 +1,96 @@
+"""Security headers on every response: a Content-Security-Policy with a per-request nonce, no
+framing, no MIME sniffing, same-origin referrers (explicit ``after_request``, see decisions.md)."""
+
+import base64
+import hashlib
+import secrets
+
+from flask import Flask, current_app, g
+
+# Inline handlers our own templates write (templates/api/tokens.html); allowed by exact hash only.
+OUR_HANDLERS = ("return confirm('¿Revocar este token?');",)
+# Flask-Admin's bootstrap4 templates write these inline handlers (layout.html, actions.html,
+# row_actions.html); the action names and the translated confirmation are filled in below.
+FLASK_ADMIN_HANDLERS = ("return false;",)
+DELETE_CONFIRM = "Are you sure you want to delete this record?"
+
+HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+
+def csp_nonce() -> str:
+    """The nonce of this request (one per request, shared by every inline script of the page)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def sha256_source(js: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+def allowed_handlers(app: Flask) -> list[str]:
+    """Every inline handler text the app's pages may carry (computed in a request: it is translated)."""
+    from flask_admin.babel import gettext
+
+    admin = app.extensions.get("panel_admin")
+    views = admin._views if admin else []
+    actions = sorted({name for view in views for name in getattr(view, "_actions_data", {}) or {}})
+    return [
+        *OUR_HANDLERS,
+        *FLASK_ADMIN_HANDLERS,
+        *(f"return modelActions.execute('{name}');" for name in actions),
+        f"return faHelpers.safeConfirm('{gettext(DELETE_CONFIRM)}');",
+    ]
+
+
+def _handler_sources() -> list[str]:
+    cache = current_app.extensions.setdefault("panel_security", {})
+    if "hashes" not in cache:
+        cache["hashes"] = sorted({sha256_source(h) for h in allowed_handlers(current_app)})
+    return cache["hashes"]
+
+
+def policy(nonce: str, handler_hashes: list[str]) -> str:
+    """The CSP: scripts from us or with this request's nonce; inline handlers only by exact hash."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "script-src-attr 'unsafe-hashes' " + " ".join(handler_hashes),
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _nonce_for_admin() -> None:
+    """Flask-Admin renders ``admin_csp_nonce_attribute`` from its ``csp_nonce_generator``."""
+    admin = current_app.extensions.get("panel_admin")
+    if admin is not None and admin.csp_nonce_generator is None:
+        admin.csp_nonce_generator = csp_nonce
+
+
+def _headers(response):
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers["Content-Security-Policy"] = policy(csp_nonce(), _handler_sources())
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_nonce_for_admin)
+    app.after_request(_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce

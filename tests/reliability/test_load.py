@@ -1,0 +1,49 @@
+"""Load, CI-size: gunicorn with 2 workers, 20 (SQLite) or 50 (PostgreSQL) logged-in sessions
+browsing, filtering, exporting and editing for LOAD_SECONDS (default 12; `make reliability`: 60)."""
+
+import os
+
+from panel import tenancy
+from panel.api.tokens import create_token
+from panel.extensions import db
+from panel.models import Usuario
+
+from .. import factories
+from ..helpers import PASSWORD
+from . import load
+
+SECONDS = float(os.environ.get("LOAD_SECONDS", 12))
+
+
+def _accounts(tenants) -> list[tuple]:
+    out = []
+    with tenancy.using(tenancy.EVERY_TENANT):
+        for acc, writer in (
+            (tenants.admin_a, True),
+            (tenants.vendedor_a, False),
+            (tenants.admin_b, True),
+            (tenants.vendedor_b, False),
+        ):
+            owner = db.session.get(Usuario, acc.tenant_id)
+            ids = [factories.cliente(owner).id_cliente for _ in range(60)]
+            key = create_token(db.session.get(Usuario, acc.id))[1] if writer else None
+            db.session.commit()
+            out.append((acc.email, PASSWORD, writer, ids, key))
+    return out
+
+
+def test_load_gunicorn_two_workers(app, tenants, database_url):
+    postgres = database_url.startswith("postgresql")
+    sessions = int(os.environ.get("LOAD_SESSIONS", 50 if postgres else 20))
+    accounts = _accounts(tenants)
+    db.engine.dispose()
+    server = load.Gunicorn(database_url, workers=2)
+    try:
+        result = load.run(server.url, accounts, sessions, SECONDS)
+    finally:
+        log = server.stop()
+    print(f"[carga] {'PostgreSQL' if postgres else 'SQLite'}: {result}")
+    assert result["requests"] > sessions * 5  # every session kept working for the whole window
+    assert result["errors"] == 0, result["first_errors"]
+    assert result["database_is_locked"] == 0
+    assert load.LOCKED not in log and "Traceback" not in log, log[-2000:]

@@ -1,0 +1,106 @@
+"""PostgreSQL Row Level Security: the second wall behind the ORM scoping.
+
+Always runs against the local PostgreSQL (in the SQLite pass too), as a role without
+BYPASSRLS that owns the tables, so FORCE ROW LEVEL SECURITY applies."""
+
+import secrets
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from panel import tenancy
+from panel.extensions import db
+
+from . import factories
+from .conftest import make_app
+from .services import PG_ADMIN_URL, require_postgres
+
+
+@pytest.fixture
+def rls_app():
+    require_postgres()
+    name = f"panel_rls_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER NOBYPASSRLS")
+        conn.execute(f'CREATE DATABASE "{name}" OWNER {name}')
+    url = sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", username=name, database=name)
+    app = make_app(url.render_as_string(hide_password=False))
+    try:
+        with app.app_context():
+            upgrade()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f"DROP ROLE IF EXISTS {name}")
+
+
+@pytest.fixture
+def two_tenants(rls_app):
+    admin_a = factories.snapshot(factories.user("a@rls.co", "admin"))
+    admin_b = factories.snapshot(factories.user("b@rls.co", "admin"))
+    for owner in (admin_a, admin_b):
+        for _ in range(3):
+            factories.cliente(owner)
+    db.session.remove()
+    return admin_a, admin_b
+
+
+def _raw(sql: str):
+    """A query that forgets every ORM filter: plain SQL on the engine."""
+    with db.engine.begin() as conn:
+        return conn.execute(sa.text(sql)).all()
+
+
+def test_the_app_role_cannot_bypass_rls(rls_app):
+    row = _raw("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")[0]
+    assert tuple(row) == (False, False)
+    forced = _raw("SELECT count(*) FROM pg_class WHERE relforcerowsecurity AND relname = 'cliente'")[0][0]
+    assert forced == 1
+
+
+def test_a_query_without_the_orm_filter_returns_only_the_tenants_rows(two_tenants):
+    admin_a, admin_b = two_tenants
+    with tenancy.using(admin_a):
+        assert {r[0] for r in _raw("SELECT id_propietario FROM cliente")} == {admin_a.id}
+    with tenancy.using(admin_b):
+        assert len(_raw("SELECT id_cliente FROM cliente")) == 3
+    assert len(_raw("SELECT id_cliente FROM cliente")) == 6  # system scope: every tenant
+
+
+def test_an_anonymous_scope_sees_no_rows_at_all(two_tenants):
+    with tenancy.using(tenancy.NO_TENANT):
+        assert _raw("SELECT id_cliente FROM cliente") == []
+
+
+def test_raw_updates_and_inserts_cannot_cross_tenants(two_tenants):
+    admin_a, admin_b = two_tenants
+    with tenancy.using(admin_a):
+        with db.engine.begin() as conn:
+            changed = conn.execute(sa.text("UPDATE cliente SET estado = 0")).rowcount
+        assert changed == 3
+        with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.text("INSERT INTO empresa (nombre, id_propietario, creado) VALUES ('x', :b, now())"),
+                    {"b": admin_b.id},
+                )
+    states = dict(_raw("SELECT id_propietario, max(estado) FROM cliente GROUP BY id_propietario"))
+    assert states == {admin_a.id: 0, admin_b.id: 1}
+
+
+def test_the_setting_is_per_transaction_and_never_leaks_through_the_pool(two_tenants):
+    admin_a, _ = two_tenants
+    with tenancy.using(admin_a):
+        _raw("SELECT 1 FROM cliente")
+    # The same pooled connection, read without going through the app's hook:
+    with db.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cur:
+            cur.execute("SELECT current_setting('app.tenant', true)")
+            assert cur.fetchone()[0] in (None, "")
+        raw.rollback()
