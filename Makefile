@@ -31,3 +31,14 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+## make bench: the five benchmarks against their baselines (BENCH_SIZE=quick|full|smoke, DATABASE_URL)
+bench: $(STAMP)
+	BENCH_SIZE=$${BENCH_SIZE:-quick} $(BIN)/python -m bench.run_all $(BENCH_ARGS)
+
+## make reliability: the full-size reliability runs (tenancy matrix, 20 fault runs × 1,000 SMS,
+## generated form posts, 60 s of load); SQLite by default, DATABASE_URL=postgresql://… for PostgreSQL
+reliability: $(STAMP)
+	MATRIX_PER_KIND=3 FAULT_RUNS=20 FAULT_SIZE=1000 FUZZ_EXAMPLES=200 LOAD_SECONDS=60 \
+	  $(BIN)/python -m pytest -s -q tests/test_attack_matrix.py tests/test_faults.py \
+	  tests/test_fuzz_forms.py tests/test_security.py tests/reliability $(PYTEST_ARGS)

@@ -1,0 +1,89 @@
+"""B2: CSV export of one tenant and of everything, ours (streamed) against Flask-Admin's
+built-in export, each on a fresh gunicorn worker whose peak memory is read from the OS."""
+
+import time
+
+import sqlalchemy as sa
+
+from .common import emit, machine_info, ratio, size, table
+from .generate import SUPERADMIN, admin_email, ensure
+from .served import gunicorn, memory_kb, reset_peak, session, workers_of
+
+PATHS = {"ours": "/admin/clientes/export/csv/", "baseline": "/admin/baseline/export/csv/"}
+
+
+def export_once(url: str, email: str, path: str) -> dict:
+    """Time to first byte, total time, rows and the worker's memory growth for one export."""
+    with gunicorn(url) as (base, proc):
+        http = session(base, email)
+        http.get(base + "/admin/clientes/", timeout=60)  # warm the worker: imports, templates, pool
+        worker = workers_of(proc)[0]
+        reset_peak(worker)  # the warm-up's own peak does not count
+        before = memory_kb(worker)["VmRSS"]
+        start = time.perf_counter()
+        answer = http.get(base + path, stream=True, timeout=900)
+        assert answer.status_code == 200, f"{path}: {answer.status_code}"
+        first, newlines = None, 0
+        for chunk in answer.iter_content(64 * 1024):
+            if first is None and chunk:
+                first = time.perf_counter() - start
+            newlines += chunk.count(b"\n")
+        total = time.perf_counter() - start
+        peak = memory_kb(worker)["VmHWM"]
+    rows = newlines - 1  # the header line
+    return {
+        "ttfb": first or total,
+        "total": total,
+        "rows": rows,
+        "growth_mb": (peak - before) / 1024,
+        "rate": rows / total if total else 0,
+    }
+
+
+def run(s=None) -> str:
+    s = s or size()
+    url = ensure(s)
+    engine = sa.create_engine(url)
+    info = machine_info(engine) + f"\ngunicorn, 1 worker síncrono por caso (proceso nuevo), tamaño {s.name}"
+    engine.dispose()
+    rows = []
+    who = [
+        (f"admin, {s.clients // s.tenants:,} filas", admin_email(0)),
+        (f"superadmin, {s.clients:,} filas", SUPERADMIN),
+    ]
+    for label, email in who[:1] if s.name == "smoke" else who:  # smoke: one case, to stay quick
+        o, b = (export_once(url, email, PATHS[k]) for k in ("ours", "baseline"))
+        assert o["rows"] == b["rows"], f"filas distintas: {o['rows']} vs {b['rows']}"
+        rows += [
+            (
+                f"{label}: tiempo total",
+                f"{o['total']:.2f} s",
+                f"{b['total']:.2f} s",
+                ratio(o["total"], b["total"]),
+            ),
+            (
+                f"{label}: primer byte",
+                f"{o['ttfb']:.2f} s",
+                f"{b['ttfb']:.2f} s",
+                ratio(o["ttfb"], b["ttfb"]),
+            ),
+            (
+                f"{label}: filas/s",
+                f"{o['rate']:,.0f}",
+                f"{b['rate']:,.0f}",
+                ratio(o["rate"], b["rate"], True),
+            ),
+            (
+                f"{label}: memoria pico +MB",
+                f"{o['growth_mb']:.1f}",
+                f"{b['growth_mb']:.1f}",
+                ratio(max(o["growth_mb"], 0.1), max(b["growth_mb"], 0.1)),
+            ),
+        ]
+    text = table("B2 exportación CSV", rows, info)
+    emit(text)
+    return text
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,215 @@
+"""B4: sending to the fake Twilio answering after 100 ms, ours against the document's loop
+(for each client: ``client.messages.create(...)`` then save its log row, one at a time)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import sqlalchemy as sa
+
+from panel import create_app, tenancy
+from panel.admin.clientes import matching_clientes
+from panel.extensions import db
+from panel.models import CampanaSMS, Cliente, SMSLog, Usuario
+from panel.sms import outbox, runners
+from panel.sms.client import make_twilio_client, sender_kwargs
+
+from .b3_outbox import drop
+from .common import ROOT, bench_config, emit, machine_info, ratio, size, table, timer
+from .fake import fake_twilio, stats
+from .generate import ensure, tenant_ids
+
+MENSAJE = "Hola {nombre}, su pedido {tag} está listo."  # a tag per run: a repeat is a real duplicate
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+FAST = {"SMS_RATE_PER_SECOND": 0, "SMS_CONCURRENCY": 32, "SMS_BATCH_SIZE": 64}
+
+
+def recipients(n: int):
+    """The first ``n`` clients of the tenant that can receive an SMS."""
+    return matching_clientes("flt0_estado=1").where(Cliente.acepta_sms.is_(True)).limit(n)
+
+
+def message() -> str:
+    return MENSAJE.replace("{tag}", uuid.uuid4().hex[:6])
+
+
+def campaign(app, admin_id: int, n: int) -> int:
+    with app.app_context(), tenancy.using(db.session.get(Usuario, admin_id)):
+        campana = outbox.create_campaign(
+            user_id=admin_id,
+            cliente_query=recipients(n),
+            mensaje=message(),
+            nombre=f"bench B4 {uuid.uuid4().hex[:6]}",
+        )
+        return campana.id
+
+
+def ours_in_process(url: str, fake_config: dict, admin_id: int, n: int, extra: dict) -> dict:
+    """One process (this one) running the sender's claim loop over the campaign."""
+    app = create_app(bench_config(url, **fake_config, **extra))
+    campana_id = campaign(app, admin_id, n)
+    with timer() as t:
+        counts = runners.run_in_app(app, campana_id)
+    return {"rate": counts["enviado"] / t[0], "sent": counts["enviado"], "campana": campana_id}
+
+
+def baseline(url: str, fake_config: dict, admin_id: int, n: int) -> dict:
+    """The document's loop: one message, then one saved row, one after another."""
+    app = create_app(bench_config(url, **fake_config))
+    with app.app_context(), tenancy.using(db.session.get(Usuario, admin_id)):
+        twilio, mensaje = make_twilio_client(app.config), message()
+        campana = CampanaSMS(
+            nombre="bench B4 baseline", mensaje=mensaje, id_usuario=admin_id, estado="procesando"
+        )
+        db.session.add(campana)
+        db.session.commit()
+        sent = 0
+        with timer() as t:
+            for cliente in db.session.scalars(recipients(n)).all():
+                text = mensaje.replace("{nombre}", cliente.nombre_cliente)
+                sms = twilio.messages.create(
+                    to="+57" + cliente.telefono, body=text, **sender_kwargs(app.config)
+                )
+                db.session.add(
+                    SMSLog(
+                        campana=campana,
+                        cliente=cliente,
+                        telefono=sms.to,
+                        mensaje=text,
+                        estado="enviado",
+                        twilio_sid=sms.sid,
+                    )
+                )
+                db.session.commit()
+                sent += 1
+        campana_id = campana.id
+    return {"rate": sent / t[0], "sent": sent, "campana": campana_id}
+
+
+def start_workers(url: str, queue: str, config: dict, n: int = 2) -> list:
+    env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_WORKER_CONFIG": json.dumps(config)}
+    return [
+        subprocess.Popen([sys.executable, "-m", "bench.worker", queue], cwd=ROOT, env=env) for _ in range(n)
+    ]
+
+
+def wait_all(procs: list, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    for proc in procs:
+        try:
+            proc.wait(max(deadline - time.monotonic(), 1))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def throttled(url: str, fake_url: str, fake_config: dict, admin_id: int, n: int, rate: int = 50) -> dict:
+    """Two RQ worker processes on Redis under SMS_RATE_PER_SECOND=rate, against a fake capped at rate/s."""
+    queue = f"bench-sms-{uuid.uuid4().hex[:8]}"
+    config = {
+        **fake_config,
+        "REDIS_URL": REDIS_URL,
+        "SMS_QUEUE": queue,
+        "SMS_RATE_PER_SECOND": rate,
+        "SMS_RATE_KEY": f"bench:{queue}",
+        "SMS_CONCURRENCY": 8,
+        "SMS_BATCH_SIZE": 16,
+    }
+    app = create_app(bench_config(url, **config))
+    campana_id = campaign(app, admin_id, n)
+    runners.enqueue(campana_id, app)
+    with timer() as t:
+        wait_all(start_workers(url, queue, config), limit=n / rate * 3 + 60)
+    return {**check(app, campana_id), **{"fake": stats(fake_url), "elapsed": t[0]}}
+
+
+def check(app, campana_id: int) -> dict:
+    """Achieved rate (first to last send), busiest one-second window, aggregates against rows."""
+    log = SMSLog.__table__
+    with app.app_context():
+        times = sorted(
+            db.session.scalars(
+                sa.select(log.c.actualizado).where(log.c.id_campana == campana_id, log.c.estado == "enviado")
+            )
+        )
+        counts = outbox.counts(campana_id)
+        campana = db.session.get(CampanaSMS, campana_id)
+        same = (campana.total_clientes, campana.enviados_exitosos, campana.enviados_fallidos) == (
+            counts["total"],
+            counts["enviado"],
+            counts["fallido"],
+        )
+    secs = [t.timestamp() for t in times]
+    span = secs[-1] - secs[0] if len(secs) > 1 else 0
+    busiest, j = 0, 0
+    for i, t in enumerate(secs):
+        while t - secs[j] >= 1.0:
+            j += 1
+        busiest = max(busiest, i - j + 1)
+    return {
+        "sent": len(secs),
+        "rate": (len(secs) - 1) / span if span else 0,
+        "busiest": busiest,
+        "aggregates_ok": same,
+        "pending": counts["pendiente"] + counts["enviando"],
+        "campana": campana_id,
+    }
+
+
+def run(s=None) -> str:
+    s = s or size()
+    url = ensure(s)
+    admin_id = tenant_ids(url)["admins"][1]
+    engine = sa.create_engine(url)
+    info = machine_info(engine) + f"\nfalso Twilio en su propio proceso, latencia 100 ms; tamaño {s.name}"
+    engine.dispose()
+    rows, made = [], []
+    with fake_twilio(0.1) as (fake_url, fake_config):
+        base = baseline(url, fake_config, admin_id, s.baseline_messages)
+        fast = ours_in_process(url, fake_config, admin_id, s.messages, FAST)
+        default = ours_in_process(
+            url, fake_config, admin_id, min(s.messages, 400), {"SMS_RATE_PER_SECOND": 0}
+        )
+        dupes = stats(fake_url)["duplicates"]
+    made += [base["campana"], fast["campana"], default["campana"]]
+    rows.append(
+        (
+            f"sin límite, 1 proceso: mensajes/s ({fast['sent']:,} vs {base['sent']:,} enviados)",
+            f"{fast['rate']:.1f}",
+            f"{base['rate']:.1f}",
+            ratio(fast["rate"], base["rate"], True),
+        )
+    )
+    rows.append(
+        (
+            "  ídem con la configuración por defecto (lote 20, 4 hilos)",
+            f"{default['rate']:.1f}",
+            f"{base['rate']:.1f}",
+            ratio(default["rate"], base["rate"], True),
+        )
+    )
+    rows.append(("  duplicados en el falso Twilio", len(dupes), "", ""))
+    with fake_twilio(0.1, rate_cap=50) as (fake_url, fake_config):
+        thr = throttled(url, fake_url, fake_config, admin_id, s.throttled)
+    made.append(thr["campana"])
+    rows += [
+        (f"50/s, 2 rq workers: tasa lograda ({thr['sent']:,} mensajes)", f"{thr['rate']:.1f}/s", "", ""),
+        ("  máximo en una ventana de 1 s (según la BD)", thr["busiest"], "", ""),
+        ("  429 del falso Twilio (límite 50/s)", thr["fake"]["rejected_429"], "", ""),
+        ("  duplicados", len(thr["fake"]["duplicates"]), "", ""),
+        ("  agregados = recuento de filas; pendientes", f"{thr['aggregates_ok']}; {thr['pending']}", "", ""),
+    ]
+    app = create_app(bench_config(url))
+    with app.app_context():
+        drop(*made)
+        db.engine.dispose()
+    text = table("B4 envío de SMS", rows, info)
+    emit(text)
+    return text
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,242 @@
+"""The benchmark data, set-based: 10 tenants with empresas, campañas and their clients.
+
+PostgreSQL gets the clients through ``COPY`` (psycopg), SQLite through batched Core
+``executemany`` in big transactions. The database is created (and migrated) by this script;
+an existing one of the right size is reused unless ``BENCH_REGENERATE=1``.
+
+    BENCH_SIZE=quick DATABASE_URL=postgresql://postgres@127.0.0.1:5432/x python -m bench.generate
+"""
+
+import os
+import random
+from datetime import date, datetime, timedelta
+
+import psycopg
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from werkzeug.security import generate_password_hash
+
+from panel import create_app
+from panel.extensions import db
+
+from .common import PASSWORD, SQLITE_PATH, Size, bench_config, database_url, emit, size, timer
+
+NOMBRES = (
+    "Ana Luis María Carlos Sofía Andrés Valentina Juan Camila Diego Laura Jorge Paula Felipe Daniela "
+    "Santiago Isabella Mateo Lucía Julián"
+).split()
+APELLIDOS = (
+    "Gómez Rodríguez Martínez García López Hernández Díaz Pérez Sánchez Ramírez Torres Flórez Rojas Vargas "
+    "Moreno Castro Ortiz Ruiz Suárez"
+).split()
+PREFIJOS = "300 301 302 304 305 310 311 312 313 314 315 316 317 318 319 320 321 322 323 350".split()
+EMPRESAS, CAMPANAS, CIUDADES = 20, 10, 20  # per tenant; Colombian cities are ids 1..20
+COLUMNS = tuple(
+    "cedula_cliente nombre_cliente apellido_cliente fecha_nacimiento email genero telefono id_ciudad id_pais "
+    "id_empresa id_campana estado acepta_sms creado actualizado id_propietario".split()
+)
+BATCH = 20_000
+
+
+def admin_email(tenant_index: int) -> str:
+    return f"admin{tenant_index}@bench.co"
+
+
+SUPERADMIN = "super@bench.co"
+
+
+def create_database(url: str) -> None:
+    """Drop and create the benchmark database (PostgreSQL) or file (SQLite)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            path = f"{parsed.database}{suffix}"
+            if os.path.exists(path):
+                os.remove(path)
+        return
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+def existing_clients(url: str) -> int | None:
+    """How many clients the benchmark database holds (None: no usable database)."""
+    parsed = sa.make_url(url)
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and not SQLITE_PATH.exists()
+        and parsed.database == str(SQLITE_PATH)
+    ):
+        return None
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if parsed.get_backend_name() == "postgresql":
+                conn.execute(sa.text("SELECT set_config('app.tenant', '*', false)"))
+            return conn.scalar(sa.text("SELECT count(*) FROM cliente"))
+    except sa.exc.SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def ensure(s: Size | None = None, url: str | None = None) -> str:
+    """A benchmark database of the wanted size: reused when it is there, else generated."""
+    s, url = s or size(), url or database_url()
+    if os.environ.get("BENCH_REGENERATE") != "1" and existing_clients(url) == s.clients:
+        return url
+    generate(s, url)
+    return url
+
+
+def generate(s: Size, url: str) -> None:
+    """Create, migrate and fill the benchmark database."""
+    create_database(url)
+    app = create_app(bench_config(url))
+    with app.app_context():
+        upgrade()
+        with timer() as t:
+            tenants = _reference_rows(s)
+            _clients(s, tenants)
+        _analyze()
+        db.engine.dispose()
+    emit(
+        f"generados {s.clients:,} clientes en {s.tenants} propietarios en {t[0]:.1f} s ({url.split('@')[-1]})"
+    )
+
+
+def _reference_rows(s: Size) -> list[dict]:
+    """Users, empresas and campañas (few rows: plain Core inserts); returns each tenant's ids."""
+    now, pw = datetime(2026, 1, 1), generate_password_hash(PASSWORD)
+    users = db.metadata.tables["usuario"]
+    tenants = []
+    with db.engine.begin() as conn:
+        _all_tenants(conn)
+        conn.execute(
+            users.insert(),
+            {
+                "email": SUPERADMIN,
+                "password_hash": pw,
+                "nombre": "Super",
+                "rol": "superadmin",
+                "activo": True,
+                "creado": now,
+            },
+        )
+        for t in range(s.tenants):
+            uid = conn.execute(
+                users.insert().returning(users.c.id),
+                {
+                    "email": admin_email(t),
+                    "password_hash": pw,
+                    "nombre": f"Admin {t}",
+                    "rol": "admin",
+                    "activo": True,
+                    "creado": now,
+                },
+            ).scalar_one()
+            tenants.append(
+                {
+                    "id": uid,
+                    "empresas": _owned(conn, "empresa", uid, EMPRESAS, now),
+                    "campanas": _owned(conn, "campana_publicitaria", uid, CAMPANAS, now),
+                }
+            )
+    return tenants
+
+
+def _owned(conn, table_name: str, owner: int, n: int, now) -> list[int]:
+    table = db.metadata.tables[table_name]
+    rows = [
+        {"nombre": f"{table_name.split('_')[0].title()} {owner}-{i}", "id_propietario": owner, "creado": now}
+        for i in range(n)
+    ]
+    return list(conn.execute(table.insert().returning(table.c.id), rows).scalars())
+
+
+def _all_tenants(conn) -> None:
+    """PostgreSQL RLS: this connection writes for every tenant."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT set_config('app.tenant', '*', true)"))
+
+
+def client_rows(s: Size, tenants: list[dict]):
+    """Every client as a tuple in COLUMNS order (deterministic: seeded)."""
+    rng, start = random.Random(7), datetime(2020, 1, 1)
+    for i in range(s.clients):
+        t = tenants[i % len(tenants)]
+        nombre, apellido = rng.choice(NOMBRES), rng.choice(APELLIDOS)
+        roll = rng.random()
+        estado = 1 if roll < 0.8 else (0 if roll < 0.95 else 3)
+        creado = start + timedelta(seconds=i * 60)
+        yield (
+            str(10_000_000 + i),
+            nombre,
+            apellido,
+            date(1950, 1, 1) + timedelta(days=rng.randrange(20000)),
+            f"c{i}@correo.co",
+            rng.randrange(2),
+            f"{rng.choice(PREFIJOS)}{i % 10_000_000:07d}",
+            1 + int(rng.paretovariate(1.2)) % CIUDADES,
+            1,
+            rng.choice(t["empresas"]) if rng.random() < 0.9 else None,
+            rng.choice(t["campanas"]) if rng.random() < 0.5 else None,
+            estado,
+            rng.random() < 0.95,
+            creado,
+            creado,
+            t["id"],
+        )
+
+
+def _clients(s: Size, tenants: list[dict]) -> None:
+    if db.engine.dialect.name == "postgresql":
+        _copy_postgres(s, tenants)
+    else:
+        _insert_sqlite(s, tenants)
+
+
+def _copy_postgres(s: Size, tenants: list[dict]) -> None:
+    """One COPY of all the clients."""
+    with db.engine.begin() as conn:
+        _all_tenants(conn)
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY cliente ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in client_rows(s, tenants):
+                copy.write_row(row)
+
+
+def _insert_sqlite(s: Size, tenants: list[dict]) -> None:
+    """Batched executemany, BATCH rows per statement and transaction."""
+    table = db.metadata.tables["cliente"]
+    rows = client_rows(s, tenants)
+    while True:
+        batch = [dict(zip(COLUMNS, r, strict=True)) for _, r in zip(range(BATCH), rows, strict=False)]
+        if not batch:
+            break
+        with db.engine.begin() as conn:
+            conn.execute(table.insert(), batch)
+
+
+def _analyze() -> None:
+    """Fresh statistics (and, on PostgreSQL, a visibility map for index-only scans)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE"))
+
+
+def tenant_ids(url: str) -> dict:
+    """{'super': id, 'admins': [ids]} of the benchmark users."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = dict(
+            conn.execute(sa.text("SELECT email, id FROM usuario WHERE email LIKE '%@bench.co'")).all()
+        )
+    engine.dispose()
+    admins = [rows[e] for e in sorted(rows) if e.startswith("admin")]
+    return {"super": rows[SUPERADMIN], "admins": admins}
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("BENCH_REGENERATE", "1")
+    ensure()

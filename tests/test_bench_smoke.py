@@ -1,0 +1,56 @@
+"""The benchmarks never rot: every one runs on a tiny data set and prints its table.
+
+Timing goals are not checked here (a smoke run on a busy CI machine says nothing about speed);
+``make bench`` measures them. Needs Redis (B4, B5 run RQ workers)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .services import require_redis
+
+ROOT = Path(__file__).resolve().parent.parent
+TITLES = ("B1 lista", "B2 exportación", "B3 creación", "B4 envío", "B5 escalado")
+
+
+def _drop(url: str | None) -> None:
+    """Drop the smoke run's PostgreSQL database, if it made one."""
+    if not url:
+        return
+    import psycopg
+    import sqlalchemy as sa
+
+    parsed = sa.make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+
+
+def test_every_benchmark_runs_and_prints_its_table(tmp_path):
+    require_redis()
+    env = {**os.environ, "BENCH_SIZE": "smoke", "BENCH_REGENERATE": "1"}
+    database = os.environ.get("DATABASE_URL", "")
+    if database.startswith("postgres"):  # a database of its own on the same server, dropped and recreated
+        env["BENCH_DATABASE_URL"] = database.rsplit("/", 1)[0] + f"/panel_bench_smoke_{os.getpid()}"
+    else:
+        env["BENCH_SQLITE"] = str(tmp_path / "bench.db")
+        env.pop("DATABASE_URL", None)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.run_all"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=170,
+        )
+    finally:
+        _drop(env.get("BENCH_DATABASE_URL"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    for title in TITLES:
+        assert f"### {title}" in out, f"falta la tabla {title}:\n{out[-2000:]}"
+    assert out.count("| case") == len(TITLES)
+    assert "base de datos:" in out and "CPU" in out
+    assert "fin: b1, b2, b3, b4, b5 (smoke)" in out
