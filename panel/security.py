@@ -5,7 +5,7 @@ import base64
 import hashlib
 import secrets
 
-from flask import Flask, current_app, g
+from flask import Flask, abort, current_app, g, request
 
 # Inline handlers our own templates write (templates/api/tokens.html); allowed by exact hash only.
 OUR_HANDLERS = ("return confirm('¿Revocar este token?');",)
@@ -90,7 +90,16 @@ def _headers(response):
     return response
 
 
+def _refuse_nul() -> None:
+    """No browser types a NUL character and PostgreSQL cannot store one: a query or form value
+    carrying it is refused here, before any view or validator sends it to the database."""
+    for values in (request.args, request.form):
+        if any("\x00" in value for _, value in values.items(multi=True)):
+            abort(400, "La petición contiene caracteres no permitidos.")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul)
     app.before_request(_nonce_for_admin)
     app.after_request(_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -103,6 +103,13 @@ def scope_select(stmt, model, scope: Scope | None = None):
     return stmt if clause is None else stmt.where(clause)
 
 
+def scoped(stmt):
+    """An ORM statement with the current scope's criteria attached now, for code that compiles
+    it itself instead of executing it through the session (e.g. an EXPLAIN)."""
+    options = loader_criteria(current_scope())
+    return stmt.options(*options) if options else stmt
+
+
 def _visible_users(cls, scope: Scope):
     """A tenant sees its admin, the users that admin created, and itself."""
     return sa.or_(cls.id == scope.tenant_id, cls.creado_por == scope.tenant_id, cls.id == scope.user_id)

@@ -97,6 +97,11 @@ REFERENCE_ROWS: dict[str, list[dict]] = {}
 @pytest.fixture(scope="session")
 def database_url(databases):
     """One migrated database for the session; tests empty it after themselves."""
+    return migrated_database(databases)
+
+
+def migrated_database(databases) -> str:
+    """A new database at the head of the migrations; remembers the reference rows it holds."""
     url = databases.new()
     app = make_app(url)
     with app.app_context():

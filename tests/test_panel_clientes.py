@@ -114,8 +114,8 @@ def test_list_statements_are_bounded_whatever_the_page_size(client, app, tenants
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(_names(html)) == page_size
-    # user, count, page (with the related names), and the 4 filter choice lists
-    assert len(statements) <= 8, statements
+    # the user, the capped count, the page (with the related names), the filter choice lists
+    assert len(statements) <= 4, statements
 
 
 def test_details_show_what_hangs_from_the_client(client, data, tenants):
@@ -183,7 +183,6 @@ def test_admin_creates_a_client_stamped_with_its_tenant_whatever_the_post_says(c
     "over,message",
     [
         ({"cedula_cliente": "12ab"}, "La cédula solo puede tener dígitos."),
-        ({"cedula_cliente": "12\x00"}, "La cédula solo puede tener dígitos."),
         ({"nombre_cliente": "x" * 21}, "Máximo 20 caracteres."),
         ({"email": "no-es-correo"}, "Correo electrónico no válido."),
         ({"telefono": "12"}, "Teléfono no válido"),

@@ -1,5 +1,7 @@
 """The panel's model views: who gets in, what each role may do, another tenant's row is 404."""
 
+import re
+
 import pytest
 
 from panel.extensions import db
@@ -149,7 +151,11 @@ def test_a_large_list_says_more_than_the_cap_instead_of_counting_everything(clie
         html = client.get("/admin/clientes/").get_data(as_text=True)
     finally:
         view.count_cap = 10_000
-    assert 'data-testid="total-clientes">(más de 2)' in html
+    total = re.search(r'data-testid="total-clientes">\(([^)]*)\)', html).group(1)
+    if db.engine.dialect.name == "sqlite":
+        assert total == "más de 2"
+    else:  # PostgreSQL: the planner's estimate, never less than what was counted
+        assert re.fullmatch(r"unos [\d.]+", total) and int(total[5:].replace(".", "")) >= 3, total
 
 
 def test_superadmin_creating_an_empresa_picks_its_owner(client, data):
@@ -222,7 +228,7 @@ def test_a_return_url_with_control_characters_is_a_400_not_a_500(client, data, u
     assert "Set-Cookie" not in str(response.headers.get("Location"))
 
 
-@pytest.mark.parametrize("forged", ["2024-02-30", "99999999999999999999", "-1", "\x00"])
+@pytest.mark.parametrize("forged", ["2024-02-30", "99999999999999999999", "-1", "²"])
 def test_a_malformed_client_in_an_ajax_relation_is_refused_not_a_500(client, data, forged):
     from panel.models import Vehiculo
 
@@ -235,13 +241,19 @@ def test_a_malformed_client_in_an_ajax_relation_is_refused_not_a_500(client, dat
     assert db.session.query(Vehiculo).count() == 0
 
 
-def test_a_nul_character_in_a_text_field_is_a_clear_error(client, data):
+@pytest.mark.parametrize(
+    "view,fields,message",
+    [
+        ("vehiculos", {"placa": "ABC123", "anio": "99999999999"}, "El año debe estar entre 1900 y 2100."),
+        ("movimientos", {"tipo": "ingreso", "monto": "10000000000000"}, "El monto debe estar entre 0,01 y"),
+        ("movimientos", {"tipo": "ingreso", "monto": "-5"}, "El monto debe estar entre 0,01 y"),
+        ("ventas", {"total": "-1"}, "El total debe estar entre 0 y"),
+    ],
+)
+def test_out_of_range_numbers_are_explained_next_to_the_field(client, data, view, fields, message):
+    """PostgreSQL would refuse them (integer / numeric(12,2) overflow): the form says so first."""
     login(client, "admin.a@test.co")
     token = csrf_of(client)
-    response = client.post("/admin/empresas/new/", data={"nombre": "Mala\x00", "csrf_token": token})
-    stored = db.session.query(Empresa).filter(Empresa.nombre.like("Mala%")).count()
-    if db.engine.dialect.name == "sqlite":  # SQLite stores it as typed
-        assert response.status_code == 302 and stored == 1
-    else:  # PostgreSQL cannot store a NUL: the form says so, never a 500
-        assert response.status_code == 200 and stored == 0
-        assert "hay un valor no válido" in response.get_data(as_text=True)
+    response = client.post(f"/admin/{view}/new/", data={"cliente": data["a"], **fields, "csrf_token": token})
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)

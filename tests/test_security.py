@@ -351,3 +351,22 @@ def test_no_secret_in_logs(client, tenants, runner, caplog):
     client.get("/Database/Database/clientes/", headers={"Authorization": "Token malo-" + key[:10]})
     text = caplog.text
     assert PASSWORD not in text and "otra-mala-clave" not in text and key not in text and key[:20] not in text
+
+
+@pytest.mark.parametrize(
+    "method,url,data",
+    [
+        ("post", "/login", {"email": "a\x00@test.co", "password": "x"}),
+        ("post", "/admin/usuarios/new/", {"email": "x", "nombre": "ok\x00"}),
+        ("get", "/admin/clientes/?search=ab%00c", None),
+        ("get", "/Database/Database/clientes/?search=%00", None),
+    ],
+)
+def test_a_nul_character_anywhere_is_a_400_before_any_view(client, tenants, method, url, data):
+    login(client, tenants.admin_a.email)
+    if data is not None:
+        data = {**data, "csrf_token": csrf_of(client)}
+    response = getattr(client, method)(url, data=data)
+    assert response.status_code == 400
+    if url.startswith("/Database"):
+        assert response.is_json

@@ -1,6 +1,9 @@
 """Empresas, campañas publicitarias and what hangs from a client: vehículos, movimientos, ventas."""
 
+from decimal import Decimal
+
 from wtforms import ValidationError
+from wtforms.validators import NumberRange
 
 from ..extensions import db
 from ..models import Cliente, MovimientoCapital, Usuario, Vehiculo, Venta
@@ -8,6 +11,8 @@ from .modelview import TenantModelView
 
 # Searching a client by its cédula or names (AJAX): the list may hold hundreds of thousands.
 CLIENTE_AJAX = {"fields": ("cedula_cliente", "nombre_cliente", "apellido_cliente"), "page_size": 10}
+MAX_AMOUNT = Decimal("9999999999.99")  # Numeric(12, 2)
+AMOUNT = "El {} debe estar entre {} y 9.999.999.999,99."
 COMMON = {"creado": "Creado", "cliente": "Cliente", "campana": "Campaña", "fecha": "Fecha"}
 
 
@@ -63,6 +68,7 @@ class VehiculoView(TenantModelView):
     column_default_sort = ("placa", False)
     form_columns = ("cliente", "placa", "marca", "modelo", "anio")
     form_ajax_refs = {"cliente": CLIENTE_AJAX}
+    form_args = {"anio": {"validators": [NumberRange(1900, 2100, "El año debe estar entre 1900 y 2100.")]}}
 
 
 class MovimientoView(TenantModelView):
@@ -74,10 +80,11 @@ class MovimientoView(TenantModelView):
     form_columns = ("cliente", "tipo", "monto", "campana", "descripcion")
     form_choices = {"tipo": [("ingreso", "Ingreso"), ("egreso", "Egreso")]}
     form_ajax_refs = {"cliente": CLIENTE_AJAX}
+    form_args = {
+        "monto": {"validators": [NumberRange(Decimal("0.01"), MAX_AMOUNT, AMOUNT.format("monto", "0,01"))]}
+    }
 
     def on_model_change(self, form, model, is_created) -> None:
-        if model.monto is not None and model.monto <= 0:
-            raise ValidationError("El monto debe ser mayor que cero.")
         _mismo_propietario(model, model.campana)
 
 
@@ -93,11 +100,12 @@ class VentaView(TenantModelView):
     column_default_sort = ("fecha", True)
     form_columns = ("cliente", "vendedor", "total", "descripcion")
     form_ajax_refs = {"cliente": CLIENTE_AJAX}
-    form_args = {"vendedor": {"query_factory": _vendedores}}
+    form_args = {
+        "vendedor": {"query_factory": _vendedores},
+        "total": {"validators": [NumberRange(Decimal(0), MAX_AMOUNT, AMOUNT.format("total", "0"))]},
+    }
 
     def on_model_change(self, form, model, is_created) -> None:
-        if model.total is not None and model.total < 0:
-            raise ValidationError("El total no puede ser negativo.")
         seller = model.vendedor
         if seller is not None and seller.tenant_id != model.cliente.id_propietario:
             raise ValidationError("El vendedor es de otro propietario.")

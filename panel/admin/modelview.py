@@ -17,7 +17,6 @@ from flask_admin.model.filters import BaseFilter
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import DataError, IntegrityError
-from sqlalchemy.orm import Query
 from wtforms import ValidationError
 from wtforms.validators import InputRequired
 
@@ -27,6 +26,7 @@ from ..models import Usuario
 from ..selection import as_id, parse_ids
 from ..tenancy import TenancyError
 from .base import PanelAccessMixin
+from .counting import CappedCount
 
 WRITERS = ("superadmin", "admin")
 # Flask-Admin endpoint → the permission it needs; refused with 403, not a silent redirect.
@@ -64,30 +64,6 @@ def _int(value):
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-class CappedCount:
-    """A count query that stops at ``cap + 1`` rows: a huge table is never counted whole.
-
-    Flask-Admin calls ``.filter()``/``.join()`` on it and then ``.scalar()``."""
-
-    def __init__(self, query: Query, cap: int):
-        self._query, self._cap = query, cap
-
-    def __getattr__(self, name):
-        attr = getattr(self._query, name)
-        if not callable(attr):
-            return attr
-
-        def rewrap(*args, **kwargs):
-            result = attr(*args, **kwargs)
-            return CappedCount(result, self._cap) if isinstance(result, Query) else result
-
-        return rewrap
-
-    def scalar(self) -> int:
-        limited = self._query.with_entities(sa.literal(1)).limit(self._cap + 1).subquery()
-        return db.session.scalar(sa.select(sa.func.count()).select_from(limited))
 
 
 class SafeAjaxLoader(QueryAjaxModelLoader):

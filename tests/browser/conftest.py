@@ -104,6 +104,15 @@ def stop(server: SimpleNamespace) -> None:
 
 
 @pytest.fixture(scope="session")
+def database_url(databases):
+    """The browser tests' own database: their served processes (one with a resident SMS sender)
+    live until the session ends and must never touch the rows of the other tests."""
+    from tests.conftest import migrated_database
+
+    return migrated_database(databases)
+
+
+@pytest.fixture(scope="session")
 def live_server(database_url):
     """The app in simulation mode. Its resident sender is off: only the SMS server's sender (below)
     may pick up campaigns, so a campaign always goes to the fake Twilio its test expects."""
