@@ -114,3 +114,56 @@ def test_every_filter_column_of_clientes_is_indexed_with_the_tenant(app):
     indexes = {tuple(ix["column_names"]) for ix in sa.inspect(db.engine).get_indexes("cliente")}
     for column in ("estado", "id_empresa", "id_campana", "id_ciudad", "id_pais", "creado"):
         assert ("id_propietario", column) in indexes
+
+
+def test_migration_0005_fills_telefono_e164_of_existing_clients(databases):
+    app = make_app(databases.new())
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT set_config('app.tenant', '*', true)"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO usuario (email, password_hash, nombre, rol, activo, creado) "
+                    "VALUES ('a@m.co', 'x', 'A', 'admin', true, CURRENT_TIMESTAMP)"
+                )
+            )
+            owner = conn.scalar(sa.text("SELECT id FROM usuario"))
+            for cedula, telefono in (("1", "300 123 4567"), ("2", "12"), ("3", None)):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO cliente (cedula_cliente, nombre_cliente, telefono, id_ciudad, id_pais, "
+                        "estado, acepta_sms, creado, actualizado, id_propietario) VALUES (:c, 'X', :t, 1, 1, "
+                        "1, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :o)"
+                    ),
+                    {"c": cedula, "t": telefono, "o": owner},
+                )
+        upgrade()
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT set_config('app.tenant', '*', true)"))
+            got = dict(conn.execute(sa.text("SELECT cedula_cliente, telefono_e164 FROM cliente")).all())
+        assert got == {"1": "+573001234567", "2": None, "3": None}
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "telefono,id_pais,expected",
+    [
+        ("3001234567", 1, "+573001234567"),
+        ("+57 300 123 4567", 1, "+573001234567"),
+        ("12", 1, None),
+        (None, 1, None),
+    ],
+)
+def test_telefono_e164_is_derived_on_every_save(app, tenants, telefono, id_pais, expected):
+    c = factories.cliente(tenants.admin_a, telefono=telefono)
+    assert c.telefono_e164 == expected
+    c.telefono = "3109876543"
+    db.session.commit()
+    assert c.telefono_e164 == "+573109876543"
+    c.nombre_cliente = "Otro"  # not the phone: left as it is
+    db.session.commit()
+    assert c.telefono_e164 == "+573109876543"

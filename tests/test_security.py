@@ -359,7 +359,7 @@ def test_no_secret_in_logs(client, tenants, runner, caplog):
         ("post", "/login", {"email": "a\x00@test.co", "password": "x"}),
         ("post", "/admin/usuarios/new/", {"email": "x", "nombre": "ok\x00"}),
         ("get", "/admin/clientes/?search=ab%00c", None),
-        ("get", "/Database/Database/clientes/?search=%00", None),
+        ("get", "/twilio/status?x=%00", None),
     ],
 )
 def test_a_nul_character_anywhere_is_a_400_before_any_view(client, tenants, method, url, data):
@@ -368,5 +368,3 @@ def test_a_nul_character_anywhere_is_a_400_before_any_view(client, tenants, meth
         data = {**data, "csrf_token": csrf_of(client)}
     response = getattr(client, method)(url, data=data)
     assert response.status_code == 400
-    if url.startswith("/Database"):
-        assert response.is_json

@@ -6,8 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from panel.sms.encoding import analyze
+from panel.sms.encoding import LIMITS, _count_segments, _weights, analyze
 from tests.services import require
 
 COUNTER_JS = Path(__file__).parent.parent / "panel" / "static" / "sms_counter.js"
@@ -80,3 +82,12 @@ def test_browser_counter_agrees_with_python():
             "nonGsm": info.non_gsm,
         }
         assert result == expected, text
+
+
+@given(st.text(alphabet=st.sampled_from("aé€^{😀áñ\n ") | st.characters(), max_size=400))
+def test_the_shortcut_for_one_unit_characters_agrees_with_the_character_walk(text):
+    """analyze() skips the per-character walk when every character takes one unit; the walk is
+    the reference, so both must always agree."""
+    info = analyze(text)
+    weights = _weights(text, info.encoding)
+    assert (info.length, info.segments) == (sum(weights), _count_segments(weights, *LIMITS[info.encoding]))

@@ -7,7 +7,6 @@ tenancy hook limits them to the current user's tenant: a forged id is "not a val
 import re
 from datetime import date
 
-import phonenumbers
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField
@@ -15,8 +14,8 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 
 from ..extensions import db
 from ..models import ESTADOS_CLIENTE, GENEROS, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais, Usuario
+from ..phones import PUNCTUATION, e164
 
-_PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
 REQUIRED = "Este campo es obligatorio."
 NOT_A_CHOICE = "No es una opción válida."
 
@@ -53,19 +52,6 @@ class ChoiceField(SelectField):
     def process_formdata(self, valuelist):
         if valuelist:
             self.data = self.coerce(valuelist[0])
-
-
-def e164(telefono: str | None, region: str) -> str | None:
-    """The E.164 form of a phone for a country, or None when it is not a valid number."""
-    if not telefono:
-        return None
-    try:
-        number = phonenumbers.parse(telefono, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _pairs(model) -> list[tuple[int, str]]:
@@ -171,7 +157,7 @@ class ClienteForm(FlaskForm):
         if not field.data:
             field.data = None
             return
-        cleaned = _PHONE_PUNCTUATION.sub("", field.data)
+        cleaned = PUNCTUATION.sub("", field.data)
         if not re.fullmatch(r"\+?\d+", cleaned):
             raise ValidationError("El teléfono solo puede tener dígitos (y un + inicial).")
         pais = db.session.get(Pais, self.id_pais.data) if isinstance(self.id_pais.data, int) else None

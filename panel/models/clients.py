@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import phones
 from ..extensions import db
 from .base import TenantOwned, utcnow
 from .campaigns import CampanaPublicitaria, Empresa
@@ -62,6 +63,7 @@ class Cliente(TenantOwned, db.Model):
         Index("ix_cliente_empresa", "id_empresa"),
         Index("ix_cliente_campana", "id_campana"),
         Index("ix_cliente_telefono", "telefono"),
+        Index("ix_cliente_propietario_telefono_e164", "id_propietario", "telefono_e164"),
         Index("ix_cliente_email", "email"),
     )
 
@@ -74,6 +76,8 @@ class Cliente(TenantOwned, db.Model):
     email: Mapped[str | None] = mapped_column(String(40))
     genero: Mapped[int | None]
     telefono: Mapped[str | None] = mapped_column(String(20))
+    # Derived, never typed: its E.164 form for the country, NULL when invalid (panel/phones.py).
+    telefono_e164: Mapped[str | None] = mapped_column(String(16))
     id_ciudad: Mapped[int] = mapped_column(default=1)
     id_pais: Mapped[int] = mapped_column(ForeignKey("pais.id", ondelete="RESTRICT"), default=1)
     id_empresa: Mapped[int | None] = mapped_column()
@@ -101,6 +105,9 @@ class Cliente(TenantOwned, db.Model):
 
     def __str__(self) -> str:
         return f"{self.nombre_completo} ({self.cedula_cliente})"
+
+
+phones.track(Cliente)
 
 
 class _OfCliente(TenantOwned):

@@ -29,13 +29,12 @@ class SegmentInfo:
     non_gsm: list[str] = field(default_factory=list)
 
 
+GSM_ALL = GSM_BASIC | GSM_EXTENSION
+
+
 def non_gsm_chars(text: str) -> list[str]:
     """The distinct characters that GSM-7 cannot carry, in order of appearance."""
-    seen: list[str] = []
-    for char in text:
-        if char not in GSM_BASIC and char not in GSM_EXTENSION and char not in seen:
-            seen.append(char)
-    return seen
+    return sorted(set(text) - GSM_ALL, key=text.index)
 
 
 def _weights(text: str, encoding: str) -> list[int]:
@@ -65,6 +64,12 @@ def analyze(text: str) -> SegmentInfo:
     text = text or ""
     non_gsm = non_gsm_chars(text)
     encoding = "UCS-2" if non_gsm else "GSM-7"
+    # The common cases need no per-character walk: every character takes one unit, so the text
+    # can never split a character across segments.
+    if (not non_gsm and GSM_BASIC.issuperset(text)) or (non_gsm and max(text) <= "\uffff"):
+        n, (single, multi) = len(text), LIMITS[encoding]
+        segments = 0 if n == 0 else 1 if n <= single else -(-n // multi)
+        return SegmentInfo(encoding, n, segments, non_gsm)
     weights = _weights(text, encoding)
     single, multi = LIMITS[encoding]
     return SegmentInfo(encoding, sum(weights), _count_segments(weights, single, multi), non_gsm)

@@ -11,10 +11,9 @@ import sqlalchemy as sa
 
 from .. import audit
 from ..extensions import db
-from ..forms.clientes import e164
 from ..models import CampanaSMS, Cliente, Pais, PlantillaSMS, SMSLog, Usuario, utcnow
 from .encoding import analyze
-from .render import TemplateError, render, validate_template
+from .render import TemplateError, render_validated, validate_template
 
 CHUNK = 1000
 PREVIEW = 3
@@ -54,7 +53,8 @@ class Plan:
 
 
 def _recipients(cliente_query):
-    """The selected clients as plain rows (the tenancy hook scopes the query)."""
+    """The selected clients as plain rows (the tenancy hook scopes the query); the phone comes
+    already in E.164 (``telefono_e164``, derived on save by panel/phones.py)."""
     iso = sa.select(Pais.codigo_iso).where(Pais.id == Cliente.id_pais).scalar_subquery()
     stmt = cliente_query.with_only_columns(
         Cliente.id_cliente,
@@ -62,6 +62,7 @@ def _recipients(cliente_query):
         Cliente.nombre_cliente,
         Cliente.apellido_cliente,
         Cliente.telefono,
+        Cliente.telefono_e164,
         Cliente.estado,
         Cliente.acepta_sms,
         iso.label("iso"),
@@ -94,7 +95,7 @@ def plan(cliente_query, mensaje: str) -> Plan:
     result, seen = Plan(), {}
     for c in _recipients(cliente_query):
         result.tenants.add(c.id_propietario)
-        phone = e164(c.telefono, c.iso or "CO")
+        phone = c.telefono_e164
         reason = _skip_reason(c, phone, seen)
         nombre = " ".join(p for p in (c.nombre_cliente, c.apellido_cliente) if p)
         row = {"id_cliente": c.id_cliente, "id_propietario": c.id_propietario, "nombre": nombre}
@@ -104,7 +105,7 @@ def plan(cliente_query, mensaje: str) -> Plan:
             row.update(segmentos=None, codificacion=None)
         else:
             seen[phone] = c.id_cliente
-            text = render(
+            text = render_validated(
                 mensaje, {"nombre_cliente": c.nombre_cliente, "apellido_cliente": c.apellido_cliente}
             )
             info = analyze(text)

@@ -56,5 +56,10 @@ def values_for(cliente) -> dict[str, str]:
 def render(text: str, cliente) -> str:
     """The text personalised for one client; a single pass, so names are never re-expanded."""
     validate_template(text)
+    return render_validated(text, cliente)
+
+
+def render_validated(text: str, cliente) -> str:
+    """``render`` for a text already validated (a campaign validates once, not per recipient)."""
     values = values_for(cliente)
     return _TOKEN.sub(lambda match: values[match.group(1)], text)

@@ -5,15 +5,13 @@ RequestValidator with the account's auth token; in simulation mode the simulator
 They run outside any user's tenant, so they use Core statements on the engine.
 """
 
-import phonenumbers
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from .. import tenancy
 from ..extensions import db
-from ..forms.clientes import e164
-from ..models import Cliente, Pais, SMSLog
+from ..models import Cliente, SMSLog
 from ..selection import as_id
 from .client import is_simulation
 from .simulator import SIM_AUTH_TOKEN
@@ -85,20 +83,9 @@ def inbound():
 
 def set_acepta_sms(phone: str, acepta: bool) -> int:
     """Set acepta_sms for the clients with this E.164 phone, in the tenants that sent to it."""
-    try:
-        national = str(phonenumbers.parse(phone, None).national_number)
-    except phonenumbers.NumberParseException:
-        return 0
-    c, pais = Cliente.__table__, Pais.__table__
+    c = Cliente.__table__
     # Twilio is no user: the row's own tenant is found from who sent to this number.
     with tenancy.using(tenancy.EVERY_TENANT), db.engine.begin() as conn:
         tenants = sa.select(LOG.c.id_propietario).where(LOG.c.telefono == phone).distinct()
-        candidates = conn.execute(
-            sa.select(c.c.id_cliente, c.c.telefono, pais.c.codigo_iso)
-            .join(pais, pais.c.id == c.c.id_pais)
-            .where(c.c.id_propietario.in_(tenants), c.c.telefono.contains(national))
-        ).all()
-        ids = [r.id_cliente for r in candidates if e164(r.telefono, r.codigo_iso) == phone]
-        if ids:
-            conn.execute(c.update().where(c.c.id_cliente.in_(ids)).values(acepta_sms=acepta))
-    return len(ids)
+        mine = c.update().where(c.c.id_propietario.in_(tenants), c.c.telefono_e164 == phone)
+        return conn.execute(mine.values(acepta_sms=acepta)).rowcount
