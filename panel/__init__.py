@@ -5,7 +5,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as settings
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, include_object, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -31,7 +31,13 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(settings.ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(settings.ROOT / "migrations"),
+        render_as_batch=True,
+        include_object=include_object,
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "es")
     login_manager.init_app(app)

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.exc import IntegrityError
 
-from panel.extensions import db
+from panel.extensions import db, include_object
 from panel.models import Ciudad, Cliente, Pais, Vehiculo
 
 from . import factories
@@ -16,7 +16,9 @@ from .conftest import make_app
 
 def _differences() -> list:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         return compare_metadata(context, db.metadata)
 
 
@@ -167,3 +169,24 @@ def test_telefono_e164_is_derived_on_every_save(app, tenants, telefono, id_pais,
     c.nombre_cliente = "Otro"  # not the phone: left as it is
     db.session.commit()
     assert c.telefono_e164 == "+573109876543"
+
+
+def test_the_search_finds_words_anywhere_and_uses_the_trigram_index_on_postgresql(app, tenants):
+    """The search's expression must stay the index's, or every search becomes a scan."""
+    from panel.search import search_conditions
+
+    ana = factories.cliente(
+        tenants.admin_a, nombre_cliente="Ana", apellido_cliente="Rojas", telefono="3001234567"
+    )
+    factories.cliente(tenants.admin_a, nombre_cliente="Luis")
+    for text in ("ana", "ROJAS", "ana roj", "234567", ana.cedula_cliente[2:]):
+        found = db.session.scalars(sa.select(Cliente.id_cliente).where(*search_conditions(text))).all()
+        assert found == [ana.id_cliente], text
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execute(sa.text("SET enable_seqscan = off"))  # a tiny table: make the choice visible
+            stmt = sa.select(Cliente.id_cliente).where(*search_conditions("ana"))
+            sql = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            plan = "\n".join(conn.execute(sa.text(f"EXPLAIN {sql}")).scalars())
+            conn.rollback()
+        assert "ix_cliente_busqueda_trgm" in plan, plan

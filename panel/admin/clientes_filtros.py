@@ -11,25 +11,16 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
 from ..extensions import db
 from ..models import ESTADOS_CLIENTE, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais
+from ..search import search_conditions
 
-SEARCH_COLUMNS = (
-    Cliente.cedula_cliente,
-    Cliente.nombre_cliente,
-    Cliente.apellido_cliente,
-    Cliente.email,
-    Cliente.telefono,
-)
 SEARCH_PLACEHOLDER = "Cédula, nombres, apellidos, correo o teléfono"
-MAX_TERMS = 8
 MAX_ID = 2**31 - 1  # an INTEGER column on both engines
 
 
 def apply_search(query, search: str | None):
-    """Every word must appear in one of the searched columns (case-insensitive)."""
-    for term in (search or "").split()[:MAX_TERMS]:
-        escaped = term[:100].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        query = query.filter(sa.or_(*(c.ilike(pattern, escape="\\") for c in SEARCH_COLUMNS)))
+    """Every word must appear in the cédula, names, e-mail or phone (panel/search.py)."""
+    for condition in search_conditions(search):
+        query = query.filter(condition)
     return query
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Cliente, MovimientoCapital, SMSLog, Vehiculo, Venta
+from ..search import search_conditions
 from .auth import WRITERS, protect_blueprint, roles
 from .cliente_data import save, to_json
 from .errors import ApiError
@@ -17,7 +18,6 @@ bp = Blueprint("api_clientes", __name__, url_prefix="/Database/Database/clientes
 protect_blueprint(bp)
 
 FILTERS = ("estado", "id_empresa", "id_campana", "id_ciudad", "id_pais")
-SEARCHED = ("cedula_cliente", "nombre_cliente", "apellido_cliente", "email", "telefono")
 ORDERING = (
     *("id_cliente", "cedula_cliente", "nombre_cliente", "apellido_cliente", "fecha_nacimiento"),
     *("email", "telefono", "estado", "id_ciudad", "id_pais", "id_empresa", "id_campana"),
@@ -36,9 +36,7 @@ PROTECTORS = (
 def _conditions() -> list:
     """The WHERE of the list: filters and search (tenancy is added by the ORM hook)."""
     where = [getattr(Cliente, name) == value for name in FILTERS if (value := query_int(name)) is not None]
-    for word in (query_text("search") or "").split():
-        where.append(sa.or_(*(getattr(Cliente, col).icontains(word, autoescape=True) for col in SEARCHED)))
-    return where
+    return where + search_conditions(query_text("search"))
 
 
 def _order_by() -> list:
