@@ -282,3 +282,24 @@ def test_matching_clientes_applies_search_and_filters_in_the_users_tenant(client
         assert names("") == {"Ana", "Luis"}
         assert names("flt0_estado=zz&flt1_nada=3&search=") == {"Ana", "Luis"}
         assert names(f"flt0_empresa={data['emp']}&search=rojas") == {"Ana"}
+
+
+def test_a_deep_page_shows_the_same_rows_as_plain_offset_and_only_the_tenants(client, app, tenants):
+    """Past DEEP_OFFSET the page is fetched by its keys first; it must be the very same page."""
+    from panel.admin import clientes as view_module
+
+    a, b = _user(tenants.admin_a), _user(tenants.admin_b)
+    for i in range(30):
+        factories.cliente(a, nombre_cliente=f"A{i:02d}")
+        factories.cliente(b, nombre_cliente=f"B{i:02d}")  # interleaved ids of another tenant
+    login(client, "admin.a@test.co")
+    url = "/admin/clientes/?page_size=20&page=1"
+    plain = _names(client.get(url).get_data(as_text=True))
+    deep, view_module.DEEP_OFFSET = view_module.DEEP_OFFSET, 1
+    try:
+        deferred = _names(client.get(url).get_data(as_text=True))
+        sorted_deep = _names(client.get(url + "&sort=1&desc=1").get_data(as_text=True))
+    finally:
+        view_module.DEEP_OFFSET = deep
+    assert deferred == plain and len(plain) == 10 and all(n.startswith("A") for n in plain)
+    assert sorted_deep == {f"A{i:02d}" for i in range(10)}  # by nombre descending: page 1 is A09…A00

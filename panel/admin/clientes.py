@@ -42,6 +42,7 @@ LABELS = {
     "propietario": "Propietario",
 }
 SMS_HISTORY = 50
+DEEP_OFFSET = 1000  # from this many rows skipped on, a page is fetched by its keys first
 # Flask-Admin's own row texts (its translations): the delete confirmation must stay byte for byte
 # the handler whose hash the CSP allows (panel/security.py).
 ROW_TEXTS = (
@@ -151,6 +152,16 @@ class ClienteView(AccionesClientes, TenantModelView):
 
     def get_filter_arg(self, index, flt):
         return flt.url_name  # readable, stable URLs: ?flt0_estado=1&flt1_empresa=3
+
+    def _apply_pagination(self, query, page, page_size):
+        """Deep pages as a deferred join: OFFSET walks the page's keys only (an index scan),
+        then just those rows are loaded with their joins, instead of fetching and dropping
+        every row before the page."""
+        size = self.page_size if page_size is None else page_size
+        if not (page and size) or page * size < DEEP_OFFSET:
+            return super()._apply_pagination(query, page, page_size)
+        keys = query.with_entities(Cliente.id_cliente).limit(size).offset(page * size).subquery()
+        return query.filter(Cliente.id_cliente.in_(sa.select(keys.c.id_cliente))).limit(size)
 
     def search_placeholder(self):
         return SEARCH_PLACEHOLDER
