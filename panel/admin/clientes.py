@@ -8,13 +8,25 @@ from flask_admin import expose
 from flask_admin.babel import gettext
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload
 
 from .. import audit, export
 from ..extensions import db
 from ..forms.clientes import ClienteForm
-from ..models import ESTADOS_CLIENTE, GENEROS, CampanaSMS, Cliente, MovimientoCapital, SMSLog, Vehiculo, Venta
-from ..selection import Seleccion
+from ..models import (
+    ESTADOS_CLIENTE,
+    GENEROS,
+    CampanaPublicitaria,
+    CampanaSMS,
+    Ciudad,
+    Cliente,
+    Empresa,
+    Historial,
+    MovimientoCapital,
+    Pais,
+    SMSLog,
+    Vehiculo,
+    Venta,
+)
 from .clientes_acciones import AccionesClientes
 from .clientes_filtros import FILTROS, SEARCH_PLACEHOLDER, apply_search, list_args, matching_clientes
 from .modelview import TenantModelView
@@ -64,22 +76,30 @@ def _si_no(view, context, model, name):
     return "Sí" if getattr(model, name) else "No"
 
 
-EXPORT_COLUMNS = [
-    export.Columna("ID", lambda c: c.id_cliente, "numero"),
-    export.Columna("Cédula", lambda c: c.cedula_cliente),
-    export.Columna("Nombres", lambda c: c.nombre_cliente),
-    export.Columna("Apellidos", lambda c: c.apellido_cliente),
-    export.Columna("Teléfono", lambda c: c.telefono, "telefono"),
-    export.Columna("Correo electrónico", lambda c: c.email),
-    export.Columna("Estado", lambda c: ESTADOS_CLIENTE.get(c.estado, c.estado)),
-    export.Columna("Empresa", lambda c: c.empresa and c.empresa.nombre),
-    export.Columna("Campaña", lambda c: c.campana and c.campana.nombre),
-    export.Columna("Ciudad", lambda c: c.ciudad and c.ciudad.nombre),
-    export.Columna("País", lambda c: c.pais and c.pais.nombre),
-    export.Columna("Acepta SMS", lambda c: c.acepta_sms),
-    export.Columna("Fecha de nacimiento", lambda c: c.fecha_nacimiento),
-    export.Columna("Creado", lambda c: c.creado),
-]
+def _nombres(model) -> dict:
+    """{id: nombre} of a small related table, through the ORM (tenant-scoped by the hook)."""
+    return dict(db.session.execute(sa.select(model.id, model.nombre)).tuples().all())
+
+
+def export_columns() -> list[export.Columna]:
+    """The exported columns; related names come from lookups loaded once per export."""
+    C = export.Columna
+    return [
+        C("ID", Cliente.id_cliente, "numero"),
+        C("Cédula", Cliente.cedula_cliente),
+        C("Nombres", Cliente.nombre_cliente),
+        C("Apellidos", Cliente.apellido_cliente),
+        C("Teléfono", Cliente.telefono, "telefono"),
+        C("Correo electrónico", Cliente.email),
+        C("Estado", Cliente.estado, nombres=ESTADOS_CLIENTE),
+        C("Empresa", Cliente.id_empresa, nombres=_nombres(Empresa)),
+        C("Campaña", Cliente.id_campana, nombres=_nombres(CampanaPublicitaria)),
+        C("Ciudad", Cliente.id_ciudad, nombres=_nombres(Ciudad)),
+        C("País", Cliente.id_pais, nombres=_nombres(Pais)),
+        C("Acepta SMS", Cliente.acepta_sms, "booleano"),
+        C("Fecha de nacimiento", Cliente.fecha_nacimiento, "fecha"),
+        C("Creado", Cliente.creado, "fecha"),
+    ]
 
 
 class ClientePanelForm(ClienteForm):
@@ -251,15 +271,30 @@ class ClienteView(AccionesClientes, TenantModelView):
         _, query = self.get_list(
             0, sort and sort[0], args.sort_desc, args.search, args.filters, execute=False, page_size=0
         )
+        columnas = export_columns()
+        entry = self._record_export(formato)
+        stmt = query.with_entities(*(c.campo for c in columnas)).statement
+        batches = export.stream_batches(stmt, on_end=lambda n: _count_export(entry, formato, n))
+        return export.response(formato, "clientes", batches, columnas)
+
+    def _record_export(self, formato: str) -> int:
+        """Historial first (an export that is cut off is still on record); the row count is
+        written when the last row has gone out, so the download never waits for a count."""
         filtros = list_args(request.args)
-        total = Seleccion(todos=True, filtros=filtros).count()
-        audit.record(
+        entry = audit.record(
             "exportar",
             "Cliente",
-            filas=total,
-            resumen=f"Exportación {formato.upper()} de {total} clientes",
+            resumen=f"Exportación {formato.upper()} de clientes (en curso)",
             detalle={"formato": formato, "filtros": filtros},
         )
         db.session.commit()
-        rows = export.stream_rows(query.options(joinedload(Cliente.pais)).statement)
-        return export.response(formato, "clientes", rows, EXPORT_COLUMNS)
+        return entry.id
+
+
+def _count_export(entry_id: int, formato: str, filas: int) -> None:
+    """Complete the Historial entry of an export with the rows it wrote."""
+    resumen = f"Exportación {formato.upper()} de {filas} clientes"
+    db.session.execute(
+        sa.update(Historial).where(Historial.id == entry_id).values(filas=filas, resumen=resumen)
+    )
+    db.session.commit()
