@@ -109,12 +109,13 @@ def test_create_campaign_writes_campaign_rows_and_history(people, tenants):
 
 
 def test_log_rows_are_inserted_set_based(people, tenants):
-    """All rows go in a handful of INSERT statements (executemany), not one per row."""
+    """All rows go in one statement per batch: an executemany (SQLite) or one INSERT … SELECT FROM
+    unnest(arrays) (PostgreSQL), never one INSERT per row."""
     inserts = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith("INSERT INTO SMS_LOG"):
-            inserts.append(executemany)
+            inserts.append(executemany or "unnest(" in statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:

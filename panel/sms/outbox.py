@@ -8,14 +8,15 @@ written with batched Core inserts, so a campaign of thousands of clients stays c
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from .. import audit
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, Pais, PlantillaSMS, SMSLog, Usuario, utcnow
 from .encoding import analyze
-from .render import TemplateError, render_validated, validate_template
+from .render import TemplateError, personalizer
 
-CHUNK = 1000
+CHUNK = 10_000
 PREVIEW = 3
 MOTIVOS = {
     "inactivo": "Cliente inactivo",
@@ -89,7 +90,7 @@ def _skip_reason(c, phone: str | None, seen: dict[str, int]) -> tuple[str, str] 
 def plan(cliente_query, mensaje: str) -> Plan:
     """Personalise the message for every recipient, or record why one is skipped."""
     try:
-        validate_template(mensaje)
+        personalise = personalizer(mensaje)
     except TemplateError as exc:
         raise OutboxError(str(exc), field="mensaje") from None
     result, seen = Plan(), {}
@@ -105,9 +106,7 @@ def plan(cliente_query, mensaje: str) -> Plan:
             row.update(segmentos=None, codificacion=None)
         else:
             seen[phone] = c.id_cliente
-            text = render_validated(
-                mensaje, {"nombre_cliente": c.nombre_cliente, "apellido_cliente": c.apellido_cliente}
-            )
+            text = personalise(c.nombre_cliente, c.apellido_cliente)
             info = analyze(text)
             row.update(estado="pendiente", error_mensaje=None, mensaje=text)
             row.update(segmentos=info.segments, codificacion=info.encoding, non_gsm=list(info.non_gsm))
@@ -214,24 +213,34 @@ def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros) -> C
     return campana
 
 
+ROW_KEYS = ("id_cliente", "telefono", "mensaje", "estado", "error_mensaje", "segmentos", "codificacion")
+
+
 def _insert_rows(campana_id: int, tenant: int, rows: list[dict]) -> None:
-    """Batched Core INSERTs (executemany), never one ORM object per row."""
-    now = utcnow()
-    table = SMSLog.__table__
-    keys = ("id_cliente", "telefono", "mensaje", "estado", "error_mensaje", "segmentos", "codificacion")
+    """Write the log rows set-based, never one ORM object per row."""
+    fixed = {"id_campana": campana_id, "id_propietario": tenant, "intentos": 0}
+    fixed |= {"requiere_revision": False, "reintentable": False, "creado": utcnow(), "actualizado": utcnow()}
+    write = _insert_unnest if db.session.get_bind().dialect.name == "postgresql" else _insert_many
     for start in range(0, len(rows), CHUNK):
-        batch = [
-            {**{k: r[k] for k in keys}, "id_campana": campana_id, "id_propietario": tenant}
-            | {
-                "intentos": 0,
-                "requiere_revision": False,
-                "reintentable": False,
-                "creado": now,
-                "actualizado": now,
-            }
-            for r in rows[start : start + CHUNK]
-        ]
-        db.session.execute(sa.insert(table), batch)
+        write(rows[start : start + CHUNK], fixed)
+
+
+def _insert_many(batch: list[dict], fixed: dict) -> None:
+    """SQLite: one executemany per batch."""
+    table = SMSLog.__table__
+    db.session.execute(sa.insert(table), [{k: r[k] for k in ROW_KEYS} | fixed for r in batch])
+
+
+def _insert_unnest(batch: list[dict], fixed: dict) -> None:
+    """PostgreSQL: one INSERT … SELECT FROM unnest(<one array per column>) per batch. psycopg
+    would send an executemany as one INSERT per row, and COPY is refused on tables under row
+    level security."""
+    table = SMSLog.__table__
+    arrays = [sa.bindparam(k, [r[k] for r in batch], type_=ARRAY(table.c[k].type)) for k in ROW_KEYS]
+    source = sa.func.unnest(*arrays).table_valued(*ROW_KEYS).render_derived()
+    constants = [sa.literal(v, table.c[k].type) for k, v in fixed.items()]
+    select = sa.select(*(source.c[k] for k in ROW_KEYS), *constants)
+    db.session.execute(table.insert().from_select([*ROW_KEYS, *fixed], select))
 
 
 def counts(campana_id: int, conn=None) -> dict[str, int]:

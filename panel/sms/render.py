@@ -9,7 +9,7 @@ Rules (documented in docs/decisions.md):
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 PLACEHOLDERS = ("nombre", "apellido", "nombre_completo")
 MAX_LENGTH = 1600  # Twilio refuses longer bodies (error 21617)
@@ -56,10 +56,22 @@ def values_for(cliente) -> dict[str, str]:
 def render(text: str, cliente) -> str:
     """The text personalised for one client; a single pass, so names are never re-expanded."""
     validate_template(text)
-    return render_validated(text, cliente)
-
-
-def render_validated(text: str, cliente) -> str:
-    """``render`` for a text already validated (a campaign validates once, not per recipient)."""
     values = values_for(cliente)
     return _TOKEN.sub(lambda match: values[match.group(1)], text)
+
+
+def personalizer(text: str) -> Callable[[str | None, str | None], str]:
+    """Validate ``text`` once and return ``f(nombre, apellido)`` giving each recipient's text:
+    a campaign splits the template once instead of scanning it for every recipient."""
+    validate_template(text)
+    parts = _TOKEN.split(text)  # literal, placeholder, literal, placeholder, …, literal
+
+    def personalise(nombre: str | None, apellido: str | None) -> str:
+        nombre, apellido = (nombre or "").strip(), (apellido or "").strip()
+        completo = f"{nombre} {apellido}" if nombre and apellido else nombre or apellido
+        values = {"nombre": nombre, "apellido": apellido, "nombre_completo": completo}
+        out = parts.copy()
+        out[1::2] = [values[name] for name in parts[1::2]]
+        return "".join(out)
+
+    return personalise
