@@ -238,6 +238,17 @@ def test_rate_limit_is_never_exceeded(app, tenants, fake_twilio, twilio_app_conf
     assert sum(gaps) / len(gaps) >= 0.09  # paced about every 0.1 s, not in bursts
 
 
+def test_a_claim_takes_at_most_its_batch(app, tenants):
+    """PostgreSQL once ran the claim's ``IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` again for
+    every row updated, so one claim took the whole campaign: a crash then left every row in
+    enviando (all flagged for review) and a second worker found nothing to send."""
+    cid = campaign(tenants.admin_a, 10)
+    claims = [sender.claim(cid, 4) for _ in range(4)]
+    assert [len(c) for c in claims] == [4, 4, 2, 0]
+    ids = [r.id for c in claims for r in c]
+    assert len(set(ids)) == 10 and all(r.estado == "enviando" for r in rows(cid))
+
+
 def test_finished_campaign_is_not_run_again(app, tenants, fake_twilio, twilio_app_config):
     configure(app, twilio_app_config)
     cid = campaign(tenants.admin_a, 2)

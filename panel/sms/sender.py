@@ -122,9 +122,13 @@ def claim(campana_id: int, size: int) -> list:
         ids = ids.order_by(LOG.c.id).limit(size)
         if not sqlite:
             ids = ids.with_for_update(skip_locked=True)
+        # A CTE, not ``IN (subquery)``: PostgreSQL may run the subquery again for every row it
+        # updates (a nested-loop semi-join), and each run took up to ``size`` more rows; a CTE
+        # with FOR UPDATE runs once.
+        picked = ids.cte("picked")
         stmt = (
             LOG.update()
-            .where(LOG.c.id.in_(ids.scalar_subquery()), LOG.c.estado == "pendiente")
+            .where(LOG.c.id.in_(sa.select(picked.c.id)), LOG.c.estado == "pendiente")
             .values(estado="enviando", reclamado=now, actualizado=now)
             .returning(
                 LOG.c.id, LOG.c.id_cliente, LOG.c.id_propietario, LOG.c.telefono, LOG.c.mensaje, *_MORE
