@@ -40,6 +40,7 @@ def worker_env(app, fake) -> dict:
         DATABASE_URL=url,
         REDIS_URL=REDIS_URL,
         SMS_RATE_PER_SECOND="200",
+        SMS_RATE_KEY=f"test:rq:{secrets.token_hex(4)}",  # a schedule of its own, not other runs'
         SMS_CONCURRENCY="2",
         SMS_BATCH_SIZE="5",
     )
@@ -57,8 +58,9 @@ def start_worker(env: dict, queue: str) -> subprocess.Popen:
     )
 
 
-def run_workers(app, fake, queue: str, n: int = 2) -> list[str]:
-    workers = [start_worker(worker_env(app, fake), queue) for _ in range(n)]
+def run_workers(app, fake, queue: str, n: int = 2, **settings) -> list[str]:
+    env = worker_env(app, fake) | {k: str(v) for k, v in settings.items()}
+    workers = [start_worker(env, queue) for _ in range(n)]
     outputs = [w.communicate(timeout=180)[0] for w in workers]
     assert all(w.returncode == 0 for w in workers), outputs
     return outputs
@@ -99,3 +101,22 @@ def test_a_row_left_enviando_by_a_dead_worker_is_not_resent(app, tenants, fake_t
     assert fake_twilio.count_by(stuck.telefono, stuck.mensaje) == 0
     assert len(fake_twilio.created) == 3 and fake_twilio.duplicates() == []
     assert assert_aggregates_match_rows(cid).estado == "completado"
+
+
+def test_a_job_timeout_returns_the_rows_not_sent_yet_and_records_what_was(
+    app, tenants, fake_twilio, queue_name
+):
+    """RQ stops a job past its timeout with an exception in the middle of sending: the claimed rows
+    not handed to Twilio yet go back to pendiente, the sends under way end and are written, so no
+    row is left in enviando for review and nothing is sent unrecorded."""
+    cid = campaign(tenants.admin_a, 40)
+    app.config.update(REDIS_URL=REDIS_URL, SMS_QUEUE=queue_name, SMS_JOBS_PER_CAMPAIGN=1, SMS_JOB_TIMEOUT=2)
+    runners.dispatch(cid, app)
+    run_workers(app, fake_twilio, queue_name, n=1, SMS_RATE_PER_SECOND=5, SMS_CONCURRENCY=2, SMS_BATCH_SIZE=6)
+    logs = rows(cid)
+    estados = [r.estado for r in logs]
+    assert estados.count("enviando") == 0 and estados.count("fallido") == 0
+    assert 0 < estados.count("enviado") < 20 and estados.count("pendiente") > 20
+    sent = sorted(r.twilio_sid for r in logs if r.estado == "enviado")
+    assert sent == sorted(m["sid"] for m in fake_twilio.created) and fake_twilio.duplicates() == []
+    assert all(r.reclamado is None for r in logs if r.estado == "pendiente")

@@ -1,10 +1,17 @@
 """The sender against the fake Twilio over real HTTP, with the real SDK."""
 
 import itertools
+import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from panel import tenancy
@@ -12,11 +19,14 @@ from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, utcnow
 from panel.sms import outbox, sender
 from panel.sms.client import make_twilio_client, sender_kwargs
+from panel.sms.errors import Outcome
 
 from . import factories
 from .test_rls import rls_app  # noqa: F401 — the fixture: a PostgreSQL role bound by RLS
+from .test_sms_ratelimit import hold_the_gil
 
 _keys = itertools.count()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def configure(app, twilio_app_config, **extra):
@@ -247,6 +257,144 @@ def test_a_claim_takes_at_most_its_batch(app, tenants):
     assert [len(c) for c in claims] == [4, 4, 2, 0]
     ids = [r.id for c in claims for r in c]
     assert len(set(ids)) == 10 and all(r.estado == "enviando" for r in rows(cid))
+
+
+@pytest.fixture
+def capped_twilio():
+    """The fake Twilio in a process of its own, as Twilio is (this process' pauses are not its
+    pauses), answering 429 past 50 creates in any rolling second; yields (url, app config)."""
+    cmd = [sys.executable, "-m", "panel.sms.fake_server", "--latency", "0.05", "--rate-cap", "50"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        yield url, dict(proc.stdout.readline().strip().split("=", 1) for _ in range(4))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_paced_sends_never_exceed_the_cap_where_twilio_counts_them(app, tenants, capped_twilio):
+    """At SMS_RATE_PER_SECOND=50 no rolling second ever holds more than 50 arrivals at Twilio
+    (a 51st would be answered 429), not even when the sending process stalls now and then (as
+    in a garbage collection), and the rate is not exceeded overall either."""
+    url, config = capped_twilio
+    configure(app, {**config, "TWILIO_TIMEOUT": 5}, SMS_RATE_PER_SECOND=50)
+    cid = campaign(tenants.admin_a, 150)
+    done = threading.Event()
+    stalls = threading.Thread(target=_stall_now_and_then, args=(done,), daemon=True)
+    start = time.monotonic()
+    stalls.start()
+    try:
+        assert sender.run_campaign(cid)["enviado"] == 150
+    finally:
+        done.set()
+    elapsed = time.monotonic() - start
+    stats = requests.get(url + "/_fake/stats", timeout=10).json()
+    assert (stats["rejected_429"], stats["created"], stats["duplicates"]) == (0, 150, [])
+    assert elapsed >= 149 / 50
+
+
+def _stall_now_and_then(done: threading.Event) -> None:
+    """Every 0.4 s, keep the other threads of this process from running for ~0.1 s."""
+    while not done.wait(0.4):
+        hold_the_gil(0.1)
+
+
+def test_the_pool_stays_fed_between_claims(app, tenants, fake_twilio, twilio_app_config):
+    """Claiming one row at a time, 5 threads still keep 5 calls in flight: 20 messages answered
+    after 0.2 s take ~0.8 s, not the 4 s of waiting for each claim's sends before the next claim."""
+    configure(app, twilio_app_config, SMS_BATCH_SIZE=1, SMS_CONCURRENCY=5)
+    fake_twilio.set(latency=0.2)
+    cid = campaign(tenants.admin_a, 20)
+    start = time.monotonic()
+    assert sender.run_campaign(cid)["enviado"] == 20
+    assert time.monotonic() - start < 2.0
+    assert len(fake_twilio.created) == 20 and fake_twilio.duplicates() == []
+    assert assert_aggregates_match_rows(cid).estado == "completado"
+
+
+def test_outcomes_finished_together_are_written_in_one_transaction_only_over_enviando(
+    app, tenants, fake_twilio, twilio_app_config
+):
+    configure(app, twilio_app_config)
+    cid = campaign(tenants.admin_a, 6)
+    claimed = sender.claim(cid, 6)
+    messages = make_twilio_client(app.config).messages
+    sent = [messages.create(to=r.telefono, body=r.mensaje, **sender_kwargs(app.config)) for r in claimed]
+    finished = [(row, sender.Result("sent", 1, message)) for row, message in zip(claimed, sent, strict=True)]
+    finished[4] = (claimed[4], sender.Result("permanent", 2, outcome=Outcome("permanent", 21211, "inválido")))
+    taken = claimed[5].id  # meanwhile taken over and reconciled by another worker: no longer ours
+    with db.engine.begin() as conn:
+        conn.execute(SMSLog.__table__.update().where(SMSLog.__table__.c.id == taken).values(estado="fallido"))
+    seen = {"commit": 0, "statements": 0}
+    count = {name: (lambda *a, _n=name, **k: seen.__setitem__(_n, seen[_n] + 1)) for name in seen}
+    sa.event.listen(db.engine, "commit", count["commit"])
+    sa.event.listen(db.engine, "before_cursor_execute", count["statements"])
+    try:
+        sender.store(sender._Run(cid), finished)
+    finally:
+        sa.event.remove(db.engine, "commit", count["commit"])
+        sa.event.remove(db.engine, "before_cursor_execute", count["statements"])
+    assert seen == {"commit": 1, "statements": 3}  # sent rows, the failed row, estado_entrega
+    logs = rows(cid)
+    assert [(r.estado, r.twilio_sid, r.intentos) for r in logs[:4]] == [
+        ("enviado", m.sid, 1) for m in sent[:4]
+    ]
+    assert all(r.estado_entrega == "queued" for r in logs[:4])
+    assert (logs[4].estado, logs[4].error_codigo, logs[4].intentos) == ("fallido", 21211, 2)
+    assert (logs[5].estado, logs[5].twilio_sid) == ("fallido", None)  # not overwritten
+
+
+def _sender_process(app, campana_id: int, **settings) -> subprocess.Popen:
+    """A sender in a process of its own (so it can really crash), on the test database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMS_", "REDIS_"))}
+    env.update(PANEL_ENV="testing", DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
+    env.update({k: str(v) for k, v in app.config.items() if k.startswith("TWILIO_")})
+    env.update({k: str(v) for k, v in settings.items()})
+    code = "import sys; from panel import create_app; from panel.sms import runners; "
+    code += "runners.run_in_app(create_app(), int(sys.argv[1]))"
+    return subprocess.Popen([sys.executable, "-c", code, str(campana_id)], cwd=ROOT, env=env)
+
+
+def _count(campana_id: int, estado: str) -> int:
+    t = SMSLog.__table__
+    with db.engine.connect() as conn:
+        stmt = sa.select(sa.func.count()).where(t.c.id_campana == campana_id, t.c.estado == estado)
+        return conn.scalar(stmt)
+
+
+def test_a_crash_mid_campaign_loses_no_outcome_and_nothing_is_sent_twice(
+    app, tenants, fake_twilio, twilio_app_config
+):
+    """SIGKILL a sender while outcomes are being written: every message Twilio created is on
+    its row (enviado with the SID) or that row is still in enviando — at most concurrency + batch
+    rows — and recovery reconciles those, re-sending nothing."""
+    configure(app, twilio_app_config)
+    fake_twilio.set(latency=0.05)
+    cid = campaign(tenants.admin_a, 150)
+    proc = _sender_process(app, cid, SMS_CONCURRENCY=4, SMS_BATCH_SIZE=4, SMS_RATE_PER_SECOND=0)
+    deadline = time.monotonic() + 60
+    while _count(cid, "enviado") < 30 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    time.sleep(0.2)  # the fake finishes the creates that were on the wire
+    logs, created = rows(cid), {m["sid"]: m for m in fake_twilio.created}
+    enviando = {(r.telefono, r.mensaje) for r in logs if r.estado == "enviando"}
+    assert 0 < _count(cid, "pendiente") and 0 < len(enviando) <= 4 + 4
+    assert {r.twilio_sid for r in logs if r.estado == "enviado"} <= set(created)
+    recorded = {r.twilio_sid for r in logs}
+    assert all((m["to"], m["body"]) in enviando for sid, m in created.items() if sid not in recorded)
+
+    configure(app, twilio_app_config, SMS_CLAIM_TIMEOUT=0)  # the dead sender's claims are stale now
+    sender.run_campaign(cid)
+    logs = rows(cid)
+    assert fake_twilio.duplicates() == []
+    sids = [r.twilio_sid for r in logs if r.estado == "enviado"]
+    assert sorted(sids) == sorted(m["sid"] for m in fake_twilio.created)  # each message on one row
+    review = [r for r in logs if r.requiere_revision]
+    assert all(r.estado == "fallido" and (r.telefono, r.mensaje) in enviando for r in review)
+    assert assert_aggregates_match_rows(cid).estado == "completado"
 
 
 def test_finished_campaign_is_not_run_again(app, tenants, fake_twilio, twilio_app_config):

@@ -10,8 +10,8 @@ SETTINGS = (
     "SMS_EMBEDDED_SENDER",  # 1/0: the resident sender thread of a web process (no REDIS_URL)
     "SMS_QUEUE",  # RQ queue name (default "sms")
     "SMS_JOBS_PER_CAMPAIGN",  # claim-loop jobs enqueued per campaign (default 2)
-    "SMS_BATCH_SIZE",  # rows per claim (default 20)
-    "SMS_CONCURRENCY",  # Twilio calls in flight per sender (default 4)
+    "SMS_BATCH_SIZE",  # rows per claim (default 16)
+    "SMS_CONCURRENCY",  # Twilio calls in flight per sender (default 16)
     "SMS_RATE_KEY",  # key of the shared rate limit: senders with one key share one budget
     "SMS_RATE_HEADROOM",  # pace this fraction under SMS_RATE_PER_SECOND (default 0.03)
     "SMS_MAX_ATTEMPTS",  # attempts for a retryable failure (default 4)

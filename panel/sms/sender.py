@@ -1,17 +1,21 @@
 """The sender: one implementation for the embedded thread and the RQ workers.
 
-Rows are claimed atomically (``pendiente`` → ``enviando``) in small batches, sent by a bounded
-thread pool under the global rate limit, and each outcome is written at once by the calling
-thread. Only outcomes that guarantee Twilio created nothing are retried; an ambiguous one is
+Rows are claimed atomically (``pendiente`` → ``enviando``) in small batches and sent by a bounded
+thread pool under the global rate limit. The calling thread claims the next batch as soon as the
+pool's queue runs dry (not when the whole previous batch is done, so no thread idles at a batch's
+tail), and writes the outcomes of the sends that have finished, together, the moment it sees
+them. Only outcomes that guarantee Twilio created nothing are retried; an ambiguous one is
 reconciled against Twilio's message list or flagged for review — never re-sent.
 """
 
+import queue
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
-from datetime import timedelta
+from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -32,8 +36,8 @@ REVIEW = "Resultado incierto: revisar en Twilio antes de reenviar"
 class Settings:
     """Tunables read from the app config (defaults fit the embedded sender)."""
 
-    batch: int = 20
-    concurrency: int = 4
+    batch: int = 16
+    concurrency: int = 16
     max_attempts: int = 4
     backoff: float = 0.5
     claim_timeout: float = 300.0
@@ -62,6 +66,7 @@ class Result:
     attempts: int = 0
     message: object = None
     outcome: Outcome | None = None
+    at: datetime = field(default_factory=utcnow)  # when it was known (the row's actualizado)
 
 
 class _Run:
@@ -71,11 +76,14 @@ class _Run:
         app = current_app._get_current_object()
         self.campana_id = campana_id
         self.settings = Settings.from_config(app.config)
-        self.client = make_twilio_client(app.config)
+        # Touching .messages imports the SDK's message modules here, before the pool starts: in the
+        # first send, the import would hold the import lock while the other threads' turns passed.
+        self.messages = make_twilio_client(app.config).messages
         self.kwargs = sender_kwargs(app.config) | _callback(app.config)
         self.limit = ratelimit.from_config(app.config)
         self.engine = db.engine
         self.stop = threading.Event()
+        self.lock = threading.Lock()  # pool threads share the failure count and the reason
         self.reason = ""
         self.failures = 0  # consecutive rows that exhausted their retries
 
@@ -91,15 +99,86 @@ def run_campaign(campana_id: int) -> dict:
         return outbox.counts(campana_id)
     run = _Run(campana_id)
     recover_stale(run)
-    with ThreadPoolExecutor(max_workers=run.settings.concurrency) as pool:
-        while not run.stop.is_set() and (rows := claim(campana_id, run.settings.batch)):
-            futures = {pool.submit(_deliver, run, row): row for row in rows}
-            for future in as_completed(futures):
-                _store(run, futures[future], future.result())
+    _pump(run)
     if run.stop.is_set():
         _abort(campana_id, run.reason)
     with db.engine.begin() as conn:
         return outbox.refresh_totals(campana_id, conn=conn)
+
+
+def _pump(run: _Run) -> None:
+    """Claim and send until nothing is pending, keeping the pool fed; write outcomes as they come.
+
+    At most ``concurrency + batch`` rows of this process are in ``enviando`` at any time: what a
+    crash can leave behind for ``recover_stale``.
+    """
+    inflight: dict[Future, object] = {}
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    more = True
+    with ThreadPoolExecutor(max_workers=run.settings.concurrency) as pool:
+        try:
+            while True:
+                more = more and _feed(run, pool, inflight, finished)
+                if not inflight:
+                    return
+                error = _store_done(run, inflight, _drain(finished))
+                if error is not None:
+                    raise error
+        finally:
+            _wind_down(run, inflight)
+
+
+def _feed(run: _Run, pool: ThreadPoolExecutor, inflight: dict, finished: queue.SimpleQueue) -> bool:
+    """Claim more rows while the pool's queue is empty; False once nothing is left to claim."""
+    while not run.stop.is_set() and len(inflight) <= run.settings.concurrency:
+        rows = claim(run.campana_id, run.settings.batch)
+        for row in rows:
+            future = pool.submit(_send, run, row)
+            inflight[future] = row
+            future.add_done_callback(finished.put)
+        if len(rows) < run.settings.batch:  # a short claim means no row was left pending
+            return False
+    return not run.stop.is_set()
+
+
+def _drain(finished: queue.SimpleQueue) -> list[Future]:
+    """The sends finished so far: wait for one, then take every other already done with it."""
+    done = [finished.get()]
+    while True:
+        try:
+            done.append(finished.get_nowait())
+        except queue.Empty:
+            return done
+
+
+def _store_done(run: _Run, inflight: dict, done: list[Future]) -> BaseException | None:
+    """Write the finished sends' outcomes in one transaction; return a send's unexpected error.
+
+    A row leaves ``inflight`` only once written, so an error cutting the write short leaves it to
+    ``_wind_down``. A send that raised (e.g. the rate-limit storage is down) leaves its row in
+    ``enviando``: nothing is known about it, so ``recover_stale`` reconciles it later."""
+    ok = [f for f in done if not f.cancelled() and f.exception() is None]
+    store(run, [(inflight[f], f.result()) for f in ok])
+    for future in done:
+        del inflight[future]
+    return next((f.exception() for f in done if not f.cancelled() and f.exception()), None)
+
+
+def _wind_down(run: _Run, inflight: dict) -> None:
+    """After an error (or a job timeout): rows not handed to Twilio yet go back to ``pendiente``;
+    the sends under way end, and their outcomes are written."""
+    release([row for future, row in inflight.items() if future.cancel()])
+    wait(list(inflight))
+    _store_done(run, inflight, list(inflight))
+
+
+def release(rows: list) -> None:
+    """Claimed rows that never reached Twilio: back to ``pendiente``, for the next pass to send."""
+    if not rows:
+        return
+    back = LOG.update().where(LOG.c.id.in_([r.id for r in rows]), LOG.c.estado == "enviando")
+    with db.engine.begin() as conn:
+        conn.execute(back.values(estado="pendiente", reclamado=None, actualizado=utcnow()))
 
 
 def _start(campana_id: int) -> bool:
@@ -139,6 +218,14 @@ def claim(campana_id: int, size: int) -> list:
     return sorted(rows, key=lambda r: r.id)
 
 
+def _send(run: _Run, row) -> Result:
+    """One row, in the pool: deliver it, and let its result stop the campaign before the next row starts."""
+    result = _deliver(run, row)
+    with run.lock:
+        _track_failures(run, result)
+    return result
+
+
 def _deliver(run: _Run, row) -> Result:
     """Send one row, retrying only what Twilio certainly did not create (runs in the pool)."""
     outcome = None
@@ -147,7 +234,7 @@ def _deliver(run: _Run, row) -> Result:
             return Result("aborted", attempt - 1)
         run.limit.acquire()
         try:
-            message = run.client.messages.create(to=row.telefono, body=row.mensaje, **run.kwargs)
+            message = run.messages.create(to=row.telefono, body=row.mensaje, **run.kwargs)
             return Result("sent", attempt, message)
         except Exception as exc:  # noqa: BLE001 — every failure is classified below
             outcome = classify(exc)
@@ -177,14 +264,14 @@ def _reconciled(run: _Run, row, attempts: int, outcome: Outcome | None) -> Resul
 def find_at_twilio(run: _Run, row):
     """The message Twilio created for this row: by SID, else listing messages to the number."""
     if row.twilio_sid:
-        return run.client.messages(row.twilio_sid).fetch()
+        return run.messages(row.twilio_sid).fetch()
     claimed = row.reclamado or getattr(row, "creado", None) or utcnow() - timedelta(days=1)
     since = claimed - timedelta(minutes=2)  # clock skew between us and Twilio
     with run.engine.connect() as conn:
         known = set(conn.scalars(sa.select(LOG.c.twilio_sid).where(LOG.c.telefono == row.telefono)))
     # No DateSent> filter: Twilio leaves date_sent empty while a message is queued, so a
     # message created a moment ago would be missed; the newest messages to the number suffice.
-    for message in run.client.messages.list(to=row.telefono, limit=100):
+    for message in run.messages.list(to=row.telefono, limit=100):
         created = getattr(message, "date_created", None)
         recent = created is None or created.replace(tzinfo=None) >= since
         if message.body == row.mensaje and message.sid not in known and recent:
@@ -209,23 +296,43 @@ def recover_stale(run: _Run) -> None:
         with run.engine.begin() as conn:  # take it over, so two workers do not reconcile the same row
             if conn.execute(take.values(reclamado=utcnow())).rowcount != 1:
                 continue
-        _store(run, row, _reconciled(run, row, 0, None))
+        store(run, [(row, _reconciled(run, row, 0, None))])
 
 
-def _store(run: _Run, row, result: Result) -> None:
-    """Write one row's outcome at once (only if it is still ours, in ``enviando``)."""
-    _track_failures(run, result)  # first: a credentials failure names the reason of its own row too
-    values = _values(result, run.reason)
-    values.update(intentos=LOG.c.intentos + result.attempts, actualizado=utcnow())
-    mine = LOG.update().where(LOG.c.id == row.id, LOG.c.estado == "enviando")
+def store(run: _Run, finished: list[tuple]) -> None:
+    """Write the outcomes of finished rows in one transaction, each only if still ours (``enviando``).
+
+    Rows of the same shape go in one ``executemany``: an outcome costs a few statements per
+    batch instead of a transaction of its own, and is still written the moment it is known."""
+    if not finished:
+        return
+    updates, queued = defaultdict(list), []
+    for row, result in finished:
+        values = _values(result, run.reason) | {"actualizado": result.at}
+        updates[tuple(sorted(values))].append({"row_id": row.id, "n": result.attempts} | _params(values))
+        if result.kind == "sent":
+            queued.append({"row_id": row.id, "p_estado_entrega": getattr(result.message, "status", None)})
     with run.engine.begin() as conn:
-        conn.execute(mine.values(**values))
-        if result.kind == "sent":  # a status callback may have arrived first: keep the later status
-            status = getattr(result.message, "status", None)
-            first = LOG.update().where(LOG.c.id == row.id, LOG.c.estado_entrega.is_(None))
-            conn.execute(first.values(estado_entrega=status))
-        if result.outcome is not None and result.outcome.opt_out:
-            conn.execute(_opt_out(row))
+        for columns, params in updates.items():
+            conn.execute(_outcome_update(columns), params)
+        if queued:  # a status callback may have arrived first: keep the later status
+            first = LOG.update().where(LOG.c.id == sa.bindparam("row_id"), LOG.c.estado_entrega.is_(None))
+            conn.execute(first.values(estado_entrega=sa.bindparam("p_estado_entrega")), queued)
+        for row, result in finished:
+            if result.outcome is not None and result.outcome.opt_out:
+                conn.execute(_opt_out(row))
+
+
+def _params(values: dict) -> dict:
+    """Bind names for an outcome's values (SQLAlchemy reserves the plain column names)."""
+    return {f"p_{name}": value for name, value in values.items()}
+
+
+def _outcome_update(columns: tuple[str, ...]):
+    """UPDATE of one row's outcome, guarded by ``estado = 'enviando'``, for executemany."""
+    mine = LOG.update().where(LOG.c.id == sa.bindparam("row_id"), LOG.c.estado == "enviando")
+    values = {name: sa.bindparam(f"p_{name}") for name in columns}
+    return mine.values(**values, intentos=LOG.c.intentos + sa.bindparam("n"))
 
 
 def _values(result: Result, reason: str) -> dict:
