@@ -1,18 +1,54 @@
-"""The fake Twilio as its own process (so it never competes with the sender for the GIL)."""
+"""The fake Twilio as its own process (so it never competes with the sender for the GIL).
 
+``python -m bench.fake --latency 0.1 --rate-cap 50`` is ``panel.sms.fake_server`` plus one
+counter in ``GET /_fake/stats``: ``busiest_second``, the most create requests that *arrived* in
+any rolling second (rejected ones included), which is what a rate cap at Twilio counts.
+"""
+
+import argparse
+import signal
 import subprocess
 import sys
+import threading
+import time
 from contextlib import contextmanager
 
 import requests
 
+from panel.sms.fake_server import FakeTwilio
+
 from .common import ROOT
+
+
+class ArrivalsFake(FakeTwilio):
+    """The fake Twilio, also noting when each create arrived (where its rate cap looks)."""
+
+    def reset(self) -> None:
+        super().reset()
+        self.arrivals: list[float] = []
+
+    def admit(self, auth, account: str):
+        self.arrivals.append(time.monotonic())  # list.append is atomic: no lock needed
+        return super().admit(auth, account)
+
+    def stats(self) -> dict:
+        return super().stats() | {"busiest_second": busiest(sorted(self.arrivals))}
+
+
+def busiest(times: list[float], window: float = 1.0) -> int:
+    """The most of the sorted ``times`` that fall in any rolling window of ``window`` seconds."""
+    most, first = 0, 0
+    for i, t in enumerate(times):
+        while t - times[first] >= window:
+            first += 1
+        most = max(most, i - first + 1)
+    return most
 
 
 @contextmanager
 def fake_twilio(latency: float = 0.1, rate_cap: int | None = None):
-    """Run ``python -m panel.sms.fake_server``; yields (url, app config for it)."""
-    cmd = [sys.executable, "-m", "panel.sms.fake_server", "--port", "0", "--latency", str(latency)]
+    """Run ``python -m bench.fake``; yields (url, app config for it)."""
+    cmd = [sys.executable, "-m", "bench.fake", "--latency", str(latency)]
     cmd += ["--rate-cap", str(rate_cap)] if rate_cap else []
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -26,3 +62,23 @@ def fake_twilio(latency: float = 0.1, rate_cap: int | None = None):
 
 def stats(url: str) -> dict:
     return requests.get(url + "/_fake/stats", timeout=30).json()
+
+
+def main(argv=None) -> None:
+    """Serve until SIGTERM, printing the URL and then the app settings, one per line."""
+    parser = argparse.ArgumentParser(description="Twilio falso de los benchmarks")
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--rate-cap", type=int, default=None)
+    args = parser.parse_args(argv)
+    fake = ArrivalsFake(latency=args.latency, rate_cap=args.rate_cap).start()
+    print(fake.url, flush=True)
+    for key, value in fake.config().items():
+        print(f"{key}={value}", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    done.wait()
+    fake.stop()
+
+
+if __name__ == "__main__":
+    main()

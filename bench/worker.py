@@ -1,6 +1,7 @@
 """An ``rq worker`` process for the benchmarks: RQ's own Worker, in burst mode (it exits when
-the queue is empty), on an app built with the benchmark's settings (BENCH_WORKER_CONFIG, JSON),
-because ``rq worker`` alone cannot pass SMS_CONCURRENCY, SMS_QUEUE or SMS_RATE_KEY to the app.
+the queue is empty), on an app built with the benchmark's settings (BENCH_WORKER_CONFIG, JSON):
+the same configuration as the benchmark's own app (database, fake Twilio, queue, rate key),
+whatever the environment of the run holds.
 
     python -m bench.worker QUEUE
 """
@@ -22,6 +23,7 @@ def main(queue_name: str) -> None:
     extra = json.loads(os.environ.get("BENCH_WORKER_CONFIG", "{}"))
     app = create_app(bench_config(database_url(), **extra))
     runners._worker_app = app  # the app the RQ jobs run in (runners builds one from env otherwise)
+    runners.freeze_heap()  # as runners does for the app it builds
     connection = Redis.from_url(app.config["REDIS_URL"])
     Worker([Queue(queue_name, connection=connection)], connection=connection).work(
         burst=True, logging_level="WARNING"
