@@ -1,6 +1,7 @@
 """Small helpers for driving the app as a browser would (CSRF on)."""
 
 import re
+import time
 
 PASSWORD = "clave-segura-123"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -25,3 +26,12 @@ def login(client, email: str, password: str = PASSWORD, follow: bool = False):
 def csrf_of(client, url: str = "/logout") -> str:
     """A valid CSRF token for this client's session (the logout page has a form when logged in)."""
     return csrf_from(client.get(url).data)
+
+
+def hold_the_gil(seconds: float) -> None:
+    """Keep every other thread of this process from running for about ``seconds``."""
+    n = 200_000
+    start = time.perf_counter()
+    sum(range(n))  # one C call: the GIL is not released until it returns
+    per_item = (time.perf_counter() - start) / n
+    sum(range(int(seconds / per_item)))

@@ -10,6 +10,7 @@ from flask import Flask
 from panel.sms import load_settings, ratelimit
 from panel.sms.ratelimit import LATE, RateLimit
 
+from .helpers import hold_the_gil
 from .services import REDIS_URL, require_redis
 
 
@@ -73,15 +74,6 @@ def test_threads_woken_late_by_a_stall_take_new_turns_instead_of_bunching():
     # Turns are 1/19.4 s apart and a send leaves at most LATE after its turn.
     assert min(gaps) >= 1 / 19.4 - LATE - 0.003, sorted(gaps)[:5]
     assert _min_span(times, 21) >= 1.015
-
-
-def hold_the_gil(seconds: float) -> None:
-    """Keep every other thread of this process from running for about ``seconds``."""
-    n = 200_000
-    start = time.perf_counter()
-    sum(range(n))  # one C call: the GIL is not released until it returns
-    per_item = (time.perf_counter() - start) / n
-    sum(range(int(seconds / per_item)))
 
 
 def test_headroom_and_key_come_from_the_environment(monkeypatch):

@@ -22,8 +22,8 @@ from panel.sms.client import make_twilio_client, sender_kwargs
 from panel.sms.errors import Outcome
 
 from . import factories
+from .helpers import hold_the_gil
 from .test_rls import rls_app  # noqa: F401 — the fixture: a PostgreSQL role bound by RLS
-from .test_sms_ratelimit import hold_the_gil
 
 _keys = itertools.count()
 ROOT = Path(__file__).resolve().parent.parent

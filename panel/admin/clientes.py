@@ -78,7 +78,7 @@ def _si_no(view, context, model, name):
 
 def _nombres(model) -> dict:
     """{id: nombre} of a small related table, through the ORM (tenant-scoped by the hook)."""
-    return dict(db.session.execute(sa.select(model.id, model.nombre)).tuples().all())
+    return {i: nombre for i, nombre in db.session.execute(sa.select(model.id, model.nombre))}
 
 
 def export_columns() -> list[export.Columna]:

@@ -110,7 +110,7 @@ def plan(cliente_query, mensaje: str) -> Plan:
     except TemplateError as exc:
         raise OutboxError(str(exc), field="mensaje") from None
     text_of = _memo(personalise)
-    iso = dict(db.session.execute(sa.select(Pais.id, Pais.codigo_iso)).tuples().all())
+    iso = {i: code for i, code in db.session.execute(sa.select(Pais.id, Pais.codigo_iso))}
     result, seen = Plan(), {}
     for c in _recipients(cliente_query):
         result.tenants.add(c.id_propietario)
