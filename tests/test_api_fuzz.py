@@ -1,6 +1,7 @@
 """Bad-input fuzzing: schemathesis drives every operation of /api/openapi.json on the live app
 (WSGI, in-process) with a token; no 5xx and no answer outside the documented schema."""
 
+import os
 import time
 
 import pytest
@@ -23,7 +24,8 @@ from .conftest import make_app
 
 __all__ = ["keys"]
 
-EXAMPLES_PER_MODE = 25  # per operation and mode: ~10 operations × 2 modes × 25 ≈ 500 requests
+# Per operation and mode: ~10 operations × 2 modes × 25 ≈ 500 requests (`make reliability`: 100).
+EXAMPLES_PER_MODE = int(os.environ.get("API_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

@@ -13,7 +13,7 @@ SETTINGS = (
     "SMS_BATCH_SIZE",  # rows per claim (default 16)
     "SMS_CONCURRENCY",  # Twilio calls in flight per sender (default 16)
     "SMS_RATE_KEY",  # key of the shared rate limit: senders with one key share one budget
-    "SMS_RATE_HEADROOM",  # pace this fraction under SMS_RATE_PER_SECOND (default 0.03)
+    "SMS_RATE_HEADROOM",  # pace this fraction under SMS_RATE_PER_SECOND (default 0.04)
     "SMS_MAX_ATTEMPTS",  # attempts for a retryable failure (default 4)
     "SMS_RETRY_BACKOFF",  # first backoff in seconds, doubled each attempt (default 0.5)
     "SMS_CLAIM_TIMEOUT",  # seconds before a row in enviando counts as abandoned (default 300)

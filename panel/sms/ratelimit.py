@@ -6,10 +6,10 @@ so every RQ worker draws from one budget):
   seconds, and waits for it; any ``n + 1`` consecutive sends are then at least ``n`` intervals
   apart, whenever the threads asked. (Fixed per-slot windows did not guarantee that: a slot
   taken at its end and the next at its start left two sends a millisecond apart.) The pace is
-  ``rate × (1 − SMS_RATE_HEADROOM)`` (default 3 %) because the limit is taken when a request
+  ``rate × (1 − SMS_RATE_HEADROOM)`` (default 4 %) because the limit is taken when a request
   *leaves*, while Twilio counts *arrivals*: jitter on the way shortens some gaps, and at exactly
   ``rate`` one late request next to prompt ones puts ``rate + 1`` in some second at Twilio (a
-  429). With the headroom, arrivals may bunch by up to ~3 % of a second (30 ms) without that;
+  429). With the headroom, arrivals may bunch by up to ~4 % of a second (40 ms) without that;
 - a moving window of ``rate`` per second (the ``limits`` library): the hard cap on departures,
   never exceeded in any one second, whatever the pacing does.
 ``acquire`` blocks until both allow a send: the limit is only ever waited for.
@@ -24,8 +24,8 @@ from limits import RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-DEFAULT_HEADROOM = 0.03
-LATE = 0.01  # seconds after its turn a send may still leave: well inside the ~30 ms of headroom
+DEFAULT_HEADROOM = 0.04
+LATE = 0.01  # seconds after its turn a send may still leave: well inside the ~40 ms of headroom
 
 # Reserve the next start time: max(schedule, now), then move the schedule one interval on. Redis'
 # own clock, so workers on several hosts share one timeline; returns the seconds to wait.
@@ -83,7 +83,7 @@ class RateLimit:
         headroom: float = DEFAULT_HEADROOM,
     ):
         if not 0 <= headroom < 1:
-            raise ValueError("SMS_RATE_HEADROOM debe estar entre 0 y 1 (p. ej. 0.03)")
+            raise ValueError("SMS_RATE_HEADROOM debe estar entre 0 y 1 (p. ej. 0.04)")
         self.rate = per_second
         self.enabled = per_second > 0
         self.interval = 1 / (per_second * (1 - headroom)) if self.enabled else 0.0
@@ -96,20 +96,31 @@ class RateLimit:
         """Wait for this send's turn on the schedule, then for room in the window, and take it."""
         if not self.enabled:
             return
-        while not self._on_time():
-            continue  # woke too late for its turn: take the next free one
-        while not self.limiter.hit(self.window, self.key):  # only when the pacing was outrun
-            time.sleep(self.interval)
+        while True:
+            turn = self._wait_for_turn()
+            if self._late(turn):
+                continue  # woke too late for its turn: take the next free one
+            if not self.limiter.hit(self.window, self.key):
+                while not self.limiter.hit(self.window, self.key):  # only when the pacing was outrun
+                    time.sleep(self.interval)
+                return  # the hard cap decided the moment: leave now
+            if not self._late(turn):
+                return
+            # The window's round trip made it late (a busy CPU): its slot in the window is spent,
+            # which only lowers that second's budget, and it takes a new turn like any late one.
 
-    def _on_time(self) -> bool:
-        """Reserve a turn and sleep until it; False when this thread woke too late to use it.
-
-        A process can stall for a while (a garbage collection of a big heap takes ~100 ms, a busy
-        CPU deschedules it): every thread of it then wakes late at once, and leaving together they
-        would bunch with the sends scheduled after theirs. A late thread takes a new turn instead."""
+    def _wait_for_turn(self) -> float:
+        """Reserve a turn on the shared schedule and sleep until it; return the turn's time."""
         turn = time.monotonic() + self.schedule.reserve(f"{self.key}:next", self.interval)
         time.sleep(max(turn - time.monotonic(), 0))
-        return time.monotonic() - turn <= LATE
+        return turn
+
+    @staticmethod
+    def _late(turn: float) -> bool:
+        """A process can stall for a while (a garbage collection of a big heap takes ~100 ms, a
+        busy CPU deschedules it): every thread of it then wakes late at once, and leaving together
+        they would bunch with the sends scheduled after theirs. A late thread takes a new turn."""
+        return time.monotonic() - turn > LATE
 
 
 def from_config(config) -> RateLimit:
