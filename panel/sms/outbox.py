@@ -264,7 +264,7 @@ def _insert_many(batch: list[dict], fixed: dict) -> None:
 
 def _bound(column, value, dialect):
     """``value`` as the driver receives it for ``column`` (e.g. a datetime as SQLite's text)."""
-    process = column.type.bind_processor(dialect)
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)  # SQLite's DATETIME, say
     return process(value) if process else value
 
 
