@@ -96,31 +96,22 @@ class RateLimit:
         """Wait for this send's turn on the schedule, then for room in the window, and take it."""
         if not self.enabled:
             return
-        while True:
-            turn = self._wait_for_turn()
-            if self._late(turn):
-                continue  # woke too late for its turn: take the next free one
-            if not self.limiter.hit(self.window, self.key):
-                while not self.limiter.hit(self.window, self.key):  # only when the pacing was outrun
-                    time.sleep(self.interval)
-                return  # the hard cap decided the moment: leave now
-            if not self._late(turn):
-                return
-            # The window's round trip made it late (a busy CPU): its slot in the window is spent,
-            # which only lowers that second's budget, and it takes a new turn like any late one.
+        while not self._on_time():
+            continue  # woke too late for its turn: take the next free one
+        while not self.limiter.hit(self.window, self.key):  # only when the pacing was outrun
+            time.sleep(self.interval)
 
-    def _wait_for_turn(self) -> float:
-        """Reserve a turn on the shared schedule and sleep until it; return the turn's time."""
+    def _on_time(self) -> bool:
+        """Reserve a turn and sleep until it; False when this thread woke too late to use it.
+
+        A process can stall for a while (a garbage collection of a big heap takes ~100 ms, a busy
+        CPU deschedules it): every thread of it then wakes late at once, and leaving together they
+        would bunch with the sends scheduled after theirs. A late thread takes a new turn instead.
+        Lateness is judged here only, never after the window's round trip to Redis: with a Redis
+        more than LATE away, every send would be late again and retaken forever."""
         turn = time.monotonic() + self.schedule.reserve(f"{self.key}:next", self.interval)
         time.sleep(max(turn - time.monotonic(), 0))
-        return turn
-
-    @staticmethod
-    def _late(turn: float) -> bool:
-        """A process can stall for a while (a garbage collection of a big heap takes ~100 ms, a
-        busy CPU deschedules it): every thread of it then wakes late at once, and leaving together
-        they would bunch with the sends scheduled after theirs. A late thread takes a new turn."""
-        return time.monotonic() - turn > LATE
+        return time.monotonic() - turn <= LATE
 
 
 def from_config(config) -> RateLimit:
