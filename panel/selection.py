@@ -2,37 +2,15 @@
 search and filters ("Seleccionar los N resultados"). Both are plain WHERE clauses that the
 tenancy hook narrows to the user's tenant: forged or other tenants' ids simply match nothing."""
 
-import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from .extensions import db
+from .ids import parse_ids
 from .models import Cliente
 
-MAX_IDS = 10_000  # beyond a page or two, "all matching" is the way
 HISTORY_IDS = 200  # how many ids a history entry keeps
-MAX_ID = 2**31 - 1  # an INTEGER key on both engines; PostgreSQL refuses a bigger literal
-_DIGITS = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() accepts '²', which int() refuses
-
-
-def as_id(value) -> int | None:
-    """A posted id as a positive INTEGER key, or None when it cannot be one."""
-    text = str(value).strip()
-    if not _DIGITS.fullmatch(text):
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
-
-
-def parse_ids(values) -> list[int]:
-    """Positive integer ids, deduplicated, in order; anything else is dropped."""
-    ids: dict[int, None] = {}
-    for raw in values:
-        for part in str(raw).split(","):
-            if (number := as_id(part)) is not None:
-                ids[number] = None
-    return list(ids)[:MAX_IDS]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from panel.selection import as_id, parse_ids
+from panel.ids import as_id, parse_ids
 
 
 @pytest.mark.parametrize(

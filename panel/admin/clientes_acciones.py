@@ -10,8 +10,9 @@ from flask_admin.helpers import get_redirect_target
 
 from .. import audit
 from ..extensions import db
+from ..ids import as_id
 from ..models import CampanaPublicitaria, Cliente, MovimientoCapital, SMSLog, Vehiculo, Venta, utcnow
-from ..selection import Seleccion, as_id
+from ..selection import Seleccion
 from .modelview import WRITERS, enumerar, plural, role_in
 
 ESTADOS = {

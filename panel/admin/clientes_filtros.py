@@ -10,11 +10,11 @@ from flask import g, has_request_context
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
 from ..extensions import db
+from ..ids import MAX_ID
 from ..models import ESTADOS_CLIENTE, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais
 from ..search import search_conditions
 
 SEARCH_PLACEHOLDER = "Cédula, nombres, apellidos, correo o teléfono"
-MAX_ID = 2**31 - 1  # an INTEGER column on both engines
 
 
 def apply_search(query, search: str | None):

@@ -24,8 +24,8 @@ from wtforms.validators import InputRequired
 
 from ..extensions import db
 from ..forms.clientes import ChoiceField
+from ..ids import as_id, coerce_choice, parse_ids
 from ..models import Usuario
-from ..selection import as_id, parse_ids
 from ..tenancy import TenancyError
 from .base import PanelAccessMixin
 from .counting import CappedCount
@@ -60,13 +60,6 @@ def enumerar(partes: list[str]) -> str:
 
 def plural(n: int, singular: str, plural_: str) -> str:
     return f"{n} {singular if n == 1 else plural_}"
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class SafeAjaxLoader(QueryAjaxModelLoader):
@@ -206,7 +199,7 @@ class TenantModelView(PanelAccessMixin, ModelView):
         """A superadmin creating a tenant-owned row picks the tenant it belongs to."""
         if not (self.needs_owner and role_in(("superadmin",))):
             return super().create_form(obj)
-        field = ChoiceField("Propietario (administrador)", coerce=_int, validators=[InputRequired()])
+        field = ChoiceField("Propietario (administrador)", coerce=coerce_choice, validators=[InputRequired()])
         form = type("ConPropietario", (self._create_form_class,), {"propietario": field})(
             get_form_data(), obj=obj
         )

@@ -10,8 +10,8 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from ..extensions import db
+from ..ids import as_id
 from ..models import Cliente, PlantillaSMS
-from ..selection import as_id
 from ..sms import outbox, runners
 from ..sms.render import PLACEHOLDERS
 from .base import PANEL_ROLES, PanelAccessMixin
@@ -21,7 +21,8 @@ PREVIEW = 3
 
 def _seleccion(values):
     """The selection of clients carried in the query string or the form."""
-    from ..selection import Seleccion, parse_ids
+    from ..ids import parse_ids
+    from ..selection import Seleccion
 
     if values.get("todos") == "1":
         return Seleccion(todos=True, filtros=values.get("filtros", ""))

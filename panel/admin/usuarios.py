@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..extensions import db
 from ..forms.clientes import REQUIRED, ChoiceField, strip
+from ..ids import coerce_optional_choice
 from ..models import Ciudad, Cliente, Historial, Usuario, Venta
 from ..models.users import ROLE_LABELS
 from .modelview import TenantModelView
@@ -24,13 +25,6 @@ def _lower(value):
     return value.strip().lower() if isinstance(value, str) else value
 
 
-def _optional_int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class UsuarioForm(FlaskForm):
     """Create or edit an account; the password is only ever stored hashed."""
 
@@ -41,7 +35,7 @@ class UsuarioForm(FlaskForm):
     )
     nombre = StringField("Nombre", filters=[strip], validators=[Optional(), Length(max=120)])
     rol = ChoiceField("Rol", validators=[DataRequired(REQUIRED)])
-    creado_por = ChoiceField("Administrador del que depende", coerce=_optional_int)
+    creado_por = ChoiceField("Administrador del que depende", coerce=coerce_optional_choice)
     activo = BooleanField("Activo", default=True)
     password = PasswordField(
         "Contraseña",

@@ -12,9 +12,10 @@ from werkzeug.datastructures import MultiDict
 from .. import tenancy
 from ..extensions import db
 from ..forms.clientes import ClienteForm
+from ..ids import MAX_ID
 from ..models import Cliente, Usuario
 from .errors import ApiError
-from .payload import MAX_INT, REQUIRED, UNKNOWN, as_formdata, check_type, is_int
+from .payload import REQUIRED, UNKNOWN, as_formdata, check_type, is_int
 
 LOCAL_TZ = ZoneInfo("America/Bogota")
 
@@ -84,7 +85,7 @@ def bind_form(values: dict, obj: Cliente | None, require_usuario: bool) -> Clien
 
 def _owner_of_account(id_usuario) -> int | None:
     """The tenant of a cliente account (how a superadmin's new client finds its owner)."""
-    if not is_int(id_usuario) or not 0 < id_usuario <= MAX_INT:
+    if not is_int(id_usuario) or not 0 < id_usuario <= MAX_ID:
         return None
     account = db.session.scalar(sa.select(Usuario).where(Usuario.id == id_usuario))
     return account.creado_por if account is not None and account.rol == "cliente" else None

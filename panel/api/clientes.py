@@ -7,12 +7,13 @@ from flask import Blueprint, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..ids import MAX_ID
 from ..models import Cliente, MovimientoCapital, SMSLog, Vehiculo, Venta
 from ..search import search_conditions
 from .auth import WRITERS, protect_blueprint, roles
 from .cliente_data import save, to_json
 from .errors import ApiError
-from .payload import MAX_INT, json_object, query_int, query_text
+from .payload import json_object, query_int, query_text
 
 bp = Blueprint("api_clientes", __name__, url_prefix="/Database/Database/clientes")
 protect_blueprint(bp)
@@ -81,7 +82,7 @@ def list_clientes():
 
 def get_cliente(id_cliente: int) -> Cliente:
     """The client, through the tenancy hook: another tenant's id is a 404 like a missing one."""
-    if not 0 < id_cliente <= MAX_INT:
+    if not 0 < id_cliente <= MAX_ID:
         raise ApiError(404)
     cliente = db.session.scalar(sa.select(Cliente).where(Cliente.id_cliente == id_cliente))
     if cliente is None:

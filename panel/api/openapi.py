@@ -1,10 +1,10 @@
 """The OpenAPI 3 document of the API, built from the same field tables the views use."""
 
+from ..ids import MAX_ID
 from .cliente_data import FIELDS
 from .clientes import FILTERS, MAX_PAGE_SIZE, ORDERING, PAGE_SIZE
-from .payload import MAX_INT
 
-ID = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 NULLABLE_ID = {**ID, "nullable": True}
 TEXT_LIMITS = {
     "cedula_cliente": 10,
@@ -222,7 +222,7 @@ def schemas() -> dict:
 
 LIST_PARAMS = [
     *(
-        {"name": f, "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT}}
+        {"name": f, "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
         for f in FILTERS
     ),
     {
@@ -237,7 +237,7 @@ LIST_PARAMS = [
         "schema": {"type": "string"},
         "description": "Campos separados por comas, «-» para descendente: " + ", ".join(ORDERING),
     },
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
     {
         "name": "page_size",
         "in": "query",

@@ -5,9 +5,9 @@ from datetime import date
 
 from flask import request
 
+from ..ids import MAX_ID
 from .errors import ApiError
 
-MAX_INT = 2**31 - 1
 NOT_INT = "Debe ser un número entero."
 NOT_STR = "Debe ser un texto."
 NOT_NULL = "Este campo no puede ser nulo."
@@ -64,7 +64,7 @@ def as_formdata(value) -> str:
     return str(value)
 
 
-def query_int(name: str, minimum: int = 0, maximum: int = MAX_INT) -> int | None:
+def query_int(name: str, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
     """An integer query parameter, or None when absent; 400 naming it when malformed."""
     raw = request.args.get(name)
     if raw is None or raw == "":

@@ -7,12 +7,13 @@ from flask import Blueprint, current_app, jsonify, url_for
 from flask_login import current_user
 
 from ..extensions import db
+from ..ids import MAX_ID
 from ..models import CampanaSMS, Cliente, PlantillaSMS, SMSLog
 from ..sms import outbox, runners
 from .auth import WRITERS, protect_blueprint, roles
 from .cliente_data import DEFAULTS, bind_form, form_errors, local_iso, write
 from .errors import ApiError
-from .payload import MAX_INT, NOT_STR, REQUIRED, UNKNOWN, check_type, is_int, json_object
+from .payload import NOT_STR, REQUIRED, UNKNOWN, check_type, is_int, json_object
 
 bp = Blueprint("api_sms", __name__, url_prefix="/clientes")
 protect_blueprint(bp)
@@ -103,7 +104,7 @@ def _send_request() -> tuple[list[int], str, str | None]:
     ids = body.get("cliente_ids")
     if not isinstance(ids, list) or not ids:
         errors["cliente_ids"] = ["Debe ser una lista no vacía de ids de clientes."]
-    elif len(ids) > MAX_RECIPIENTS or not all(is_int(i) and 0 < i <= MAX_INT for i in ids):
+    elif len(ids) > MAX_RECIPIENTS or not all(is_int(i) and 0 < i <= MAX_ID for i in ids):
         errors["cliente_ids"] = [f"Hasta {MAX_RECIPIENTS} ids, cada uno un entero positivo."]
     mensaje = body.get("mensaje")
     if not isinstance(mensaje, str) or not mensaje.strip():
@@ -198,6 +199,6 @@ def campaign_json(campana_id: int, detalles: bool = True) -> dict:
 @bp.get("/campanas-sms/<int:campana_id>/")
 def campana(campana_id: int):
     """A campaign's state: what enviar-sms answers, for polling after a 202."""
-    if not 0 < campana_id <= MAX_INT:
+    if not 0 < campana_id <= MAX_ID:
         raise ApiError(404, "Campaña no encontrada.")
     return jsonify(campaign_json(campana_id))

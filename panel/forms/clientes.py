@@ -13,27 +13,12 @@ from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from ..extensions import db
+from ..ids import coerce_choice, coerce_optional_choice
 from ..models import ESTADOS_CLIENTE, GENEROS, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais, Usuario
 from ..phones import PUNCTUATION, e164
 
 REQUIRED = "Este campo es obligatorio."
 NOT_A_CHOICE = "No es una opción válida."
-
-
-def _optional_int(value):
-    """Coerce '' / None to None and digits to int; anything else is kept to fail validation."""
-    if value in (None, "", "None", "null"):
-        return None
-    return _int(value)
-
-
-def _int(value):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return value
-    # Beyond the database's INTEGER no row can match (and the driver would raise): not a choice.
-    return number if -(2**31) <= number < 2**31 else value
 
 
 def strip(value):
@@ -96,19 +81,21 @@ class ClienteForm(FlaskForm):
             Email(message="Correo electrónico no válido.", check_deliverability=False),
         ],
     )
-    genero = ChoiceField("Género", coerce=_optional_int, validators=[Optional()])
+    genero = ChoiceField("Género", coerce=coerce_optional_choice, validators=[Optional()])
     telefono = StringField(
         "Teléfono",
         filters=[strip],
         validators=[Optional(), Length(max=20, message="Máximo 20 caracteres.")],
         render_kw={"placeholder": "3001234567 o +573001234567"},
     )
-    id_pais = ChoiceField("País", coerce=_int, default=1)
-    id_ciudad = ChoiceField("Ciudad", coerce=_int, default=1)
-    id_empresa = ChoiceField("Empresa", coerce=_optional_int, validators=[Optional()])
-    id_campana = ChoiceField("Campaña publicitaria", coerce=_optional_int, validators=[Optional()])
-    id_usuario = ChoiceField("Cuenta de usuario (cliente)", coerce=_optional_int, validators=[Optional()])
-    estado = ChoiceField("Estado", coerce=_int, default=1)
+    id_pais = ChoiceField("País", coerce=coerce_choice, default=1)
+    id_ciudad = ChoiceField("Ciudad", coerce=coerce_choice, default=1)
+    id_empresa = ChoiceField("Empresa", coerce=coerce_optional_choice, validators=[Optional()])
+    id_campana = ChoiceField("Campaña publicitaria", coerce=coerce_optional_choice, validators=[Optional()])
+    id_usuario = ChoiceField(
+        "Cuenta de usuario (cliente)", coerce=coerce_optional_choice, validators=[Optional()]
+    )
+    estado = ChoiceField("Estado", coerce=coerce_choice, default=1)
 
     def __init__(self, *args, require_usuario: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,8 +11,8 @@ from twilio.request_validator import RequestValidator
 
 from .. import tenancy
 from ..extensions import db
+from ..ids import as_id
 from ..models import Cliente, SMSLog
-from ..selection import as_id
 from .client import is_simulation
 from .simulator import SIM_AUTH_TOKEN
 
