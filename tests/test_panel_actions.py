@@ -107,7 +107,22 @@ def test_bulk_delete_deletes_the_free_ones_and_lists_the_blocked(client, data, t
     assert db.session.get(Cliente, data["ids"][1]) is None and db.session.get(Cliente, data["ids"][2]) is None
     assert db.session.get(Cliente, data["other"]) is not None
     html = client.get("/admin/clientes/").get_data(as_text=True)
-    assert "2 clientes eliminados." in html and "No se eliminaron 1 cliente" in html and str(blocked) in html
+    assert "2 clientes eliminados." in html
+    assert f"No se eliminaron 1 cliente: {blocked} (tiene 1 vehículo)." in html
+
+
+def test_bulk_delete_names_for_each_blocked_client_what_really_blocks_it(client, data, tenants):
+    with_car, with_sale = (db.session.get(Cliente, i) for i in data["ids"][:2])
+    factories.vehiculo(with_car)
+    factories.vehiculo(with_car)
+    factories.venta(with_sale, db.session.get(Usuario, tenants.vendedor_a.id))
+    login(client, "admin.a@test.co")
+    _post(client, action="eliminar", rowid=data["ids"][:3])
+    html = client.get("/admin/clientes/").get_data(as_text=True)
+    assert "1 cliente eliminado." in html
+    assert (
+        f"No se eliminaron 2 clientes: {with_car} (tiene 2 vehículos) y {with_sale} (tiene 1 venta)." in html
+    )
 
 
 def test_enviar_sms_redirects_with_the_selected_ids(client, data):

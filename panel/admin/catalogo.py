@@ -6,7 +6,7 @@ from wtforms import ValidationError
 from wtforms.validators import NumberRange
 
 from ..extensions import db
-from ..models import Cliente, MovimientoCapital, Usuario, Vehiculo, Venta
+from ..models import MovimientoCapital, Usuario, Vehiculo, Venta
 from .modelview import TenantModelView
 
 # Searching a client by its cédula or names (AJAX): the list may hold hundreds of thousands.
@@ -31,7 +31,6 @@ class EmpresaView(TenantModelView):
     column_sortable_list = ("nombre", "nit", "creado")
     column_default_sort = ("nombre", False)
     form_columns = ("nombre", "nit", "telefono", "email")
-    protected_by = ((Cliente, Cliente.id_empresa, "cliente", "clientes"),)
 
 
 class CampanaView(TenantModelView):
@@ -49,10 +48,6 @@ class CampanaView(TenantModelView):
     column_filters = ("activa",)
     column_default_sort = ("creado", True)
     form_columns = ("nombre", "descripcion", "fecha_inicio", "fecha_fin", "activa")
-    protected_by = (
-        (Cliente, Cliente.id_campana, "cliente", "clientes"),
-        (MovimientoCapital, MovimientoCapital.id_campana, "movimiento", "movimientos"),
-    )
 
     def on_model_change(self, form, model, is_created) -> None:
         super().on_model_change(form, model, is_created)

@@ -232,26 +232,6 @@ class ClienteView(AccionesClientes, TenantModelView):
             "sms": sms,
         }
 
-    def delete_blockers(self, model) -> list[str]:
-        counts = db.session.execute(
-            sa.select(
-                *(
-                    sa.select(sa.func.count())
-                    .select_from(m)
-                    .where(m.id_cliente == model.id_cliente)
-                    .scalar_subquery()
-                    for m in (Vehiculo, MovimientoCapital, Venta, SMSLog)
-                )
-            )
-        ).one()
-        names = (
-            ("vehículo", "vehículos"),
-            ("movimiento", "movimientos"),
-            ("venta", "ventas"),
-            ("SMS", "SMS"),
-        )
-        return [f"{n} {s if n == 1 else p}" for n, (s, p) in zip(counts, names, strict=True) if n]
-
     # --- export -----------------------------------------------------------------------------
 
     @expose("/export/<export_type>/")

@@ -10,28 +10,26 @@ from flask_admin.helpers import get_redirect_target
 
 from .. import audit
 from ..extensions import db
+from ..formatting import listing, plural
 from ..ids import as_id
-from ..models import CampanaPublicitaria, Cliente, MovimientoCapital, SMSLog, Vehiculo, Venta, utcnow
+from ..models import CampanaPublicitaria, Cliente, dependents, utcnow
 from ..selection import Seleccion
-from .modelview import WRITERS, enumerar, plural, role_in
+from .modelview import WRITERS, role_in
 
 ESTADOS = {
     "activar": (1, "activados"),
     "desactivar": (0, "desactivados"),
     "deshabilitar": (3, "deshabilitados"),
 }
-BLOCKING = (
-    (Vehiculo, "vehículos"),
-    (MovimientoCapital, "movimientos"),
-    (Venta, "ventas"),
-    (SMSLog, "SMS enviados"),
-)
 SHOW_BLOCKED = 20
 
 
-def _blocked():
-    """Clients with rows hanging from them: never deleted behind the user's back."""
-    return sa.or_(*(sa.exists().where(m.id_cliente == Cliente.id_cliente) for m, _ in BLOCKING))
+def _blocked_message(blocked: list, total: int) -> str:
+    """'No se eliminaron 2 clientes: Ana Ruiz (tiene 1 vehículo), Juan Gil (tiene 2 ventas).'"""
+    names = [f"{cliente} (tiene {dependents.describe(found)})" for cliente, found in blocked]
+    if total > len(blocked):
+        names.append(plural(total - len(blocked), "otro", "otros"))
+    return f"No se eliminaron {plural(total, 'cliente', 'clientes')}: {listing(names)}."
 
 
 class AccionesClientes:
@@ -142,19 +140,15 @@ class AccionesClientes:
 
     @action("eliminar", "Eliminar", "¿Eliminar los clientes seleccionados?")
     def action_eliminar(self, seleccion):
-        """Delete the free ones in one statement; list the ones something depends on."""
-        blocked = db.session.scalars(
-            sa.select(Cliente)
-            .where(seleccion.where(), _blocked())
-            .order_by(Cliente.id_cliente)
-            .limit(SHOW_BLOCKED + 1)
-        ).all()
+        """Delete the free ones in one statement; name, for each blocked one, what blocks it."""
+        protected = dependents.is_protected(Cliente)
+        blocked = dependents.blocked_rows(Cliente, seleccion.where(), SHOW_BLOCKED)
         n_blocked = db.session.scalar(
-            sa.select(sa.func.count(Cliente.id_cliente)).where(seleccion.where(), _blocked())
+            sa.select(sa.func.count(Cliente.id_cliente)).where(seleccion.where(), protected)
         )
         stmt = (
             sa.delete(Cliente)
-            .where(seleccion.where(), sa.not_(_blocked()))
+            .where(seleccion.where(), sa.not_(protected))
             .execution_options(synchronize_session=False)
         )
         filas = db.session.execute(stmt).rowcount
@@ -166,14 +160,7 @@ class AccionesClientes:
             bloqueados=n_blocked,
         )
         if n_blocked:
-            names = ", ".join(str(c) for c in blocked[:SHOW_BLOCKED]) + (
-                " y otros" if n_blocked > SHOW_BLOCKED else ""
-            )
-            flash(
-                f"No se eliminaron {plural(n_blocked, 'cliente', 'clientes')} porque tienen "
-                f"{enumerar([n for _, n in BLOCKING])} asociados: {names}.",
-                "warning",
-            )
+            flash(_blocked_message(blocked, n_blocked), "warning")
         return response
 
     @action("enviar_sms", "Enviar SMS")

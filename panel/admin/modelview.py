@@ -25,7 +25,7 @@ from wtforms.validators import InputRequired
 from ..extensions import db
 from ..forms.clientes import ChoiceField
 from ..ids import as_id, coerce_choice, parse_ids
-from ..models import Usuario
+from ..models import Usuario, dependents
 from ..tenancy import TenancyError
 from .base import PanelAccessMixin
 from .counting import CappedCount
@@ -53,15 +53,6 @@ def role_in(roles) -> bool:
     return has_request_context() and current_user.is_authenticated and current_user.rol in roles
 
 
-def enumerar(partes: list[str]) -> str:
-    """'a', 'a y b', 'a, b y c'."""
-    return partes[0] if len(partes) == 1 else ", ".join(partes[:-1]) + " y " + partes[-1]
-
-
-def plural(n: int, singular: str, plural_: str) -> str:
-    return f"{n} {singular if n == 1 else plural_}"
-
-
 class SafeAjaxLoader(QueryAjaxModelLoader):
     """Flask-Admin's AJAX relation loader, with the posted id checked before it reaches the
     database: a date or a 20-digit number is "no such row" (None), not a PostgreSQL error."""
@@ -83,8 +74,6 @@ class TenantModelView(PanelAccessMixin, ModelView):
     page_size = 20
     page_size_options = (20, 50, 100)
     count_cap = 10_000
-    # (model, foreign-key column, singular, plural) of the rows that forbid a delete.
-    protected_by: tuple = ()
     needs_owner = False  # a tenant-owned row that does not take its tenant from a parent
 
     def __init__(self, model, **kwargs):
@@ -215,20 +204,11 @@ class TenantModelView(PanelAccessMixin, ModelView):
 
     # --- deletes and errors -----------------------------------------------------------------
 
-    def delete_blockers(self, model) -> list[str]:
-        """What forbids deleting ``model``, e.g. ['2 vehículos', '1 venta']."""
-        found = []
-        for child, column, singular, plural_ in self.protected_by:
-            pk = getattr(model, self._primary_key)
-            n = db.session.scalar(sa.select(sa.func.count()).select_from(child).where(column == pk))
-            if n:
-                found.append(plural(n, singular, plural_))
-        return found
-
     def on_model_delete(self, model) -> None:
-        blockers = self.delete_blockers(model)
-        if blockers:
-            raise Protegido("No se puede eliminar: tiene " + enumerar(blockers) + ".")
+        """Refuse the delete, naming what depends on the row (declared in models/dependents.py)."""
+        found = dependents.blockers(model)
+        if found:
+            raise Protegido(dependents.message(found))
 
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, Protegido | ValidationError):

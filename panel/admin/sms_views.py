@@ -56,7 +56,6 @@ class PlantillaSMSView(TenantModelView):
         },
         "activo": {"label": "Activa"},
     }
-    protected_by = ((CampanaSMS, CampanaSMS.id_plantilla, "campaña SMS", "campañas SMS"),)
 
     def on_model_change(self, form, model, is_created) -> None:
         super().on_model_change(form, model, is_created)

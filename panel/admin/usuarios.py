@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from ..extensions import db
 from ..forms.clientes import REQUIRED, ChoiceField, strip
 from ..ids import coerce_optional_choice
-from ..models import Ciudad, Cliente, Historial, Usuario, Venta
+from ..models import Ciudad, Usuario
 from ..models.users import ROLE_LABELS
 from .modelview import TenantModelView
 
@@ -103,11 +103,6 @@ class UsuarioView(TenantModelView):
     column_searchable_list = ("email", "nombre")
     column_filters = ("rol", "activo")
     column_default_sort = ("email", False)
-    protected_by = (
-        (Cliente, Cliente.id_usuario, "cliente vinculado", "clientes vinculados"),
-        (Venta, Venta.id_vendedor, "venta", "ventas"),
-        (Historial, Historial.id_usuario, "entrada de historial", "entradas de historial"),
-    )
 
     def get_one(self, id):
         """An admin may look at its own account but only change the ones it created."""
@@ -138,10 +133,6 @@ class PaisView(TenantModelView):
             "filters": [_upper],
         },
     }
-    protected_by = (
-        (Ciudad, Ciudad.id_pais, "ciudad", "ciudades"),
-        (Cliente, Cliente.id_pais, "cliente", "clientes"),
-    )
 
 
 class CiudadView(TenantModelView):
@@ -151,4 +142,3 @@ class CiudadView(TenantModelView):
     column_searchable_list = ("nombre",)
     column_select_related_list = (Ciudad.pais,)
     form_columns = ("nombre", "pais")
-    protected_by = ((Cliente, Cliente.id_ciudad, "cliente", "clientes"),)

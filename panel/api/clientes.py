@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..ids import MAX_ID
-from ..models import Cliente, MovimientoCapital, SMSLog, Vehiculo, Venta
+from ..models import Cliente, dependents
 from ..search import search_conditions
 from .auth import WRITERS, protect_blueprint, roles
 from .cliente_data import save, to_json
@@ -25,13 +25,6 @@ ORDERING = (
     *("creado", "actualizado"),
 )
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
-# What keeps a client from being deleted: (model, key, singular, plural), in the message's order.
-PROTECTORS = (
-    (Vehiculo, "vehiculos", "vehículo", "vehículos"),
-    (MovimientoCapital, "movimientos", "movimiento de capital", "movimientos de capital"),
-    (Venta, "ventas", "venta", "ventas"),
-    (SMSLog, "sms_logs", "mensaje SMS", "mensajes SMS"),
-)
 
 
 def _conditions() -> list:
@@ -119,26 +112,14 @@ def update(id_cliente: int):
     return jsonify(to_json(save(json_object(), cliente, partial=True)))
 
 
-def protected_by(cliente: Cliente) -> tuple[dict[str, int], list[str]]:
-    """Counts of the rows that hang from the client (and forbid deleting it), and their wording."""
-    counts, words = {}, []
-    for model, key, singular, plural in PROTECTORS:
-        n = db.session.scalar(sa.select(sa.func.count()).where(model.id_cliente == cliente.id_cliente))
-        if n:
-            counts[key] = n
-            words.append(f"{n} {singular if n == 1 else plural}")
-    return counts, words
-
-
 @bp.delete("/<int:id_cliente>/")
 @roles(*WRITERS)
 def delete(id_cliente: int):
     """204, or 409 naming what protects the client: nothing is deleted in cascade."""
     cliente = get_cliente(id_cliente)
-    blockers, words = protected_by(cliente)
-    if blockers:
-        listed = ", ".join(words)
-        raise ApiError(409, f"No se puede eliminar el cliente: tiene {listed}.", protegido_por=blockers)
+    found = dependents.blockers(cliente)
+    if found:
+        raise ApiError(409, dependents.message(found), protegido_por=dependents.as_json(found))
     db.session.delete(cliente)
     try:
         db.session.commit()
