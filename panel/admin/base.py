@@ -6,19 +6,20 @@ from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
-PANEL_ROLES = ("superadmin", "admin", "vendedor")
+from ..models.users import STAFF, is_staff
+
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def panel_user_ok() -> bool:
     """Logged in with a staff role (clientes never get a panel session)."""
-    return current_user.is_authenticated and current_user.rol in PANEL_ROLES
+    return is_staff(current_user)
 
 
 class PanelAccessMixin:
     """Only staff get in; anonymous users go to the login page and come back."""
 
-    allowed_roles: tuple[str, ...] = PANEL_ROLES
+    allowed_roles: tuple[str, ...] = STAFF
 
     def is_accessible(self) -> bool:
         return panel_user_ok() and current_user.rol in self.allowed_roles

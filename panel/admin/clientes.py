@@ -27,6 +27,7 @@ from ..models import (
     Vehiculo,
     Venta,
 )
+from ..models.users import STAFF
 from .clientes_acciones import AccionesClientes
 from .clientes_filtros import FILTROS, SEARCH_PLACEHOLDER, apply_search, list_args, matching_clientes
 from .modelview import TenantModelView
@@ -115,7 +116,7 @@ class ClienteView(AccionesClientes, TenantModelView):
     details_template = "admin/clientes/details.html"
     form = ClientePanelForm
     needs_owner = True
-    allowed_roles = ("superadmin", "admin", "vendedor")  # vendedores: read-only, and "Enviar SMS"
+    allowed_roles = STAFF  # vendedores: read-only, and "Enviar SMS"
     column_list = (
         "cedula_cliente",
         "nombre_cliente",

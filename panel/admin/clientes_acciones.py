@@ -7,14 +7,15 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
+from flask_login import current_user
 
 from .. import audit
 from ..extensions import db
 from ..formatting import listing, plural
 from ..ids import as_id
 from ..models import CampanaPublicitaria, Cliente, dependents, utcnow
+from ..models.users import can_send_sms, can_write
 from ..selection import Seleccion
-from .modelview import WRITERS, role_in
 
 ESTADOS = {
     "activar": (1, "activados"),
@@ -39,8 +40,8 @@ class AccionesClientes:
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "enviar_sms":
-            return role_in(("superadmin", "admin", "vendedor"))
-        return name != "delete" and role_in(WRITERS)
+            return can_send_sms(current_user)
+        return name != "delete" and can_write(current_user)
 
     def handle_action(self, return_view=None):
         """Check CSRF and permission; "all matching" asks for confirmation first."""

@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from ..models import Historial
 from ..models.audit import ACCIONES
+from ..models.users import WRITERS
 from .modelview import TenantModelView
 
 ACCION_LABELS = {
@@ -27,8 +28,8 @@ def _detalle(view, context, model, name):
 
 
 class HistorialView(TenantModelView):
-    allowed_roles = ("superadmin", "admin")
-    write_roles = ()  # read-only for everyone
+    allowed_roles = WRITERS
+    read_only = True
     export_types: list = []
     column_list = ("creado", "usuario", "accion", "modelo", "objeto_id", "filas", "resumen")
     column_details_list = (

@@ -26,11 +26,11 @@ from ..extensions import db
 from ..forms.clientes import ChoiceField
 from ..ids import as_id, coerce_choice, parse_ids
 from ..models import Usuario, dependents
+from ..models.users import SUPERADMIN, WRITERS, can_export, can_write, has_role
 from ..tenancy import TenancyError
 from .base import PanelAccessMixin
 from .counting import CappedCount
 
-WRITERS = ("superadmin", "admin")
 # Flask-Admin endpoint → the permission it needs; refused with 403, not a silent redirect.
 NEEDS = {
     "create_view": "can_create",
@@ -50,7 +50,7 @@ class Protegido(Exception):
 
 def role_in(roles) -> bool:
     """The logged-in user has one of ``roles`` (False outside a request)."""
-    return has_request_context() and current_user.is_authenticated and current_user.rol in roles
+    return has_request_context() and has_role(current_user, roles)
 
 
 class SafeAjaxLoader(QueryAjaxModelLoader):
@@ -67,8 +67,7 @@ class TenantModelView(PanelAccessMixin, ModelView):
 
     form_base_class = FlaskForm  # Flask-WTF's CSRF; SecureForm conflicts with CSRFProtect
     allowed_roles: tuple[str, ...] = WRITERS  # vendedores only see the views that say so
-    write_roles: tuple[str, ...] = WRITERS
-    export_roles: tuple[str, ...] = WRITERS
+    read_only = False  # True: nobody creates, edits or deletes here (history, campaigns)
     can_view_details = True
     can_set_page_size = True
     page_size = 20
@@ -81,21 +80,24 @@ class TenantModelView(PanelAccessMixin, ModelView):
 
     # --- permissions, decided per request -------------------------------------------------
 
+    def _may_write(self) -> bool:
+        return not self.read_only and has_request_context() and can_write(current_user)
+
     @property
     def can_create(self) -> bool:
-        return role_in(self.write_roles)
+        return self._may_write()
 
     @property
     def can_edit(self) -> bool:
-        return role_in(self.write_roles)
+        return self._may_write()
 
     @property
     def can_delete(self) -> bool:
-        return role_in(self.write_roles)
+        return self._may_write()
 
     @property
     def can_export(self) -> bool:
-        return role_in(self.export_roles) and bool(self.export_types)
+        return has_request_context() and can_export(current_user) and bool(self.export_types)
 
     def _handle_view(self, name, **kwargs):
         response = super()._handle_view(name, **kwargs)
@@ -186,7 +188,7 @@ class TenantModelView(PanelAccessMixin, ModelView):
 
     def create_form(self, obj=None):
         """A superadmin creating a tenant-owned row picks the tenant it belongs to."""
-        if not (self.needs_owner and role_in(("superadmin",))):
+        if not (self.needs_owner and role_in(SUPERADMIN)):
             return super().create_form(obj)
         field = ChoiceField("Propietario (administrador)", coerce=coerce_choice, validators=[InputRequired()])
         form = type("ConPropietario", (self._create_form_class,), {"propietario": field})(

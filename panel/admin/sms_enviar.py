@@ -14,7 +14,7 @@ from ..ids import as_id
 from ..models import Cliente, PlantillaSMS
 from ..sms import outbox, runners
 from ..sms.render import PLACEHOLDERS
-from .base import PANEL_ROLES, PanelAccessMixin
+from .base import STAFF, PanelAccessMixin
 
 PREVIEW = 3
 
@@ -44,7 +44,7 @@ def _first_recipients(query) -> list[dict]:
 class EnviarSMSView(PanelAccessMixin, BaseView):
     """Admins and vendedores send SMS campaigns to a selection of clients."""
 
-    allowed_roles = PANEL_ROLES
+    allowed_roles = STAFF
 
     def is_visible(self) -> bool:
         return False  # reached from the Clientes list action, not from the menu

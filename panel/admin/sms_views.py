@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import CampanaSMS, PlantillaSMS, SMSLog
 from ..sms import outbox, runners
 from ..sms.render import PLACEHOLDERS, TemplateError, validate_template
-from .base import PANEL_ROLES
+from .base import STAFF
 from .modelview import TenantModelView
 
 ESTADOS_LOG = ("pendiente", "enviando", "enviado", "fallido")
@@ -32,7 +32,7 @@ def _valid_template(form, field) -> None:
 class PlantillaSMSView(TenantModelView):
     """Templates: admins write them, vendedores read them."""
 
-    allowed_roles = PANEL_ROLES
+    allowed_roles = STAFF
     needs_owner = True
     can_view_details = False
     column_list = ("nombre", "mensaje", "activo", "autor", "creado")
@@ -71,8 +71,8 @@ def _campaign_link(view, context, model, name) -> Markup:
 class CampanaSMSView(TenantModelView):
     """Campaigns: list and detail (read-only but for "Reintentar fallidos"), live progress."""
 
-    allowed_roles = PANEL_ROLES
-    write_roles = ()
+    allowed_roles = STAFF
+    read_only = True
     can_view_details = False
     column_list = (
         "nombre",

@@ -7,9 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..api.tokens import TOKEN_ROLES, TokenError, create_token
+from ..api.tokens import TokenError, create_token
 from ..extensions import db
-from ..models import ApiToken, Usuario
+from ..models import STAFF, ApiToken, Usuario
+from ..models.users import WRITERS
 from .base import PanelAccessMixin
 
 
@@ -23,9 +24,7 @@ class NuevoTokenForm(FlaskForm):
 def staff_choices() -> list[tuple[int, str]]:
     """Staff accounts the user may give tokens to (the tenancy hook limits Usuario)."""
     users = db.session.scalars(
-        sa.select(Usuario)
-        .where(Usuario.rol.in_(TOKEN_ROLES), Usuario.activo.is_(True))
-        .order_by(Usuario.email)
+        sa.select(Usuario).where(Usuario.rol.in_(STAFF), Usuario.activo.is_(True)).order_by(Usuario.email)
     )
     return [(u.id, f"{u.email} ({u.rol})") for u in users]
 
@@ -39,7 +38,7 @@ def visible_tokens():
 class TokensView(PanelAccessMixin, BaseView):
     """List, create and revoke API tokens; only the SHA-256 of a key is kept."""
 
-    allowed_roles = ("superadmin", "admin")
+    allowed_roles = WRITERS
 
     @expose("/", methods=["GET", "POST"])
     def index(self):

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..forms.clientes import REQUIRED, ChoiceField, strip
 from ..ids import coerce_optional_choice
 from ..models import Ciudad, Usuario
-from ..models.users import ROLE_LABELS
+from ..models.users import ROLE_LABELS, SUPERADMIN, WRITERS
 from .modelview import TenantModelView
 
 MIN_PASSWORD = 8
@@ -86,7 +86,7 @@ class UsuarioForm(FlaskForm):
 
 
 class UsuarioView(TenantModelView):
-    allowed_roles = ("superadmin", "admin")
+    allowed_roles = WRITERS
     export_types: list = []
     form = UsuarioForm
     column_list = ("email", "nombre", "rol", "creador", "activo", "creado")
@@ -121,7 +121,7 @@ class UsuarioView(TenantModelView):
 
 
 class PaisView(TenantModelView):
-    allowed_roles = ("superadmin",)
+    allowed_roles = SUPERADMIN
     column_list = ("id", "nombre", "codigo_iso")
     column_labels = {"nombre": "Nombre", "codigo_iso": "Código ISO"}
     column_searchable_list = ("nombre", "codigo_iso")
@@ -136,7 +136,7 @@ class PaisView(TenantModelView):
 
 
 class CiudadView(TenantModelView):
-    allowed_roles = ("superadmin",)
+    allowed_roles = SUPERADMIN
     column_list = ("id", "nombre", "pais")
     column_labels = {"nombre": "Nombre", "pais": "País"}
     column_searchable_list = ("nombre",)

@@ -15,12 +15,11 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import csrf, login_manager
+from ..models.users import is_staff
 from .errors import ApiError, is_api_path
 from .tokens import key_from_header, user_for_key
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-STAFF = ("superadmin", "admin", "vendedor")
-WRITERS = ("superadmin", "admin")
 
 
 def authenticate_token() -> None:
@@ -39,7 +38,7 @@ def guard() -> None:
     """Before every API view: 401 without credentials, CSRF for session writes."""
     if not current_user.is_authenticated:
         raise ApiError(401)
-    if current_user.rol not in STAFF:
+    if not is_staff(current_user):
         raise ApiError(403)
     if g.get("api_auth") != "token" and request.method not in SAFE_METHODS:
         try:
@@ -48,13 +47,13 @@ def guard() -> None:
             raise ApiError(403, f"CSRF: {exc.description} Envíe la cabecera X-CSRFToken.") from None
 
 
-def roles(*allowed: str) -> Callable:
-    """Only these roles may call the view; the others get 403 (JSON)."""
+def requires(permission: Callable) -> Callable:
+    """Only users ``permission`` allows (e.g. ``can_write``) may call the view; others get 403."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if current_user.rol not in allowed:
+            if not permission(current_user):
                 raise ApiError(403, "Su rol no permite esta acción.")
             return view(*args, **kwargs)
 

@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..ids import MAX_ID
 from ..models import Cliente, dependents
+from ..models.users import can_write
 from ..search import search_conditions
-from .auth import WRITERS, protect_blueprint, roles
+from .auth import protect_blueprint, requires
 from .cliente_data import save, to_json
 from .errors import ApiError
 from .payload import json_object, query_int, query_text
@@ -89,7 +90,7 @@ def detail(id_cliente: int):
 
 
 @bp.post("/")
-@roles(*WRITERS)
+@requires(can_write)
 def create():
     cliente = save(json_object())
     response = jsonify(to_json(cliente))
@@ -99,21 +100,21 @@ def create():
 
 
 @bp.put("/<int:id_cliente>/")
-@roles(*WRITERS)
+@requires(can_write)
 def replace(id_cliente: int):
     cliente = get_cliente(id_cliente)
     return jsonify(to_json(save(json_object(), cliente, full=True)))
 
 
 @bp.patch("/<int:id_cliente>/")
-@roles(*WRITERS)
+@requires(can_write)
 def update(id_cliente: int):
     cliente = get_cliente(id_cliente)
     return jsonify(to_json(save(json_object(), cliente, partial=True)))
 
 
 @bp.delete("/<int:id_cliente>/")
-@roles(*WRITERS)
+@requires(can_write)
 def delete(id_cliente: int):
     """204, or 409 naming what protects the client: nothing is deleted in cascade."""
     cliente = get_cliente(id_cliente)

@@ -9,8 +9,9 @@ from flask_login import current_user
 from ..extensions import db
 from ..ids import MAX_ID
 from ..models import CampanaSMS, Cliente, PlantillaSMS, SMSLog
+from ..models.users import can_write
 from ..sms import outbox, runners
-from .auth import WRITERS, protect_blueprint, roles
+from .auth import protect_blueprint, requires
 from .cliente_data import DEFAULTS, bind_form, form_errors, local_iso, write
 from .errors import ApiError
 from .payload import NOT_STR, REQUIRED, UNKNOWN, check_type, is_int, json_object
@@ -69,7 +70,7 @@ def ajax_json(c: Cliente) -> dict:
 
 
 @bp.post("/crear/ajax/")
-@roles(*WRITERS)
+@requires(can_write)
 def crear_ajax():
     """Create a client from ``nombre`` (split), ``telefono``, ``documento`` and ``activo``."""
     if current_user.tenant_id is None:

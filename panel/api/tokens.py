@@ -7,9 +7,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import ApiToken, Usuario, utcnow
+from ..models import STAFF, ApiToken, Usuario, utcnow
 
-TOKEN_ROLES = ("superadmin", "admin", "vendedor")
 # ultimo_uso is a hint, not an audit trail: write it at most once a minute per token.
 LAST_USE_PRECISION = timedelta(minutes=1)
 
@@ -24,7 +23,7 @@ def hash_token(key: str) -> str:
 
 def create_token(user: Usuario, nombre: str = "") -> tuple[ApiToken, str]:
     """Add (not commit) a token for ``user``; returns it with the clear key, never stored."""
-    if user.rol not in TOKEN_ROLES:
+    if user.rol not in STAFF:
         raise TokenError(f"Los usuarios con rol {user.rol} no pueden tener token de API.")
     if not user.activo:
         raise TokenError("El usuario está inactivo.")
@@ -44,7 +43,7 @@ def user_for_key(key: str) -> Usuario | None:
     if token is None or token.revocado:
         return None
     user = db.session.get(Usuario, token.id_usuario)
-    if user is None or not user.activo or user.rol not in TOKEN_ROLES:
+    if user is None or not user.activo or user.rol not in STAFF:
         return None
     now = utcnow()
     if token.ultimo_uso is None or now - token.ultimo_uso >= LAST_USE_PRECISION:

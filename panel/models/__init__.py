@@ -6,12 +6,14 @@ from .campaigns import CampanaPublicitaria, Empresa
 from .clients import ESTADOS_CLIENTE, GENEROS, Cliente, MovimientoCapital, Vehiculo, Venta
 from .geo import Ciudad, Pais
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
-from .users import ROLES, ApiToken, Usuario
+from .users import ROLES, STAFF, WRITERS, ApiToken, Usuario
 
 __all__ = [
     "ESTADOS_CLIENTE",
     "GENEROS",
     "ROLES",
+    "STAFF",
+    "WRITERS",
     "ApiToken",
     "CampanaPublicitaria",
     "CampanaSMS",

@@ -18,6 +18,36 @@ ROLE_LABELS = {
     "cliente": "Cliente",
 }
 
+# Who may do what, in the spirit of Django's has_*_permission; the panel and the API both ask here.
+STAFF = ("superadmin", "admin", "vendedor")  # may log in to the panel and the API
+WRITERS = ("superadmin", "admin")  # may create, edit and delete the tenant's data
+SUPERADMIN = ("superadmin",)
+
+
+def has_role(user, roles) -> bool:
+    """``user`` is logged in with one of ``roles`` (False for anonymous users)."""
+    return bool(getattr(user, "is_authenticated", False)) and user.rol in roles
+
+
+def is_staff(user) -> bool:
+    """Staff get into the panel and the API; client accounts never do."""
+    return has_role(user, STAFF)
+
+
+def can_write(user) -> bool:
+    """Create, edit and delete rows of the tenant (vendedores are read-only)."""
+    return has_role(user, WRITERS)
+
+
+def can_export(user) -> bool:
+    """Export lists to CSV/XLSX (not vendedores)."""
+    return has_role(user, WRITERS)
+
+
+def can_send_sms(user) -> bool:
+    """Send SMS campaigns to the tenant's clients (every staff role)."""
+    return has_role(user, STAFF)
+
 
 class Usuario(UserMixin, db.Model):
     __tablename__ = "usuario"
