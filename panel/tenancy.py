@@ -72,10 +72,27 @@ def current_scope() -> Scope:
     return EVERY_TENANT
 
 
+def tenant_scope(tenant_id: int) -> Scope:
+    """One tenant's scope, keeping the acting user (a superadmin writing for that tenant)."""
+    return Scope(tenant_id=tenant_id, user_id=current_scope().user_id)
+
+
+def _as_scope(target) -> Scope:
+    if isinstance(target, Scope):
+        return target
+    if isinstance(target, int) and not isinstance(target, bool):
+        return tenant_scope(target)
+    return scope_for(target)
+
+
 @contextmanager
-def using(scope_or_user) -> Iterator[Scope]:
-    """Run a block under a given scope (or a user's), e.g. a job acting for a tenant."""
-    scope = scope_or_user if isinstance(scope_or_user, Scope) else scope_for(scope_or_user)
+def using(target) -> Iterator[Scope]:
+    """Run a block under a scope: a Scope, a user's, or a tenant's (its admin's id).
+
+    Every write a superadmin makes for a tenant runs under ``using(tenant)``: choice lists,
+    uniqueness checks and lookups then see that tenant's rows only, and new rows are stamped
+    with it, so no caller checks "same owner" by hand."""
+    scope = _as_scope(target)
     token = _override.set(scope)
     try:
         yield scope
@@ -83,36 +100,11 @@ def using(scope_or_user) -> Iterator[Scope]:
         _override.reset(token)
 
 
-def tenant_filter(model, scope: Scope):
-    """The WHERE clause that keeps ``model`` inside ``scope`` (None when unrestricted)."""
-    if scope.is_global:
-        return None
-    if issubclass(model, TenantScoped):
-        if scope.deny:
-            return sa.false()
-        return model.id_propietario == scope.tenant_id
-    if model is Usuario and not scope.deny:
-        return _visible_users(Usuario, scope)
-    return None
-
-
-def scope_select(stmt, model, scope: Scope | None = None):
-    """Scope an explicit ``select()``/``update()`` of ``model``; for Core statements
-    the ORM hook cannot see (INSERT … SELECT, raw connections)."""
-    clause = tenant_filter(model, scope or current_scope())
-    return stmt if clause is None else stmt.where(clause)
-
-
 def scoped(stmt):
     """An ORM statement with the current scope's criteria attached now, for code that compiles
     it itself instead of executing it through the session (e.g. an EXPLAIN)."""
     options = loader_criteria(current_scope())
     return stmt.options(*options) if options else stmt
-
-
-def _visible_users(cls, scope: Scope):
-    """A tenant sees its admin, the users that admin created, and itself."""
-    return sa.or_(cls.id == scope.tenant_id, cls.creado_por == scope.tenant_id, cls.id == scope.user_id)
 
 
 @cache
@@ -141,6 +133,7 @@ def loader_criteria(scope: Scope) -> list:
             with_loader_criteria(m, lambda cls: cls.id_propietario == tenant, include_aliases=True)
             for m in tenant_models()
         ),
+        # A tenant sees its admin, the users that admin created, and the acting user.
         with_loader_criteria(
             Usuario,
             lambda cls: sa.or_(cls.id == tenant, cls.creado_por == tenant, cls.id == user),

@@ -97,6 +97,15 @@ def test_inscribir_asks_for_the_campaign_and_refuses_another_tenants(client, dat
     assert db.session.scalar(sa.select(sa.func.count()).where(Cliente.id_campana.is_not(None))) == 0
 
 
+def test_a_superadmin_inscribes_only_the_campaigns_own_tenants_clients(client, data):
+    login(client, "super@test.co")
+    mixed = [*data["ids"][:2], data["other"]]
+    assert _post(client, action="inscribir", rowid=mixed, id_campana=str(data["cam_a"])).status_code == 302
+    inscribed = db.session.scalars(sa.select(Cliente.id_cliente).where(Cliente.id_campana == data["cam_a"]))
+    assert sorted(inscribed) == sorted(data["ids"][:2])
+    assert db.session.get(Cliente, data["other"]).id_campana is None
+
+
 def test_bulk_delete_deletes_the_free_ones_and_lists_the_blocked(client, data, tenants):
     blocked = db.session.get(Cliente, data["ids"][0])
     factories.vehiculo(blocked)

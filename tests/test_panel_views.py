@@ -171,6 +171,30 @@ def test_superadmin_creating_an_empresa_picks_its_owner(client, data):
     assert db.session.query(Empresa).filter_by(nombre="De B").one().id_propietario == data["t"].admin_b.id
 
 
+def test_superadmin_selling_for_a_client_chooses_among_that_clients_tenant_only(client, data):
+    """A superadmin's new venta is written under the chosen client's tenant (tenancy.using):
+    another tenant's vendedor is not a valid choice, the tenant's own is."""
+    from panel.models import Venta
+
+    login(client, "super@test.co")
+    assert "Vendedor" in client.get("/admin/ventas/new/").get_data(as_text=True)
+    token = csrf_of(client)
+    fields = {"cliente": data["a"], "total": "1000", "descripcion": "x", "csrf_token": token}
+    refused = client.post("/admin/ventas/new/", data={**fields, "vendedor": data["t"].vendedor_b.id})
+    assert refused.status_code == 200 and "Not a valid choice" in refused.get_data(as_text=True)
+    assert db.session.query(Venta).count() == 0
+    accepted = client.post("/admin/ventas/new/", data={**fields, "vendedor": data["t"].vendedor_a.id})
+    assert accepted.status_code == 302
+    venta = db.session.query(Venta).one()
+    assert venta.id_vendedor == data["t"].vendedor_a.id and venta.id_propietario == data["t"].admin_a.id
+
+
+def test_superadmin_editing_a_row_works_within_its_tenant(client, data):
+    login(client, "super@test.co")
+    page = client.get(f"/admin/clientes/edit/?id={data['a']}").get_data(as_text=True)
+    assert "Empresa A" in page and "Empresa B" not in page
+
+
 def test_admin_manages_only_the_accounts_it_created(client, data):
     login(client, "admin.a@test.co")
     html = client.get("/admin/usuarios/").get_data(as_text=True)

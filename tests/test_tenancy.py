@@ -175,11 +175,14 @@ def test_a_superadmin_must_name_the_owner_of_a_new_row(app, tenants):
         db.session.rollback()
 
 
-def test_scope_select_scopes_explicit_core_statements(data):
-    stmt = tenancy.scope_select(
-        sa.select(Cliente.__table__.c.id_propietario), Cliente, tenancy.scope_for(data.admin_b)
-    )
-    assert set(db.session.scalars(stmt)) == {data.admin_b.id}
+def test_using_a_tenant_id_scopes_reads_and_stamps_writes_for_that_tenant(data):
+    with tenancy.using(data.superadmin), tenancy.using(data.admin_b.id) as scope:
+        assert scope.tenant_id == data.admin_b.id and scope.user_id == data.superadmin.id
+        assert set(db.session.scalars(sa.select(Cliente.id_propietario))) == {data.admin_b.id}
+        empresa = Empresa(nombre="De B")
+        db.session.add(empresa)
+        db.session.commit()
+    assert empresa.id_propietario == data.admin_b.id
 
 
 def test_an_anonymous_web_request_sees_no_tenant_data(data, app):

@@ -16,13 +16,6 @@ AMOUNT = "El {} debe estar entre {} y 9.999.999.999,99."
 COMMON = {"creado": "Creado", "cliente": "Cliente", "campana": "Campaña", "fecha": "Fecha"}
 
 
-def _mismo_propietario(model, *related) -> None:
-    """Links between rows never cross tenants (the database refuses it too)."""
-    for other in related:
-        if other is not None and other.id_propietario != model.cliente.id_propietario:
-            raise ValidationError("No se puede guardar: el registro relacionado es de otro propietario.")
-
-
 class EmpresaView(TenantModelView):
     needs_owner = True
     column_list = ("nombre", "nit", "telefono", "email", "creado")
@@ -56,6 +49,7 @@ class CampanaView(TenantModelView):
 
 
 class VehiculoView(TenantModelView):
+    owner_from = "cliente"  # a superadmin's new row joins the chosen client's tenant
     column_list = ("placa", "marca", "modelo", "anio", "cliente")
     column_labels = {**COMMON, "placa": "Placa", "marca": "Marca", "modelo": "Modelo", "anio": "Año"}
     column_searchable_list = ("placa", "marca", "modelo")
@@ -67,6 +61,7 @@ class VehiculoView(TenantModelView):
 
 
 class MovimientoView(TenantModelView):
+    owner_from = "cliente"  # a superadmin's new row joins the chosen client's tenant
     column_list = ("fecha", "cliente", "tipo", "monto", "campana", "descripcion")
     column_labels = {**COMMON, "tipo": "Tipo", "monto": "Monto", "descripcion": "Descripción"}
     column_select_related_list = (MovimientoCapital.cliente, MovimientoCapital.campana)
@@ -79,9 +74,6 @@ class MovimientoView(TenantModelView):
         "monto": {"validators": [NumberRange(Decimal("0.01"), MAX_AMOUNT, AMOUNT.format("monto", "0,01"))]}
     }
 
-    def on_model_change(self, form, model, is_created) -> None:
-        _mismo_propietario(model, model.campana)
-
 
 def _vendedores():
     """Who can sell: the tenant's admin and vendedores (the hook limits Usuario to the tenant)."""
@@ -89,6 +81,7 @@ def _vendedores():
 
 
 class VentaView(TenantModelView):
+    owner_from = "cliente"  # a superadmin's new row joins the chosen client's tenant
     column_list = ("fecha", "cliente", "vendedor", "total", "descripcion")
     column_labels = {**COMMON, "vendedor": "Vendedor", "total": "Total", "descripcion": "Descripción"}
     column_select_related_list = (Venta.cliente, Venta.vendedor)
@@ -99,8 +92,3 @@ class VentaView(TenantModelView):
         "vendedor": {"query_factory": _vendedores},
         "total": {"validators": [NumberRange(Decimal(0), MAX_AMOUNT, AMOUNT.format("total", "0"))]},
     }
-
-    def on_model_change(self, form, model, is_created) -> None:
-        seller = model.vendedor
-        if seller is not None and seller.tenant_id != model.cliente.id_propietario:
-            raise ValidationError("El vendedor es de otro propietario.")

@@ -9,7 +9,7 @@ from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
-from .. import audit
+from .. import audit, tenancy
 from ..extensions import db
 from ..formatting import listing, plural
 from ..ids import as_id
@@ -122,10 +122,9 @@ class AccionesClientes:
                 flash("Elija una campaña válida.", "error")
             campanas = db.session.scalars(sa.select(CampanaPublicitaria).order_by(CampanaPublicitaria.nombre))
             return self._pagina_accion("inscribir", seleccion, campanas=list(campanas))
-        # A campaign only takes clients of its own tenant (a superadmin acts across tenants).
-        filas = self._update(
-            seleccion, Cliente.id_propietario == campana.id_propietario, id_campana=campana.id
-        )
+        # A campaign only takes clients of its own tenant: a superadmin writes for that tenant.
+        with tenancy.using(campana.id_propietario):
+            filas = self._update(seleccion, id_campana=campana.id)
         resumen = f"{plural(filas, 'cliente inscrito', 'clientes inscritos')} en «{campana.nombre}»."
         return self._done("inscribir", seleccion, filas, resumen, id_campana=campana.id)
 

@@ -6,10 +6,12 @@ class adds what Flask-Admin lacks: 404 for rows out of reach, permissions decide
 request from the user's role, protected deletes with a clear message, a capped count.
 """
 
+from contextlib import nullcontext
 from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 from flask import abort, flash, g, has_request_context, request
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -22,10 +24,11 @@ from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import ValidationError
 from wtforms.validators import InputRequired
 
+from .. import tenancy
 from ..extensions import db
 from ..forms.clientes import ChoiceField
 from ..ids import as_id, coerce_choice, parse_ids
-from ..models import Usuario, dependents
+from ..models import TenantOwned, Usuario, dependents
 from ..models.users import SUPERADMIN, WRITERS, can_export, can_write, has_role
 from ..tenancy import TenancyError
 from .base import PanelAccessMixin
@@ -74,6 +77,7 @@ class TenantModelView(PanelAccessMixin, ModelView):
     page_size_options = (20, 50, 100)
     count_cap = 10_000
     needs_owner = False  # a tenant-owned row that does not take its tenant from a parent
+    owner_from: str | None = None  # the form field of the parent a new row takes its tenant from
 
     def __init__(self, model, **kwargs):
         super().__init__(model, db, **kwargs)
@@ -186,6 +190,42 @@ class TenantModelView(PanelAccessMixin, ModelView):
 
     # --- forms -----------------------------------------------------------------------------
 
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        """Flask-Admin's create page, run for the tenant the new row will belong to."""
+        with self._writing_for(self._owner_of_new()):
+            return super().create_view()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        """Flask-Admin's edit page, run for the tenant of the edited row."""
+        with self._writing_for(self._owner_of_row(as_id(request.args.get("id", "")))):
+            return super().edit_view()
+
+    def _writing_for(self, tenant: int | None):
+        """A superadmin writes under ``tenancy.using(tenant)``: choice lists, lookups and checks
+        are that tenant's and new rows are stamped with it; everyone else already has a tenant."""
+        if tenant is None or not role_in(SUPERADMIN) or not issubclass(self.model, TenantOwned):
+            return nullcontext()
+        return tenancy.using(tenant)
+
+    def _owner_of_new(self) -> int | None:
+        """The tenant a superadmin picked (``propietario``), or that of the parent row chosen in
+        the form (``owner_from``: a vehículo joins its client's tenant)."""
+        if self.needs_owner:
+            return as_id(request.form.get("propietario", ""))
+        if self.owner_from and (parent_id := as_id(request.form.get(self.owner_from, ""))):
+            parent = getattr(self.model, self.owner_from).property.mapper.class_
+            key = sa.inspect(parent).primary_key[0]
+            return db.session.scalar(sa.select(parent.id_propietario).where(key == parent_id))
+        return None
+
+    def _owner_of_row(self, pk: int | None) -> int | None:
+        if pk is None or not issubclass(self.model, TenantOwned):
+            return None
+        key = getattr(self.model, self._primary_key)
+        return db.session.scalar(sa.select(self.model.id_propietario).where(key == pk))
+
     def create_form(self, obj=None):
         """A superadmin creating a tenant-owned row picks the tenant it belongs to."""
         if not (self.needs_owner and role_in(SUPERADMIN)):
@@ -194,15 +234,9 @@ class TenantModelView(PanelAccessMixin, ModelView):
         form = type("ConPropietario", (self._create_form_class,), {"propietario": field})(
             get_form_data(), obj=obj
         )
-        form.propietario.choices = [
-            (u.id, str(u)) for u in db.session.scalars(sa.select(Usuario).where(Usuario.rol == "admin"))
-        ]
-        form.propietario_id = form.propietario.data if isinstance(form.propietario.data, int) else None
+        admins = db.session.scalars(sa.select(Usuario).where(Usuario.rol == "admin").order_by(Usuario.email))
+        form.propietario.choices = [(u.id, str(u)) for u in admins]
         return form
-
-    def on_model_change(self, form, model, is_created) -> None:
-        if is_created and "propietario" in form:
-            model.id_propietario = form.propietario.data
 
     # --- deletes and errors -----------------------------------------------------------------
 

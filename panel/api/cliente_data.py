@@ -95,7 +95,7 @@ def write_scope(owner: int | None):
     """A superadmin writes inside the owner's tenant, so choice lists and checks are that tenant's."""
     if current_user.rol != "superadmin" or owner is None:
         return nullcontext()
-    return tenancy.using(tenancy.Scope(tenant_id=owner, user_id=current_user.id))
+    return tenancy.using(owner)
 
 
 def save(body: dict, obj: Cliente | None = None, *, partial: bool = False, full: bool = False) -> Cliente:
@@ -108,7 +108,6 @@ def save(body: dict, obj: Cliente | None = None, *, partial: bool = False, full:
     owner = obj.id_propietario if obj is not None else _owner_of_account(values["id_usuario"])
     with write_scope(owner):
         form = bind_form(values, obj, require_usuario)
-        form.propietario_id = owner
         if not form.validate():
             raise ApiError(400, errors=form_errors(form))
         return write(form, obj)

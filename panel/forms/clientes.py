@@ -153,37 +153,12 @@ class ClienteForm(FlaskForm):
             raise ValidationError(f"Teléfono no válido para {pais.nombre if pais else 'el país'}.")
         field.data = cleaned
 
-    def _owner(self) -> int | None:
-        """The tenant the client belongs to: the edited row's, or the one a superadmin picked
-        (``propietario_id``, set by the caller); None when the writer's scope decides."""
-        return getattr(self._obj, "id_propietario", None) or getattr(self, "propietario_id", None)
-
-    def _same_owner(self, field, model, owner_of) -> None:
-        """A superadmin sees every tenant's choices: the pick must be the client's tenant's."""
-        owner = self._owner()
-        if owner is None or not isinstance(field.data, int):
-            return
-        row = db.session.get(model, field.data)
-        if row is not None and owner_of(row) != owner:
-            raise ValidationError("No pertenece al propietario del cliente.")
-
-    def validate_id_empresa(self, field) -> None:
-        self._same_owner(field, Empresa, lambda r: r.id_propietario)
-
-    def validate_id_campana(self, field) -> None:
-        self._same_owner(field, CampanaPublicitaria, lambda r: r.id_propietario)
-
-    def validate_id_usuario(self, field) -> None:
-        self._same_owner(field, Usuario, lambda r: r.creado_por)
-
     def validate_cedula_cliente(self, field) -> None:
-        """Unique per tenant; the tenancy hook limits the lookup to the writer's tenant."""
+        """Unique per tenant: the tenancy hook limits the lookup to the tenant being written for
+        (a superadmin writes under ``tenancy.using(tenant)``)."""
         if not field.data or field.errors:  # not a valid cédula: nothing to look up
             return
         query = sa.select(Cliente.id_cliente).where(Cliente.cedula_cliente == field.data)
-        owner = self._owner()
-        if owner is not None:
-            query = query.where(Cliente.id_propietario == owner)
         if self._obj is not None and getattr(self._obj, "id_cliente", None):
             query = query.where(Cliente.id_cliente != self._obj.id_cliente)
         if db.session.scalar(query.limit(1)) is not None:
