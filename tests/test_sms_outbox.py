@@ -173,34 +173,6 @@ def test_only_other_tenants_clients_is_no_recipient(people, tenants):
         outbox.create_campaign(user_id=tenants.admin_a.id, cliente_query=query, mensaje="Hola")
 
 
-def test_other_tenants_template_is_refused(people, tenants):
-    theirs = factories.plantilla(tenants.admin_b, "Hola {nombre}")
-    with (
-        tenancy.using(tenants.admin_a),
-        pytest.raises(OutboxError, match="plantilla elegida no existe") as err,
-    ):
-        outbox.create_campaign(
-            user_id=tenants.admin_a.id,
-            cliente_query=_all_of(tenants.admin_a.id),
-            mensaje="",
-            id_plantilla=theirs.id,
-        )
-    assert err.value.field == "id_plantilla"
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(CampanaSMS)) == 0
-
-
-def test_template_text_is_used_when_no_message_is_written(people, tenants):
-    mine = factories.plantilla(tenants.admin_a, "Buenas {nombre}")
-    with tenancy.using(tenants.admin_a):
-        campana = outbox.create_campaign(
-            user_id=tenants.admin_a.id,
-            cliente_query=_all_of(tenants.admin_a.id),
-            mensaje="",
-            id_plantilla=mine.id,
-        )
-    assert (campana.mensaje, campana.id_plantilla) == ("Buenas {nombre}", mine.id)
-
-
 def test_superadmin_cannot_mix_tenants_in_one_campaign(people, tenants):
     factories.cliente(tenants.admin_b, telefono="3001119999")
     with pytest.raises(OutboxError, match="varios propietarios"):

@@ -15,7 +15,7 @@ from ..formatting import listing, plural
 from ..ids import as_id
 from ..models import CampanaPublicitaria, Cliente, dependents, utcnow
 from ..models.users import can_send_sms, can_write
-from ..selection import Seleccion
+from .seleccion import Seleccion
 
 ESTADOS = {
     "activar": (1, "activados"),
@@ -51,7 +51,7 @@ class AccionesClientes:
         if not self.validate_form(self.action_form()):
             flash("No se pudo ejecutar la acción: el formulario caducó, inténtelo de nuevo.", "error")
             return redirect(self._back())
-        seleccion = Seleccion.from_form(request.form)
+        seleccion = Seleccion.from_values(request.form)
         if seleccion.todos and name not in ("enviar_sms", "inscribir") and not request.form.get("confirmado"):
             return self._pagina_accion(name, seleccion)
         return self._actions_data[name][0](seleccion)

@@ -10,28 +10,14 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from ..extensions import db
-from ..ids import as_id
-from ..models import Cliente, PlantillaSMS
+from ..forms.sms import EnviarSMSForm
+from ..models import STAFF, Cliente
 from ..sms import outbox, runners
 from ..sms.render import PLACEHOLDERS
-from .base import STAFF, PanelAccessMixin
+from .base import PanelAccessMixin
+from .seleccion import Seleccion
 
 PREVIEW = 3
-
-
-def _seleccion(values):
-    """The selection of clients carried in the query string or the form."""
-    from ..ids import parse_ids
-    from ..selection import Seleccion
-
-    if values.get("todos") == "1":
-        return Seleccion(todos=True, filtros=values.get("filtros", ""))
-    return Seleccion(ids=tuple(parse_ids([values.get("ids", "")])))
-
-
-def _plantillas() -> list[PlantillaSMS]:
-    stmt = sa.select(PlantillaSMS).where(PlantillaSMS.activo.is_(True)).order_by(PlantillaSMS.nombre)
-    return list(db.session.scalars(stmt))
 
 
 def _first_recipients(query) -> list[dict]:
@@ -39,6 +25,10 @@ def _first_recipients(query) -> list[dict]:
     stmt = query.with_only_columns(Cliente.nombre_cliente, Cliente.apellido_cliente)
     stmt = stmt.order_by(None).order_by(Cliente.id_cliente).limit(PREVIEW)
     return [{"nombre_cliente": n or "", "apellido_cliente": a or ""} for n, a in db.session.execute(stmt)]
+
+
+def _first_error(form: EnviarSMSForm) -> str:
+    return next(iter(m for msgs in form.errors.values() for m in msgs), "")
 
 
 class EnviarSMSView(PanelAccessMixin, BaseView):
@@ -52,26 +42,34 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         values = request.form if request.method == "POST" else request.args
-        seleccion = _seleccion(values)
+        seleccion = Seleccion.from_values(values)
         query = sa.select(Cliente).where(seleccion.where())
-        form = {
-            "nombre": values.get("nombre", ""),
-            "mensaje": values.get("mensaje", ""),
-            "id_plantilla": values.get("id_plantilla", ""),
-        }
+        try:
+            scope = outbox.sending_for(current_user, query)
+        except outbox.OutboxError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("clientes.index_view"))
+        with scope:
+            return self._page(seleccion, query, values)
+
+    def _page(self, seleccion: Seleccion, query, values):
+        """The form, its dry run or the campaign it creates, within the campaign's tenant."""
+        form = EnviarSMSForm(formdata=values if request.method == "POST" else None, data=_prefill(values))
         paso = request.form.get("paso") if request.method == "POST" else None
-        if paso == "enviar":
+        resumen, error = None, None
+        if paso in ("revisar", "enviar") and not form.validate():
+            error = ("No se creó la campaña: " if paso == "enviar" else "") + _first_error(form)
+        elif paso == "enviar":
             response = self._send(seleccion, query, form)
             if response is not None:
                 return response
-        resumen, error = None, None
-        if paso == "revisar":
+        elif paso == "revisar":
             resumen, error = self._dry_run(query, form)
         return self.render(
             "admin/sms/enviar.html",
             seleccion=seleccion,
             total=seleccion.count(),
-            plantillas=_plantillas(),
+            plantillas=form.plantillas,
             form=form,
             resumen=resumen,
             error=error,
@@ -80,29 +78,21 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
             volver=url_for("clientes.index_view"),
         )
 
-    def _message(self, form: dict) -> str:
-        """The message to send: the one written, else the chosen template's."""
-        plantilla_id = as_id(form["id_plantilla"])
-        if form["mensaje"].strip() or plantilla_id is None:
-            return form["mensaje"]
-        plantilla = db.session.get(PlantillaSMS, plantilla_id)
-        return plantilla.mensaje if plantilla and plantilla.activo else ""
-
-    def _dry_run(self, query, form: dict):
+    def _dry_run(self, query, form: EnviarSMSForm):
         try:
-            return outbox.dry_run(query, self._message(form)), None
+            return outbox.dry_run(query, form.texto), None
         except outbox.OutboxError as exc:
             return None, exc.message
 
-    def _send(self, seleccion, query, form: dict):
+    def _send(self, seleccion: Seleccion, query, form: EnviarSMSForm):
         """Create the campaign (one transaction) and start sending; None re-shows the form."""
         try:
             campana = outbox.create_campaign(
                 user_id=current_user.id,
                 cliente_query=query,
-                mensaje=form["mensaje"],
-                nombre=form["nombre"],
-                id_plantilla=form["id_plantilla"] or None,
+                mensaje=form.texto,
+                nombre=form.nombre.data,
+                id_plantilla=form.id_plantilla.data,
                 filtros=seleccion.describe(),
             )
         except outbox.OutboxError as exc:
@@ -111,3 +101,8 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
         runners.dispatch(campana.id, current_app._get_current_object())
         flash(f"Campaña «{campana.nombre}» creada: {campana.total_clientes} destinatarios.", "success")
         return redirect(url_for("campanas_sms.detalle", campana_id=campana.id))
+
+
+def _prefill(values) -> dict:
+    """A GET may carry a message or template to start from (e.g. from a template's page)."""
+    return {k: values.get(k) for k in ("nombre", "mensaje", "id_plantilla") if values.get(k)}

@@ -7,14 +7,16 @@ from flask import Blueprint, current_app, jsonify, url_for
 from flask_login import current_user
 
 from ..extensions import db
+from ..forms.binding import bind
+from ..forms.sms import EnviarSMSForm, active_templates
 from ..ids import MAX_ID
-from ..models import CampanaSMS, Cliente, PlantillaSMS, SMSLog
+from ..models import CampanaSMS, Cliente, SMSLog
 from ..models.users import can_write
 from ..sms import outbox, runners
 from .auth import protect_blueprint, requires
 from .cliente_data import DEFAULTS, bind_form, form_errors, local_iso, write
 from .errors import ApiError
-from .payload import NOT_STR, REQUIRED, UNKNOWN, check_type, is_int, json_object
+from .payload import REQUIRED, UNKNOWN, check_type, is_int, json_object
 
 bp = Blueprint("api_sms", __name__, url_prefix="/clientes")
 protect_blueprint(bp)
@@ -90,54 +92,63 @@ def crear_ajax():
 @bp.get("/plantillas-sms/")
 def plantillas():
     """The tenant's active templates (the tenancy hook scopes the query)."""
-    rows = db.session.scalars(
-        sa.select(PlantillaSMS).where(PlantillaSMS.activo.is_(True)).order_by(PlantillaSMS.nombre)
-    )
+    rows = active_templates()
     return jsonify(
         success=True, plantillas=[{"id": p.id, "nombre": p.nombre, "mensaje": p.mensaje} for p in rows]
     )
 
 
-def _send_request() -> tuple[list[int], str, str | None]:
-    """``cliente_ids``, ``mensaje`` and ``nombre_campana``, type-checked."""
-    body = json_object()
-    errors = {k: [UNKNOWN] for k in body if k not in ("cliente_ids", "mensaje", "nombre_campana")}
+# EnviarSMSForm's fields under the names of the SMS app's document.
+SEND_NAMES = {"nombre": "nombre_campana", "mensaje": "mensaje"}
+
+
+def _recipient_ids(body: dict) -> list[int]:
+    """``cliente_ids``: a non-empty list of positive integer ids, deduplicated in order."""
     ids = body.get("cliente_ids")
     if not isinstance(ids, list) or not ids:
-        errors["cliente_ids"] = ["Debe ser una lista no vacía de ids de clientes."]
-    elif len(ids) > MAX_RECIPIENTS or not all(is_int(i) and 0 < i <= MAX_ID for i in ids):
-        errors["cliente_ids"] = [f"Hasta {MAX_RECIPIENTS} ids, cada uno un entero positivo."]
-    mensaje = body.get("mensaje")
-    if not isinstance(mensaje, str) or not mensaje.strip():
-        errors["mensaje"] = [REQUIRED if mensaje in (None, "") else NOT_STR]
-    errors |= {
-        k: [p]
-        for k in ("mensaje", "nombre_campana")
-        if k not in errors and (p := check_type(body.get(k), "str", True))
-    }
-    if isinstance(body.get("nombre_campana"), str) and len(body["nombre_campana"]) > 200:
-        errors["nombre_campana"] = ["Máximo 200 caracteres."]
+        fail({"cliente_ids": ["Debe ser una lista no vacía de ids de clientes."]})
+    if len(ids) > MAX_RECIPIENTS or not all(is_int(i) and 0 < i <= MAX_ID for i in ids):
+        fail({"cliente_ids": [f"Hasta {MAX_RECIPIENTS} ids, cada uno un entero positivo."]})
+    return list(dict.fromkeys(ids))
+
+
+def _send_form(body: dict) -> EnviarSMSForm:
+    """``mensaje`` and ``nombre_campana`` validated by EnviarSMSForm, as the panel page does."""
+    errors = {k: [UNKNOWN] for k in body if k not in ("cliente_ids", *SEND_NAMES.values())}
+    errors |= {k: [p] for k in SEND_NAMES.values() if (p := check_type(body.get(k), "str", True))}
     if errors:
         fail(errors)
-    return list(dict.fromkeys(ids)), mensaje, body.get("nombre_campana")
+    form = bind(EnviarSMSForm, {name: body.get(key) for name, key in SEND_NAMES.items()})
+    if not form.validate():
+        fail({SEND_NAMES.get(name, name): msgs for name, msgs in form_errors(form).items()})
+    return form
+
+
+def _check_found(ids: list[int]) -> None:
+    """Every id must be a client the caller can see: another tenant's looks exactly like a missing one."""
+    found = set(db.session.scalars(sa.select(Cliente.id_cliente).where(Cliente.id_cliente.in_(ids))))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        fail({"cliente_ids": [f"Clientes inexistentes: {', '.join(map(str, missing[:20]))}."]})
 
 
 @bp.post("/enviar-sms/")
 def enviar_sms():
     """Write the campaign (outbox), start the sender, wait up to SMS_SYNC_WAIT for the result."""
-    ids, mensaje, nombre = _send_request()
-    found = set(db.session.scalars(sa.select(Cliente.id_cliente).where(Cliente.id_cliente.in_(ids))))
-    missing = [i for i in ids if i not in found]
-    if missing:  # another tenant's id looks exactly like a missing one
-        fail({"cliente_ids": [f"Clientes inexistentes: {', '.join(map(str, missing[:20]))}."]})
+    body = json_object()
+    ids = _recipient_ids(body)
+    query = sa.select(Cliente).where(Cliente.id_cliente.in_(ids))
     try:
-        campana = outbox.create_campaign(
-            user_id=current_user.id,
-            cliente_query=sa.select(Cliente).where(Cliente.id_cliente.in_(ids)),
-            mensaje=mensaje,
-            nombre=nombre,
-            filtros={"origen": "API", "clientes": len(ids)},
-        )
+        with outbox.sending_for(current_user, query):
+            form = _send_form(body)
+            _check_found(ids)
+            campana = outbox.create_campaign(
+                user_id=current_user.id,
+                cliente_query=query,
+                mensaje=form.texto,
+                nombre=form.nombre.data,
+                filtros={"origen": "API", "clientes": len(ids)},
+            )
     except outbox.OutboxError as exc:
         raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None
     campana_id = campana.id

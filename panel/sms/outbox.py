@@ -6,14 +6,15 @@ written with batched Core inserts, so a campaign of thousands of clients stays c
 """
 
 import operator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .. import audit
+from .. import audit, tenancy
 from ..extensions import db
-from ..models import CampanaSMS, Cliente, Pais, PlantillaSMS, SMSLog, Usuario, utcnow
+from ..models import CampanaSMS, Cliente, Pais, SMSLog, Usuario, utcnow
 from .encoding import analyze
 from .render import TemplateError, personalizer
 
@@ -43,7 +44,6 @@ class Plan:
     """Every recipient's row: the text to send, or the reason it is skipped."""
 
     rows: list[dict] = field(default_factory=list)
-    tenants: set[int] = field(default_factory=set)
 
     @property
     def sendable(self) -> list[dict]:
@@ -113,7 +113,6 @@ def plan(cliente_query, mensaje: str) -> Plan:
     iso = {i: code for i, code in db.session.execute(sa.select(Pais.id, Pais.codigo_iso))}
     result, seen = Plan(), {}
     for c in _recipients(cliente_query):
-        result.tenants.add(c.id_propietario)
         phone = c.telefono_e164
         reason = _skip_reason(c, phone, seen, iso)
         row = {
@@ -164,28 +163,24 @@ def dry_run(cliente_query, mensaje: str) -> dict:
     }
 
 
-def _tenant_of(user: Usuario, p: Plan) -> int:
+def tenant_of(user: Usuario, cliente_query) -> int | None:
     """The campaign's tenant: the user's, or (superadmin) the one tenant of the recipients."""
     if user.tenant_id is not None:
         return user.tenant_id
-    if len(p.tenants) > 1:
+    stmt = cliente_query.with_only_columns(Cliente.id_propietario).distinct().order_by(None)
+    owners = db.session.scalars(stmt.limit(2)).all()
+    if len(owners) > 1:
         raise OutboxError("Los destinatarios pertenecen a varios propietarios: filtre por uno solo.")
-    return next(iter(p.tenants), 0)
+    return owners[0] if owners else None
 
 
-def _template(id_plantilla, tenant: int) -> PlantillaSMS | None:
-    """The chosen template, only if it is an active one of the campaign's tenant."""
-    if id_plantilla in (None, ""):
-        return None
-    try:
-        plantilla = db.session.get(PlantillaSMS, int(id_plantilla))
-    except (TypeError, ValueError):
-        plantilla = None
-    if plantilla is None or plantilla.id_propietario != tenant:
-        raise OutboxError("La plantilla elegida no existe.", field="id_plantilla")
-    if not plantilla.activo:
-        raise OutboxError("La plantilla elegida está inactiva.", field="id_plantilla")
-    return plantilla
+def sending_for(user: Usuario, cliente_query):
+    """The scope a campaign is validated and written in: a superadmin sends for the recipients'
+    tenant (``tenancy.using``), so its templates and checks are that tenant's."""
+    tenant = tenant_of(user, cliente_query)
+    if user.tenant_id is not None or tenant is None:
+        return nullcontext()
+    return tenancy.using(tenant)
 
 
 def create_campaign(
@@ -203,18 +198,15 @@ def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros) -> C
     user = db.session.get(Usuario, user_id)
     if user is None:
         raise OutboxError("Usuario desconocido.")
-    if not (mensaje or "").strip() and id_plantilla not in (None, ""):
-        mensaje = _template(id_plantilla, user.tenant_id or 0).mensaje
     p = plan(cliente_query, mensaje or "")
-    tenant = _tenant_of(user, p)
-    plantilla = _template(id_plantilla, tenant)
+    tenant = tenant_of(user, cliente_query)
     if not p.sendable:
         raise OutboxError("Ningún destinatario puede recibir el SMS (revise los omitidos).")
     nombre = (nombre or "").strip() or f"Campaña SMS {utcnow():%Y-%m-%d %H:%M}"
     campana = CampanaSMS(
-        nombre=nombre[:200],
+        nombre=nombre,
         mensaje=mensaje,
-        id_plantilla=plantilla.id if plantilla else None,
+        id_plantilla=id_plantilla,
         filtros=filtros,
         estado="pendiente",
         id_usuario=user.id,

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .extensions import db
-from .ids import parse_ids
-from .models import Cliente
+from ..extensions import db
+from ..ids import parse_ids
+from ..models import Cliente
+from .clientes_filtros import matching_clientes
 
 HISTORY_IDS = 200  # how many ids a history entry keeps
 
@@ -22,17 +23,17 @@ class Seleccion:
     filtros: str = ""
 
     @classmethod
-    def from_form(cls, form) -> "Seleccion":
-        if form.get("todos") == "1":
-            return cls(todos=True, filtros=form.get("filtros", ""))
-        return cls(ids=tuple(parse_ids(form.getlist("rowid"))))
+    def from_values(cls, values) -> "Seleccion":
+        """From a posted form or a query string: ``todos=1`` with the list's ``filtros``, else the
+        ticked ``rowid``s and/or ``ids=1,2,3`` (forged or malformed ids are dropped)."""
+        if values.get("todos") == "1":
+            return cls(todos=True, filtros=values.get("filtros", ""))
+        return cls(ids=tuple(parse_ids([*values.getlist("rowid"), values.get("ids", "")])))
 
     def where(self):
         """The WHERE clause over Cliente (tenant criteria are added by the hook)."""
         if not self.todos:
             return Cliente.id_cliente.in_(self.ids) if self.ids else sa.false()
-        from .admin.clientes_filtros import matching_clientes
-
         clause = matching_clientes(self.filtros).whereclause
         return sa.true() if clause is None else clause
 

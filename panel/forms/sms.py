@@ -1,0 +1,65 @@
+"""EnviarSMSForm: the one validation of "send this SMS campaign", for the panel page and the API.
+
+The template choice list is loaded through the ORM, so the tenancy hook limits it to the tenant
+the campaign is written for (a superadmin sends under ``tenancy.using(tenant)``).
+"""
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length, Optional, ValidationError
+
+from ..extensions import db
+from ..ids import coerce_optional_choice
+from ..models import PlantillaSMS
+from ..sms.render import MAX_LENGTH, TemplateError, validate_template
+from .clientes import ChoiceField, strip
+
+MAX_NOMBRE = 200  # CampanaSMS.nombre
+
+
+def active_templates() -> list[PlantillaSMS]:
+    """The tenant's active templates, by name (the tenancy hook scopes the query)."""
+    stmt = sa.select(PlantillaSMS).where(PlantillaSMS.activo.is_(True)).order_by(PlantillaSMS.nombre)
+    return list(db.session.scalars(stmt))
+
+
+class EnviarSMSForm(FlaskForm):
+    """A campaign's message: written, or taken from a template; and its name."""
+
+    nombre = StringField(
+        "Nombre de la campaña",
+        filters=[strip],
+        validators=[Optional(), Length(max=MAX_NOMBRE, message=f"Máximo {MAX_NOMBRE} caracteres.")],
+    )
+    id_plantilla = ChoiceField("Plantilla", coerce=coerce_optional_choice, validators=[Optional()])
+    mensaje = TextAreaField("Mensaje", validators=[Length(max=MAX_LENGTH * 2)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plantillas = active_templates()
+        self.id_plantilla.choices = [(None, "— Escribir el mensaje —")] + [
+            (p.id, p.nombre) for p in self.plantillas
+        ]
+
+    @property
+    def plantilla(self) -> PlantillaSMS | None:
+        """The chosen template (already one of the tenant's active ones once validated)."""
+        return next((p for p in self.plantillas if p.id == self.id_plantilla.data), None)
+
+    @property
+    def texto(self) -> str:
+        """What is sent: the message written, else the chosen template's."""
+        written = self.mensaje.data or ""
+        if written.strip() or self.plantilla is None:
+            return written
+        return self.plantilla.mensaje
+
+    def validate_mensaje(self, field) -> None:
+        """Unknown placeholders, stray braces, empty or too long text: refused before sending."""
+        if not (field.data or "").strip() and self.plantilla is None:
+            raise ValidationError("Escriba un mensaje o elija una plantilla.")
+        try:
+            validate_template(self.texto)
+        except TemplateError as exc:
+            raise ValidationError(str(exc)) from None
