@@ -464,8 +464,9 @@ def test_embedded_thread_resumes_pending_campaigns_on_start(app, tenants, fake_t
 def test_when_the_embedded_sender_runs(config, expected):
     from flask import Flask
 
-    from panel.sms import embedded_enabled
+    from panel.config import load
+    from panel.sms.runners import embedded_enabled
 
     app = Flask("x")
-    app.config.update({"TESTING": False, **config})
+    app.config.update(load({"TESTING": False, "REDIS_URL": None, **config}))
     assert embedded_enabled(app) is expected
