@@ -263,7 +263,7 @@ def test_a_claim_takes_at_most_its_batch(app, tenants):
 def capped_twilio():
     """The fake Twilio in a process of its own, as Twilio is (this process' pauses are not its
     pauses), answering 429 past 50 creates in any rolling second; yields (url, app config)."""
-    cmd = [sys.executable, "-m", "panel.sms.fake_server", "--latency", "0.05", "--rate-cap", "50"]
+    cmd = [sys.executable, "-m", "panel.testing.fake_server", "--latency", "0.05", "--rate-cap", "50"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
