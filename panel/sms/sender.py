@@ -87,7 +87,7 @@ class _Run:
 
 def _callback(config) -> dict:
     base = config["PUBLIC_BASE_URL"]
-    return {"status_callback": base + "/twilio/status"} if base else {}
+    return {"status_callback": base.rstrip("/") + "/twilio/status"} if base else {}
 
 
 def run_campaign(campana_id: int) -> dict:
