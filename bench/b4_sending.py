@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from panel import create_app, tenancy
 from panel.admin.clientes import matching_clientes
+from panel.config import defaults
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, Usuario
 from panel.sms import outbox, runners
@@ -26,7 +27,7 @@ from .generate import ensure, tenant_ids
 MENSAJE = "Hola {nombre}, su pedido {tag} está listo."  # a tag per run: a repeat is a real duplicate
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 FAST = {"SMS_RATE_PER_SECOND": 0, "SMS_CONCURRENCY": 32, "SMS_BATCH_SIZE": 64}
-DEFAULTS = Settings()
+DEFAULTS = Settings.from_config(defaults())
 
 
 def recipients(n: int):

@@ -1,6 +1,6 @@
 """The fake Twilio as its own process (so it never competes with the sender for the GIL).
 
-``python -m bench.fake --latency 0.1 --rate-cap 50`` is ``panel.sms.fake_server`` plus one
+``python -m bench.fake --latency 0.1 --rate-cap 50`` is ``panel.testing.fake_server`` plus one
 counter in ``GET /_fake/stats``: ``busiest_second``, the most create requests that *arrived* in
 any rolling second (rejected ones included), which is what a rate cap at Twilio counts.
 """
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import requests
 
-from panel.sms.fake_server import FakeTwilio
+from panel.testing.fake_server import FakeTwilio
 
 from .common import ROOT
 

@@ -13,8 +13,7 @@ import sys
 from redis import Redis
 from rq import Queue, Worker
 
-from panel import create_app
-from panel.sms import runners
+from panel import create_app, jobs
 
 from .common import bench_config, database_url
 
@@ -22,8 +21,8 @@ from .common import bench_config, database_url
 def main(queue_name: str) -> None:
     extra = json.loads(os.environ.get("BENCH_WORKER_CONFIG", "{}"))
     app = create_app(bench_config(database_url(), **extra))
-    runners._worker_app = app  # the app the RQ jobs run in (runners builds one from env otherwise)
-    runners.freeze_heap()  # as runners does for the app it builds
+    jobs.use_app(app)  # the app the RQ jobs run in (panel.jobs builds one from env otherwise)
+    jobs.freeze_heap()  # as panel.jobs does for the app it builds
     connection = Redis.from_url(app.config["REDIS_URL"])
     Worker([Queue(queue_name, connection=connection)], connection=connection).work(
         burst=True, logging_level="WARNING"

@@ -9,27 +9,25 @@ from .extensions import babel, csrf, db, include_object, limiter, login_manager,
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app: configuration → extensions → blueprints → admin → commands."""
+    """Build the app; each step below is one function of this module."""
     app = Flask(
         __name__, template_folder=str(settings.ROOT / "templates"), instance_path=str(settings.INSTANCE)
     )
-    app.config.from_object(settings.Defaults)
     # An explicit config (tests) defaults PANEL_ENV to testing; it overrides the environment.
-    app.config.update(settings.from_environment(default_env="testing" if config else "production"))
-    app.config.update(config or {})
+    app.config.update(settings.load(config))
     register_extensions(app)
     register_blueprints(app)
-    register_context(app)
-    from .admin import init_admin
-
-    app.extensions["panel_admin"] = init_admin(app)
-    from .cli import init_app as init_cli
-
-    init_cli(app)
+    register_admin(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    start_sender(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions of panel/extensions.py, tenancy and the security headers."""
+    from . import security, tenancy
+
     db.init_app(app)
     migrate.init_app(
         app,
@@ -42,21 +40,47 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=lambda: "es")
     login_manager.init_app(app)
     limiter.init_app(app)
-    from . import tenancy
-
     tenancy.init_app(app)
-    __import__("panel.security").security.init_app(app)  # security headers (panel/security.py)
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    """Login, the Twilio webhooks, the JSON API, and what every page's template sees."""
     from . import api, auth, sms
 
     auth.init_app(app)
     sms.init_app(app)
     api.init_app(app)
+    register_context(app)
+
+
+def register_admin(app: Flask) -> None:
+    """Flask-Admin at /admin/, built for this app."""
+    from .admin import init_admin
+
+    app.extensions["panel_admin"] = init_admin(app)
+
+
+def register_commands(app: Flask) -> None:
+    """The flask commands (panel/cli.py)."""
+    from .cli import init_app
+
+    init_app(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """The app's error pages: none of its own yet (the API registers its JSON errors itself)."""
+
+
+def start_sender(app: Flask) -> None:
+    """Arm the embedded SMS sender: its thread starts with the first request of a web process."""
+    from .sms.runners import start_sender as arm
+
+    arm(app)
 
 
 def register_context(app: Flask) -> None:
+    """Jinja filters, the simulation banner's flag, role labels and the home redirect."""
     from babel.numbers import format_decimal
     from flask_babel import format_datetime
 
@@ -67,7 +91,7 @@ def register_context(app: Flask) -> None:
 
     @app.context_processor
     def _panel_context():
-        simulated = not (app.config.get("TWILIO_ACCOUNT_SID") and app.config.get("TWILIO_AUTH_TOKEN"))
+        simulated = settings.is_simulation(app.config)
         return {"sms_simulation": simulated, "role_label": lambda rol: ROLE_LABELS.get(rol, rol)}
 
     @app.route("/")

@@ -1,4 +1,4 @@
-"""Flask commands: create-user, demo-data."""
+"""Flask commands: create-user, demo-data, and the registration of every command (create-token too)."""
 
 import click
 from flask import Flask
@@ -37,5 +37,9 @@ def demo_data_command():
 
 
 def init_app(app: Flask) -> None:
+    """Register every flask command of the panel."""
+    from .api.cli import create_token_command
+
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(create_token_command)

@@ -1,7 +1,9 @@
-"""Settings read from the environment, validated once at start-up."""
+"""Settings read from the environment, typed and validated once at start-up."""
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -15,17 +17,117 @@ class ConfigError(RuntimeError):
     """Bad configuration: start-up stops with this one-line message."""
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
+# --- typed settings: the one table of names, defaults and rules --------------------------
+
+_TRUE, _FALSE = ("1", "true", "yes", "on", "si", "sí"), ("0", "false", "no", "off")
+_CHECKS = {  # rule: (test, the Spanish reason a value breaks it)
+    "non-negative": (lambda v: v >= 0, "no puede ser negativo"),
+    "positive": (lambda v: v > 0, "debe ser mayor que cero"),
+    "at-least-one": (lambda v: v >= 1, "debe ser al menos 1"),
+    "fraction": (lambda v: 0 <= v < 1, "debe estar entre 0 y 1 (p. ej. 0.04)"),
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name (config key and environment variable), default, type and rule."""
+
+    name: str
+    default: object
+    kind: str  # float | int | bool | str | url
+    rule: str | None = None  # a key of _CHECKS
+
+    def parse(self, raw: object) -> object:
+        """The typed value of ``raw`` (text or already typed); unset gives the default."""
+        if raw is None or raw == "":
+            return self.default
+        value = _KINDS[self.kind](self.name, raw)
+        if self.rule:
+            test, reason = _CHECKS[self.rule]
+            if not test(value):
+                raise ConfigError(f"{self.name} {reason}, no {raw!r}")
+        return value
+
+
+def _float(name: str, raw: object) -> float:
+    if isinstance(raw, bool):
+        raise ConfigError(f"{name} debe ser un número, no {raw!r}")
     try:
-        value = float(raw)
-    except ValueError:
+        return float(raw)
+    except (TypeError, ValueError):
         raise ConfigError(f"{name} debe ser un número, no {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} no puede ser negativo")
-    return value
+
+
+def _int(name: str, raw: object) -> int:
+    value = _float(name, raw)  # "abc" is "not a number" before it is "not whole"
+    if not value.is_integer():
+        raise ConfigError(f"{name} debe ser un número entero, no {raw!r}")
+    return int(value)
+
+
+def _bool(name: str, raw: object) -> bool:
+    text = str(raw).strip().lower()
+    if isinstance(raw, bool) or text in _TRUE + _FALSE:
+        return raw if isinstance(raw, bool) else text in _TRUE
+    raise ConfigError(f"{name} debe ser 1 o 0 (true/false, yes/no, on/off), no {raw!r}")
+
+
+def _url(name: str, raw: object) -> str:
+    parts = urlsplit(str(raw).strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} debe ser una URL http:// o https://, no {raw!r}")
+    return str(raw).strip().rstrip("/")
+
+
+_KINDS = {"float": _float, "int": _int, "bool": _bool, "str": lambda _name, raw: str(raw), "url": _url}
+
+SETTINGS = (
+    # The sender (panel/sms): pace, batches, retries, where it runs.
+    Setting("SMS_RATE_PER_SECOND", 10.0, "float", "non-negative"),  # 0: no limit
+    Setting("SMS_RATE_HEADROOM", 0.04, "float", "fraction"),  # pace this fraction under the rate
+    Setting("SMS_RATE_KEY", "panel:sms", "str"),  # senders with one key share one budget
+    Setting("SMS_RATE_STORAGE_URI", None, "str"),  # the limit's storage; default REDIS_URL, else memory
+    Setting("SMS_SYNC_WAIT", 5.0, "float", "non-negative"),  # the API's wait before a 202
+    Setting("SMS_EMBEDDED_SENDER", True, "bool"),  # the sender thread of a web process (no REDIS_URL)
+    Setting("SMS_QUEUE", "sms", "str"),  # RQ queue name
+    Setting("SMS_JOBS_PER_CAMPAIGN", 2, "int", "at-least-one"),  # claim-loop jobs per campaign
+    Setting("SMS_JOB_TIMEOUT", 3600, "int", "at-least-one"),  # seconds before RQ stops a job
+    Setting("SMS_BATCH_SIZE", 16, "int", "at-least-one"),  # rows per claim
+    Setting("SMS_CONCURRENCY", 16, "int", "at-least-one"),  # Twilio calls in flight per sender
+    Setting("SMS_MAX_ATTEMPTS", 4, "int", "at-least-one"),  # attempts for a retryable failure
+    Setting("SMS_RETRY_BACKOFF", 0.5, "float", "non-negative"),  # first backoff, doubled per attempt
+    Setting("SMS_CLAIM_TIMEOUT", 300.0, "float", "non-negative"),  # seconds before enviando is abandoned
+    Setting("SMS_ABORT_AFTER", 3, "int", "at-least-one"),  # rows exhausting retries that stop a campaign
+    Setting("SMS_POLL_SECONDS", 5.0, "float", "positive"),  # how often the embedded thread looks
+    # The Twilio boundary (panel/sms/client.py) and the app's public address (webhooks).
+    Setting("TWILIO_API_BASE", "https://api.twilio.com", "url"),
+    Setting("TWILIO_TIMEOUT", 10.0, "float", "positive"),  # read timeout of a Twilio call
+    Setting("PUBLIC_BASE_URL", None, "url"),  # status callbacks and signature checks behind a proxy
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def defaults() -> dict:
+    """Every typed setting at its default."""
+    return {setting.name: setting.default for setting in SETTINGS}
+
+
+def typed(values: dict) -> dict:
+    """``values`` with each typed setting parsed and checked (other keys pass as they are)."""
+    return {k: BY_NAME[k].parse(v) if k in BY_NAME else v for k, v in values.items()}
+
+
+def from_typed_environment() -> dict:
+    """Every typed setting from its environment variable, else its default."""
+    return {setting.name: setting.parse(os.environ.get(setting.name)) for setting in SETTINGS}
+
+
+def is_simulation(config) -> bool:
+    """True when no real Twilio credentials are configured: no SMS leaves the machine."""
+    return not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"))
+
+
+# --- the rest of the environment ---------------------------------------------------------
 
 
 def database_url(raw: str | None) -> str:
@@ -44,23 +146,28 @@ def database_url(raw: str | None) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _secret_key(env: str) -> str:
+    """SECRET_KEY, required in production; a fixed development key elsewhere."""
+    secret = os.environ.get("SECRET_KEY")
+    if secret:
+        return secret
+    if env == "production":
+        raise ConfigError(
+            "SECRET_KEY es obligatoria en producción "
+            "(defínala, o use PANEL_ENV=development en una máquina de desarrollo)"
+        )
+    return DEV_SECRET
+
+
 def from_environment(default_env: str = "production") -> dict:
     """Build the configuration mapping from environment variables."""
     env = os.environ.get("PANEL_ENV", default_env)
     if env not in ("production", "development", "testing"):
         raise ConfigError(f"PANEL_ENV debe ser production, development o testing, no {env!r}")
-    secret = os.environ.get("SECRET_KEY")
-    if not secret:
-        if env == "production":
-            raise ConfigError(
-                "SECRET_KEY es obligatoria en producción "
-                "(defínala, o use PANEL_ENV=development en una máquina de desarrollo)"
-            )
-        secret = DEV_SECRET
     redis_url = os.environ.get("REDIS_URL") or None
     return {
         "PANEL_ENV": env,
-        "SECRET_KEY": secret,
+        "SECRET_KEY": _secret_key(env),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL")),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
@@ -69,10 +176,18 @@ def from_environment(default_env: str = "production") -> dict:
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN") or None,
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER") or None,
         "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID") or None,
-        "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", "https://api.twilio.com"),
-        "SMS_RATE_PER_SECOND": _env_float("SMS_RATE_PER_SECOND", 10.0),
-        "SMS_SYNC_WAIT": _env_float("SMS_SYNC_WAIT", 5.0),
+        **from_typed_environment(),
     }
+
+
+def load(overrides: dict | None = None) -> dict:
+    """The app's configuration: fixed values, the environment, then an explicit mapping (tests).
+
+    An explicit mapping defaults PANEL_ENV to testing and wins over the environment; its typed
+    settings are parsed and checked like the environment's."""
+    values = {name: value for name, value in vars(Defaults).items() if name.isupper()}
+    values |= from_environment(default_env="testing" if overrides else "production")
+    return values | typed(overrides or {})
 
 
 class Defaults:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from panel.sms.fake_server import FakeTwilio
+from panel.testing.fake_server import FakeTwilio
 
 TO = "+573001234567"
 
@@ -169,7 +169,7 @@ def test_runs_standalone_and_prints_its_url():
         [
             sys.executable,
             "-m",
-            "panel.sms.fake_server",
+            "panel.testing.fake_server",
             "--port",
             "0",
             "--rate-cap",

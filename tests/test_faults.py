@@ -9,7 +9,7 @@ import shutil
 import pytest
 from twilio.request_validator import RequestValidator
 
-from panel.sms.fake_server import FakeTwilio
+from panel.testing.fake_server import FakeTwilio
 
 from .reliability import faults
 from .services import require

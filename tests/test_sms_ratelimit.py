@@ -5,9 +5,9 @@ import threading
 import time
 
 import pytest
-from flask import Flask
 
-from panel.sms import load_settings, ratelimit
+from panel.config import load
+from panel.sms import ratelimit
 from panel.sms.ratelimit import LATE, RateLimit
 
 from .helpers import hold_the_gil
@@ -79,10 +79,7 @@ def test_threads_woken_late_by_a_stall_take_new_turns_instead_of_bunching():
 def test_headroom_and_key_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("SMS_RATE_HEADROOM", "0.05")
     monkeypatch.setenv("SMS_RATE_KEY", "otra:clave")
-    app = Flask("x")
-    app.config.update(SMS_RATE_PER_SECOND=10)
-    load_settings(app)
-    limit = ratelimit.from_config(app.config)
+    limit = ratelimit.from_config(load({"SMS_RATE_PER_SECOND": 10}))
     assert (limit.key, round(limit.interval, 6)) == ("otra:clave", round(1 / 9.5, 6))
 
 

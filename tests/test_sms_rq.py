@@ -1,4 +1,5 @@
-"""At scale: RQ jobs on real Redis, run by real ``rq worker`` processes, share one campaign."""
+"""At scale: RQ jobs on real Redis, run by real ``rq worker`` processes (and by a burst worker in
+this process, where the test's app is the worker's app), share one campaign."""
 
 import os
 import secrets
@@ -9,15 +10,16 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from rq import Queue
+from rq import Queue, SimpleWorker
 from rq.job import Job
 
+from panel import jobs
 from panel.extensions import db
 from panel.models import SMSLog, utcnow
 from panel.sms import runners
 
 from .services import REDIS_URL, require_redis
-from .test_sms_sender import assert_aggregates_match_rows, campaign, rows
+from .test_sms_sender import assert_aggregates_match_rows, campaign, configure, rows
 
 RQ = str(Path(sys.executable).with_name("rq"))
 
@@ -120,3 +122,47 @@ def test_a_job_timeout_returns_the_rows_not_sent_yet_and_records_what_was(
     sent = sorted(r.twilio_sid for r in logs if r.estado == "enviado")
     assert sent == sorted(m["sid"] for m in fake_twilio.created) and fake_twilio.duplicates() == []
     assert all(r.reclamado is None for r in logs if r.estado == "pendiente")
+
+
+@pytest.mark.parametrize("name", [runners.RUN_CAMPAIGN, runners.RESUME_ACTIVE])
+def test_the_job_names_the_queue_carries_resolve_to_the_jobs_module(name):
+    require_redis()
+    job = Job.create(
+        name, args=(1,) if name == runners.RUN_CAMPAIGN else (), connection=Redis.from_url(REDIS_URL)
+    )
+    assert job.func is getattr(jobs, name.rpartition(".")[2])
+    assert job.func.__module__ == "panel.jobs"
+
+
+@pytest.fixture
+def in_process_worker(app):
+    """The jobs of this process run in the test's app (a worker process builds its own)."""
+    jobs.use_app(app)
+    yield lambda queue: SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    jobs.use_app(None)
+
+
+def test_a_burst_worker_in_this_process_sends_a_dispatched_campaign(
+    app, tenants, fake_twilio, twilio_app_config, queue_name, in_process_worker
+):
+    configure(app, twilio_app_config, REDIS_URL=REDIS_URL, SMS_QUEUE=queue_name, SMS_JOBS_PER_CAMPAIGN=2)
+    cid = campaign(tenants.admin_a, 5)
+    enqueued = runners.dispatch(cid, app)
+    assert [job.func_name for job in enqueued] == [runners.RUN_CAMPAIGN] * 2  # by name, not by object
+    in_process_worker(runners.queue(app))
+    assert all(job.get_status(refresh=True) == "finished" for job in enqueued)
+    assert [r.estado for r in rows(cid)] == ["enviado"] * 5
+    assert len(fake_twilio.created) == 5 and fake_twilio.duplicates() == []
+    assert assert_aggregates_match_rows(cid).estado == "completado"
+
+
+def test_the_resume_job_sends_every_campaign_left_active(
+    app, tenants, fake_twilio, twilio_app_config, queue_name, in_process_worker
+):
+    configure(app, twilio_app_config, REDIS_URL=REDIS_URL, SMS_QUEUE=queue_name)
+    first, second = campaign(tenants.admin_a, 2), campaign(tenants.admin_a, 3)
+    job = runners.queue(app).enqueue(runners.RESUME_ACTIVE)
+    in_process_worker(runners.queue(app))
+    assert job.get_status(refresh=True) == "finished" and job.return_value() == [first, second]
+    assert len(fake_twilio.created) == 5 and fake_twilio.duplicates() == []
+    assert {assert_aggregates_match_rows(c).estado for c in (first, second)} == {"completado"}

@@ -263,7 +263,7 @@ def test_a_claim_takes_at_most_its_batch(app, tenants):
 def capped_twilio():
     """The fake Twilio in a process of its own, as Twilio is (this process' pauses are not its
     pauses), answering 429 past 50 creates in any rolling second; yields (url, app config)."""
-    cmd = [sys.executable, "-m", "panel.sms.fake_server", "--latency", "0.05", "--rate-cap", "50"]
+    cmd = [sys.executable, "-m", "panel.testing.fake_server", "--latency", "0.05", "--rate-cap", "50"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
@@ -464,8 +464,9 @@ def test_embedded_thread_resumes_pending_campaigns_on_start(app, tenants, fake_t
 def test_when_the_embedded_sender_runs(config, expected):
     from flask import Flask
 
-    from panel.sms import embedded_enabled
+    from panel.config import load
+    from panel.sms.runners import embedded_enabled
 
     app = Flask("x")
-    app.config.update({"TESTING": False, **config})
+    app.config.update(load({"TESTING": False, "REDIS_URL": None, **config}))
     assert embedded_enabled(app) is expected

@@ -1,6 +1,6 @@
 """Pytest fixtures for the fake Twilio server (registered from conftest.py).
 
-``fake_twilio`` is a started ``panel.sms.fake_server.FakeTwilio`` (127.0.0.1, ephemeral port, zero
+``fake_twilio`` is a started ``panel.testing.fake_server.FakeTwilio`` (127.0.0.1, ephemeral port, zero
 latency, no injected failures), stopped after the test. Change its behaviour live with
 ``fake_twilio.set(latency=..., error_rates={"429": 0.5}, rate_cap=5, opt_out={...})`` and read
 ``.created``, ``.received_count``, ``.rejected_429``, ``.count_by(to, body)``, ``.duplicates()``.
@@ -16,7 +16,7 @@ injected "timeout" ends the call quickly as an ambiguous read timeout.
 
 import pytest
 
-from panel.sms.fake_server import FakeTwilio
+from panel.testing.fake_server import FakeTwilio
 
 
 @pytest.fixture

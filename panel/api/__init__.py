@@ -4,13 +4,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the API blueprints, token authentication and the create-token command."""
+    """Register the API blueprints and token authentication (create-token: panel/cli.py)."""
     from . import auth, clientes, docs, errors, sms
-    from .cli import create_token_command
 
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(clientes.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(docs.bp)
-    app.cli.add_command(create_token_command)

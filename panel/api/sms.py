@@ -153,7 +153,7 @@ def enviar_sms():
         raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None
     campana_id = campana.id
     runners.dispatch(campana_id, current_app._get_current_object())
-    finished = _wait(campana_id, float(current_app.config.get("SMS_SYNC_WAIT", 5.0)))
+    finished = _wait(campana_id, current_app.config["SMS_SYNC_WAIT"])
     body = campaign_json(campana_id, detalles=finished)
     if finished:
         return jsonify(body)

@@ -1,8 +1,9 @@
 """The Twilio SDK client the sender uses: real HTTP with a timeout, or the in-process simulator.
 
 Configuration keys: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER or
-TWILIO_MESSAGING_SERVICE_SID, TWILIO_API_BASE (default https://api.twilio.com; tests, benchmarks
-and staging point it at a fake or a proxy), TWILIO_TIMEOUT (seconds, default 10).
+TWILIO_MESSAGING_SERVICE_SID, TWILIO_API_BASE (tests, benchmarks and staging point it at a fake or
+a proxy), TWILIO_TIMEOUT (seconds); defaults and checks in panel/config.py. Whether the app is in
+simulation is answered by ``panel.config.is_simulation``, used here and by the templates.
 Simulation only: TWILIO_SIMULATOR_OPT_OUT / TWILIO_SIMULATOR_INVALID (numbers, list or
 comma-separated) answer 21610 / 21211.
 """
@@ -13,6 +14,7 @@ from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from panel.config import BY_NAME, is_simulation
 from panel.sms.simulator import (
     SIM_ACCOUNT_SID,
     SIM_AUTH_TOKEN,
@@ -21,8 +23,9 @@ from panel.sms.simulator import (
     shared_simulator,
 )
 
-DEFAULT_API_BASE = "https://api.twilio.com"
-DEFAULT_TIMEOUT = 10.0
+# The app config always holds both (panel/config.py); these serve a bare mapping or constructor.
+DEFAULT_API_BASE = BY_NAME["TWILIO_API_BASE"].default
+DEFAULT_TIMEOUT = BY_NAME["TWILIO_TIMEOUT"].default
 CONNECT_TIMEOUT_MAX = 5.0  # a connection that takes longer than this is not coming
 POOL_SIZE = 32
 
@@ -55,11 +58,6 @@ def connect_read(timeout: float) -> tuple[float, float]:
     if timeout <= 0:
         raise ValueError("TWILIO_TIMEOUT debe ser mayor que cero")
     return (min(timeout, CONNECT_TIMEOUT_MAX), timeout)
-
-
-def is_simulation(config) -> bool:
-    """True when no real credentials are configured: no SMS leaves the machine."""
-    return not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"))
 
 
 def make_twilio_client(config) -> Client:

@@ -24,7 +24,9 @@ from limits import RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-DEFAULT_HEADROOM = 0.04
+from ..config import BY_NAME
+
+DEFAULT_HEADROOM = BY_NAME["SMS_RATE_HEADROOM"].default
 LATE = 0.01  # seconds after its turn a send may still leave: well inside the ~40 ms of headroom
 
 # Reserve the next start time: max(schedule, now), then move the schedule one interval on. Redis'
@@ -116,11 +118,7 @@ class RateLimit:
 
 def from_config(config) -> RateLimit:
     """The limiter configured for this app: Redis when REDIS_URL is set, else memory."""
-    storage = config.get("SMS_RATE_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
-    headroom = config.get("SMS_RATE_HEADROOM")
+    storage = config["SMS_RATE_STORAGE_URI"] or config.get("REDIS_URL") or "memory://"
     return RateLimit(
-        float(config.get("SMS_RATE_PER_SECOND") or 0),
-        storage,
-        config.get("SMS_RATE_KEY", "panel:sms"),
-        DEFAULT_HEADROOM if headroom in (None, "") else float(headroom),
+        config["SMS_RATE_PER_SECOND"], storage, config["SMS_RATE_KEY"], config["SMS_RATE_HEADROOM"]
     )

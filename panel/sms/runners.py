@@ -4,7 +4,6 @@ Both run the same ``sender.run_campaign`` claim loop; claims make it safe for an
 threads, processes and workers to work on one campaign at the same time.
 """
 
-import gc
 import logging
 import threading
 
@@ -17,6 +16,9 @@ from . import sender
 
 log = logging.getLogger(__name__)
 ACTIVE = ("pendiente", "procesando")
+# The RQ jobs, by name (microblog's way): the worker imports panel.jobs, this module never does.
+RUN_CAMPAIGN = "panel.jobs.run_campaign"
+RESUME_ACTIVE = "panel.jobs.resume_active"
 
 
 def dispatch(campana_id: int, app: Flask):
@@ -85,68 +87,50 @@ class EmbeddedSender(threading.Thread):
             self._wake.wait(self.poll_seconds)
 
 
+def embedded_enabled(app: Flask) -> bool:
+    """The resident sender thread runs when there is no Redis, outside tests, unless switched off."""
+    return app.config["SMS_EMBEDDED_SENDER"] and not app.config.get("REDIS_URL") and not app.testing
+
+
+def start_sender(app: Flask) -> None:
+    """Where the embedded sender runs, start it with the first request of a web process (not in
+    CLI commands or RQ workers); its first pass resumes campaigns a restart interrupted."""
+    if not embedded_enabled(app):
+        return
+    lock = threading.Lock()
+
+    @app.before_request
+    def _ensure_sender() -> None:
+        if "sms_embedded" in app.extensions:
+            return
+        with lock:
+            if "sms_embedded" not in app.extensions:
+                start_embedded(app)
+
+
 def start_embedded(app: Flask) -> EmbeddedSender:
     """Start the resident sender thread of this web process."""
-    thread = EmbeddedSender(app, float(app.config.get("SMS_POLL_SECONDS", 5.0)))
+    thread = EmbeddedSender(app, app.config["SMS_POLL_SECONDS"])
     app.extensions["sms_embedded"] = thread
     thread.start()
     return thread
 
 
-# --- RQ: module-level jobs that take ids and build their own app -------------------------
-
-_worker_app: Flask | None = None
-
-
-def _app() -> Flask:
-    """The app of this worker process, built from its environment (DATABASE_URL…)."""
-    global _worker_app
-    if _worker_app is None:
-        from .. import create_app
-
-        _worker_app = create_app()
-        freeze_heap()
-    return _worker_app
-
-
-def freeze_heap() -> None:
-    """Leave what is built so far (modules, the app) out of every later garbage collection.
-
-    A full collection scans the whole heap: with the app loaded, ~50-100 ms during which every
-    sending thread of the worker stalls. Called once a worker process has built its app."""
-    gc.collect()
-    gc.freeze()
-
-
-def run_campaign_job(campana_id: int) -> dict | None:
-    """RQ job: a claim loop over one campaign (several may run at once on one campaign)."""
-    return run_in_app(_app(), campana_id)
-
-
-def resume_active_job() -> list[int]:
-    """RQ job: send every active campaign (after a crash or a lost job); schedule it as needed."""
-    app = _app()
-    with app.app_context():
-        ids = active_campaigns()
-    for campana_id in ids:
-        run_in_app(app, campana_id)
-    return ids
+# --- RQ: the jobs themselves are in panel/jobs.py, enqueued by name ----------------------
 
 
 def queue(app: Flask):
-    """The RQ queue the SMS jobs go to (SMS_QUEUE, default "sms")."""
+    """The RQ queue the SMS jobs go to (SMS_QUEUE)."""
     from redis import Redis
     from rq import Queue
 
-    return Queue(app.config.get("SMS_QUEUE", "sms"), connection=Redis.from_url(app.config["REDIS_URL"]))
+    return Queue(app.config["SMS_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
 
 
 def enqueue(campana_id: int, app: Flask) -> list:
     """One claim-loop job per worker share (SMS_JOBS_PER_CAMPAIGN) for this campaign."""
-    q = queue(app)
-    jobs = int(app.config.get("SMS_JOBS_PER_CAMPAIGN", 2))
-    timeout = int(app.config.get("SMS_JOB_TIMEOUT", 3600))
+    q, timeout = queue(app), app.config["SMS_JOB_TIMEOUT"]
     return [
-        q.enqueue(run_campaign_job, campana_id, job_timeout=timeout, description=f"Campaña SMS {campana_id}")
-        for _ in range(max(jobs, 1))
+        q.enqueue(RUN_CAMPAIGN, campana_id, job_timeout=timeout, description=f"Campaña SMS {campana_id}")
+        for _ in range(app.config["SMS_JOBS_PER_CAMPAIGN"])
     ]

@@ -34,27 +34,24 @@ REVIEW = "Resultado incierto: revisar en Twilio antes de reenviar"
 
 @dataclass(frozen=True)
 class Settings:
-    """Tunables read from the app config (defaults fit the embedded sender)."""
+    """Tunables of one pass, from the app config (typed, with their defaults, in panel/config.py)."""
 
-    batch: int = 16
-    concurrency: int = 16
-    max_attempts: int = 4
-    backoff: float = 0.5
-    claim_timeout: float = 300.0
-    abort_after: int = 3
+    batch: int
+    concurrency: int
+    max_attempts: int
+    backoff: float
+    claim_timeout: float
+    abort_after: int
 
     @classmethod
     def from_config(cls, config) -> "Settings":
-        names = {
-            "batch": "SMS_BATCH_SIZE",
-            "concurrency": "SMS_CONCURRENCY",
-            "max_attempts": "SMS_MAX_ATTEMPTS",
-        }
-        names |= {"backoff": "SMS_RETRY_BACKOFF", "claim_timeout": "SMS_CLAIM_TIMEOUT"}
-        names |= {"abort_after": "SMS_ABORT_AFTER"}
-        defaults = cls()
         return cls(
-            **{k: type(getattr(defaults, k))(config.get(v, getattr(defaults, k))) for k, v in names.items()}
+            batch=config["SMS_BATCH_SIZE"],
+            concurrency=config["SMS_CONCURRENCY"],
+            max_attempts=config["SMS_MAX_ATTEMPTS"],
+            backoff=config["SMS_RETRY_BACKOFF"],
+            claim_timeout=config["SMS_CLAIM_TIMEOUT"],
+            abort_after=config["SMS_ABORT_AFTER"],
         )
 
 
@@ -89,7 +86,7 @@ class _Run:
 
 
 def _callback(config) -> dict:
-    base = config.get("PUBLIC_BASE_URL")
+    base = config["PUBLIC_BASE_URL"]
     return {"status_callback": base.rstrip("/") + "/twilio/status"} if base else {}
 
 

@@ -1,4 +1,5 @@
-"""Twilio's Messages API, simulated: shared by the in-process SimulatedHttpClient and the fake server.
+"""Twilio's Messages API, simulated: shared by the in-process SimulatedHttpClient (simulation mode)
+and the fake server of the tests and benchmarks (``panel.testing.fake_server``).
 
 Answers like Twilio (2010-04-01 API, JSON): create a message (201, status "queued", or "accepted"
 with a messaging service), fetch one by SID, list them filtered by To/From/DateSent; errors in
@@ -38,14 +39,27 @@ _ERRORS = {
 
 
 def error(code: int, **fmt) -> tuple[int, dict]:
-    """Twilio's JSON error body for one error code."""
+    """(HTTP status, Twilio's JSON error body) for one error code the simulator answers."""
     status, message = _ERRORS[code]
-    return status, {
-        "code": code,
-        "message": message.format(**fmt),
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    }
+    return twilio_error(status, code, message.format(**fmt))
+
+
+def twilio_error(status: int, code: int, message: str) -> tuple[int, dict]:
+    """(HTTP status, a JSON error body in Twilio's shape)."""
+    body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}"}
+    return status, body | {"status": status}
+
+
+def split_url(url: str) -> tuple[str, dict]:
+    """The path and the query parameters of a request's URL."""
+    parts = urlsplit(url)
+    return parts.path, dict(parse_qsl(parts.query))
+
+
+def create_route(method: str, path: str) -> re.Match | None:
+    """The route of a create-message request (POST to the Messages list), else None."""
+    route = ROUTE.match(path)
+    return route if method == "POST" and route and not route["sid"] else None
 
 
 def valid_number(number: str) -> bool:
@@ -88,7 +102,7 @@ class TwilioSimulator:
             return error(20404)
         if not self.authorized(auth, route["account"]):
             return error(20003)
-        if method == "POST" and not route["sid"]:
+        if create_route(method, path):
             return self.create(form)
         if method == "GET" and route["sid"]:
             return self.fetch(route["sid"])
@@ -225,11 +239,10 @@ class SimulatedHttpClient(TwilioHttpClient):
         allow_redirects=False,
     ) -> Response:
         """Answer like Twilio without touching the network."""
-        parts = urlsplit(url)
-        query = dict(parse_qsl(parts.query))
+        path, query = split_url(url)
         query.update({k: str(v) for k, v in (params or {}).items() if v is not None})
         form = {k: str(v) for k, v in (data or {}).items() if v is not None}
-        status, body = self.simulator.handle(method.upper(), parts.path, query, form, auth)
+        status, body = self.simulator.handle(method.upper(), path, query, form, auth)
         self._test_only_last_response = Response(
             status, json.dumps(body), {"Content-Type": "application/json"}
         )

@@ -128,7 +128,7 @@ INVALID_PHONE = "+573009999999"  # well-formed, but the fake Twilio answers 2121
 @pytest.fixture(scope="session")
 def fake_twilio():
     """A fake Twilio over real HTTP for the whole browser session."""
-    from panel.sms.fake_server import FakeTwilio
+    from panel.testing.fake_server import FakeTwilio
 
     with FakeTwilio(latency=0.05, invalid={INVALID_PHONE}, seed=1) as fake:
         yield fake

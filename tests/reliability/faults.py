@@ -165,7 +165,7 @@ def drive(
             try:
                 q = Queue(queue, connection=Redis.from_url(redis.url))
                 if q.count == 0:  # what a scheduler / the operator does: resume active campaigns
-                    q.enqueue(runners.resume_active_job, job_timeout=600)
+                    q.enqueue(runners.RESUME_ACTIVE, job_timeout=600)
             except Exception:
                 pass  # Redis is coming back
     finally:

@@ -5,9 +5,9 @@ import json
 import socket
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
-from panel.sms.simulator import ROUTE
+from panel.sms.simulator import create_route, split_url
 
 
 class FakeHTTPServer(ThreadingHTTPServer):
@@ -46,27 +46,27 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.fake
 
     def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        if parts.path == "/_fake/stats":
+        path, query = split_url(self.path)
+        if path == "/_fake/stats":
             return self._send(200, self.fake.stats())
-        self._api("GET", parts.path, dict(parse_qsl(parts.query)), {})
+        self._api("GET", path, query, {})
 
     def do_POST(self) -> None:
-        parts = urlsplit(self.path)
+        path, query = split_url(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         form = dict(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
-        if parts.path == "/_fake/reset":
+        if path == "/_fake/reset":
             self.fake.reset()
             return self._send(200, {"ok": True})
-        self._api("POST", parts.path, dict(parse_qsl(parts.query)), form)
+        self._api("POST", path, query, form)
 
     def _api(self, method: str, path: str, query: dict, form: dict) -> None:
         """Answer an API call after the configured latency; creates go through the failure flow."""
         if self.fake.latency:
             time.sleep(self.fake.latency)
         auth = self._auth()
-        route = ROUTE.match(path)
-        if method != "POST" or not route or route["sid"]:
+        route = create_route(method, path)
+        if not route:  # fetch and list: the simulator answers them as it does for the app
             return self._send(*self.fake.simulator.handle(method, path, query, form, auth))
         kind, status, body = self.fake.create_request(auth, route["account"], form)
         if status == 201 and kind == "timeout":

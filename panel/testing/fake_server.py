@@ -8,7 +8,7 @@ the error is answered), "timeout" (created, then no answer until long past the c
 timeout), "drop" (created, then the connection is closed without an answer), "21211"/"21610"
 (refused as invalid / opted out). rate_cap: at most N creates per rolling second, then 429/20429.
 
-Standalone: ``python -m panel.sms.fake_server --port 0 --latency 0.1 --rate-cap 50`` prints
+Standalone: ``python -m panel.testing.fake_server --port 0 --latency 0.1 --rate-cap 50`` prints
 its URL and serves until killed; ``GET /_fake/stats`` returns the counters as JSON and
 ``POST /_fake/reset`` clears them.
 """
@@ -23,12 +23,11 @@ import threading
 import time
 from collections import Counter, deque
 
-from panel.sms.fake_http import FakeHTTPServer
-from panel.sms.simulator import TwilioSimulator, error
+from panel.sms.simulator import SIM_FROM_NUMBER, TwilioSimulator, error, twilio_error
+from panel.testing.fake_http import FakeHTTPServer
 
 FAKE_ACCOUNT_SID = "AC" + "fa4e" * 8
 FAKE_AUTH_TOKEN = "token-de-prueba"
-FAKE_FROM_NUMBER = "+15005550006"
 # status, Twilio code, message — for the injected failures that answer at all.
 _INJECTED = {
     "429": (429, 20429, "Too Many Requests"),
@@ -108,7 +107,7 @@ class FakeTwilio:
         return {
             "TWILIO_ACCOUNT_SID": self.simulator.account_sid,
             "TWILIO_AUTH_TOKEN": self.simulator.auth_token,
-            "TWILIO_FROM_NUMBER": FAKE_FROM_NUMBER,
+            "TWILIO_FROM_NUMBER": SIM_FROM_NUMBER,  # Twilio's documented test sender
             "TWILIO_API_BASE": self.url,
         }
 
@@ -172,12 +171,12 @@ class FakeTwilio:
                 return None, error(20003)
             if self.rate_cap is not None and not self._under_cap():
                 self.rejected_429 += 1
-                return None, _twilio_error(429, 20429, "Too Many Requests (límite por segundo)")
+                return None, twilio_error(429, 20429, "Too Many Requests (límite por segundo)")
             kind = self._draw()
             if kind:
                 self.injected[kind] += 1
         if kind in _INJECTED and kind in _BEFORE_CREATE:
-            return kind, _twilio_error(*_INJECTED[kind])
+            return kind, twilio_error(*_INJECTED[kind])
         return kind, None
 
     def _under_cap(self) -> bool:
@@ -209,7 +208,7 @@ class FakeTwilio:
             return kind, *answer
         status, body = self.create(form, kind)
         if status == 201 and kind in _INJECTED:
-            status, body = _twilio_error(*_INJECTED[kind])  # created, then the 5xx is answered
+            status, body = twilio_error(*_INJECTED[kind])  # created, then the 5xx is answered
         return kind, status, body
 
     def create(self, form: dict, kind: str | None) -> tuple[int, dict]:
@@ -230,15 +229,6 @@ class FakeTwilio:
 def _repeated(created: list[dict]) -> list[tuple[str, str]]:
     counts = Counter((m["to"], m["body"]) for m in created)
     return [pair for pair, n in counts.items() if n > 1]
-
-
-def _twilio_error(status: int, code: int, message: str) -> tuple[int, dict]:
-    return status, {
-        "code": code,
-        "message": message,
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    }
 
 
 def _rates(text: str) -> dict:
