@@ -81,18 +81,14 @@ def start_sender(app: Flask) -> None:
 
 def register_context(app: Flask) -> None:
     """Jinja filters, the simulation banner's flag, role labels and the home redirect."""
-    from babel.numbers import format_decimal
-    from flask_babel import format_datetime
+    from . import formatting
 
-    from .models.users import ROLE_LABELS
-
-    app.jinja_env.filters["numero"] = lambda value: format_decimal(value or 0, locale="es_CO")
-    app.jinja_env.filters["fecha_hora"] = lambda value: format_datetime(value, "short") if value else ""
+    formatting.init_app(app)
 
     @app.context_processor
     def _panel_context():
         simulated = settings.is_simulation(app.config)
-        return {"sms_simulation": simulated, "role_label": lambda rol: ROLE_LABELS.get(rol, rol)}
+        return {"sms_simulation": simulated, "role_label": lambda rol: formatting.etiqueta("rol", rol)}
 
     @app.route("/")
     def _home():

@@ -1,5 +1,21 @@
-"""How the panel writes values for people: counts and lists of words (and, below, dates, money
-and labels). Templates, exports, Historial and messages all format through here."""
+"""How the panel writes values for people: dates and times in Bogotá, money in pesos, labels for
+codes, counts and lists of words. Templates, exports, Historial, the API and messages all format
+through here, so a date or an amount reads the same on every screen and in every file.
+
+Times are stored in UTC (naive, as the database returns them) and shown in America/Bogota.
+"""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.numbers import format_decimal
+from flask import Flask
+
+BOGOTA = ZoneInfo("America/Bogota")
+LOCALE = "es_CO"
+
+# --- counts and lists of words -------------------------------------------------------------
 
 
 def plural(n: int, singular: str, plural_: str) -> str:
@@ -10,3 +26,143 @@ def plural(n: int, singular: str, plural_: str) -> str:
 def listing(parts: list[str]) -> str:
     """'a', 'a y b', 'a, b y c'."""
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " y " + parts[-1]
+
+
+def numero(value) -> str:
+    """An integer count as Colombians write it: 1.782.000."""
+    return format_decimal(value or 0, format="#,##0", locale=LOCALE)
+
+
+# --- dates and times -----------------------------------------------------------------------
+
+
+def local(moment: datetime | None) -> datetime | None:
+    """A stored (naive UTC) or aware moment as an aware Bogotá time."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BOGOTA)
+
+
+def fecha_hora(moment: datetime | None) -> str:
+    """On screen: dd/mm/aaaa HH:MM in Bogotá (24 h, never seconds or microseconds)."""
+    return local(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def fecha(day: date | datetime | None) -> str:
+    """A calendar date on screen: dd/mm/aaaa (a moment is taken in Bogotá first)."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = local(day)
+    return day.strftime("%d/%m/%Y")
+
+
+def iso(moment: datetime | None) -> str | None:
+    """For the API: ISO 8601 with Bogotá's offset, e.g. 2026-12-01T08:30:00-05:00."""
+    return local(moment).isoformat() if moment else None
+
+
+def fecha_hora_exportada(moment: datetime | None) -> str:
+    """In CSV files: aaaa-mm-dd HH:MM:SS-05:00 (Bogotá, with its offset, whole seconds)."""
+    return local(moment).isoformat(sep=" ", timespec="seconds") if moment else ""
+
+
+# --- money ---------------------------------------------------------------------------------
+
+
+def dinero(amount) -> str:
+    """Pesos as Colombians write them: '$ 1.782.000', '$ 1.782.000,50' (centavos only when
+    there are some). Babel's es_CO symbols with a pattern of our own: its currency format drops
+    the space and always shows centavos."""
+    if amount is None:
+        return ""
+    amount = Decimal(str(amount))
+    pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}$ {format_decimal(abs(amount), format=pattern, locale=LOCALE)}"
+
+
+# --- labels for codes ----------------------------------------------------------------------
+
+LABELS: dict[str, dict] = {
+    "estado_cliente": {0: "Inactivo", 1: "Activo", 3: "Deshabilitado"},
+    "genero": {0: "Femenino", 1: "Masculino"},
+    "rol": {
+        "superadmin": "Superadministrador",
+        "admin": "Administrador",
+        "vendedor": "Vendedor",
+        "cliente": "Cliente",
+    },
+    "estado_campana": {
+        "programada": "Programada",
+        "pendiente": "Pendiente",
+        "procesando": "Enviando",
+        "pausada": "Pausada",
+        "completado": "Completada",
+        "cancelada": "Cancelada",
+        "error": "Error",
+    },
+    "estado_sms": {
+        "pendiente": "Pendiente",
+        "enviando": "Enviando",
+        "enviado": "Enviado",
+        "fallido": "Fallido",
+        "omitido": "Omitido",
+        "cancelado": "Cancelado",
+    },
+    # Twilio's message statuses, as its status callbacks report them.
+    "estado_entrega": {
+        "accepted": "Aceptado",
+        "scheduled": "Programado",
+        "queued": "En cola",
+        "sending": "Enviándose",
+        "sent": "Enviado al operador",
+        "delivered": "Entregado",
+        "undelivered": "No entregado",
+        "failed": "Fallido",
+        "read": "Leído",
+        "canceled": "Cancelado",
+        "receiving": "Recibiéndose",
+        "received": "Recibido",
+    },
+    "modelo": {
+        "Cliente": "Cliente",
+        "Empresa": "Empresa",
+        "CampanaPublicitaria": "Campaña publicitaria",
+        "CampanaSMS": "Campaña SMS",
+        "PlantillaSMS": "Plantilla SMS",
+        "SMSLog": "Mensaje SMS",
+        "Vehiculo": "Vehículo",
+        "MovimientoCapital": "Movimiento de capital",
+        "Venta": "Venta",
+        "Usuario": "Usuario",
+        "ApiToken": "Token de API",
+        "Pais": "País",
+        "Ciudad": "Ciudad",
+    },
+}
+
+
+def etiqueta(kind: str, code) -> str:
+    """The label of a stored code ('delivered' → 'Entregado'); an unknown code shows as it is."""
+    if code is None:
+        return ""
+    return LABELS[kind].get(code, str(code))
+
+
+def si_no(value) -> str:
+    return "Sí" if value else "No"
+
+
+def init_app(app: Flask) -> None:
+    """The same functions as Jinja filters, for every template."""
+    app.jinja_env.filters.update(
+        numero=numero,
+        fecha_hora=fecha_hora,
+        fecha=fecha,
+        dinero=dinero,
+        etiqueta=lambda code, kind: etiqueta(kind, code),
+        si_no=si_no,
+    )

@@ -43,7 +43,7 @@ class HistorialView(TenantModelView):
         "detalle",
     )
     column_labels = {
-        "creado": "Fecha (UTC)",
+        "creado": "Fecha",
         "usuario": "Usuario",
         "accion": "Acción",
         "modelo": "Modelo",

@@ -7,6 +7,8 @@ request from the user's role, protected deletes with a clear message, a capped c
 """
 
 from contextlib import nullcontext
+from datetime import date, datetime
+from decimal import Decimal
 from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
@@ -17,6 +19,7 @@ from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.helpers import get_form_data
+from flask_admin.model import typefmt
 from flask_admin.model.filters import BaseFilter
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -24,7 +27,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import ValidationError
 from wtforms.validators import InputRequired
 
-from .. import tenancy
+from .. import formatting, tenancy
 from ..extensions import db
 from ..forms.clientes import ChoiceField
 from ..ids import as_id, coerce_choice, parse_ids
@@ -78,6 +81,16 @@ class TenantModelView(PanelAccessMixin, ModelView):
     count_cap = 10_000
     needs_owner = False  # a tenant-owned row that does not take its tenant from a parent
     owner_from: str | None = None  # the form field of the parent a new row takes its tenant from
+
+    # Every list and details page writes dates, times and money as formatting.py does.
+    column_type_formatters = {
+        **typefmt.BASE_FORMATTERS,
+        bool: lambda view, value, name: formatting.si_no(value),
+        datetime: lambda view, value, name: formatting.fecha_hora(value),
+        date: lambda view, value, name: formatting.fecha(value),
+        Decimal: lambda view, value, name: formatting.dinero(value),
+    }
+    column_type_formatters_detail = column_type_formatters
 
     def __init__(self, model, **kwargs):
         super().__init__(model, db, **kwargs)

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import phones
 from ..extensions import db
+from ..formatting import LABELS
 from .base import TenantOwned, utcnow
 from .campaigns import CampanaPublicitaria, Empresa
 from .geo import Ciudad, Pais
 from .users import Usuario
 
-ESTADOS_CLIENTE = {0: "Inactivo", 1: "Activo", 3: "Deshabilitado"}
-GENEROS = {0: "Femenino", 1: "Masculino"}
+ESTADOS_CLIENTE = LABELS["estado_cliente"]
+GENEROS = LABELS["genero"]
 
 
 def _owned_by_same_tenant(column: str, target: str) -> ForeignKeyConstraint:

@@ -8,15 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..formatting import LABELS
 from .base import utcnow
 
 ROLES = ("superadmin", "admin", "vendedor", "cliente")
-ROLE_LABELS = {
-    "superadmin": "Superadministrador",
-    "admin": "Administrador",
-    "vendedor": "Vendedor",
-    "cliente": "Cliente",
-}
+ROLE_LABELS = LABELS["rol"]
 
 # Who may do what, in the spirit of Django's has_*_permission; the panel and the API both ask here.
 STAFF = ("superadmin", "admin", "vendedor")  # may log in to the panel and the API

@@ -1,0 +1,52 @@
+"""formatting.py: dates in Bogotá, pesos as Colombians write them, labels for codes."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from panel import formatting
+
+
+@pytest.mark.parametrize(
+    "amount,expected",
+    [
+        (1782000, "$ 1.782.000"),
+        (Decimal("1782000.00"), "$ 1.782.000"),
+        (Decimal("1782000.5"), "$ 1.782.000,50"),
+        (Decimal("749.50"), "$ 749,50"),
+        (0, "$ 0"),
+        (Decimal("-3000"), "-$ 3.000"),
+        (None, ""),
+    ],
+)
+def test_money_in_pesos(amount, expected):
+    assert formatting.dinero(amount) == expected
+
+
+def test_times_are_shown_in_bogota_without_seconds():
+    stored = datetime(2026, 12, 1, 6, 50, 25, 481538)  # naive UTC, as the database returns it
+    assert formatting.fecha_hora(stored) == "01/12/2026 01:50"
+    assert formatting.fecha(stored) == "01/12/2026"
+    assert formatting.fecha(date(2026, 1, 9)) == "09/01/2026"
+
+
+def test_exports_and_the_api_carry_bogota_time_with_its_offset():
+    stored = datetime(2026, 12, 1, 13, 5, 9, 123)
+    assert formatting.fecha_hora_exportada(stored) == "2026-12-01 08:05:09-05:00"
+    assert formatting.iso(stored) == "2026-12-01T08:05:09.000123-05:00"
+
+
+@pytest.mark.parametrize(
+    "kind,code,label",
+    [
+        ("estado_entrega", "delivered", "Entregado"),
+        ("estado_entrega", "undelivered", "No entregado"),
+        ("estado_sms", "enviado", "Enviado"),
+        ("modelo", "PlantillaSMS", "Plantilla SMS"),
+        ("estado_cliente", 3, "Deshabilitado"),
+        ("estado_entrega", "algo-nuevo", "algo-nuevo"),
+    ],
+)
+def test_codes_are_shown_by_their_labels(kind, code, label):
+    assert formatting.etiqueta(kind, code) == label
