@@ -21,7 +21,7 @@ from flask import Response, current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from . import tenancy
+from . import clock, formatting, tenancy
 from .extensions import db
 
 # OWASP: a cell starting with one of these may be evaluated as a formula.
@@ -61,9 +61,10 @@ def _telefono(value) -> str:
 
 
 def _fecha(value) -> str:
+    """A moment in Bogotá time with its offset (formatting.py); a calendar date as aaaa-mm-dd."""
     if value is None:
         return ""
-    return value.isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime) else value.isoformat()
+    return formatting.fecha_hora_exportada(value) if isinstance(value, datetime) else value.isoformat()
 
 
 def _numero(value):
@@ -174,6 +175,6 @@ def response(formato: str, nombre: str, batches: Iterable, columnas: list[Column
     """A streamed download of ``batches`` as ``formato`` (csv or xlsx)."""
     chunks = csv_chunks(batches, columnas) if formato == "csv" else xlsx_chunks(batches, columnas, nombre)
     result = Response(chunks, mimetype=MIMETYPES[formato])
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = formatting.local(clock.now()).strftime("%Y%m%d-%H%M%S")
     result.headers["Content-Disposition"] = f'attachment; filename="{nombre}-{stamp}.{formato}"'
     return result

@@ -1,14 +1,11 @@
 """Shared column helpers and the tenancy mixins."""
 
-from datetime import UTC, datetime
-
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from ..clock import utcnow
 
-def utcnow() -> datetime:
-    """Naive UTC timestamp: stored the same way on SQLite and PostgreSQL."""
-    return datetime.now(UTC).replace(tzinfo=None)
+__all__ = ["TenantOwned", "TenantScoped", "utcnow"]
 
 
 class TenantScoped:

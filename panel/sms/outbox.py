@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .. import audit, tenancy
+from .. import audit, formatting, tenancy
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, Pais, SMSLog, Usuario, utcnow
 from .encoding import analyze
@@ -202,7 +202,7 @@ def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros) -> C
     tenant = tenant_of(user, cliente_query)
     if not p.sendable:
         raise OutboxError("Ningún destinatario puede recibir el SMS (revise los omitidos).")
-    nombre = (nombre or "").strip() or f"Campaña SMS {utcnow():%Y-%m-%d %H:%M}"
+    nombre = (nombre or "").strip() or f"Campaña SMS {formatting.fecha_hora(utcnow())}"
     campana = CampanaSMS(
         nombre=nombre,
         mensaje=mensaje,
