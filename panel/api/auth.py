@@ -37,7 +37,7 @@ def authenticate_token() -> None:
 def guard() -> None:
     """Before every API view: 401 without credentials, CSRF for session writes."""
     if not current_user.is_authenticated:
-        raise ApiError(401)
+        raise ApiError(401, "Token inválido." if g.get("api_auth") == "token" else None)
     if not is_staff(current_user):
         raise ApiError(403)
     if g.get("api_auth") != "token" and request.method not in SAFE_METHODS:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
+from wtforms import DateField, SelectField
 
 from .. import tenancy
 from ..extensions import db
@@ -16,29 +17,31 @@ from ..ids import MAX_ID
 from ..models import Cliente, Usuario
 from .errors import ApiError
 from .payload import REQUIRED, UNKNOWN, as_formdata, check_type, is_int
+from .schema import bound_fields, is_optional, is_required
 
 LOCAL_TZ = ZoneInfo("America/Bogota")
 
-# JSON type and whether null is accepted, for each writable field (ClienteForm.WRITABLE).
+# The seed's REST API requires the user account, which the panel's form leaves optional.
+API_REQUIRED = ("id_usuario",)
+FORM_FIELDS = bound_fields(ClienteForm, ClienteForm.WRITABLE)
+
+
+def _kind(field) -> str:
+    """The JSON type a field's value arrives as: int (a choice), date or str."""
+    return "int" if isinstance(field, SelectField) else "date" if isinstance(field, DateField) else "str"
+
+
+# JSON type and whether null reaches the form, for each writable field: null is refused up
+# front only where the form could say nothing clearer than "not a valid choice".
 FIELDS = {
-    "id_usuario": ("int", True),
-    "cedula_cliente": ("str", True),
-    "nombre_cliente": ("str", True),
-    "apellido_cliente": ("str", True),
-    "fecha_nacimiento": ("date", True),
-    "email": ("str", True),
-    "genero": ("int", True),
-    "telefono": ("str", True),
-    "id_ciudad": ("int", False),
-    "id_pais": ("int", False),
-    "id_empresa": ("int", True),
-    "id_campana": ("int", True),
-    "estado": ("int", False),
+    name: (_kind(f), is_optional(f) or is_required(f) or name in API_REQUIRED)
+    for name, f in FORM_FIELDS.items()
 }
-assert set(FIELDS) == set(ClienteForm.WRITABLE)
+# What POST requires, and so PUT (SPEC §14); the other fields have defaults or may be empty.
+CREATE_REQUIRED = tuple(n for n, f in FORM_FIELDS.items() if is_required(f) or n in API_REQUIRED)
 OPTIONAL_TEXT = ("apellido_cliente", "email", "telefono")
 READ_ONLY = ("id_cliente", "acepta_sms", "creado", "actualizado")
-DEFAULTS = {name: None for name in FIELDS} | {"id_ciudad": 1, "id_pais": 1, "estado": 1}
+DEFAULTS = {name: f.default for name, f in FORM_FIELDS.items()}  # what POST stores for a field left out
 
 
 def local_iso(moment: datetime | None) -> str | None:
@@ -56,8 +59,8 @@ def to_json(c: Cliente) -> dict:
     return data
 
 
-def check_body(body: dict, *, full: bool) -> None:
-    """Unknown fields, wrong JSON types and (for a full update) missing fields: 400."""
+def check_body(body: dict, *, required=()) -> None:
+    """Unknown fields, wrong JSON types and missing ``required`` fields: 400."""
     errors = {}
     for name, value in body.items():
         if name in FIELDS:
@@ -66,8 +69,7 @@ def check_body(body: dict, *, full: bool) -> None:
                 errors[name] = [problem]
         elif name not in READ_ONLY:
             errors[name] = [UNKNOWN]
-    if full:
-        errors.update({name: [REQUIRED] for name in FIELDS if name not in body})
+    errors.update({name: [REQUIRED] for name in required if name not in body})
     if errors:
         raise ApiError(400, errors=errors)
 
@@ -99,9 +101,13 @@ def write_scope(owner: int | None):
 
 
 def save(body: dict, obj: Cliente | None = None, *, partial: bool = False, full: bool = False) -> Cliente:
-    """Validate ``body`` with ClienteForm and write it (a new client when ``obj`` is None)."""
-    check_body(body, full=full)
-    current = {name: getattr(obj, name) for name in FIELDS} if partial else DEFAULTS
+    """Validate ``body`` with ClienteForm and write it (a new client when ``obj`` is None).
+
+    ``full`` is a PUT as in Django REST Framework: what create requires must be given, and the
+    fields left out keep their values (as in a PATCH), never cleared nor reset to defaults.
+    """
+    check_body(body, required=CREATE_REQUIRED if full else ())
+    current = {name: getattr(obj, name) for name in FIELDS} if obj is not None else DEFAULTS
     values = current | {k: v for k, v in body.items() if k in FIELDS}
     # A PATCH may leave a panel-made client without account alone; it may not remove one.
     require_usuario = not partial or obj.id_usuario is not None or "id_usuario" in body

@@ -58,7 +58,7 @@ def list_clientes():
     """``{count, next, previous, results}``, filtered, searched, ordered, paginated."""
     where, order = _conditions(), _order_by()
     page = query_int("page", minimum=1) or 1
-    size = query_int("page_size", minimum=1, maximum=MAX_PAGE_SIZE) or PAGE_SIZE
+    size = min(query_int("page_size", minimum=1) or PAGE_SIZE, MAX_PAGE_SIZE)  # capped, as DRF does
     count = db.session.scalar(sa.select(sa.func.count(Cliente.id_cliente)).where(*where))
     last = max(1, -(-count // size))
     if page > last:

@@ -7,15 +7,24 @@ from .openapi import ID, LIST_PARAMS, ref, schemas
 bp = Blueprint("api_docs", __name__, url_prefix="/api")
 
 JSON = "application/json"
+BAD_INPUT = (
+    "Entrada no válida: errores de campo (ValidationError…) o un mensaje, p. ej. JSON mal formado (Error…)"
+)
 ERRORS = {
-    400: ("Entrada no válida", {"anyOf": [ref("ErroresDeCampo"), ref("Error")]}),
-    401: ("Sin credenciales (o token revocado)", ref("Error")),
-    403: ("Su rol no lo permite, o falta el token CSRF en una sesión", ref("Error")),
-    404: ("No existe o es de otro propietario", ref("Error")),
-    409: ("Conflicto: cédula o cuenta ya usadas por un cambio simultáneo", ref("Error")),
-    415: ("El cuerpo no es JSON", ref("Error")),
+    401: "Sin credenciales, o «Token inválido.»",
+    403: "Su rol no lo permite, o falta el token CSRF en una sesión",
+    404: "No existe o es de otro propietario",
+    409: "Conflicto: cédula o cuenta ya usadas por un cambio simultáneo",
+    415: "El cuerpo no es JSON",
 }
-SMS_ERRORS = {code: (text, ref("ErrorSMS")) for code, (text, _schema) in ERRORS.items()}
+
+
+def error(code: int, sms: bool) -> dict:
+    """The response of an error status: 400 is either kind of body, the others a message."""
+    message, fields = ("ErrorSMS", "ValidationErrorSMS") if sms else ("Error", "ValidationError")
+    if code == 400:  # the message first: a client tries the kinds in order, and fields accept more
+        return response(BAD_INPUT, {"anyOf": [ref(message), ref(fields)]})
+    return response(ERRORS[code], ref(message))
 
 
 def response(description: str, schema: dict | None = None) -> dict:
@@ -25,10 +34,20 @@ def response(description: str, schema: dict | None = None) -> dict:
     return out
 
 
-def op(summary: str, ok: dict, errors: tuple[int, ...], *, body=None, params=(), sms=False, tag="Clientes"):
-    table = SMS_ERRORS if sms else ERRORS
-    operation = {"summary": summary, "tags": [tag], "responses": {**ok}}
-    operation["responses"] |= {str(code): response(*table[code]) for code in errors}
+def op(
+    operation_id: str,
+    summary: str,
+    ok: dict,
+    errors: tuple[int, ...],
+    *,
+    body=None,
+    params=(),
+    sms=False,
+    tag="Clientes",
+):
+    """One operation; ``operation_id`` names the function a generated client gets (keep it stable)."""
+    operation = {"operationId": operation_id, "summary": summary, "tags": [tag], "responses": {**ok}}
+    operation["responses"] |= {str(code): error(code, sms) for code in errors if str(code) not in ok}
     if body:
         operation["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}
     if params:
@@ -47,12 +66,14 @@ def paths() -> dict:
     return {
         "/Database/Database/clientes/": {
             "get": op(
+                "listClientes",
                 "Lista de clientes",
                 {"200": response("Una página", ref("PaginaClientes"))},
                 (400, *read),
                 params=LIST_PARAMS,
             ),
             "post": op(
+                "createCliente",
                 "Crear un cliente (admin)",
                 {"201": response("Creado", ref("Cliente"))},
                 (400, 401, 403, 409, 415),
@@ -60,12 +81,25 @@ def paths() -> dict:
             ),
         },
         "/Database/Database/clientes/{id_cliente}/": {
-            "get": op("Un cliente", cliente, read, params=[one]),
-            "put": op("Reemplazar un cliente (admin)", cliente, write, body="ClienteCompleto", params=[one]),
+            "get": op("getCliente", "Un cliente", cliente, read, params=[one]),
+            "put": op(
+                "replaceCliente",
+                "Reemplazar un cliente (admin)",
+                cliente,
+                write,
+                body="ClienteCompleto",
+                params=[one],
+            ),
             "patch": op(
-                "Modificar algunos campos (admin)", cliente, write, body="ClienteParcial", params=[one]
+                "updateCliente",
+                "Modificar algunos campos (admin)",
+                cliente,
+                write,
+                body="ClienteParcial",
+                params=[one],
             ),
             "delete": op(
+                "deleteCliente",
                 "Eliminar un cliente (admin)",
                 {
                     "204": response("Eliminado"),
@@ -77,6 +111,7 @@ def paths() -> dict:
         },
         "/clientes/crear/ajax/": {
             "post": op(
+                "crearClienteAjax",
                 "Crear un cliente (formulario rápido)",
                 {"201": response("Creado", ref("ClienteAjax"))},
                 (400, 401, 403, 415),
@@ -87,6 +122,7 @@ def paths() -> dict:
         },
         "/clientes/plantillas-sms/": {
             "get": op(
+                "listPlantillasSMS",
                 "Plantillas SMS activas",
                 {"200": response("Plantillas", ref("Plantillas"))},
                 (401, 403),
@@ -96,6 +132,7 @@ def paths() -> dict:
         },
         "/clientes/enviar-sms/": {
             "post": op(
+                "enviarSMS",
                 "Enviar una campaña SMS",
                 {
                     "200": response("Terminada", ref("CampanaSMS")),
@@ -109,6 +146,7 @@ def paths() -> dict:
         },
         "/clientes/campanas-sms/{campana_id}/": {
             "get": op(
+                "getCampanaSMS",
                 "Estado de una campaña SMS",
                 {"200": response("La campaña", ref("CampanaSMS"))},
                 read,

@@ -1,25 +1,30 @@
-"""The OpenAPI 3 document of the API, built from the same field tables the views use."""
+"""The OpenAPI 3 document's schemas and parameters, derived from ClienteForm and the views' tables.
 
-from ..ids import MAX_ID
-from .cliente_data import FIELDS
+Request bodies come from ``schema.form_schema`` over the form the server validates with, so a
+limit, a pattern or a choice list changed in the form changes the document too.
+"""
+
+import phonenumbers
+
+from ..forms.clientes import ClienteForm
+from ..ids import MAX_ID, MAX_IDS
+from ..sms.render import MAX_LENGTH, PLACEHOLDERS
+from .cliente_data import API_REQUIRED, FORM_FIELDS, READ_ONLY
 from .clientes import FILTERS, MAX_PAGE_SIZE, ORDERING, PAGE_SIZE
+from .schema import BLANK, TEXT, field_schema, form_schema
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-NULLABLE_ID = {**ID, "nullable": True}
-TEXT_LIMITS = {
-    "cedula_cliente": 10,
-    "nombre_cliente": 20,
-    "apellido_cliente": 20,
-    "email": 40,
-    "telefono": 20,
-}
 DESCRIPTIONS = {
     "id_usuario": "Cuenta de usuario con rol cliente del mismo propietario, no ligada a otro cliente.",
     "cedula_cliente": "Cédula: solo dígitos, máximo 10; única por propietario.",
+    "fecha_nacimiento": "AAAA-MM-DD, anterior a hoy.",
     "genero": "0 femenino, 1 masculino.",
-    "telefono": "Número nacional (3001234567) o internacional (+573001234567), válido para el país.",
+    "telefono": "Número nacional (3001234567) o internacional (+573001234567), válido para el país. "
+    "El patrón describe los números de Colombia; para otro país vale un número válido en él.",
     "id_ciudad": "Ciudad (por defecto 1, Bogotá); debe pertenecer al país.",
     "id_pais": "País (por defecto 1, Colombia).",
+    "id_empresa": "Empresa del mismo propietario.",
+    "id_campana": "Campaña publicitaria del mismo propietario.",
     "estado": "0 inactivo, 1 activo, 3 deshabilitado (por defecto 1).",
 }
 
@@ -28,51 +33,70 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _field(name: str, kind: str, nullable: bool) -> dict:
-    schema = {
-        "int": {"type": "integer"},
-        "str": {"type": "string"},
-        "date": {"type": "string", "format": "date"},
-    }
-    prop = dict(schema[kind], nullable=nullable)
-    if name in TEXT_LIMITS:
-        prop["maxLength"] = TEXT_LIMITS[name]
-    if name in ("genero", "estado"):
-        prop["enum"] = [0, 1] if name == "genero" else [0, 1, 3]
-    if name in DESCRIPTIONS:
-        prop["description"] = DESCRIPTIONS[name]
-    return prop
+def phone_pattern(region: str = "CO") -> str:
+    """The valid numbers of a country, national or with +code, from the phonenumbers metadata
+    that ``ClienteForm.validate_telefono`` checks with (a method, so schema.py cannot read it)."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    kinds = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number")
+    kinds += ("voip", "pager", "uan", "voicemail")
+    patterns = [
+        d.national_number_pattern for k in kinds if (d := getattr(meta, k)) and d.national_number_pattern
+    ]
+    national = "|".join(patterns).replace(r"\d", "[0-9]")
+    return rf"^(?:\+{meta.country_code})?(?:{national})$"
 
 
-def _cliente_schemas() -> dict:
-    writable = {name: _field(name, *spec) for name, spec in FIELDS.items()}
+def _cliente_extra() -> dict:
+    """What the form's methods add to its fields, and the descriptions."""
+    extra = {name: {"description": text} for name, text in DESCRIPTIONS.items()}
+    extra["telefono"] |= {"pattern": phone_pattern()}
+    return extra
+
+
+def cliente_body(*, defaults: bool) -> dict:
+    """A client's writable fields as a request body: POST and PUT require what create requires."""
+    return form_schema(
+        ClienteForm, ClienteForm.WRITABLE, required=API_REQUIRED, extra=_cliente_extra(), defaults=defaults
+    )
+
+
+def _read_schema(field, name: str) -> dict:
+    """A field as the server answers it: its type, enum and null, not the input's patterns."""
+    prop = field_schema(field)
+    out = {k: v for k, v in prop.items() if k in ("type", "format", "enum")}
+    if prop.get("nullable"):  # id_usuario too: the panel's form leaves it optional
+        out["nullable"] = True
+    return out | ({"description": DESCRIPTIONS[name]} if name in DESCRIPTIONS else {})
+
+
+def _cliente_read() -> dict:
     read_only = {
         "id_cliente": {"type": "integer", "readOnly": True},
         "acepta_sms": {"type": "boolean", "readOnly": True},
         "creado": {"type": "string", "format": "date-time", "readOnly": True},
         "actualizado": {"type": "string", "format": "date-time", "readOnly": True},
     }
+    assert set(read_only) == set(READ_ONLY)
+    fields = {name: _read_schema(f, name) for name, f in FORM_FIELDS.items()}
+    properties = {**read_only, **fields}
     return {
-        "Cliente": {
-            "type": "object",
-            "properties": {**read_only, **writable},
-            "required": [*read_only, *writable],
-        },
-        "ClienteNuevo": {
-            "type": "object",
-            "description": "Campos desconocidos → 400. id_ciudad, id_pais y estado tienen valor por defecto.",
-            "properties": writable,
-            "required": ["id_usuario", "cedula_cliente", "nombre_cliente"],
-            "additionalProperties": False,
-        },
-        "ClienteCompleto": {
-            "type": "object",
-            "description": "PUT: todos los campos escribibles son obligatorios (null donde se admite).",
-            "properties": writable,
-            "required": list(writable),
-            "additionalProperties": False,
-        },
-        "ClienteParcial": {"type": "object", "properties": writable, "additionalProperties": False},
+        "type": "object",
+        "description": "Todas las claves están siempre presentes; null donde el valor guardado puede faltar.",
+        "properties": properties,
+        "required": list(properties),
+    }
+
+
+def _cliente_schemas() -> dict:
+    nuevo, completo = cliente_body(defaults=True), cliente_body(defaults=False)
+    parcial = {k: v for k, v in completo.items() if k != "required"}
+    return {
+        "Cliente": _cliente_read(),
+        "ClienteNuevo": nuevo
+        | {"description": "Campos desconocidos → 400. id_ciudad, id_pais y estado tienen valor por defecto."},
+        "ClienteCompleto": completo
+        | {"description": "PUT: los campos que exige la creación; los demás, si faltan, conservan su valor."},
+        "ClienteParcial": parcial | {"description": "PATCH: solo los campos enviados cambian."},
         "PaginaClientes": {
             "type": "object",
             "properties": {
@@ -86,20 +110,58 @@ def _cliente_schemas() -> dict:
     }
 
 
+def _ajax_nuevo() -> dict:
+    """crear/ajax's body: ClienteForm's fields under the SMS document's names (api/sms.py)."""
+    fields = {name: FORM_FIELDS[name] for name in ("nombre_cliente", "cedula_cliente", "telefono")}
+    nombre = field_schema(fields["nombre_cliente"]) | {
+        "description": "Nombre completo: se divide en nombres y apellidos (máximo 20 cada parte)."
+    }
+    documento = field_schema(fields["cedula_cliente"]) | {"description": "La cédula."}
+    telefono = field_schema(fields["telefono"]) | _cliente_extra()["telefono"]
+    return {
+        "type": "object",
+        "properties": {
+            "nombre": nombre,
+            "telefono": telefono,
+            "documento": documento,
+            "activo": {"type": "boolean", "default": True},
+        },
+        "required": ["nombre", "documento"],
+        "additionalProperties": False,
+    }
+
+
+def message_pattern() -> str:
+    """Text with braces only in the known placeholders ({nombre}…), not blank, no NUL (sms.render)."""
+    placeholder = r"\{(?:" + "|".join(PLACEHOLDERS) + r")\}"
+    piece = rf"(?:[^{{}}\x00]|{placeholder})"
+    solid = rf"(?:[^{{}}\x00{BLANK}]|{placeholder})"
+    return rf"^{piece}*{solid}{piece}*$"
+
+
+def _envio_sms() -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "cliente_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": MAX_IDS},
+            "mensaje": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_LENGTH,
+                "pattern": message_pattern(),
+                "description": "Admite {" + "}, {".join(PLACEHOLDERS) + "}.",
+            },
+            "nombre_campana": {"type": "string", "nullable": True, "maxLength": 200, "pattern": TEXT},
+        },
+        "required": ["cliente_ids", "mensaje"],
+        "additionalProperties": False,
+    }
+
+
 def _sms_schemas() -> dict:
     text = {"type": "string"}
     return {
-        "ClienteAjaxNuevo": {
-            "type": "object",
-            "properties": {
-                "nombre": {**text, "description": "Nombre completo: se divide en nombres y apellidos."},
-                "telefono": {**text, "nullable": True},
-                "documento": {**text, "nullable": True, "description": "La cédula (obligatoria)."},
-                "activo": {"type": "boolean", "default": True},
-            },
-            "required": ["nombre"],
-            "additionalProperties": False,
-        },
+        "ClienteAjaxNuevo": _ajax_nuevo(),
         "ClienteAjax": {
             "type": "object",
             "properties": {
@@ -134,20 +196,7 @@ def _sms_schemas() -> dict:
             },
             "required": ["success", "plantillas"],
         },
-        "EnvioSMS": {
-            "type": "object",
-            "properties": {
-                "cliente_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": 10000},
-                "mensaje": {
-                    **text,
-                    "minLength": 1,
-                    "description": "Admite {nombre}, {apellido}, {nombre_completo}.",
-                },
-                "nombre_campana": {**text, "nullable": True, "maxLength": 200},
-            },
-            "required": ["cliente_ids", "mensaje"],
-            "additionalProperties": False,
-        },
+        "EnvioSMS": _envio_sms(),
         "CampanaSMS": _campaign_schema(),
     }
 
@@ -184,26 +233,37 @@ def _campaign_schema() -> dict:
 
 
 def _error_schemas() -> dict:
-    messages = {"type": "array", "items": {"type": "string"}}
+    """The two kinds of error body, apart: a message (``Error``) and field errors (``ValidationError``)."""
+    messages = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+    field_errors = {
+        "type": "object",
+        "description": "{campo: [mensaje, …]}; non_field_errors para los del cuerpo entero.",
+        "additionalProperties": messages,
+        "minProperties": 1,
+    }
+    false = {"type": "boolean", "enum": [False]}
     return {
         "Error": {
             "type": "object",
-            "properties": {"detail": {"type": "string"}, "success": {"type": "boolean", "enum": [False]}},
+            "description": "Un mensaje: credenciales, permisos, no encontrado, conflicto, JSON mal formado.",
+            "properties": {"detail": {"type": "string"}},
             "required": ["detail"],
+            "additionalProperties": False,
         },
-        "ErroresDeCampo": {
-            "type": "object",
-            "description": "{campo: [mensaje, …]}; non_field_errors para los del cuerpo entero.",
-            "additionalProperties": messages,
-        },
+        "ValidationError": field_errors,
         "ErrorSMS": {
             "type": "object",
-            "properties": {
-                "success": {"type": "boolean", "enum": [False]},
-                "errors": {"type": "object", "additionalProperties": messages},
-                "detail": {"type": "string"},
-            },
-            "required": ["success"],
+            "description": "Error de las URL de la aplicación SMS: un mensaje.",
+            "properties": {"success": false, "detail": {"type": "string"}},
+            "required": ["success", "detail"],
+            "additionalProperties": False,
+        },
+        "ValidationErrorSMS": {
+            "type": "object",
+            "description": "Errores de campo de las URL de la aplicación SMS.",
+            "properties": {"success": false, "errors": field_errors},
+            "required": ["success", "errors"],
+            "additionalProperties": False,
         },
         "Protegido": {
             "type": "object",
@@ -220,28 +280,33 @@ def schemas() -> dict:
     return {**_cliente_schemas(), **_sms_schemas(), **_error_schemas()}
 
 
+def ordering_pattern() -> str:
+    """Comma-separated ORDERING fields, each optionally with «-» (what ``_order_by`` accepts)."""
+    key = r" *-?(?:" + "|".join(ORDERING) + r") *"
+    return rf"^{key}(?:,{key})*$"
+
+
+def _query(name: str, schema: dict, description: str | None = None) -> dict:
+    param = {"name": name, "in": "query", "schema": schema}
+    return param | ({"description": description} if description else {})
+
+
 LIST_PARAMS = [
-    *(
-        {"name": f, "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
-        for f in FILTERS
+    *(_query(f, {"type": "integer", "minimum": 0, "maximum": MAX_ID}) for f in FILTERS),
+    _query(
+        "search",
+        {"type": "string", "maxLength": 100, "pattern": TEXT},
+        "Busca en cédula, nombres, apellidos, email y teléfono (todas las palabras).",
     ),
-    {
-        "name": "search",
-        "in": "query",
-        "schema": {"type": "string", "maxLength": 100},
-        "description": "Busca en cédula, nombres, apellidos, email y teléfono (todas las palabras).",
-    },
-    {
-        "name": "ordering",
-        "in": "query",
-        "schema": {"type": "string"},
-        "description": "Campos separados por comas, «-» para descendente: " + ", ".join(ORDERING),
-    },
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
-    {
-        "name": "page_size",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-        "description": f"Por defecto {PAGE_SIZE}, máximo {MAX_PAGE_SIZE}.",
-    },
+    _query(
+        "ordering",
+        {"type": "string", "maxLength": 300, "pattern": ordering_pattern()},
+        "Campos separados por comas, «-» para descendente: " + ", ".join(ORDERING),
+    ),
+    _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+    _query(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        f"Por defecto {PAGE_SIZE}; un valor mayor que {MAX_PAGE_SIZE} se reduce a {MAX_PAGE_SIZE}.",
+    ),
 ]

@@ -26,7 +26,16 @@ def strip(value):
 
 
 class ChoiceField(SelectField):
-    """A SelectField whose invalid values say so in Spanish (and never raise)."""
+    """A SelectField whose invalid values say so in Spanish (and never raise).
+
+    ``options`` is a fixed list (not loaded per tenant), set on the field itself so that the
+    API's schema can read it as an enum; ``blank`` adds the "none" choice before it.
+    """
+
+    def __init__(self, *args, options: dict | None = None, blank: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if options is not None:
+            self.choices = ([(None, "—")] if blank else []) + list(options.items())
 
     def pre_validate(self, form):
         if self.data is None and not self.flags.required:
@@ -81,7 +90,9 @@ class ClienteForm(FlaskForm):
             Email(message="Correo electrónico no válido.", check_deliverability=False),
         ],
     )
-    genero = ChoiceField("Género", coerce=coerce_optional_choice, validators=[Optional()])
+    genero = ChoiceField(
+        "Género", coerce=coerce_optional_choice, options=GENEROS, blank=True, validators=[Optional()]
+    )
     telefono = StringField(
         "Teléfono",
         filters=[strip],
@@ -95,7 +106,7 @@ class ClienteForm(FlaskForm):
     id_usuario = ChoiceField(
         "Cuenta de usuario (cliente)", coerce=coerce_optional_choice, validators=[Optional()]
     )
-    estado = ChoiceField("Estado", coerce=coerce_choice, default=1)
+    estado = ChoiceField("Estado", coerce=coerce_choice, options=ESTADOS_CLIENTE, default=1)
 
     def __init__(self, *args, require_usuario: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,8 +118,6 @@ class ClienteForm(FlaskForm):
 
     def _load_choices(self) -> None:
         none = [(None, "—")]
-        self.genero.choices = none + list(GENEROS.items())
-        self.estado.choices = list(ESTADOS_CLIENTE.items())
         self.id_pais.choices = _pairs(Pais)
         self.id_ciudad.choices = _pairs(Ciudad)
         self.id_empresa.choices = none + _pairs(Empresa)

@@ -1,0 +1,150 @@
+"""JSON Schema read off a WTForms form: the API contract comes from the validators that enforce it.
+
+Each validator the API relies on has a translation (Length → maxLength, Regexp → pattern,
+DataRequired → required and not null, Optional → null allowed, a static choice list → enum,
+DateField → ``format: date``). A rule no JSON Schema keyword can hold (a choice list loaded from
+the tenant's rows, a ``validate_<field>`` method) is left to the server; ``extra`` lets the caller
+describe such a field from the same definitions the method uses.
+"""
+
+import re
+
+from wtforms import BooleanField, DateField, Field, Form, IntegerField, SelectField, StringField
+from wtforms.fields.core import UnboundField
+from wtforms.meta import DefaultMeta
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+
+from ..ids import MAX_ID, coerce_choice, coerce_optional_choice
+
+INTEGER_COERCIONS = (int, coerce_choice, coerce_optional_choice)
+# The API refuses NUL in any text (PostgreSQL cannot store it: payload.clean_text).
+TEXT = r"^[^\x00]*$"
+# What DataRequired keeps after the ``strip`` filter: one character Python's strip() leaves.
+BLANK = r"\s\x1c-\x1f\x85\ufeff"
+NON_BLANK = rf"^[^\x00]*[^{BLANK}\x00][^\x00]*$"
+# A subset of what email_validator accepts (no quoted or UTF-8 local parts, no special-use
+# domains it refuses, such as .arpa or .local): JSON Schema's ``format: email`` allows more.
+EMAIL = (
+    r"^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@([a-z0-9]+(-[a-z0-9]+)*\.)+"
+    r"(?!(arpa|invalid|local|localhost|onion|test)$)[a-z]{2,24}$"
+)
+# Python-only syntax a JSON Schema (ECMA 262) pattern cannot carry as it is.
+UNTRANSLATABLE = re.compile(r"\(\?[P<aimsux]|\\[AZbB]")
+
+
+def bound_fields(form_class: type[Form], names=None) -> dict[str, Field]:
+    """The form's fields in declaration order, bound without a request (no choices loaded)."""
+    unbound = [(n, getattr(form_class, n)) for n in dir(form_class) if not n.startswith("_")]
+    unbound = sorted(
+        ((n, f) for n, f in unbound if isinstance(f, UnboundField)), key=lambda p: p[1].creation_counter
+    )
+    meta = DefaultMeta()
+    fields = {name: field.bind(None, name, _meta=meta) for name, field in unbound}
+    return {n: fields[n] for n in names} if names is not None else fields
+
+
+def is_required(field: Field) -> bool:
+    return any(isinstance(v, DataRequired | InputRequired) for v in field.validators)
+
+
+def is_optional(field: Field) -> bool:
+    return any(isinstance(v, Optional) for v in field.validators)
+
+
+def ecma_pattern(regexp: Regexp) -> str | None:
+    """The Regexp as a JSON Schema pattern (anchored as ``re.match`` is), or None when it cannot be."""
+    source = regexp.regex.pattern
+    if regexp.regex.flags & ~re.UNICODE or UNTRANSLATABLE.search(source):
+        return None
+    # Python's \\d is any Unicode digit; [0-9] is stricter, so the schema never allows more.
+    source = source.replace(r"\d", "[0-9]")
+    return source if source.startswith("^") else f"^(?:{source})"
+
+
+def _choice_schema(field: SelectField, nullable: bool) -> dict:
+    """A static choice list is an enum (null listed when allowed); a list loaded per tenant is not."""
+    schema = {"type": "integer" if field.coerce in INTEGER_COERCIONS else "string"}
+    if field.choices is None:  # loaded from the database, different for each tenant
+        return schema | ({"minimum": 1, "maximum": MAX_ID} if schema["type"] == "integer" else {})
+    values = [value for value, _label in field.choices if value is not None]
+    return schema | {"enum": values + [None] if nullable else values}
+
+
+def _text_schema(field: StringField, required: bool) -> dict:
+    schema: dict = {"type": "string"}
+    patterns = []
+    for v in field.validators:
+        if isinstance(v, Length):
+            schema |= {"maxLength": v.max} if v.max >= 0 else {}
+            schema |= {"minLength": v.min} if v.min > 0 else {}
+        elif isinstance(v, Regexp):
+            patterns.append(ecma_pattern(v))
+        elif isinstance(v, Email):
+            patterns.append(EMAIL)
+    patterns = [p for p in patterns if p]
+    if required:
+        schema["minLength"] = max(schema.get("minLength", 0), 1)
+    schema["pattern"] = patterns[0] if patterns else (NON_BLANK if required else TEXT)
+    return schema
+
+
+def _integer_schema(field: IntegerField) -> dict:
+    schema = {"type": "integer"}
+    for v in field.validators:
+        if isinstance(v, NumberRange):
+            schema |= {k: n for k, n in (("minimum", v.min), ("maximum", v.max)) if n is not None}
+    return schema
+
+
+def _value_schema(field: Field, required: bool, nullable: bool) -> dict:
+    if isinstance(field, SelectField):
+        return _choice_schema(field, nullable)
+    if isinstance(field, DateField):
+        return {"type": "string", "format": "date"}
+    if isinstance(field, IntegerField):
+        return _integer_schema(field)
+    if isinstance(field, BooleanField):
+        return {"type": "boolean"}
+    if isinstance(field, StringField):
+        return _text_schema(field, required)
+    raise TypeError(f"Sin traducción a JSON Schema para {type(field).__name__} ({field.name}).")
+
+
+def field_schema(field: Field, required: bool | None = None) -> dict:
+    """One field's JSON Schema (OpenAPI 3.0: ``nullable``); ``required`` overrides the validators'."""
+    required = is_required(field) if required is None else required
+    nullable = is_optional(field) and not required
+    schema = _value_schema(field, required, nullable)
+    if nullable:
+        schema["nullable"] = True
+    if field.default is not None and not callable(field.default):
+        schema["default"] = field.default
+    if field.description:
+        schema["description"] = str(field.description)
+    return schema
+
+
+def form_schema(
+    form_class: type[Form],
+    names=None,
+    *,
+    required=(),
+    extra: dict | None = None,
+    defaults: bool = True,
+) -> dict:
+    """The JSON Schema of a request body the form validates: unknown fields refused.
+
+    ``required`` adds fields the caller requires beyond the form's own validators (and so not
+    nullable); ``extra`` merges into a field's schema what a method-level rule adds; without
+    ``defaults`` a left-out field keeps its stored value (PUT, PATCH), so no default is shown.
+    """
+    fields = bound_fields(form_class, names)
+    properties = {}
+    for name, field in fields.items():
+        prop = field_schema(field, True if name in required else None) | (extra or {}).get(name, {})
+        if not defaults:
+            prop.pop("default", None)
+        properties[name] = prop
+    must = [n for n, f in fields.items() if n in required or is_required(f)]
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    return schema | ({"required": must} if must else {})

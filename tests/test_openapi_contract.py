@@ -1,0 +1,187 @@
+"""The OpenAPI document is derived from ClienteForm and says what the server does (SPEC §14)."""
+
+import jsonschema_rs
+import pytest
+from wtforms import Form, IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from panel.api import clientes
+from panel.api.schema import form_schema
+
+from .api_support import BASE, auth, body, cliente_of, cuenta_cliente, keys
+
+__all__ = ["keys"]
+
+
+@pytest.fixture
+def doc(client):
+    return client.get("/api/openapi.json").json
+
+
+def _operations(doc):
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            yield f"{method.upper()} {path}", op
+
+
+def _walk(schema):
+    """Every (sub)schema of a schema: properties, items, unions."""
+    yield schema
+    for child in (schema.get("properties") or {}).values():
+        yield from _walk(child)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            yield from _walk(schema[key])
+    for key in ("anyOf", "oneOf", "allOf"):
+        for child in schema.get(key, []):
+            yield from _walk(child)
+
+
+def _validator(doc, name: str):
+    """A JSON Schema validator for one component (its $refs resolved within the document)."""
+    root = {"$ref": f"#/components/schemas/{name}", "components": doc["components"]}
+    return jsonschema_rs.validator_for(root)
+
+
+def test_every_nullable_enum_lists_null(doc):
+    enums = [s for c in doc["components"]["schemas"].values() for s in _walk(c) if "enum" in s]
+    nullable = [s for s in enums if s.get("nullable")]
+    assert nullable, "genero, al menos, es un enum que admite null"
+    assert all(None in s["enum"] for s in nullable), nullable
+
+
+def test_genero_is_a_nullable_enum_everywhere(doc):
+    schemas = doc["components"]["schemas"]
+    for name in ("Cliente", "ClienteNuevo", "ClienteCompleto", "ClienteParcial"):
+        assert schemas[name]["properties"]["genero"]["enum"] == [0, 1, None], name
+
+
+def _request_schemas(doc):
+    schemas = doc["components"]["schemas"]
+    for label, op in _operations(doc):
+        if "requestBody" in op:
+            ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            yield label, schemas[ref.rsplit("/", 1)[-1]]
+
+
+def test_required_fields_of_a_request_are_not_nullable(doc):
+    checked = 0
+    for label, schema in _request_schemas(doc):
+        for name in schema.get("required", []):
+            assert not schema["properties"][name].get("nullable"), (label, name)
+            checked += 1
+    assert checked >= 8
+
+
+def test_put_requires_exactly_what_create_requires(doc):
+    schemas = doc["components"]["schemas"]
+    assert set(schemas["ClienteCompleto"]["required"]) == set(schemas["ClienteNuevo"]["required"])
+    assert set(schemas["ClienteNuevo"]["required"]) == {"id_usuario", "cedula_cliente", "nombre_cliente"}
+    assert not any("default" in p for p in schemas["ClienteCompleto"]["properties"].values())
+
+
+def test_every_operation_has_a_unique_operation_id(doc):
+    ids = [op.get("operationId") for _label, op in _operations(doc)]
+    assert all(ids) and len(ids) == len(set(ids)), ids
+
+
+def test_the_two_kinds_of_400_body_are_distinct_named_schemas(doc):
+    for label, op in _operations(doc):
+        if "400" in op["responses"]:
+            union = op["responses"]["400"]["content"]["application/json"]["schema"]["anyOf"]
+            names = {item["$ref"].rsplit("/", 1)[-1] for item in union}
+            sms = label.split()[1].startswith("/clientes/")
+            expected = {"ErrorSMS", "ValidationErrorSMS"} if sms else {"Error", "ValidationError"}
+            assert names == expected, label
+
+
+@pytest.mark.parametrize(
+    "payload,kind",
+    [
+        (b"{no es json", "Error"),
+        (b'{"cedula_cliente": "12a"}', "ValidationError"),
+    ],
+)
+def test_each_400_body_matches_its_schema_and_not_the_other(client, doc, keys, payload, kind):
+    headers = keys.admin_a | {"Content-Type": "application/json"}
+    answer = client.post(BASE, data=payload, headers=headers)
+    assert answer.status_code == 400
+    other = {"Error": "ValidationError", "ValidationError": "Error"}[kind]
+    assert _validator(doc, kind).is_valid(answer.json), answer.json
+    assert not _validator(doc, other).is_valid(answer.json), answer.json
+
+
+def test_the_schema_carries_the_form_limits(doc):
+    props = doc["components"]["schemas"]["ClienteNuevo"]["properties"]
+    assert props["cedula_cliente"]["maxLength"] == 10 and props["cedula_cliente"]["pattern"] == "^[0-9]+$"
+    assert props["nombre_cliente"]["maxLength"] == 20 and props["estado"]["enum"] == [0, 1, 3]
+    assert props["fecha_nacimiento"]["format"] == "date" and "format" not in props["email"]
+    assert props["id_empresa"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2**31 - 1,
+        "nullable": True,
+        "description": props["id_empresa"]["description"],
+    }
+
+
+class EnvioForm(Form):
+    """A form like a later EnviarSMSForm: the same function describes it."""
+
+    mensaje = StringField(validators=[DataRequired(), Length(max=160)])
+    nombre_campana = StringField(validators=[Optional(), Length(max=200)])
+    codigo = StringField(validators=[Optional(), Regexp(r"^\d{4}$")])
+    reintentos = IntegerField(validators=[Optional(), NumberRange(min=0, max=3)])
+
+
+def test_form_schema_describes_any_form():
+    schema = form_schema(EnvioForm)
+    props = schema["properties"]
+    assert schema["required"] == ["mensaje"] and schema["additionalProperties"] is False
+    assert props["mensaje"]["maxLength"] == 160 and not props["mensaje"].get("nullable")
+    assert props["nombre_campana"]["nullable"] and props["codigo"]["pattern"] == "^[0-9]{4}$"
+    assert props["reintentos"] == {"type": "integer", "minimum": 0, "maximum": 3, "nullable": True}
+
+
+# --- the server side of the same contract ------------------------------------------------------
+
+
+def test_put_without_the_optional_fields_keeps_them(client, keys, tenants):
+    cuenta = cuenta_cliente(tenants.admin_a.id, "put@test.co")
+    c = cliente_of(tenants.admin_a.id, id_usuario=cuenta, genero=1, fecha_nacimiento=None)
+    before = client.get(f"{BASE}{c.id_cliente}/", headers=keys.admin_a).json
+    required = {"id_usuario": cuenta, "cedula_cliente": "5550001", "nombre_cliente": "Nuevo"}
+    answer = client.put(f"{BASE}{c.id_cliente}/", json=required, headers=keys.admin_a)
+    assert answer.status_code == 200, answer.json
+    after = client.get(f"{BASE}{c.id_cliente}/", headers=keys.admin_a).json
+    assert after["nombre_cliente"] == "Nuevo" and after["cedula_cliente"] == "5550001"
+    kept = ("apellido_cliente", "email", "telefono", "genero", "id_ciudad", "id_pais", "estado")
+    assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
+    assert before["genero"] == 1 and before["email"] and before["telefono"]
+
+
+def test_put_still_clears_an_optional_field_sent_as_null(client, keys, tenants):
+    cuenta = cuenta_cliente(tenants.admin_a.id, "null@test.co")
+    c = cliente_of(tenants.admin_a.id, id_usuario=cuenta)
+    data = body(cuenta, email=None, cedula_cliente=c.cedula_cliente)
+    answer = client.put(f"{BASE}{c.id_cliente}/", json=data, headers=keys.admin_a)
+    assert answer.status_code == 200 and answer.json["email"] is None
+
+
+def test_a_page_size_above_the_maximum_is_capped(client, keys, tenants, monkeypatch):
+    monkeypatch.setattr(clientes, "MAX_PAGE_SIZE", 3)  # the rule, without writing 501 rows
+    for _ in range(4):
+        cliente_of(tenants.admin_a.id)
+    page = client.get(f"{BASE}?page_size=100000", headers=keys.admin_a)
+    assert page.status_code == 200
+    assert page.json["count"] == 4 and len(page.json["results"]) == 3 and page.json["next"]
+
+
+def test_the_real_maximum_is_documented(doc):
+    (size,) = [p for p in doc["paths"][BASE]["get"]["parameters"] if p["name"] == "page_size"]
+    assert str(clientes.MAX_PAGE_SIZE) in size["description"] and size["schema"]["maximum"] > 100000
+
+
+def test_a_bad_token_says_token_invalido(client, tenants):
+    answer = client.get(BASE, headers=auth("no-es-una-clave"))
+    assert answer.status_code == 401 and answer.json == {"detail": "Token inválido."}
