@@ -1,25 +1,21 @@
 """A Cliente in and out of JSON; validation is ClienteForm's, fed the JSON as form data."""
 
 from contextlib import nullcontext
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import MultiDict
 from wtforms import DateField, SelectField
 
-from .. import tenancy
+from .. import formatting, tenancy
 from ..extensions import db
+from ..forms.binding import bind
 from ..forms.clientes import ClienteForm
 from ..ids import MAX_ID
 from ..models import Cliente, Usuario
 from .errors import ApiError
-from .payload import REQUIRED, UNKNOWN, as_formdata, check_type, is_int
+from .payload import REQUIRED, UNKNOWN, check_type, is_int
 from .schema import bound_fields, is_optional, is_required
-
-LOCAL_TZ = ZoneInfo("America/Bogota")
 
 # The seed's REST API requires the user account, which the panel's form leaves optional.
 API_REQUIRED = ("id_usuario",)
@@ -44,18 +40,13 @@ READ_ONLY = ("id_cliente", "acepta_sms", "creado", "actualizado")
 DEFAULTS = {name: f.default for name, f in FORM_FIELDS.items()}  # what POST stores for a field left out
 
 
-def local_iso(moment: datetime | None) -> str | None:
-    """A naive-UTC timestamp from the database as ISO 8601 in Bogotá time."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC).astimezone(LOCAL_TZ).isoformat()
-
-
 def to_json(c: Cliente) -> dict:
     """The seed's field names exactly, plus the read-only ones of SPEC section 4."""
     data = {name: getattr(c, name) for name in ("id_cliente", *FIELDS)}
     data["fecha_nacimiento"] = c.fecha_nacimiento.isoformat() if c.fecha_nacimiento else None
-    data.update(acepta_sms=c.acepta_sms, creado=local_iso(c.creado), actualizado=local_iso(c.actualizado))
+    data.update(
+        acepta_sms=c.acepta_sms, creado=formatting.iso(c.creado), actualizado=formatting.iso(c.actualizado)
+    )
     return data
 
 
@@ -81,8 +72,7 @@ def form_errors(form) -> dict:
 
 def bind_form(values: dict, obj: Cliente | None, require_usuario: bool) -> ClienteForm:
     """A ClienteForm holding ``values`` exactly as if they had been typed in the panel."""
-    formdata = MultiDict({name: as_formdata(values[name]) for name in FIELDS})
-    return ClienteForm(formdata=formdata, obj=obj, require_usuario=require_usuario, meta={"csrf": False})
+    return bind(ClienteForm, {name: values[name] for name in FIELDS}, obj, require_usuario=require_usuario)
 
 
 def _owner_of_account(id_usuario) -> int | None:

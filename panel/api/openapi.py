@@ -7,11 +7,13 @@ limit, a pattern or a choice list changed in the form changes the document too.
 import phonenumbers
 
 from ..forms.clientes import ClienteForm
+from ..forms.sms import EnviarSMSForm
 from ..ids import MAX_ID, MAX_IDS
-from ..sms.render import MAX_LENGTH, PLACEHOLDERS
+from ..sms.render import PLACEHOLDERS
 from .cliente_data import API_REQUIRED, FORM_FIELDS, READ_ONLY
 from .clientes import FILTERS, MAX_PAGE_SIZE, ORDERING, PAGE_SIZE
 from .schema import BLANK, TEXT, field_schema, form_schema
+from .sms import SEND_NAMES
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 DESCRIPTIONS = {
@@ -140,22 +142,19 @@ def message_pattern() -> str:
 
 
 def _envio_sms() -> dict:
-    return {
-        "type": "object",
-        "properties": {
-            "cliente_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": MAX_IDS},
-            "mensaje": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": MAX_LENGTH,
-                "pattern": message_pattern(),
-                "description": "Admite {" + "}, {".join(PLACEHOLDERS) + "}.",
-            },
-            "nombre_campana": {"type": "string", "nullable": True, "maxLength": 200, "pattern": TEXT},
-        },
-        "required": ["cliente_ids", "mensaje"],
-        "additionalProperties": False,
+    """The body of POST /clientes/enviar-sms/: EnviarSMSForm's fields under the document's names."""
+    extra = {
+        "mensaje": {
+            "minLength": 1,
+            "pattern": message_pattern(),
+            "description": "Admite {" + "}, {".join(PLACEHOLDERS) + "}.",
+        }
     }
+    form = form_schema(EnviarSMSForm, list(SEND_NAMES), extra=extra, defaults=False)
+    properties = {SEND_NAMES[name]: prop for name, prop in form["properties"].items()}
+    properties["mensaje"].pop("nullable", None)
+    ids = {"cliente_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": MAX_IDS}}
+    return form | {"properties": ids | properties, "required": ["cliente_ids", "mensaje"]}
 
 
 def _sms_schemas() -> dict:

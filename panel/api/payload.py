@@ -1,7 +1,6 @@
 """Reading JSON bodies and query strings strictly: wrong types are 400s, never 500s."""
 
 import json
-from datetime import date
 
 from flask import request
 
@@ -53,15 +52,6 @@ def check_type(value, kind: str, nullable: bool) -> str | None:
     if not isinstance(value, str):
         return NOT_STR if kind == "str" else "Debe ser una fecha AAAA-MM-DD (texto)."
     return clean_text(value)
-
-
-def as_formdata(value) -> str:
-    """How a type-checked JSON value is typed into the form."""
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 def query_int(name: str, minimum: int = 0, maximum: int = MAX_ID) -> int | None:

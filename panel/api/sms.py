@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, url_for
 from flask_login import current_user
 
+from .. import formatting
 from ..extensions import db
 from ..forms.binding import bind
 from ..forms.sms import EnviarSMSForm, active_templates
@@ -14,7 +15,7 @@ from ..models import CampanaSMS, Cliente, SMSLog
 from ..models.users import can_write
 from ..sms import outbox, runners
 from .auth import protect_blueprint, requires
-from .cliente_data import DEFAULTS, bind_form, form_errors, local_iso, write
+from .cliente_data import DEFAULTS, bind_form, form_errors, write
 from .errors import ApiError
 from .payload import REQUIRED, UNKNOWN, check_type, is_int, json_object
 
@@ -67,7 +68,7 @@ def ajax_json(c: Cliente) -> dict:
         "telefono": c.telefono,
         "documento": c.cedula_cliente,
         "activo": c.estado == 1,
-        "creado": local_iso(c.creado),
+        "creado": formatting.iso(c.creado),
     }
 
 
@@ -196,7 +197,7 @@ def campaign_json(campana_id: int, detalles: bool = True) -> dict:
     body = {"success": True, "campana_id": c.id, "nombre": c.nombre, "estado": c.estado}
     body |= {"total_clientes": c.total_clientes, "enviados_exitosos": c.enviados_exitosos}
     body |= {"enviados_fallidos": c.enviados_fallidos, "pendientes": pendientes}
-    body |= {"creado": local_iso(c.creado), "completado": local_iso(c.completado)}
+    body |= {"creado": formatting.iso(c.creado), "completado": formatting.iso(c.completado)}
     if detalles:
         rows = db.session.execute(
             sa.select(SMSLog, Cliente)

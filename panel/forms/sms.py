@@ -33,7 +33,9 @@ class EnviarSMSForm(FlaskForm):
         validators=[Optional(), Length(max=MAX_NOMBRE, message=f"Máximo {MAX_NOMBRE} caracteres.")],
     )
     id_plantilla = ChoiceField("Plantilla", coerce=coerce_optional_choice, validators=[Optional()])
-    mensaje = TextAreaField("Mensaje", validators=[Length(max=MAX_LENGTH * 2)])
+    mensaje = TextAreaField(
+        "Mensaje", validators=[Length(max=MAX_LENGTH, message=f"Máximo {MAX_LENGTH} caracteres.")]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
