@@ -27,11 +27,6 @@ SEARCH_TEXT = (
     + _SPACE
     + sa.func.coalesce(Cliente.telefono, _EMPTY)
 )
-# The same expression as SQL, for the index (migration 0006).
-SEARCH_SQL = (
-    "(cedula_cliente || ' ' || nombre_cliente || ' ' || coalesce(apellido_cliente, '') || ' ' "
-    "|| coalesce(email, '') || ' ' || coalesce(telefono, ''))"
-)
 
 
 def _escaped(word: str) -> str:

@@ -281,3 +281,19 @@ def test_out_of_range_numbers_are_explained_next_to_the_field(client, data, view
     response = client.post(f"/admin/{view}/new/", data={"cliente": data["a"], **fields, "csrf_token": token})
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
+
+
+def test_the_client_lookup_of_child_forms_is_tenant_scoped_and_refuses_malformed_ids(client, data):
+    """form_ajax_refs take SafeAjaxLoader instances: scoped by the hook, bad ids are no row."""
+    login(client, "admin.a@test.co")
+    found = client.get("/admin/vehiculos/ajax/lookup/?name=cliente&query=")
+    assert found.status_code == 200 and [row[0] for row in found.json] == [data["a"]]
+    token = csrf_of(client)
+    for bad in ("2026-01-01", "99999999999999999999", str(data["b"])):
+        page = client.post(
+            "/admin/vehiculos/new/", data={"cliente": bad, "placa": "ZZZ999", "csrf_token": token}
+        )
+        assert page.status_code == 200, bad  # the form again, with its error: not a 500, not saved
+    from panel.models import Vehiculo
+
+    assert db.session.query(Vehiculo).filter_by(placa="ZZZ999").count() == 0

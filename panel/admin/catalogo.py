@@ -6,11 +6,16 @@ from wtforms import ValidationError
 from wtforms.validators import NumberRange
 
 from ..extensions import db
-from ..models import MovimientoCapital, Usuario, Vehiculo, Venta
-from .modelview import TenantModelView
+from ..models import Cliente, MovimientoCapital, Usuario, Vehiculo, Venta
+from .modelview import SafeAjaxLoader, TenantModelView
 
-# Searching a client by its cédula or names (AJAX): the list may hold hundreds of thousands.
-CLIENTE_AJAX = {"fields": ("cedula_cliente", "nombre_cliente", "apellido_cliente"), "page_size": 10}
+
+def cliente_ajax() -> SafeAjaxLoader:
+    """Searching a client by its cédula or names (AJAX): the list may hold hundreds of thousands."""
+    fields = ("cedula_cliente", "nombre_cliente", "apellido_cliente")
+    return SafeAjaxLoader("cliente", db.session, Cliente, fields=fields, page_size=10)
+
+
 MAX_AMOUNT = Decimal("9999999999.99")  # Numeric(12, 2)
 AMOUNT = "El {} debe estar entre {} y 9.999.999.999,99."
 COMMON = {"creado": "Creado", "cliente": "Cliente", "campana": "Campaña", "fecha": "Fecha"}
@@ -56,7 +61,7 @@ class VehiculoView(TenantModelView):
     column_select_related_list = (Vehiculo.cliente,)
     column_default_sort = ("placa", False)
     form_columns = ("cliente", "placa", "marca", "modelo", "anio")
-    form_ajax_refs = {"cliente": CLIENTE_AJAX}
+    form_ajax_refs = {"cliente": cliente_ajax()}
     form_args = {"anio": {"validators": [NumberRange(1900, 2100, "El año debe estar entre 1900 y 2100.")]}}
 
 
@@ -69,7 +74,7 @@ class MovimientoView(TenantModelView):
     column_default_sort = ("fecha", True)
     form_columns = ("cliente", "tipo", "monto", "campana", "descripcion")
     form_choices = {"tipo": [("ingreso", "Ingreso"), ("egreso", "Egreso")]}
-    form_ajax_refs = {"cliente": CLIENTE_AJAX}
+    form_ajax_refs = {"cliente": cliente_ajax()}
     form_args = {
         "monto": {"validators": [NumberRange(Decimal("0.01"), MAX_AMOUNT, AMOUNT.format("monto", "0,01"))]}
     }
@@ -87,7 +92,7 @@ class VentaView(TenantModelView):
     column_select_related_list = (Venta.cliente, Venta.vendedor)
     column_default_sort = ("fecha", True)
     form_columns = ("cliente", "vendedor", "total", "descripcion")
-    form_ajax_refs = {"cliente": CLIENTE_AJAX}
+    form_ajax_refs = {"cliente": cliente_ajax()}
     form_args = {
         "vendedor": {"query_factory": _vendedores},
         "total": {"validators": [NumberRange(Decimal(0), MAX_AMOUNT, AMOUNT.format("total", "0"))]},

@@ -60,8 +60,9 @@ def role_in(roles) -> bool:
 
 
 class SafeAjaxLoader(QueryAjaxModelLoader):
-    """Flask-Admin's AJAX relation loader, with the posted id checked before it reaches the
-    database: a date or a 20-digit number is "no such row" (None), not a PostgreSQL error."""
+    """Flask-Admin's AJAX relation loader (given to ``form_ajax_refs``), with the posted id
+    checked before it reaches the database: a date or a 20-digit number is "no such row"
+    (None), not a PostgreSQL error."""
 
     def get_one(self, pk):
         number = as_id(pk)
@@ -136,10 +137,6 @@ class TenantModelView(PanelAccessMixin, ModelView):
         """Flask-Admin's bulk delete, with the ``rowid``s made integers first: it binds them as
         strings, which PostgreSQL refuses to compare with an integer key (a 500)."""
         return super().action_delete(tuple(parse_ids(ids)))
-
-    def _create_ajax_loader(self, name, options):
-        related = getattr(self.model, name).prop.mapper.class_
-        return SafeAjaxLoader(name, self.session, related, **options)
 
     # --- queries ----------------------------------------------------------------------------
 
