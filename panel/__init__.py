@@ -88,7 +88,7 @@ def register_context(app: Flask) -> None:
     @app.context_processor
     def _panel_context():
         simulated = settings.is_simulation(app.config)
-        return {"sms_simulation": simulated, "role_label": lambda rol: formatting.etiqueta("rol", rol)}
+        return {"sms_simulation": simulated, "role_label": lambda rol: formatting.label("rol", rol)}
 
     @app.route("/")
     def _home():

@@ -64,7 +64,7 @@ def _fecha(value) -> str:
     """A moment in Bogotá time with its offset (formatting.py); a calendar date as aaaa-mm-dd."""
     if value is None:
         return ""
-    return formatting.fecha_hora_exportada(value) if isinstance(value, datetime) else value.isoformat()
+    return formatting.export_time(value) if isinstance(value, datetime) else value.isoformat()
 
 
 def _numero(value):

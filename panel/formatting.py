@@ -28,7 +28,7 @@ def listing(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " y " + parts[-1]
 
 
-def numero(value) -> str:
+def number(value) -> str:
     """An integer count as Colombians write it: 1.782.000."""
     return format_decimal(value or 0, format="#,##0", locale=LOCALE)
 
@@ -45,18 +45,18 @@ def local(moment: datetime | None) -> datetime | None:
     return moment.astimezone(BOGOTA)
 
 
-def fecha_hora(moment: datetime | None) -> str:
+def date_time(moment: datetime | None) -> str:
     """On screen: dd/mm/aaaa HH:MM in Bogotá (24 h, never seconds or microseconds)."""
     return local(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
 
 
-def fecha(day: date | datetime | None) -> str:
+def day(value: date | datetime | None) -> str:
     """A calendar date on screen: dd/mm/aaaa (a moment is taken in Bogotá first)."""
-    if day is None:
+    if value is None:
         return ""
-    if isinstance(day, datetime):
-        day = local(day)
-    return day.strftime("%d/%m/%Y")
+    if isinstance(value, datetime):
+        value = local(value)
+    return value.strftime("%d/%m/%Y")
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -64,7 +64,7 @@ def iso(moment: datetime | None) -> str | None:
     return local(moment).isoformat() if moment else None
 
 
-def fecha_hora_exportada(moment: datetime | None) -> str:
+def export_time(moment: datetime | None) -> str:
     """In CSV files: aaaa-mm-dd HH:MM:SS-05:00 (Bogotá, with its offset, whole seconds)."""
     return local(moment).isoformat(sep=" ", timespec="seconds") if moment else ""
 
@@ -72,7 +72,7 @@ def fecha_hora_exportada(moment: datetime | None) -> str:
 # --- money ---------------------------------------------------------------------------------
 
 
-def dinero(amount) -> str:
+def money(amount) -> str:
     """Pesos as Colombians write them: '$ 1.782.000', '$ 1.782.000,50' (centavos only when
     there are some). Babel's es_CO symbols with a pattern of our own: its currency format drops
     the space and always shows centavos."""
@@ -145,24 +145,24 @@ LABELS: dict[str, dict] = {
 }
 
 
-def etiqueta(kind: str, code) -> str:
+def label(kind: str, code) -> str:
     """The label of a stored code ('delivered' → 'Entregado'); an unknown code shows as it is."""
     if code is None:
         return ""
     return LABELS[kind].get(code, str(code))
 
 
-def si_no(value) -> str:
+def yes_no(value) -> str:
     return "Sí" if value else "No"
 
 
 def init_app(app: Flask) -> None:
-    """The same functions as Jinja filters, for every template."""
+    """The same functions as Jinja filters (Spanish names: templates are UI), for every template."""
     app.jinja_env.filters.update(
-        numero=numero,
-        fecha_hora=fecha_hora,
-        fecha=fecha,
-        dinero=dinero,
-        etiqueta=lambda code, kind: etiqueta(kind, code),
-        si_no=si_no,
+        numero=number,
+        fecha_hora=date_time,
+        fecha=day,
+        dinero=money,
+        etiqueta=lambda code, kind: label(kind, code),
+        si_no=yes_no,
     )

@@ -46,7 +46,7 @@ def test_csv_export_is_streamed_scoped_and_safe(client, data):
     first = next(r for r in body if r[2].startswith("'="))
     assert first[3] == "'@SUM(A1)" and first[4] == "+573001234567"  # the E.164 phone is left as it is
     assert next(r for r in body if r[2] == "Ñandú")[3] == "'-2+3"
-    # Bogotá time with its offset (formatting.fecha_hora_exportada): aaaa-mm-dd HH:MM:SS-05:00
+    # Bogotá time with its offset (formatting.export_time): aaaa-mm-dd HH:MM:SS-05:00
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d-05:00", r[-1]) for r in body), body
 
 

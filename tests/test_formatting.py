@@ -21,19 +21,19 @@ from panel import formatting
     ],
 )
 def test_money_in_pesos(amount, expected):
-    assert formatting.dinero(amount) == expected
+    assert formatting.money(amount) == expected
 
 
 def test_times_are_shown_in_bogota_without_seconds():
     stored = datetime(2026, 12, 1, 6, 50, 25, 481538)  # naive UTC, as the database returns it
-    assert formatting.fecha_hora(stored) == "01/12/2026 01:50"
-    assert formatting.fecha(stored) == "01/12/2026"
-    assert formatting.fecha(date(2026, 1, 9)) == "09/01/2026"
+    assert formatting.date_time(stored) == "01/12/2026 01:50"
+    assert formatting.day(stored) == "01/12/2026"
+    assert formatting.day(date(2026, 1, 9)) == "09/01/2026"
 
 
 def test_exports_and_the_api_carry_bogota_time_with_its_offset():
     stored = datetime(2026, 12, 1, 13, 5, 9, 123)
-    assert formatting.fecha_hora_exportada(stored) == "2026-12-01 08:05:09-05:00"
+    assert formatting.export_time(stored) == "2026-12-01 08:05:09-05:00"
     assert formatting.iso(stored) == "2026-12-01T08:05:09.000123-05:00"
 
 
@@ -49,4 +49,4 @@ def test_exports_and_the_api_carry_bogota_time_with_its_offset():
     ],
 )
 def test_codes_are_shown_by_their_labels(kind, code, label):
-    assert formatting.etiqueta(kind, code) == label
+    assert formatting.label(kind, code) == label

@@ -86,10 +86,10 @@ class TenantModelView(PanelAccessMixin, ModelView):
     # Every list and details page writes dates, times and money as formatting.py does.
     column_type_formatters = {
         **typefmt.BASE_FORMATTERS,
-        bool: lambda view, value, name: formatting.si_no(value),
-        datetime: lambda view, value, name: formatting.fecha_hora(value),
-        date: lambda view, value, name: formatting.fecha(value),
-        Decimal: lambda view, value, name: formatting.dinero(value),
+        bool: lambda view, value, name: formatting.yes_no(value),
+        datetime: lambda view, value, name: formatting.date_time(value),
+        date: lambda view, value, name: formatting.day(value),
+        Decimal: lambda view, value, name: formatting.money(value),
     }
     column_type_formatters_detail = column_type_formatters
 

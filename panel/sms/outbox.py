@@ -202,7 +202,7 @@ def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros) -> C
     tenant = tenant_of(user, cliente_query)
     if not p.sendable:
         raise OutboxError("Ningún destinatario puede recibir el SMS (revise los omitidos).")
-    nombre = (nombre or "").strip() or f"Campaña SMS {formatting.fecha_hora(utcnow())}"
+    nombre = (nombre or "").strip() or f"Campaña SMS {formatting.date_time(utcnow())}"
     campana = CampanaSMS(
         nombre=nombre,
         mensaje=mensaje,
