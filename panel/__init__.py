@@ -69,7 +69,10 @@ def register_commands(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """The app's error pages: none of its own yet (the API registers its JSON errors itself)."""
+    """Error pages in the panel's layout, JSON on API paths (panel/errors.py)."""
+    from . import errors
+
+    errors.init_app(app)
 
 
 def start_sender(app: Flask) -> None:

@@ -5,9 +5,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints and token authentication (create-token: panel/cli.py)."""
-    from . import auth, clientes, docs, errors, sms
+    from . import auth, clientes, docs, sms
 
-    errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(clientes.bp)
     app.register_blueprint(sms.bp)

@@ -1,6 +1,6 @@
-"""JSON errors for the API: one helper, and handlers so that no API path answers HTML."""
+"""JSON errors for the API: one helper, and the answers panel/errors.py gives on API paths."""
 
-from flask import Flask, jsonify, request
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 # Every API URL starts with one of these; errors there are JSON even before routing.
@@ -49,10 +49,8 @@ def error_response(status: int, detail: str | None = None, errors: dict | None =
     return response
 
 
-def _http_error(exc: HTTPException):
-    """API paths get JSON; everything else keeps Flask's (or another handler's) page."""
-    if not is_api_path():
-        return exc
+def http_error(exc: HTTPException):
+    """An HTTP error on an API path, as JSON (panel/errors.py routes it here)."""
     response = error_response(exc.code or 500, MESSAGES.get(exc.code or 500, exc.description))
     if exc.code == 405 and exc.response is None:
         allowed = getattr(exc, "valid_methods", None)
@@ -61,10 +59,5 @@ def _http_error(exc: HTTPException):
     return response
 
 
-def _api_error(exc: ApiError):
+def api_error(exc: ApiError):
     return error_response(exc.status, exc.detail, exc.errors, **exc.extra)
-
-
-def init_app(app: Flask) -> None:
-    app.register_error_handler(ApiError, _api_error)
-    app.register_error_handler(HTTPException, _http_error)
