@@ -305,3 +305,24 @@ def test_a_deep_page_shows_the_same_rows_as_plain_offset_and_only_the_tenants(cl
         view_module.DEEP_OFFSET = deep
     assert deferred == plain and len(plain) == 10 and all(n.startswith("A") for n in plain)
     assert sorted_deep == {f"A{i:02d}" for i in range(10)}  # by nombre descending: page 1 is A09…A00
+
+
+def test_an_11_digit_cedula_is_refused_not_cut_and_dots_are_normalised(client, tenants):
+    login(client, "admin.a@test.co")
+    page = client.get("/admin/clientes/new/")
+    assert page.status_code == 200
+    field = re.search(r'<input[^>]*name="cedula_cliente"[^>]*>', page.get_data(as_text=True)).group(0)
+    assert "maxlength" not in field  # the browser would cut a pasted cédula silently
+    token = csrf_from(page.data)
+    refused = client.post(
+        "/admin/clientes/new/", data=_cliente_fields(csrf_token=token, cedula_cliente="12345678901")
+    )
+    assert refused.status_code == 200 and "La cédula tiene como máximo 10 dígitos." in refused.get_data(
+        as_text=True
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cliente)) == 0
+    saved = client.post(
+        "/admin/clientes/new/", data=_cliente_fields(csrf_token=token, cedula_cliente="1.020. 304")
+    )
+    assert saved.status_code == 302
+    assert db.session.scalars(sa.select(Cliente.cedula_cliente)).all() == ["1020304"]

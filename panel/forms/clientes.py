@@ -21,6 +21,11 @@ REQUIRED = "Este campo es obligatorio."
 NOT_A_CHOICE = "No es una opción válida."
 
 
+def cedula_digits(value):
+    """'1.020.304' or '1 020 304' → '1020304': how cédulas are often written or pasted."""
+    return re.sub(r"[.\s]", "", value) if isinstance(value, str) else value
+
+
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -60,7 +65,9 @@ class ClienteForm(FlaskForm):
 
     cedula_cliente = StringField(
         "Cédula",
-        filters=[strip],
+        filters=[strip, cedula_digits],
+        # No maxlength in the page: a browser would silently cut a pasted 11-digit cédula to 10.
+        render_kw={"maxlength": False, "inputmode": "numeric"},
         validators=[
             DataRequired(REQUIRED),
             Length(max=10, message="La cédula tiene como máximo 10 dígitos."),
