@@ -10,6 +10,7 @@ an existing one of the right size is reused unless ``BENCH_REGENERATE=1``.
 import os
 import random
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import psycopg
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from werkzeug.security import generate_password_hash
 
 from panel import create_app
 from panel.extensions import db
+from panel.models.clients import search_document
 from panel.phones import e164
 
 from .common import PASSWORD, ROOT, SQLITE_PATH, Size, bench_config, database_url, emit, size, timer
@@ -34,7 +36,8 @@ PREFIJOS = "300 301 302 304 305 310 311 312 313 314 315 316 317 318 319 320 321 
 EMPRESAS, CAMPANAS, CIUDADES = 20, 10, 20  # per tenant; Colombian cities are ids 1..20
 COLUMNS = tuple(
     "cedula_cliente nombre_cliente apellido_cliente fecha_nacimiento email genero telefono telefono_e164 "
-    "id_ciudad id_pais id_empresa id_campana estado acepta_sms creado actualizado id_propietario".split()
+    "busqueda id_ciudad id_pais id_empresa id_campana estado acepta_sms creado actualizado "
+    "id_propietario".split()
 )
 BATCH = 20_000
 
@@ -184,15 +187,25 @@ def client_rows(s: Size, tenants: list[dict]):
         estado = 1 if roll < 0.8 else (0 if roll < 0.95 else 3)
         creado = start + timedelta(seconds=i * 60)
         telefono = f"{rng.choice(PREFIJOS)}{i % 10_000_000:07d}"
+        cedula, email, phone = str(10_000_000 + i), f"c{i}@correo.co", e164(telefono, "CO")
+        person = SimpleNamespace(
+            cedula_cliente=cedula,
+            nombre_cliente=nombre,
+            apellido_cliente=apellido,
+            email=email,
+            telefono=telefono,
+            telefono_e164=phone,
+        )
         yield (
-            str(10_000_000 + i),
+            cedula,
             nombre,
             apellido,
             date(1950, 1, 1) + timedelta(days=rng.randrange(20000)),
-            f"c{i}@correo.co",
+            email,
             rng.randrange(2),
             telefono,
-            e164(telefono, "CO"),  # what panel/phones.py derives on an ORM save
+            phone,  # what panel/phones.py derives on an ORM save
+            search_document(person),  # what panel/models/clients.py derives on an ORM save
             1 + int(rng.paretovariate(1.2)) % CIUDADES,
             1,
             rng.choice(t["empresas"]) if rng.random() < 0.9 else None,

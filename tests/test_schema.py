@@ -190,3 +190,32 @@ def test_the_search_finds_words_anywhere_and_uses_the_trigram_index_on_postgresq
             plan = "\n".join(conn.execute(sa.text(f"EXPLAIN {sql}")).scalars())
             conn.rollback()
         assert "ix_cliente_busqueda_trgm" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["garcia", "GARCÍA", "garcía", "José", "jose garcia", "MARTÍNEZ", "+57 300 123 4567", "3001234567"],
+)
+def test_the_search_ignores_case_and_accents_and_finds_a_phone_in_any_form(app, tenants, query):
+    """On both engines (SQLite has no accent folding of its own): the folded column decides."""
+    from panel.search import search_conditions
+
+    jose = factories.cliente(
+        tenants.admin_a,
+        nombre_cliente="José",
+        apellido_cliente="García Martínez",
+        telefono="+573001234567",
+    )
+    factories.cliente(tenants.admin_a, nombre_cliente="Luis", apellido_cliente="Gómez", telefono="3109998877")
+    found = db.session.scalars(sa.select(Cliente.id_cliente).where(*search_conditions(query))).all()
+    assert found == [jose.id_cliente], query
+
+
+def test_busqueda_follows_every_edit_of_the_searched_fields(app, tenants):
+    from panel.search import search_conditions
+
+    c = factories.cliente(tenants.admin_a, nombre_cliente="Ana")
+    c.apellido_cliente = "Peña"
+    db.session.commit()
+    found = db.session.scalars(sa.select(Cliente.id_cliente).where(*search_conditions("pena"))).all()
+    assert found == [c.id_cliente]

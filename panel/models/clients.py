@@ -12,10 +12,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import phones
+from .. import phones, text
 from ..extensions import db
 from ..formatting import LABELS
 from .base import TenantOwned, utcnow
@@ -79,6 +80,8 @@ class Cliente(TenantOwned, db.Model):
     telefono: Mapped[str | None] = mapped_column(String(20))
     # Derived, never typed: its E.164 form for the country, NULL when invalid (panel/phones.py).
     telefono_e164: Mapped[str | None] = mapped_column(String(16))
+    # Derived, never typed: what the search box looks in, folded (panel/text.py, panel/search.py).
+    busqueda: Mapped[str | None] = mapped_column(String(200))
     id_ciudad: Mapped[int] = mapped_column(default=1)
     id_pais: Mapped[int] = mapped_column(ForeignKey("pais.id", ondelete="RESTRICT"), default=1)
     id_empresa: Mapped[int | None] = mapped_column()
@@ -108,7 +111,21 @@ class Cliente(TenantOwned, db.Model):
         return f"{self.nombre_completo} ({self.cedula_cliente})"
 
 
-phones.track(Cliente)
+def search_document(c) -> str:
+    """The folded text the search looks in: cédula, names, e-mail, and the phone as typed, as
+    its digits and as its E.164 digits, so any form of the number finds the client."""
+    phone = [c.telefono, text.digits(c.telefono), text.digits(c.telefono_e164)]
+    parts = [c.cedula_cliente, c.nombre_cliente, c.apellido_cliente, c.email, *phone]
+    return text.fold(" ".join(p for p in parts if p))[:200]
+
+
+def _derive_busqueda(mapper, connection, target) -> None:
+    target.busqueda = search_document(target)
+
+
+phones.track(Cliente)  # first: the document reads the E.164 form it derives
+event.listen(Cliente, "before_insert", _derive_busqueda)
+event.listen(Cliente, "before_update", _derive_busqueda)
 
 
 class _OfCliente(TenantOwned):
