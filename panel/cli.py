@@ -1,4 +1,4 @@
-"""Flask commands: create-user, demo-data, and the registration of every command (create-token too)."""
+"""Flask commands: create-user, demo-data, rne-import, and the registration of every command."""
 
 import click
 from flask import Flask
@@ -36,6 +36,17 @@ def demo_data_command():
         click.echo(f"  {rol:<11} {email} / {password}")
 
 
+@click.command("rne-import")
+@click.argument("archivo", type=click.Path(exists=True, dir_okay=False))
+def rne_import_command(archivo):
+    """Load the Registro de Números Excluidos from FILE (replaces the list in force)."""
+    from .sms import rne
+
+    with open(archivo, encoding="utf-8-sig", errors="replace", newline="") as stream:
+        carga = rne.load(stream, archivo=archivo)
+    click.echo(carga.resumen())
+
+
 def init_app(app: Flask) -> None:
     """Register every flask command of the panel."""
     from .api.cli import create_token_command
@@ -43,3 +54,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(create_token_command)
+    app.cli.add_command(rne_import_command)

@@ -5,6 +5,7 @@ from .base import TenantOwned, TenantScoped, utcnow
 from .campaigns import CampanaPublicitaria, Empresa
 from .clients import ESTADOS_CLIENTE, GENEROS, Cliente, MovimientoCapital, Vehiculo, Venta
 from .geo import Ciudad, Pais
+from .rne import ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
 from .users import ROLES, STAFF, WRITERS, ApiToken, Usuario
 
@@ -21,7 +22,9 @@ __all__ = [
     "Cliente",
     "Empresa",
     "Historial",
+    "ListaExcluidos",
     "MovimientoCapital",
+    "NumeroExcluido",
     "Pais",
     "PlantillaSMS",
     "SMSLog",

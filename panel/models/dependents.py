@@ -15,6 +15,7 @@ from .audit import Historial
 from .campaigns import CampanaPublicitaria, Empresa
 from .clients import Cliente, MovimientoCapital, Vehiculo, Venta
 from .geo import Ciudad, Pais
+from .rne import ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
 from .users import ApiToken, Usuario
 
@@ -58,7 +59,11 @@ DEPENDENTS: dict[type, tuple[Dependent, ...]] = {
         Dependent(PlantillaSMS.id_usuario, "plantillas_sms", "plantilla SMS", "plantillas SMS"),
         Dependent(CampanaSMS.id_usuario, "campanas_sms", "campaña SMS", "campañas SMS"),
         Dependent(ApiToken.id_usuario, "tokens", "token de API", "tokens de API"),
+        Dependent(
+            ListaExcluidos.id_usuario, "listas_rne", "lista del RNE cargada", "listas del RNE cargadas"
+        ),
     ),
+    ListaExcluidos: (Dependent(NumeroExcluido.id_lista, "numeros", "número", "números"),),
     Pais: (
         Dependent(Ciudad.id_pais, "ciudades", "ciudad", "ciudades"),
         Dependent(Cliente.id_pais, "clientes", "cliente", "clientes"),
