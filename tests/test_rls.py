@@ -104,3 +104,19 @@ def test_the_setting_is_per_transaction_and_never_leaks_through_the_pool(two_ten
             cur.execute("SELECT current_setting('app.tenant', true)")
             assert cur.fetchone()[0] in (None, "")
         raw.rollback()
+
+
+def test_every_tenant_owned_table_has_its_policy_forced(rls_app):
+    """A tenant table added later without the policy would be one wall short."""
+    tables = {m.__tablename__ for m in tenancy.tenant_models()}
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,"
+                " EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname) "
+                "FROM pg_class c WHERE c.relname = ANY(:names)"
+            ),
+            {"names": list(tables)},
+        ).all()
+    assert {r[0] for r in rows} == tables
+    assert [r[0] for r in rows if not (r[1] and r[2] and r[3])] == []

@@ -4,6 +4,7 @@ from .audit import Historial
 from .base import TenantOwned, TenantScoped, utcnow
 from .campaigns import CampanaPublicitaria, Empresa
 from .clients import ESTADOS_CLIENTE, GENEROS, Cliente, MovimientoCapital, Vehiculo, Venta
+from .envio import ConfiguracionEnvio, ConsentimientoSMS, NumeroExcluidoPropio
 from .geo import Ciudad, Pais
 from .rne import ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
@@ -19,12 +20,15 @@ __all__ = [
     "CampanaPublicitaria",
     "CampanaSMS",
     "Ciudad",
+    "ConfiguracionEnvio",
+    "ConsentimientoSMS",
     "Cliente",
     "Empresa",
     "Historial",
     "ListaExcluidos",
     "MovimientoCapital",
     "NumeroExcluido",
+    "NumeroExcluidoPropio",
     "Pais",
     "PlantillaSMS",
     "SMSLog",

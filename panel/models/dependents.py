@@ -14,6 +14,7 @@ from ..formatting import listing, plural
 from .audit import Historial
 from .campaigns import CampanaPublicitaria, Empresa
 from .clients import Cliente, MovimientoCapital, Vehiculo, Venta
+from .envio import ConsentimientoSMS
 from .geo import Ciudad, Pais
 from .rne import ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
@@ -41,6 +42,12 @@ DEPENDENTS: dict[type, tuple[Dependent, ...]] = {
         ),
         Dependent(Venta.id_cliente, "ventas", "venta", "ventas"),
         Dependent(SMSLog.id_cliente, "sms_logs", "mensaje SMS", "mensajes SMS"),
+        Dependent(
+            ConsentimientoSMS.id_cliente,
+            "consentimientos",
+            "registro de consentimiento",
+            "registros de consentimiento",
+        ),
     ),
     Empresa: (Dependent(Cliente.id_empresa, "clientes", "cliente", "clientes"),),
     CampanaPublicitaria: (

@@ -1,0 +1,62 @@
+"""Lawful sending (Ley 2300 de 2023, Ley 1581 de 2012): each tenant's sending settings, its own
+exclusion list, and the consent history of its clients' ``acepta_sms``."""
+
+from datetime import datetime, time
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import TenantOwned, utcnow
+
+# GSM-7 on purpose: one accented letter would turn every message into UCS-2 and double its cost.
+TEXTO_BAJA = " Responde SALIR para darte de baja."
+TOPES = ("dia", "semana")
+FUENTES = ("formulario", "importación", "API", "respuesta SMS", "manual", "inicial")
+
+
+class ConfiguracionEnvio(TenantOwned, db.Model):
+    """A tenant's narrowing of the legal contact window, its cap, and its opt-out text."""
+
+    __tablename__ = "configuracion_envio"
+    __table_args__ = (
+        UniqueConstraint("id_propietario", name="uq_configuracion_envio_propietario"),
+        CheckConstraint("tope IN ('dia', 'semana')", name="tope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    semana_inicio: Mapped[time] = mapped_column(default=time(7))
+    semana_fin: Mapped[time] = mapped_column(default=time(19))
+    sabado_activo: Mapped[bool] = mapped_column(default=True)
+    sabado_inicio: Mapped[time] = mapped_column(default=time(8))
+    sabado_fin: Mapped[time] = mapped_column(default=time(15))
+    tope: Mapped[str] = mapped_column(String(10), default="dia")
+    texto_baja: Mapped[str] = mapped_column(String(160), default=TEXTO_BAJA)
+    actualizado: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class NumeroExcluidoPropio(TenantOwned, db.Model):
+    """A number this tenant must not send commercial SMS to (an opt-out, or added by hand)."""
+
+    __tablename__ = "exclusion_propia"
+    __table_args__ = (UniqueConstraint("id_propietario", "numero", name="uq_exclusion_propia_numero"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    numero: Mapped[str] = mapped_column(String(16))
+    motivo: Mapped[str] = mapped_column(String(120), default="")
+    creado: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsentimientoSMS(TenantOwned, db.Model):
+    """One change of a client's ``acepta_sms``: when, how and who (Habeas Data evidence)."""
+
+    __tablename__ = "consentimiento_sms"
+    __table_args__ = (Index("ix_consentimiento_sms_cliente", "id_cliente", "fecha"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Part of the client's own record: it goes when the client is deleted (Historial keeps that).
+    id_cliente: Mapped[int] = mapped_column(ForeignKey("cliente.id_cliente", ondelete="CASCADE"))
+    acepta: Mapped[bool]
+    fuente: Mapped[str] = mapped_column(String(20))
+    id_usuario: Mapped[int | None] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"))
+    fecha: Mapped[datetime] = mapped_column(default=utcnow)
