@@ -26,7 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of panel/extensions.py, tenancy and the security headers."""
-    from . import security, tenancy
+    from . import consent, security, tenancy  # noqa: F401  (consent: its flush hook records changes)
 
     db.init_app(app)
     migrate.init_app(

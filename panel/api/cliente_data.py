@@ -5,9 +5,9 @@ from contextlib import nullcontext
 import sqlalchemy as sa
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from wtforms import DateField, SelectField
+from wtforms import BooleanField, DateField, SelectField
 
-from .. import formatting, tenancy
+from .. import consent, formatting, tenancy
 from ..extensions import db
 from ..forms.binding import bind
 from ..forms.clientes import ClienteForm
@@ -23,7 +23,9 @@ FORM_FIELDS = bound_fields(ClienteForm, ClienteForm.WRITABLE)
 
 
 def _kind(field) -> str:
-    """The JSON type a field's value arrives as: int (a choice), date or str."""
+    """The JSON type a field's value arrives as: int (a choice), date, bool or str."""
+    if isinstance(field, BooleanField):
+        return "bool"
     return "int" if isinstance(field, SelectField) else "date" if isinstance(field, DateField) else "str"
 
 
@@ -36,7 +38,7 @@ FIELDS = {
 # What POST requires, and so PUT (SPEC §14); the other fields have defaults or may be empty.
 CREATE_REQUIRED = tuple(n for n, f in FORM_FIELDS.items() if is_required(f) or n in API_REQUIRED)
 OPTIONAL_TEXT = ("apellido_cliente", "email", "telefono")
-READ_ONLY = ("id_cliente", "acepta_sms", "creado", "actualizado")
+READ_ONLY = ("id_cliente", "creado", "actualizado")
 DEFAULTS = {name: f.default for name, f in FORM_FIELDS.items()}  # what POST stores for a field left out
 
 
@@ -44,9 +46,7 @@ def to_json(c: Cliente) -> dict:
     """The seed's field names exactly, plus the read-only ones of SPEC section 4."""
     data = {name: getattr(c, name) for name in ("id_cliente", *FIELDS)}
     data["fecha_nacimiento"] = c.fecha_nacimiento.isoformat() if c.fecha_nacimiento else None
-    data.update(
-        acepta_sms=c.acepta_sms, creado=formatting.iso(c.creado), actualizado=formatting.iso(c.actualizado)
-    )
+    data.update(creado=formatting.iso(c.creado), actualizado=formatting.iso(c.actualizado))
     return data
 
 
@@ -118,7 +118,8 @@ def write(form: ClienteForm, obj: Cliente | None) -> Cliente:
             setattr(cliente, name, None)
     db.session.add(cliente)
     try:
-        db.session.commit()
+        with consent.using("API"):
+            db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise ApiError(409, "Otro cambio se cruzó con este (cédula o cuenta ya usadas); repita.") from None

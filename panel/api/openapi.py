@@ -74,7 +74,6 @@ def _read_schema(field, name: str) -> dict:
 def _cliente_read() -> dict:
     read_only = {
         "id_cliente": {"type": "integer", "readOnly": True},
-        "acepta_sms": {"type": "boolean", "readOnly": True},
         "creado": {"type": "string", "format": "date-time", "readOnly": True},
         "actualizado": {"type": "string", "format": "date-time", "readOnly": True},
     }

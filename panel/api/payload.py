@@ -49,6 +49,8 @@ def check_type(value, kind: str, nullable: bool) -> str | None:
         return None if nullable else NOT_NULL
     if kind == "int":
         return None if is_int(value) else NOT_INT
+    if kind == "bool":
+        return None if isinstance(value, bool) else "Debe ser true o false."
     if not isinstance(value, str):
         return NOT_STR if kind == "str" else "Debe ser una fecha AAAA-MM-DD (texto)."
     return clean_text(value)

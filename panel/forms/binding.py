@@ -7,8 +7,10 @@ from werkzeug.datastructures import MultiDict
 
 def as_formdata(value) -> str:
     """How a type-checked JSON value is typed into the form."""
-    if value is None:
-        return ""
+    if value is None or value is False:
+        return ""  # an unchecked checkbox sends nothing
+    if value is True:
+        return "y"
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

@@ -9,7 +9,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from ..extensions import db
@@ -113,6 +113,7 @@ class ClienteForm(FlaskForm):
     id_usuario = ChoiceField(
         "Cuenta de usuario (cliente)", coerce=coerce_optional_choice, validators=[Optional()]
     )
+    acepta_sms = BooleanField("Acepta SMS", default=True)
     estado = ChoiceField("Estado", coerce=coerce_choice, options=ESTADOS_CLIENTE, default=1)
 
     def __init__(self, *args, require_usuario: bool = False, **kwargs):
@@ -195,4 +196,5 @@ class ClienteForm(FlaskForm):
         "id_campana",
         "id_usuario",
         "estado",
+        "acepta_sms",
     )

@@ -42,12 +42,6 @@ DEPENDENTS: dict[type, tuple[Dependent, ...]] = {
         ),
         Dependent(Venta.id_cliente, "ventas", "venta", "ventas"),
         Dependent(SMSLog.id_cliente, "sms_logs", "mensaje SMS", "mensajes SMS"),
-        Dependent(
-            ConsentimientoSMS.id_cliente,
-            "consentimientos",
-            "registro de consentimiento",
-            "registros de consentimiento",
-        ),
     ),
     Empresa: (Dependent(Cliente.id_empresa, "clientes", "cliente", "clientes"),),
     CampanaPublicitaria: (
@@ -66,6 +60,12 @@ DEPENDENTS: dict[type, tuple[Dependent, ...]] = {
         Dependent(PlantillaSMS.id_usuario, "plantillas_sms", "plantilla SMS", "plantillas SMS"),
         Dependent(CampanaSMS.id_usuario, "campanas_sms", "campaña SMS", "campañas SMS"),
         Dependent(ApiToken.id_usuario, "tokens", "token de API", "tokens de API"),
+        Dependent(
+            ConsentimientoSMS.id_usuario,
+            "consentimientos",
+            "cambio de consentimiento",
+            "cambios de consentimiento",
+        ),
         Dependent(
             ListaExcluidos.id_usuario, "listas_rne", "lista del RNE cargada", "listas del RNE cargadas"
         ),

@@ -12,7 +12,7 @@ from .base import TenantOwned, utcnow
 # GSM-7 on purpose: one accented letter would turn every message into UCS-2 and double its cost.
 TEXTO_BAJA = " Responde SALIR para darte de baja."
 TOPES = ("dia", "semana")
-FUENTES = ("formulario", "importación", "API", "respuesta SMS", "manual", "inicial")
+FUENTES = ("formulario", "importación", "API", "respuesta SMS", "sistema")
 
 
 class ConfiguracionEnvio(TenantOwned, db.Model):

@@ -1,0 +1,71 @@
+"""Consent evidence for acepta_sms (Ley 1581 de 2012): when, how and who; the tenant's exclusion list."""
+
+import sqlalchemy as sa
+
+from panel import consent
+from panel.extensions import db
+from panel.models import Cliente, ConsentimientoSMS, NumeroExcluidoPropio, Usuario
+
+from . import factories
+from .api_support import BASE, cliente_of, keys
+
+__all__ = ["keys"]
+
+
+def _history(cliente_id: int) -> list[tuple]:
+    stmt = sa.select(ConsentimientoSMS.acepta, ConsentimientoSMS.fuente, ConsentimientoSMS.id_usuario)
+    return db.session.execute(
+        stmt.where(ConsentimientoSMS.id_cliente == cliente_id).order_by(ConsentimientoSMS.id)
+    ).all()
+
+
+def _excluded(tenant_id: int) -> list[str]:
+    stmt = sa.select(NumeroExcluidoPropio.numero).where(NumeroExcluidoPropio.id_propietario == tenant_id)
+    return list(db.session.scalars(stmt))
+
+
+def test_an_admin_withdraws_and_restores_consent_through_the_api(client, keys, tenants):
+    c = cliente_of(tenants.admin_a.id, telefono="3001234567")
+    off = client.patch(f"{BASE}{c.id_cliente}/", json={"acepta_sms": False}, headers=keys.admin_a)
+    assert off.status_code == 200 and off.json["acepta_sms"] is False
+    assert _excluded(tenants.admin_a.id) == ["+573001234567"]
+    on = client.patch(f"{BASE}{c.id_cliente}/", json={"acepta_sms": True}, headers=keys.admin_a)
+    assert on.status_code == 200 and on.json["acepta_sms"] is True
+    assert _excluded(tenants.admin_a.id) == []
+    assert _history(c.id_cliente) == [
+        (True, "sistema", None),
+        (False, "API", tenants.admin_a.id),
+        (True, "API", tenants.admin_a.id),
+    ]
+
+
+def test_acepta_sms_must_be_a_boolean_in_the_api(client, keys, tenants):
+    c = cliente_of(tenants.admin_a.id)
+    response = client.patch(f"{BASE}{c.id_cliente}/", json={"acepta_sms": "no"}, headers=keys.admin_a)
+    assert response.status_code == 400 and response.json == {"acepta_sms": ["Debe ser true o false."]}
+
+
+def test_an_import_records_its_own_source(app, tenants):
+    with consent.using("importación"):
+        c = factories.cliente(db.session.get(Usuario, tenants.admin_a.id))
+    assert _history(c.id_cliente) == [(True, "importación", None)]
+
+
+def test_an_opt_out_by_sms_stops_the_tenants_clients_with_that_number(app, tenants):
+    a = db.session.get(Usuario, tenants.admin_a.id)
+    mine = factories.cliente(a, telefono="3001234567")
+    other = factories.cliente(db.session.get(Usuario, tenants.admin_b.id), telefono="3001234567")
+    with db.engine.begin() as conn:
+        assert consent.record_opt_out(conn, a.id, "+573001234567") == 1
+    db.session.expire_all()
+    assert db.session.get(Cliente, mine.id_cliente).acepta_sms is False
+    assert db.session.get(Cliente, other.id_cliente).acepta_sms is True  # another tenant's: untouched here
+    assert _history(mine.id_cliente)[-1] == (False, "respuesta SMS", None)
+    assert _excluded(a.id) == ["+573001234567"]
+
+
+def test_deleting_a_client_takes_its_consent_history_with_it(client, keys, tenants):
+    cliente_id = cliente_of(tenants.admin_a.id).id_cliente
+    assert _history(cliente_id) != []
+    assert client.delete(f"{BASE}{cliente_id}/", headers=keys.admin_a).status_code == 204
+    assert _history(cliente_id) == []
