@@ -5,6 +5,7 @@ from .base import TenantOwned, TenantScoped, utcnow
 from .campaigns import CampanaPublicitaria, Empresa
 from .clients import ESTADOS_CLIENTE, GENEROS, Cliente, MovimientoCapital, Vehiculo, Venta
 from .geo import Ciudad, Pais
+from .idempotency import ClaveIdempotencia
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
 from .users import ROLES, STAFF, WRITERS, ApiToken, Usuario
 
@@ -18,6 +19,7 @@ __all__ = [
     "CampanaPublicitaria",
     "CampanaSMS",
     "Ciudad",
+    "ClaveIdempotencia",
     "Cliente",
     "Empresa",
     "Historial",
