@@ -91,7 +91,14 @@ def _decimal(name: str, raw: object) -> Decimal:
     return value
 
 
-_KINDS = {"decimal": _decimal, "float": _float, "int": _int, "bool": _bool, "str": lambda _name, raw: str(raw), "url": _url}
+_KINDS = {
+    "decimal": _decimal,
+    "float": _float,
+    "int": _int,
+    "bool": _bool,
+    "str": lambda _name, raw: str(raw),
+    "url": _url,
+}
 
 SETTINGS = (
     # The sender (panel/sms): pace, batches, retries, where it runs.

@@ -99,7 +99,8 @@ class SMSLog(TenantOwned, db.Model):
     id_campana: Mapped[int] = mapped_column()
     id_cliente: Mapped[int | None] = mapped_column()
     # Copied from the campaign, so the database itself refuses a real row without a client.
-    prueba: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Server default only: the outbox's set-based insert of real rows leaves it out.
+    prueba: Mapped[bool] = mapped_column(server_default=sa.false())
     telefono: Mapped[str | None] = mapped_column(String(20))
     mensaje: Mapped[str] = mapped_column(Text)
     estado: Mapped[str] = mapped_column(String(10), default="pendiente")
