@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -79,7 +80,25 @@ def _url(name: str, raw: object) -> str:
     return str(raw).strip().rstrip("/")
 
 
-_KINDS = {"float": _float, "int": _int, "bool": _bool, "str": lambda _name, raw: str(raw), "url": _url}
+def _decimal(name: str, raw: object) -> Decimal:
+    """Money: exact (a price of 0.0500 per segment times 100,000 segments must not drift)."""
+    try:
+        value = Decimal(str(_float(name, raw))) if not isinstance(raw, str) else Decimal(raw.strip())
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise ConfigError(f"{name} debe ser un número, no {raw!r}")
+    return value
+
+
+_KINDS = {
+    "decimal": _decimal,
+    "float": _float,
+    "int": _int,
+    "bool": _bool,
+    "str": lambda _name, raw: str(raw),
+    "url": _url,
+}
 
 SETTINGS = (
     # The sender (panel/sms): pace, batches, retries, where it runs.
@@ -103,6 +122,11 @@ SETTINGS = (
     Setting("TWILIO_API_BASE", "https://api.twilio.com", "url"),
     Setting("TWILIO_TIMEOUT", 10.0, "float", "positive"),  # read timeout of a Twilio call
     Setting("PUBLIC_BASE_URL", None, "url"),  # status callbacks and signature checks behind a proxy
+    # Confirmation and test sends (panel/idempotency.py, "Enviar prueba"), the review's cost.
+    Setting("IDEMPOTENCY_WAIT", 10.0, "float", "non-negative"),  # a duplicate waits this long for the first
+    Setting("SMS_TEST_SENDS_PER_HOUR", 10, "int", "at-least-one"),  # "Enviar prueba" per user and hour
+    Setting("SMS_PRICE_PER_SEGMENT", Decimal("0.0500"), "decimal", "non-negative"),
+    Setting("SMS_PRICE_CURRENCY", "USD", "str"),  # ISO 4217 code of SMS_PRICE_PER_SEGMENT
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 

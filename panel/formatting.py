@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from flask import Flask
 
 BOGOTA = ZoneInfo("America/Bogota")
@@ -82,6 +82,15 @@ def money(amount) -> str:
     pattern = "#,##0" if amount == amount.to_integral_value() else "#,##0.00"
     sign = "-" if amount < 0 else ""
     return f"{sign}$ {format_decimal(abs(amount), format=pattern, locale=LOCALE)}"
+
+
+def cost(amount, currency: str) -> str:
+    """An estimated SMS cost in the provider's currency: 'US$ 0,05', 'US$ 0,0375' (Babel's
+    es_CO symbol, a plain space, two decimals and up to four when a price has them)."""
+    if amount is None:
+        return ""
+    value = Decimal(str(amount))
+    return format_currency(value, currency, format="¤ #,##0.00##", locale=LOCALE, currency_digits=False)
 
 
 # --- labels for codes ----------------------------------------------------------------------
@@ -163,6 +172,7 @@ def init_app(app: Flask) -> None:
         fecha_hora=date_time,
         fecha=day,
         dinero=money,
+        costo=cost,
         etiqueta=lambda code, kind: label(kind, code),
         si_no=yes_no,
     )

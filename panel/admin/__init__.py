@@ -23,6 +23,7 @@ def register_views(admin: Admin) -> None:
     )
     from .catalogo import CampanaView, EmpresaView, MovimientoView, VehiculoView, VentaView
     from .clientes import ClienteView
+    from .cuenta import MiCuentaView
     from .historial import HistorialView
     from .sms_views import register_sms_views
     from .tokens import register_token_views
@@ -61,6 +62,7 @@ def register_views(admin: Admin) -> None:
     admin.add_view(CiudadView(Ciudad, name="Ciudades", endpoint="ciudades", url="ciudades", category=config))
     admin.add_view(HistorialView(Historial, name="Historial", endpoint="historial", url="historial"))
     register_token_views(admin)
+    admin.add_view(MiCuentaView(name="Mi cuenta", endpoint="mi_cuenta", url="mi-cuenta"))
 
 
 def init_admin(app: Flask) -> Admin:

@@ -3,9 +3,10 @@
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import abort, request, url_for
 from flask_admin import expose
 from flask_admin.babel import gettext
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -27,7 +28,7 @@ from ..models import (
     Vehiculo,
     Venta,
 )
-from ..models.users import STAFF
+from ..models.users import STAFF, can_send_sms
 from .clientes_acciones import AccionesClientes
 from .clientes_filtros import FILTROS, SEARCH_PLACEHOLDER, apply_search, list_args, matching_clientes
 from .modelview import TenantModelView
@@ -109,6 +110,13 @@ class ClientePanelForm(ClienteForm):
     def populate_obj(self, obj) -> None:
         for name in self.WRITABLE:
             setattr(obj, name, self[name].data)
+
+
+def enviar_sms_url(cliente: Cliente) -> str | None:
+    """The Enviar SMS page for this one client, for users who may send SMS."""
+    if not can_send_sms(current_user):
+        return None
+    return url_for("enviar_sms.index", ids=cliente.id_cliente)
 
 
 class ClienteView(AccionesClientes, TenantModelView):
@@ -196,7 +204,7 @@ class ClienteView(AccionesClientes, TenantModelView):
             kwargs.update(filtros=list_args(request.args), count_cap=self.count_cap)
             kwargs.update(fila=self._row_links(kwargs["return_url"]))
         elif template == self.details_template:
-            kwargs.update(self.related(kwargs["model"]))
+            kwargs.update(self.related(kwargs["model"]), enviar_sms=enviar_sms_url(kwargs["model"]))
         return super().render(template, **kwargs)
 
     def _row_links(self, return_url: str) -> dict:

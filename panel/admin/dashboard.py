@@ -6,6 +6,7 @@ from ..extensions import db
 from ..models import ESTADOS_CLIENTE, CampanaSMS, Ciudad, Cliente
 
 RECENT_CAMPAIGNS = 8
+REAL = CampanaSMS.prueba.is_(False)  # test sends ("Enviar prueba") are not the business's figures
 TOP_CITIES = 10
 
 
@@ -45,14 +46,14 @@ def _campaign(c: CampanaSMS) -> dict:
 
 
 def recent_campaigns() -> list[dict]:
-    newest = sa.select(CampanaSMS).order_by(CampanaSMS.creado.desc()).limit(RECENT_CAMPAIGNS)
+    newest = sa.select(CampanaSMS).where(REAL).order_by(CampanaSMS.creado.desc()).limit(RECENT_CAMPAIGNS)
     rows = db.session.scalars(newest)
     return [_campaign(c) for c in rows]
 
 
 def campaigns_in_progress() -> list[dict]:
     running = CampanaSMS.estado.in_(("pendiente", "procesando"))
-    rows = db.session.scalars(sa.select(CampanaSMS).where(running).order_by(CampanaSMS.creado))
+    rows = db.session.scalars(sa.select(CampanaSMS).where(running, REAL).order_by(CampanaSMS.creado))
     return [_campaign(c) for c in rows]
 
 

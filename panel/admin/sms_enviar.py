@@ -4,15 +4,19 @@ The selection comes from the Clientes list action: ``?ids=1,2,3`` or
 ``?todos=1&filtros=<the list's query string>``; the tenancy hook keeps it inside the tenant.
 """
 
+import secrets
+
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
+from markupsafe import Markup
 
+from .. import formatting, idempotency
 from ..extensions import db
 from ..forms.sms import EnviarSMSForm
 from ..models import STAFF, Cliente
-from ..sms import outbox, runners
+from ..sms import outbox, pruebas, runners
 from ..sms.render import PLACEHOLDERS
 from .base import PanelAccessMixin
 from .seleccion import Seleccion
@@ -57,12 +61,14 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
         form = EnviarSMSForm(formdata=values if request.method == "POST" else None, data=_prefill(values))
         paso = request.form.get("paso") if request.method == "POST" else None
         resumen, error = None, None
-        if paso in ("revisar", "enviar") and not form.validate():
+        if paso in ("revisar", "enviar", "prueba") and not form.validate():
             error = ("No se creó la campaña: " if paso == "enviar" else "") + _first_error(form)
         elif paso == "enviar":
-            response = self._send(seleccion, query, form)
+            response = self._confirm(seleccion, query, form)
             if response is not None:
                 return response
+        elif paso == "prueba":
+            error = test_send(query, form)
         elif paso == "revisar":
             resumen, error = self._dry_run(query, form)
         return self.render(
@@ -76,15 +82,42 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
             destinatarios=_first_recipients(query),
             marcadores=["{" + p + "}" for p in PLACEHOLDERS],
             volver=url_for("clientes.index_view"),
+            telefono_prueba=current_user.telefono,
+            # A fresh one-time key per review: the confirmation form carries it (see _confirm).
+            clave_confirmacion=secrets.token_urlsafe(24) if resumen else None,
         )
 
     def _dry_run(self, query, form: EnviarSMSForm):
         try:
-            return outbox.dry_run(query, form.texto), None
+            return with_cost(outbox.dry_run(query, form.texto)), None
         except outbox.OutboxError as exc:
             return None, exc.message
 
-    def _send(self, seleccion: Seleccion, query, form: EnviarSMSForm):
+    def _confirm(self, seleccion: Seleccion, query, form: EnviarSMSForm):
+        """Create the campaign once per one-time key: a resubmission lands on the first campaign."""
+        clave = (request.form.get("clave_confirmacion") or "").strip()[: idempotency.MAX_KEY]
+        if not clave:  # a form without a key (an old page): no replay protection to give
+            return self._send(seleccion, query, form)
+        try:
+            row_id, stored = idempotency.claim(current_user.id, "panel:" + clave, PANEL_FINGERPRINT)
+        except idempotency.KeyConflict:
+            flash("Esta confirmación todavía se está procesando: revise la lista de campañas.", "warning")
+            return redirect(url_for("campanas_sms.index_view"))
+        if stored is not None:
+            flash("Esta confirmación ya se había enviado: esta es la campaña que creó.", "info")
+            return redirect(url_for("campanas_sms.detalle", campana_id=stored.recurso_id))
+        try:
+            response = self._send(
+                seleccion, query, form, on_created=lambda c: idempotency.finish(row_id, 302, recurso_id=c.id)
+            )
+        except BaseException:
+            idempotency.forget(row_id)
+            raise
+        if response is None:  # refused (nothing created): the key may be used again after a fix
+            idempotency.forget(row_id)
+        return response
+
+    def _send(self, seleccion: Seleccion, query, form: EnviarSMSForm, on_created=None):
         """Create the campaign (one transaction) and start sending; None re-shows the form."""
         try:
             campana = outbox.create_campaign(
@@ -98,9 +131,55 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
         except outbox.OutboxError as exc:
             flash(f"No se creó la campaña: {exc.message}", "error")
             return None
+        if on_created is not None:
+            on_created(campana)  # before sending starts: a resubmission from now on finds it
         runners.dispatch(campana.id, current_app._get_current_object())
         flash(f"Campaña «{campana.nombre}» creada: {campana.total_clientes} destinatarios.", "success")
         return redirect(url_for("campanas_sms.detalle", campana_id=campana.id))
+
+
+# The panel's key is minted by the server for one review, so any reuse is a resubmission.
+PANEL_FINGERPRINT = idempotency.fingerprint("panel-enviar-sms", None)
+
+
+def with_cost(resumen: dict) -> dict:
+    """The dry run with its estimated cost: segments × SMS_PRICE_PER_SEGMENT, in total and per row."""
+    price, currency = current_app.config["SMS_PRICE_PER_SEGMENT"], current_app.config["SMS_PRICE_CURRENCY"]
+    resumen["costo_total"] = formatting.cost(resumen["segmentos_total"] * price, currency)
+    resumen["precio_segmento"] = formatting.cost(price, currency)
+    for row in resumen["vista_previa"]:
+        row["costo"] = formatting.cost(row["segmentos"] * price, currency)
+    return resumen
+
+
+def test_send(query, form: EnviarSMSForm) -> str | None:
+    """ "Enviar prueba": the first recipient's text to the user's phone; the error, or None."""
+    muestra = pruebas.sample_of_query(query) or pruebas.sample_of_user(current_user)
+    try:
+        tenant = outbox.tenant_of(current_user, query)
+        if tenant is None:
+            raise outbox.OutboxError("Elija al menos un destinatario: la prueba usa a su propietario.")
+        campana = pruebas.create_test_send(
+            user_id=current_user.id,
+            mensaje=form.texto,
+            muestra=muestra,
+            tenant=tenant,
+            limit=current_app.config["SMS_TEST_SENDS_PER_HOUR"],
+            id_plantilla=form.id_plantilla.data,
+            nombre=form.nombre.data,
+        )
+    except outbox.OutboxError as exc:
+        return f"No se envió la prueba: {exc.message}"
+    runners.dispatch(campana.id, current_app._get_current_object())
+    flash_test_sent(campana.id)
+    return None
+
+
+def flash_test_sent(campana_id: int) -> None:
+    """Say where the test went, with a link to follow its delivery."""
+    url = url_for("campanas_sms.detalle", campana_id=campana_id)
+    message = Markup('Prueba enviada a su teléfono {}. <a href="{}">Ver su entrega</a>.')
+    flash(message.format(current_user.telefono, url), "success")
 
 
 def _prefill(values) -> dict:

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import Admin, expose
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from wtforms import ValidationError
 from wtforms.validators import DataRequired
@@ -11,10 +12,11 @@ from wtforms.validators import DataRequired
 from .. import audit
 from ..extensions import db
 from ..models import CampanaSMS, PlantillaSMS, SMSLog
-from ..sms import outbox, runners
+from ..sms import outbox, pruebas, runners
 from ..sms.render import PLACEHOLDERS, TemplateError, validate_template
 from .base import STAFF
 from .modelview import TenantModelView
+from .sms_enviar import flash_test_sent
 
 ESTADOS_LOG = ("pendiente", "enviando", "enviado", "fallido")
 ENTREGAS = ("queued", "sending", "sent", "delivered", "undelivered", "failed")
@@ -29,20 +31,37 @@ def _valid_template(form, field) -> None:
         raise ValidationError(str(exc)) from None
 
 
+def _test_send_button(view, context, model, name) -> Markup:
+    """ "Enviar prueba" (a CSRF-checked POST), or how to add a phone in "Mi cuenta"."""
+    if not current_user.telefono:
+        cuenta = url_for("mi_cuenta.index")
+        return Markup(
+            '<small>Agregue su teléfono en <a href="{}">Mi cuenta</a> para probarla.</small>'
+        ).format(cuenta)
+    action = url_for(".prueba", plantilla_id=model.id)
+    return Markup(
+        '<form method="post" action="{}" class="m-0"><input type="hidden" name="csrf_token" value="{}">'
+        '<button type="submit" class="btn btn-sm btn-outline-info" data-testid="prueba-plantilla">'
+        "Enviar prueba</button></form>"
+    ).format(action, generate_csrf())
+
+
 class PlantillaSMSView(TenantModelView):
-    """Templates: admins write them, vendedores read them."""
+    """Templates: admins write them, vendedores read them; everyone may send themselves a test."""
 
     allowed_roles = STAFF
     needs_owner = True
     can_view_details = False
-    column_list = ("nombre", "mensaje", "activo", "autor", "creado")
+    column_list = ("nombre", "mensaje", "activo", "autor", "creado", "prueba")
     column_labels = {
         "nombre": "Nombre",
         "mensaje": "Mensaje",
         "activo": "Activa",
         "autor": "Autor",
         "creado": "Creada",
+        "prueba": "Prueba",
     }
+    column_formatters = {"prueba": _test_send_button}
     column_searchable_list = ("nombre", "mensaje")
     column_filters = ("activo",)
     column_default_sort = ("nombre", False)
@@ -61,6 +80,29 @@ class PlantillaSMSView(TenantModelView):
         super().on_model_change(form, model, is_created)
         if is_created:
             model.id_usuario = current_user.id
+
+    @expose("/<int:plantilla_id>/prueba", methods=("POST",))
+    def prueba(self, plantilla_id: int):
+        """The template's text, with the user's own name, to the user's phone."""
+        plantilla = db.session.get(PlantillaSMS, plantilla_id)  # the tenancy hook: another tenant's is None
+        if plantilla is None:
+            abort(404)
+        try:
+            campana = pruebas.create_test_send(
+                user_id=current_user.id,
+                mensaje=plantilla.mensaje,
+                muestra=pruebas.sample_of_user(current_user),
+                tenant=plantilla.id_propietario,
+                limit=current_app.config["SMS_TEST_SENDS_PER_HOUR"],
+                id_plantilla=plantilla.id,
+                nombre=plantilla.nombre,
+            )
+        except outbox.OutboxError as exc:
+            flash(f"No se envió la prueba: {exc.message}", "error")
+            return redirect(url_for(".index_view"))
+        runners.dispatch(campana.id, current_app._get_current_object())
+        flash_test_sent(campana.id)
+        return redirect(url_for(".index_view"))
 
 
 def _campaign_link(view, context, model, name) -> Markup:
@@ -96,6 +138,17 @@ class CampanaSMSView(TenantModelView):
     column_searchable_list = ("nombre",)
     column_default_sort = ("creado", True)
     column_formatters = {"nombre": _campaign_link}
+
+    # --- test sends are left out of the list unless asked for (?pruebas=1) --------------------
+
+    def _without_tests(self, query):
+        return query if request.args.get("pruebas") == "1" else query.filter(CampanaSMS.prueba.is_(False))
+
+    def get_query(self):
+        return self._without_tests(super().get_query())
+
+    def get_count_query(self):
+        return self._without_tests(super().get_count_query())
 
     def _campana(self, campana_id: int) -> CampanaSMS:
         campana = db.session.get(CampanaSMS, campana_id)  # the tenancy hook: another tenant's is None

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
+from .. import idempotency
 from ..extensions import db
 from ..ids import MAX_ID
 from ..models import Cliente, dependents
@@ -89,14 +90,25 @@ def detail(id_cliente: int):
     return jsonify(to_json(get_cliente(id_cliente)))
 
 
-@bp.post("/")
-@requires(can_write)
-def create():
-    cliente = save(json_object())
+def _created(cliente: Cliente):
     response = jsonify(to_json(cliente))
     response.status_code = 201
     response.headers["Location"] = url_for(".detail", id_cliente=cliente.id_cliente)
     return response
+
+
+def _replay_create(stored: idempotency.Stored):
+    """A repeated create: the same client (re-read through the tenancy hook), or the same error."""
+    if stored.recurso_id is None:
+        return jsonify(stored.cuerpo), stored.codigo
+    return _created(get_cliente(stored.recurso_id))
+
+
+@bp.post("/")
+@requires(can_write)
+@idempotency.idempotent("clientes", resource=lambda body: body.get("id_cliente"), replay=_replay_create)
+def create():
+    return _created(save(json_object()))
 
 
 @bp.put("/<int:id_cliente>/")

@@ -55,6 +55,36 @@ def op(
     return operation
 
 
+# The Idempotency-Key header of the two creating POSTs (panel/idempotency.py).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$",
+    },
+    "description": (
+        "Opcional. La misma clave del mismo usuario durante 24 h responde lo que respondió la primera "
+        "petición (mismo código y mismo recurso), sin repetirla; con otro cuerpo, 409. Un 5xx no se guarda."
+    ),
+}
+IDEMPOTENCY_409 = (
+    "Idempotency-Key ya usada con otro cuerpo, o la primera petición con esa clave sigue en curso"
+)
+
+
+def idempotent(operation: dict, also: str | None = None) -> dict:
+    """Document the Idempotency-Key header and its 409 on a creating POST."""
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+    message = ref("ErrorSMS") if operation["tags"] == ["SMS"] else ref("Error")
+    text = f"{also}; o: {IDEMPOTENCY_409}" if also else IDEMPOTENCY_409
+    operation["responses"]["409"] = response(text, message)
+    return operation
+
+
 def path_id(name: str, what: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": ID, "description": what}
 
@@ -72,12 +102,15 @@ def paths() -> dict:
                 (400, *read),
                 params=LIST_PARAMS,
             ),
-            "post": op(
-                "createCliente",
-                "Crear un cliente (admin)",
-                {"201": response("Creado", ref("Cliente"))},
-                (400, 401, 403, 409, 415),
-                body="ClienteNuevo",
+            "post": idempotent(
+                op(
+                    "createCliente",
+                    "Crear un cliente (admin)",
+                    {"201": response("Creado", ref("Cliente"))},
+                    (400, 401, 403, 409, 415),
+                    body="ClienteNuevo",
+                ),
+                also=ERRORS[409],
             ),
         },
         "/Database/Database/clientes/{id_cliente}/": {
@@ -131,17 +164,19 @@ def paths() -> dict:
             ),
         },
         "/clientes/enviar-sms/": {
-            "post": op(
-                "enviarSMS",
-                "Enviar una campaña SMS",
-                {
-                    "200": response("Terminada", ref("CampanaSMS")),
-                    "202": response("En curso", ref("CampanaSMS")),
-                },
-                (400, 401, 403, 415),
-                body="EnvioSMS",
-                sms=True,
-                tag="SMS",
+            "post": idempotent(
+                op(
+                    "enviarSMS",
+                    "Enviar una campaña SMS",
+                    {
+                        "200": response("Terminada", ref("CampanaSMS")),
+                        "202": response("En curso", ref("CampanaSMS")),
+                    },
+                    (400, 401, 403, 415),
+                    body="EnvioSMS",
+                    sms=True,
+                    tag="SMS",
+                )
             ),
         },
         "/clientes/campanas-sms/{campana_id}/": {

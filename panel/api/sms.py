@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, url_for
 from flask_login import current_user
 
-from .. import formatting
+from .. import formatting, idempotency
 from ..extensions import db
 from ..forms.binding import bind
 from ..forms.sms import EnviarSMSForm, active_templates
@@ -133,7 +133,15 @@ def _check_found(ids: list[int]) -> None:
         fail({"cliente_ids": [f"Clientes inexistentes: {', '.join(map(str, missing[:20]))}."]})
 
 
+def _replay_campaign(stored: idempotency.Stored):
+    """A repeated enviar-sms: the first status code, the same campaign, its current counts."""
+    if stored.recurso_id is None:
+        return jsonify(stored.cuerpo), stored.codigo
+    return _campaign_response(stored.recurso_id, finished=stored.codigo == 200)
+
+
 @bp.post("/enviar-sms/")
+@idempotency.idempotent("enviar-sms", resource=lambda body: body.get("campana_id"), replay=_replay_campaign)
 def enviar_sms():
     """Write the campaign (outbox), start the sender, wait up to SMS_SYNC_WAIT for the result."""
     body = json_object()
@@ -154,7 +162,11 @@ def enviar_sms():
         raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None
     campana_id = campana.id
     runners.dispatch(campana_id, current_app._get_current_object())
-    finished = _wait(campana_id, current_app.config["SMS_SYNC_WAIT"])
+    return _campaign_response(campana_id, _wait(campana_id, current_app.config["SMS_SYNC_WAIT"]))
+
+
+def _campaign_response(campana_id: int, finished: bool):
+    """200 with the details once finished, else 202 pointing at the campaign to poll."""
     body = campaign_json(campana_id, detalles=finished)
     if finished:
         return jsonify(body)

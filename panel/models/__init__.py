@@ -6,6 +6,7 @@ from .campaigns import CampanaPublicitaria, Empresa
 from .clients import ESTADOS_CLIENTE, GENEROS, Cliente, MovimientoCapital, Vehiculo, Venta
 from .envio import ConfiguracionEnvio, ConsentimientoSMS, NumeroExcluidoPropio
 from .geo import Ciudad, Pais
+from .idempotency import ClaveIdempotencia
 from .rne import ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
 from .users import ROLES, STAFF, WRITERS, ApiToken, Usuario
@@ -20,6 +21,7 @@ __all__ = [
     "CampanaPublicitaria",
     "CampanaSMS",
     "Ciudad",
+    "ClaveIdempotencia",
     "ConfiguracionEnvio",
     "ConsentimientoSMS",
     "Cliente",

@@ -67,6 +67,8 @@ class CampanaSMS(TenantOwned, db.Model):
     creado: Mapped[datetime] = mapped_column(default=utcnow)
     completado: Mapped[datetime | None]
     id_usuario: Mapped[int] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
+    # "Enviar prueba": one message to the sender's own phone; kept out of figures and lists.
+    prueba: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     plantilla: Mapped["PlantillaSMS | None"] = relationship(
         primaryjoin="PlantillaSMS.id == CampanaSMS.id_plantilla", foreign_keys=[id_plantilla]
@@ -89,11 +91,16 @@ class SMSLog(TenantOwned, db.Model):
         Index("ix_sms_log_cliente", "id_cliente"),
         Index("ix_sms_log_twilio_sid", "twilio_sid"),
         Index("ix_sms_log_telefono", "telefono"),
+        # Only a test send's row goes to no client (the user's own phone).
+        CheckConstraint("prueba OR id_cliente IS NOT NULL", name="cliente_o_prueba"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     id_campana: Mapped[int] = mapped_column()
-    id_cliente: Mapped[int] = mapped_column()
+    id_cliente: Mapped[int | None] = mapped_column()
+    # Copied from the campaign, so the database itself refuses a real row without a client.
+    # Server default only: the outbox's set-based insert of real rows leaves it out.
+    prueba: Mapped[bool] = mapped_column(server_default=sa.false())
     telefono: Mapped[str | None] = mapped_column(String(20))
     mensaje: Mapped[str] = mapped_column(Text)
     estado: Mapped[str] = mapped_column(String(10), default="pendiente")
@@ -116,6 +123,6 @@ class SMSLog(TenantOwned, db.Model):
     campana: Mapped[CampanaSMS] = relationship(
         primaryjoin="CampanaSMS.id == SMSLog.id_campana", foreign_keys=[id_campana]
     )
-    cliente: Mapped[Cliente] = relationship(
+    cliente: Mapped["Cliente | None"] = relationship(
         primaryjoin="Cliente.id_cliente == SMSLog.id_cliente", foreign_keys=[id_cliente]
     )

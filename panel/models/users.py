@@ -64,6 +64,8 @@ class Usuario(UserMixin, db.Model):
     creado_por: Mapped[int | None] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
     activo: Mapped[bool] = mapped_column(default=True)
     creado: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where "Enviar prueba" sends (edited in "Mi cuenta"): as typed, a Colombian mobile or E.164.
+    telefono: Mapped[str | None] = mapped_column(String(20))
 
     creador: Mapped["Usuario | None"] = relationship(remote_side=[id])
 
