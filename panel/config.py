@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -103,6 +104,9 @@ SETTINGS = (
     Setting("TWILIO_API_BASE", "https://api.twilio.com", "url"),
     Setting("TWILIO_TIMEOUT", 10.0, "float", "positive"),  # read timeout of a Twilio call
     Setting("PUBLIC_BASE_URL", None, "url"),  # status callbacks and signature checks behind a proxy
+    Setting("TWILIO_SIMULATION_TOKEN", None, "str"),  # simulation: the webhooks' secret; unset: off
+    # Sessions and logins (panel/auth).
+    Setting("PROXY_FIX_HOPS", 0, "int", "non-negative"),  # proxies whose X-Forwarded-For is trusted
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -198,10 +202,13 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # A session lasts at most 8 h from login (checked on the server, panel/auth/sessions.py);
+    # its CSRF tokens expire with it.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_DEFAULT_TIMEZONE = "America/Bogota"
     FLASK_ADMIN_SWATCH = "default"
     # Throttle failed logins; successful ones do not count.
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"
-    LOGIN_LIMIT_PER_ADDRESS = "20 per 5 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "100 per 5 minutes"
