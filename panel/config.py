@@ -174,7 +174,6 @@ def from_environment(default_env: str = "production") -> dict:
         "SECRET_KEY": _secret_key(env),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL")),
         "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "SESSION_COOKIE_SECURE": env == "production",
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID") or None,
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN") or None,
@@ -212,3 +211,4 @@ class Defaults:
     # Throttle failed logins; successful ones do not count.
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "100 per 5 minutes"
+    LOGIN_THROTTLE_PREFIX = "panel:login"  # the Redis keys of the counters (with REDIS_URL)

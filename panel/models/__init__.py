@@ -6,6 +6,7 @@ from .campaigns import CampanaPublicitaria, Empresa
 from .clients import ESTADOS_CLIENTE, GENEROS, Cliente, MovimientoCapital, Vehiculo, Venta
 from .geo import Ciudad, Pais
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
+from .throttle import IntentoLogin
 from .users import ROLES, STAFF, WRITERS, ApiToken, Usuario
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Cliente",
     "Empresa",
     "Historial",
+    "IntentoLogin",
     "MovimientoCapital",
     "Pais",
     "PlantillaSMS",
