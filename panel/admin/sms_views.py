@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired
 
 from .. import audit
 from ..extensions import db
+from ..formatting import LABELS
 from ..models import CampanaSMS, PlantillaSMS, SMSLog
 from ..sms import outbox, runners
 from ..sms.render import PLACEHOLDERS, TemplateError, validate_template
@@ -96,6 +97,7 @@ class CampanaSMSView(TenantModelView):
     column_searchable_list = ("nombre",)
     column_default_sort = ("creado", True)
     column_formatters = {"nombre": _campaign_link}
+    export_labels = {"estado": LABELS["estado_campana"]}
 
     def _campana(self, campana_id: int) -> CampanaSMS:
         campana = db.session.get(CampanaSMS, campana_id)  # the tenancy hook: another tenant's is None
