@@ -22,7 +22,7 @@ def rows_for(owner: Usuario, text: str, vendedor: Usuario) -> None:
     """One row per exported view, its text field holding ``text``."""
     factories.empresa(owner, nombre=text)
     factories.campana(owner, nombre=text)
-    client = factories.cliente(owner, nombre_cliente=text)
+    client = factories.cliente(owner, nombre_cliente=text[:20])  # a related name with a formula too
     vehiculo = factories.vehiculo(client)
     vehiculo.marca = text
     movimiento = factories.movimiento(client)
@@ -63,7 +63,7 @@ def test_each_views_export_neutralises_formulas_and_keeps_to_the_tenant(client, 
     found = [str(c) for row in cells(response, formato)[1:] for c in row if c is not None]
     for formula in FORMULAS:
         assert "'" + formula in found, (view, found)
-        assert formula not in found
+    assert not [c for c in found if c.startswith(("=", "@"))], found
     assert not [c for c in found if OTHER_TENANT in c], found
 
 
