@@ -13,11 +13,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
+SIM_TOKEN := instance/simulation_token
+
 ## make run: install, migrate, load demo data (first time), print logins, serve on 127.0.0.1:5000
-run: $(STAMP)
+## (the first time it also generates this deployment's webhook secret for simulation mode)
+run: $(STAMP) $(SIM_TOKEN)
 	PANEL_ENV=$${PANEL_ENV:-development} $(BIN)/flask db upgrade
 	PANEL_ENV=$${PANEL_ENV:-development} $(BIN)/flask demo-data
-	PANEL_ENV=$${PANEL_ENV:-development} $(BIN)/flask run --host 127.0.0.1 --port 5000
+	PANEL_ENV=$${PANEL_ENV:-development} \
+	  TWILIO_SIMULATION_TOKEN=$${TWILIO_SIMULATION_TOKEN:-$$(cat $(SIM_TOKEN))} \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# A secret of this deployment (never a constant of the code): signs the simulated webhooks.
+$(SIM_TOKEN):
+	@mkdir -p instance
+	@umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > $@
+	@echo "TWILIO_SIMULATION_TOKEN generado en $@: $$(cat $@)"
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL=postgresql://… for PostgreSQL)
 test: $(STAMP)

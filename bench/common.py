@@ -83,7 +83,6 @@ def bench_config(url: str, **extra) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "bench",
-        "RATELIMIT_STORAGE_URI": "memory://",
         "SMS_EMBEDDED_SENDER": "0",
         **extra,
     }

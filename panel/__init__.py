@@ -5,7 +5,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config as settings
-from .extensions import babel, csrf, db, include_object, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, include_object, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -39,7 +39,6 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "es")
     login_manager.init_app(app)
-    limiter.init_app(app)
     tenancy.init_app(app)
     security.init_app(app)
 

@@ -35,7 +35,8 @@ AUDITED = (
     "Ciudad",
 )
 SECRETS = {"password_hash"}
-SKIPPED = {"actualizado"}  # changes on every update: noise in the history
+# Noise in the history: changes on every update, or derived from what the history already shows.
+SKIPPED = {"actualizado", "sesion_version", "busqueda", "telefono_e164"}
 
 _capture_as: ContextVar[int | None | bool] = ContextVar("audit_capture_as", default=False)
 

@@ -1,10 +1,14 @@
-"""Flask commands: create-user, demo-data, rne-import, and the registration of every command."""
+"""Flask commands: create-user, set-password, demo-data, rne-import, and the registration of every command."""
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 
-from .models import ROLES
+from .extensions import db
+from .models import ROLES, Usuario
 from .users import UserError, create_user
+
+MIN_PASSWORD = 8
 
 
 @click.command("create-user")
@@ -20,6 +24,26 @@ def create_user_command(email, password, rol, creado_por, nombre):
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Usuario creado: {user.email} ({user.rol}, id {user.id})")
+
+
+@click.command("set-password")
+@click.option("--email", required=True, help="Correo (login) del usuario.")
+@click.option("--password", required=True, help="Contraseña nueva (mínimo 8 caracteres).")
+def set_password_command(email, password):
+    """Give a user a new password; every open session of that user ends."""
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"La contraseña debe tener al menos {MIN_PASSWORD} caracteres.")
+    # The operator acts outside any tenant: the table itself, not the tenant-scoped ORM query.
+    table = Usuario.__table__
+    user_id = db.session.scalar(sa.select(table.c.id).where(table.c.email == email.strip().lower()))
+    if user_id is None:
+        raise click.ClickException(f"No existe un usuario con el correo {email}.")
+    from . import audit, tenancy
+
+    with tenancy.using(tenancy.EVERY_TENANT), audit.capturing():
+        db.session.get(Usuario, user_id).set_password(password)
+        db.session.commit()
+    click.echo(f"Contraseña cambiada: {email}. Sus sesiones abiertas se cerraron.")
 
 
 @click.command("demo-data")
@@ -52,6 +76,7 @@ def init_app(app: Flask) -> None:
     from .api.cli import create_token_command
 
     app.cli.add_command(create_user_command)
+    app.cli.add_command(set_password_command)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(create_token_command)
     app.cli.add_command(rne_import_command)

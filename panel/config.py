@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -127,6 +128,9 @@ SETTINGS = (
     Setting("SMS_TEST_SENDS_PER_HOUR", 10, "int", "at-least-one"),  # "Enviar prueba" per user and hour
     Setting("SMS_PRICE_PER_SEGMENT", Decimal("0.0500"), "decimal", "non-negative"),
     Setting("SMS_PRICE_CURRENCY", "USD", "str"),  # ISO 4217 code of SMS_PRICE_PER_SEGMENT
+    Setting("TWILIO_SIMULATION_TOKEN", None, "str"),  # simulation: the webhooks' secret; unset: off
+    # Sessions and logins (panel/auth).
+    Setting("PROXY_FIX_HOPS", 0, "int", "non-negative"),  # proxies whose X-Forwarded-For is trusted
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -194,7 +198,6 @@ def from_environment(default_env: str = "production") -> dict:
         "SECRET_KEY": _secret_key(env),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL")),
         "REDIS_URL": redis_url,
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "SESSION_COOKIE_SECURE": env == "production",
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID") or None,
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN") or None,
@@ -222,10 +225,14 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # A session lasts at most 8 h from login (checked on the server, panel/auth/sessions.py);
+    # its CSRF tokens expire with it.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_DEFAULT_TIMEZONE = "America/Bogota"
     FLASK_ADMIN_SWATCH = "default"
     # Throttle failed logins; successful ones do not count.
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"
-    LOGIN_LIMIT_PER_ADDRESS = "20 per 5 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "100 per 5 minutes"
+    LOGIN_THROTTLE_PREFIX = "panel:login"  # the Redis keys of the counters (with REDIS_URL)

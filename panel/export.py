@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -178,3 +179,28 @@ def response(formato: str, nombre: str, batches: Iterable, columnas: list[Column
     stamp = formatting.local(clock.now()).strftime("%Y%m%d-%H%M%S")
     result.headers["Content-Disposition"] = f'attachment; filename="{nombre}-{stamp}.{formato}"'
     return result
+
+
+def audit_start(modelo: str, nombre: str, formato: str, filtros: dict) -> int:
+    """Historial first (an export that is cut off is still on record); the row count follows."""
+    from . import audit
+
+    entry = audit.record(
+        "exportar",
+        modelo,
+        resumen=f"Exportación {formato.upper()} de {nombre} (en curso)",
+        detalle={"formato": formato, "filtros": filtros},
+    )
+    db.session.commit()
+    return entry.id
+
+
+def audit_end(entry_id: int, nombre: str, formato: str, filas: int) -> None:
+    """Complete the Historial entry of an export with the rows it wrote (after the last one)."""
+    from .models import Historial
+
+    resumen = f"Exportación {formato.upper()} de {filas} filas de {nombre}"
+    db.session.execute(
+        sa.update(Historial).where(Historial.id == entry_id).values(filas=filas, resumen=resumen)
+    )
+    db.session.commit()

@@ -1,8 +1,6 @@
 """Unbound extension instances; each is bound to the app in create_app()."""
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -41,5 +39,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# Storage is set from RATELIMIT_STORAGE_URI (memory embedded, Redis at scale).
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Login throttling is panel/auth/throttle.py: a store shared by every process (Redis or the database).

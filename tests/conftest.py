@@ -83,7 +83,6 @@ def make_app(database_url: str, **extra):
         "TESTING": True,
         "SECRET_KEY": "pruebas",
         "SERVER_NAME": None,
-        "RATELIMIT_STORAGE_URI": "memory://",
     }
     config.update(extra)
     app = create_app(config)

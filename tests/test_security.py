@@ -239,6 +239,7 @@ def _signed(app, url: str, params: dict) -> dict:
 
 @pytest.mark.parametrize("path", ["/twilio/status", "/twilio/inbound"])
 def test_twilio_webhooks_reject_unsigned_forged_and_replayed_with_changed_body(app, client, path):
+    app.config["TWILIO_SIMULATION_TOKEN"] = "secreto-de-este-despliegue"
     params = {
         "MessageSid": "SM" + "1" * 32,
         "MessageStatus": "delivered",

@@ -5,7 +5,6 @@ from twilio.request_validator import RequestValidator
 
 from panel.extensions import db
 from panel.models import Cliente, SMSLog
-from panel.sms.simulator import SIM_AUTH_TOKEN
 
 from . import factories
 from .test_sms_sender import campaign, rows
@@ -118,11 +117,50 @@ def test_public_base_url_is_the_url_that_is_signed(client, twilio_app, sent_row)
     assert status_of(sent_row.id) == "sent"
 
 
-def test_simulation_mode_validates_with_the_simulator_token(app, client, tenants):
-    app.config.update(TWILIO_ACCOUNT_SID=None, TWILIO_AUTH_TOKEN=None)
-    params = {"MessageSid": "SMx", "MessageStatus": "sent"}
-    assert signed_post(client, STATUS_URL, params, token=SIM_AUTH_TOKEN).status_code == 204
+OLD_CONSTANT = "simulacion"  # the token that used to be written in panel/sms/simulator.py
+SIM_SECRET = "secreto-de-este-despliegue"
+
+
+@pytest.fixture
+def simulated_app(app):
+    """Simulation mode (no Twilio credentials) with a per-deployment secret."""
+    app.config.update(TWILIO_ACCOUNT_SID=None, TWILIO_AUTH_TOKEN=None, TWILIO_SIMULATION_TOKEN=SIM_SECRET)
+    return app
+
+
+@pytest.mark.parametrize("url", [STATUS_URL, INBOUND_URL])
+def test_simulation_without_a_token_turns_the_webhooks_off(app, client, url):
+    app.config.update(TWILIO_ACCOUNT_SID=None, TWILIO_AUTH_TOKEN=None, TWILIO_SIMULATION_TOKEN=None)
+    params = {"MessageSid": "SMx", "MessageStatus": "sent", "From": "+573001234567", "Body": "STOP"}
+    assert signed_post(client, url, params, token=OLD_CONSTANT).status_code == 404
+    assert client.post(url, data=params).status_code == 404
+
+
+@pytest.mark.parametrize("url", [STATUS_URL, INBOUND_URL])
+def test_the_old_constant_no_longer_signs_anything(simulated_app, client, url):
+    params = {"MessageSid": "SMx", "MessageStatus": "sent", "From": "+573001234567", "Body": "STOP"}
+    assert signed_post(client, url, params, token=OLD_CONSTANT).status_code == 403
+
+
+def test_simulation_accepts_only_the_deployment_secret(simulated_app, client, sent_row):
+    simulated_app.config.update(TWILIO_ACCOUNT_SID=None, TWILIO_AUTH_TOKEN=None)  # after sent_row's
+    params = {"MessageSid": sent_row.twilio_sid, "MessageStatus": "delivered"}
     assert signed_post(client, STATUS_URL, params, token="cualquiera").status_code == 403
+    assert status_of(sent_row.id) == "queued"
+    assert signed_post(client, STATUS_URL, params, token=SIM_SECRET).status_code == 204
+    assert status_of(sent_row.id) == "delivered"
+
+
+def test_the_simulator_signs_its_callbacks_with_the_deployment_secret(simulated_app, client, sent_row):
+    from panel.sms.client import make_twilio_client
+    from panel.sms.simulator import shared_simulator
+
+    simulated_app.config.update(TWILIO_ACCOUNT_SID=None, TWILIO_AUTH_TOKEN=None)  # after sent_row's
+    make_twilio_client(simulated_app.config)  # as the sender does when it starts
+    params = {"MessageSid": sent_row.twilio_sid, "MessageStatus": "sent"}
+    signature = shared_simulator().sign_callback(STATUS_URL, params)
+    response = client.post(STATUS_URL, data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 204 and status_of(sent_row.id) == "sent"
 
 
 @pytest.fixture

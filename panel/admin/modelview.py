@@ -3,7 +3,8 @@
 Tenancy is not re-implemented here: every ORM query the view runs (list, count, get_one,
 choice lists, AJAX lookups, actions) goes through the hook of ``panel/tenancy.py``. This
 class adds what Flask-Admin lacks: 404 for rows out of reach, permissions decided per
-request from the user's role, protected deletes with a clear message, a capped count.
+request from the user's role, protected deletes with a clear message, a capped count, and
+exports through the one exporter (panel/admin/exporting.py), never Flask-Admin's own.
 """
 
 from contextlib import nullcontext
@@ -36,6 +37,7 @@ from ..models.users import SUPERADMIN, WRITERS, can_export, can_write, has_role
 from ..tenancy import TenancyError
 from .base import PanelAccessMixin
 from .counting import CappedCount
+from .exporting import ExportMixin
 
 # Flask-Admin endpoint → the permission it needs; refused with 403, not a silent redirect.
 NEEDS = {
@@ -69,7 +71,7 @@ class SafeAjaxLoader(QueryAjaxModelLoader):
         return None if number is None else super().get_one(number)
 
 
-class TenantModelView(PanelAccessMixin, ModelView):
+class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
     """A Flask-Admin ModelView scoped by tenancy and by the role of the request's user."""
 
     form_base_class = FlaskForm  # Flask-WTF's CSRF; SecureForm conflicts with CSRFProtect

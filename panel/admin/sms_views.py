@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired
 
 from .. import audit
 from ..extensions import db
+from ..formatting import LABELS
 from ..models import CampanaSMS, PlantillaSMS, SMSLog
 from ..sms import outbox, pruebas, runners
 from ..sms.render import PLACEHOLDERS, TemplateError, validate_template
@@ -138,6 +139,7 @@ class CampanaSMSView(TenantModelView):
     column_searchable_list = ("nombre",)
     column_default_sort = ("creado", True)
     column_formatters = {"nombre": _campaign_link}
+    export_labels = {"estado": LABELS["estado_campana"]}
 
     # --- test sends are left out of the list unless asked for (?pruebas=1) --------------------
 

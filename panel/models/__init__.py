@@ -9,6 +9,7 @@ from .geo import Ciudad, Pais
 from .idempotency import ClaveIdempotencia
 from .rne import ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
+from .throttle import IntentoLogin
 from .users import ROLES, STAFF, WRITERS, ApiToken, Usuario
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Cliente",
     "Empresa",
     "Historial",
+    "IntentoLogin",
     "ListaExcluidos",
     "MovimientoCapital",
     "NumeroExcluido",

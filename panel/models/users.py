@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -66,11 +66,26 @@ class Usuario(UserMixin, db.Model):
     creado: Mapped[datetime] = mapped_column(default=utcnow)
     # Where "Enviar prueba" sends (edited in "Mi cuenta"): as typed, a Colombian mobile or E.164.
     telefono: Mapped[str | None] = mapped_column(String(20))
+    # The generation of the user's sessions: a session carries the one it was opened with, and
+    # bumping it (logout, new password, deactivation) ends every session of the user at once.
+    sesion_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     creador: Mapped["Usuario | None"] = relationship(remote_side=[id])
 
     def set_password(self, password: str) -> None:
+        """Store the new password hashed; every open session of the user ends."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Bump the session generation: every session cookie of this user stops working."""
+        self.sesion_version = (self.sesion_version or 0) + 1
+
+    @validates("activo")
+    def _deactivating_ends_sessions(self, key, activo):
+        if self.activo and not activo:
+            self.end_sessions()
+        return activo
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

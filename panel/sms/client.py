@@ -17,10 +17,10 @@ from twilio.rest import Client
 from panel.config import BY_NAME, is_simulation
 from panel.sms.simulator import (
     SIM_ACCOUNT_SID,
-    SIM_AUTH_TOKEN,
     SIM_FROM_NUMBER,
     SimulatedHttpClient,
     shared_simulator,
+    simulation_token,
 )
 
 # The app config always holds both (panel/config.py); these serve a bare mapping or constructor.
@@ -66,7 +66,9 @@ def make_twilio_client(config) -> Client:
         simulator = shared_simulator()
         simulator.opt_out.update(_numbers(config.get("TWILIO_SIMULATOR_OPT_OUT")))
         simulator.invalid.update(_numbers(config.get("TWILIO_SIMULATOR_INVALID")))
-        return Client(SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, http_client=SimulatedHttpClient(simulator))
+        # The simulated account signs its callbacks with the deployment's webhook secret.
+        simulator.auth_token = simulation_token(config) or simulator.auth_token
+        return Client(SIM_ACCOUNT_SID, simulator.auth_token, http_client=SimulatedHttpClient(simulator))
     http_client = PanelHttpClient(
         api_base=config.get("TWILIO_API_BASE") or DEFAULT_API_BASE,
         timeout=config.get("TWILIO_TIMEOUT") or DEFAULT_TIMEOUT,

@@ -18,11 +18,11 @@ from urllib.parse import parse_qsl, urlsplit
 import phonenumbers
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
 
 from panel.sms.encoding import analyze
 
 SIM_ACCOUNT_SID = "AC" + "0" * 32
-SIM_AUTH_TOKEN = "simulacion"
 SIM_FROM_NUMBER = "+15005550006"  # Twilio's documented "valid sender" test number
 
 ROUTE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages(?:/(?P<sid>[^/.]+))?\.json$")
@@ -83,9 +83,10 @@ def _parse_since(value: str) -> datetime | None:
 class TwilioSimulator:
     """Thread-safe in-memory Twilio account: messages by SID, opt-out and invalid number sets."""
 
-    def __init__(self, account_sid=SIM_ACCOUNT_SID, auth_token=SIM_AUTH_TOKEN, opt_out=None, invalid=None):
+    def __init__(self, account_sid=SIM_ACCOUNT_SID, auth_token=None, opt_out=None, invalid=None):
         self.account_sid = account_sid
-        self.auth_token = auth_token
+        # Never a constant of the code: the deployment's TWILIO_SIMULATION_TOKEN, else random.
+        self.auth_token = auth_token or secrets.token_urlsafe(24)
         self.opt_out: set[str] = set(opt_out or ())
         self.invalid: set[str] = set(invalid or ())
         self.messages: dict[str, dict] = {}
@@ -94,6 +95,10 @@ class TwilioSimulator:
     def authorized(self, auth: tuple[str, str] | None, account: str) -> bool:
         """True when the Basic credentials match this account and the URL names it."""
         return auth == (self.account_sid, self.auth_token) and account == self.account_sid
+
+    def sign_callback(self, url: str, params: dict) -> str:
+        """The X-Twilio-Signature of a status callback this account sends to ``url``."""
+        return RequestValidator(self.auth_token).compute_signature(url, params)
 
     def handle(self, method: str, path: str, query: dict, form: dict, auth) -> tuple[int, dict]:
         """Answer one API request as (HTTP status, JSON body)."""
@@ -213,6 +218,11 @@ def _public(message: dict) -> dict:
 
 
 _shared = TwilioSimulator()
+
+
+def simulation_token(config) -> str | None:
+    """The per-deployment secret of simulation mode (TWILIO_SIMULATION_TOKEN); None: webhooks off."""
+    return config.get("TWILIO_SIMULATION_TOKEN") or None
 
 
 def shared_simulator() -> TwilioSimulator:

@@ -1,7 +1,8 @@
 """Twilio webhooks: delivery status callbacks and inbound STOP/START keywords.
 
 Both are CSRF-exempt and protected instead by ``X-Twilio-Signature`` (the SDK's
-RequestValidator with the account's auth token; in simulation mode the simulator's token).
+RequestValidator with the account's auth token). In simulation mode they check against the
+deployment's own secret, TWILIO_SIMULATION_TOKEN, and are off (404) without one.
 They run outside any user's tenant, so they use Core statements on the engine.
 """
 
@@ -14,7 +15,7 @@ from ..extensions import db
 from ..ids import as_id
 from ..models import Cliente, SMSLog
 from .client import is_simulation
-from .simulator import SIM_AUTH_TOKEN
+from .simulator import simulation_token
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 LOG = SMSLog.__table__
@@ -27,10 +28,10 @@ START = {"START", "UNSTOP"}
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def auth_token() -> str:
-    """The token Twilio signs with: the account's, or the simulator's in simulation mode."""
+def auth_token() -> str | None:
+    """The token Twilio signs with: the account's, or the deployment's simulation secret."""
     config = current_app.config
-    return SIM_AUTH_TOKEN if is_simulation(config) else config["TWILIO_AUTH_TOKEN"]
+    return simulation_token(config) if is_simulation(config) else config["TWILIO_AUTH_TOKEN"]
 
 
 def signed_url() -> str:
@@ -44,9 +45,12 @@ def signed_url() -> str:
 
 def _require_signature() -> dict:
     """The form parameters, if the request is signed by Twilio; 403 otherwise."""
+    token = auth_token()
+    if not token:  # simulation without a secret of its own: nobody can sign, so nothing listens
+        abort(404)
     params = request.form.to_dict()
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not RequestValidator(auth_token()).validate(signed_url(), params, signature):
+    if not signature or not RequestValidator(token).validate(signed_url(), params, signature):
         abort(403)
     return params
 
