@@ -3,7 +3,7 @@ everywhere else. One handler for every HTTP error, so no Werkzeug page in Englis
 
 from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from .api import errors as api_errors
 
@@ -51,12 +51,8 @@ def handle_http_error(exc: HTTPException):
     return _page(exc)
 
 
-def handle_unexpected(exc: Exception):
-    """An exception no view handled: logged by Flask, answered as a 500 page (or JSON)."""
-    return handle_http_error(InternalServerError(original_exception=exc))
-
-
 def init_app(app: Flask) -> None:
+    """An unhandled exception reaches the HTTPException handler as Flask's InternalServerError
+    (outside tests, which propagate it), so one handler serves every error."""
     app.register_error_handler(api_errors.ApiError, api_errors.api_error)
     app.register_error_handler(HTTPException, handle_http_error)
-    app.register_error_handler(Exception, handle_unexpected)

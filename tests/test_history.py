@@ -51,7 +51,9 @@ def test_an_unchanged_save_records_no_update(client, cliente):
         k: getattr(ana, k)
         for k in ("cedula_cliente", "nombre_cliente", "apellido_cliente", "telefono", "email")
     }
-    fields.update(id_pais="1", id_ciudad="1", estado="1", csrf_token=token)
+    fields.update(
+        id_pais="1", id_ciudad="1", estado="1", acepta_sms="y", csrf_token=token
+    )  # as the browser posts it
     assert client.post(f"/admin/clientes/edit/?id={cliente}", data=fields).status_code == 302
     assert _entries("editar") == []
 

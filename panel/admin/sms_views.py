@@ -54,6 +54,7 @@ class PlantillaSMSView(TenantModelView):
     needs_owner = True
     can_view_details = False
     column_list = ("nombre", "mensaje", "activo", "autor", "creado", "prueba")
+    export_column_list = ("nombre", "mensaje", "activo", "autor", "creado")  # "prueba" is a button
     column_labels = {
         "nombre": "Nombre",
         "mensaje": "Mensaje",
