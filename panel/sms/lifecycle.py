@@ -10,9 +10,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from .. import clock
+from .. import audit, clock
 from ..extensions import db
 from ..models import CampanaSMS, SMSLog
+from ..models.users import WRITERS, has_role
 
 CAMPANA = CampanaSMS.__table__
 LOG = SMSLog.__table__
@@ -56,6 +57,26 @@ def _estado(conn, campana_id: int) -> str | None:
 
 
 # --- a person's actions --------------------------------------------------------------------
+
+
+def may_steer(user, campana: CampanaSMS) -> bool:
+    """An admin of the tenant (the caller scoped the lookup) or the user who sent it (SPEC §15)."""
+    return has_role(user, WRITERS) or campana.id_usuario == getattr(user, "id", None)
+
+
+PAST = {"pausar": "pausada", "reanudar": "reanudada", "cancelar": "cancelada"}
+
+
+def record(action: str, campana: CampanaSMS) -> None:
+    """The action in the Historial (in the caller's transaction)."""
+    audit.record(
+        "sms",
+        "CampanaSMS",
+        filas=1,
+        objeto_id=campana.id,
+        id_propietario=campana.id_propietario,
+        resumen=f"Campaña SMS «{campana.nombre}» {PAST[action]}",
+    )
 
 
 def apply(action: str, campana_id: int) -> None:

@@ -249,7 +249,14 @@ def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, prog
 
 
 ROW_KEYS = (
-    "id_cliente", "telefono", "mensaje", "estado", "motivo", "error_mensaje", "segmentos", "codificacion"
+    "id_cliente",
+    "telefono",
+    "mensaje",
+    "estado",
+    "motivo",
+    "error_mensaje",
+    "segmentos",
+    "codificacion",
 )
 
 

@@ -221,9 +221,10 @@ def _recheck(conn, campana_id: int, rows: list) -> list:
         return rows
     c = Cliente.__table__
     fields = (c.c.id_cliente, c.c.estado, c.c.acepta_sms, c.c.telefono, c.c.telefono_e164, c.c.id_pais)
-    clients = {r.id_cliente: r for r in conn.execute(
-        sa.select(*fields).where(c.c.id_cliente.in_([row.id_cliente for row in rows]))
-    )}
+    clients = {
+        r.id_cliente: r
+        for r in conn.execute(sa.select(*fields).where(c.c.id_cliente.in_([row.id_cliente for row in rows])))
+    }
     skipped = {}
     for row in rows:
         reason = outbox.skip_reason(clients[row.id_cliente]) if row.id_cliente in clients else None
@@ -238,8 +239,11 @@ def _omit(conn, campana_id: int, skipped: dict[int, tuple[str, str]]) -> None:
     """Write the skipped rows and the campaign's totals (in the claim's transaction)."""
     stmt = LOG.update().where(LOG.c.id == sa.bindparam("row_id"), LOG.c.estado == "enviando")
     stmt = stmt.values(
-        estado="omitido", motivo=sa.bindparam("p_motivo"), error_mensaje=sa.bindparam("p_error"),
-        reclamado=None, actualizado=utcnow(),
+        estado="omitido",
+        motivo=sa.bindparam("p_motivo"),
+        error_mensaje=sa.bindparam("p_error"),
+        reclamado=None,
+        actualizado=utcnow(),
     )
     params = [
         {"row_id": i, "p_motivo": outbox.MOTIVOS[kind], "p_error": text}
