@@ -1,3 +1,4 @@
+# ruff: noqa: F811 — pytest fixtures (keys) are imported and then named as parameters
 """The campaign lifecycle (SPEC §9, §15): pause, resume, cancel, scheduling and exact progress,
 against the fake Twilio over real HTTP with the real SDK."""
 
@@ -14,7 +15,12 @@ from panel.models import CampanaSMS, Cliente
 from panel.sms import lifecycle, outbox, runners, sender
 
 from . import factories
-from .api_support import auth, cliente_of, keys, token_for  # noqa: F401 — keys is a fixture
+from .api_support import (
+    auth,
+    cliente_of,
+    keys,  # noqa: F401 — the fixture
+    token_for,
+)
 from .test_sms_sender import assert_aggregates_match_rows, campaign, configure, rows
 
 ENVIAR = "/clientes/enviar-sms/"

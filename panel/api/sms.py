@@ -250,19 +250,19 @@ def _act(action: str, campana_id: int):
     return jsonify(campaign_json(campana.id))
 
 
-@bp.post("/campanas-sms/<int:campana_id>/pausar", strict_slashes=False)
+@bp.post("/campanas-sms/<int:campana_id>/pausar/", strict_slashes=False)
 def pausar(campana_id: int):
     """Pause: once answered, no new message of the campaign goes to Twilio."""
     return _act("pausar", campana_id)
 
 
-@bp.post("/campanas-sms/<int:campana_id>/reanudar", strict_slashes=False)
+@bp.post("/campanas-sms/<int:campana_id>/reanudar/", strict_slashes=False)
 def reanudar(campana_id: int):
     """Resume a paused campaign, or retry one that ended in error."""
     return _act("reanudar", campana_id)
 
 
-@bp.post("/campanas-sms/<int:campana_id>/cancelar", strict_slashes=False)
+@bp.post("/campanas-sms/<int:campana_id>/cancelar/", strict_slashes=False)
 def cancelar(campana_id: int):
     """Cancel for good: the messages not sent yet become cancelado."""
     return _act("cancelar", campana_id)
