@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 RUN_CAMPAIGN = "panel.jobs.run_campaign"
 RESUME_ACTIVE = "panel.jobs.resume_active"
 POLL_DUE = "panel.jobs.poll_due"
+ACTIVE = lifecycle.ACTIVE  # the estados a sender works in (tests and tools read it here)
 
 
 def dispatch(campana_id: int, app: Flask):
@@ -131,7 +132,7 @@ def queue(app: Flask):
 def enqueue(campana_id: int, app: Flask) -> list:
     """One claim-loop job per worker share (SMS_JOBS_PER_CAMPAIGN); a scheduled campaign gets
     the poller instead, which enqueues these jobs once it has started the campaign."""
-    if _scheduled(campana_id):
+    if _scheduled(campana_id, app):
         return [job for job in (ensure_poller(app),) if job is not None]
     q, timeout = queue(app), app.config["SMS_JOB_TIMEOUT"]
     return [
@@ -140,9 +141,11 @@ def enqueue(campana_id: int, app: Flask) -> list:
     ]
 
 
-def _scheduled(campana_id: int) -> bool:
-    estado = db.session.scalar(sa.select(CampanaSMS.estado).where(CampanaSMS.id == campana_id))
-    return estado == "programada"
+def _scheduled(campana_id: int, app: Flask) -> bool:
+    """Whether the campaign waits for its time (callers such as benchmarks hold no app context)."""
+    with app.app_context():
+        stmt = sa.select(CampanaSMS.estado).where(CampanaSMS.id == campana_id)
+        return db.session.scalar(stmt) == "programada"
 
 
 def _poller_key(app: Flask) -> str:
