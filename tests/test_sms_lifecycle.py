@@ -257,3 +257,40 @@ def lifecycle_bogota():
     from panel.formatting import BOGOTA
 
     return BOGOTA
+
+
+# --- the campaign page's buttons -------------------------------------------------------------
+
+
+def test_the_campaign_page_pauses_and_cancels_with_csrf_checked_posts(app, tenants):
+    from .helpers import csrf_of, login
+
+    cid = campaign(tenants.admin_a, 2)
+    client = app.test_client()
+    login(client, tenants.admin_a.email)
+    page = client.get(f"/admin/campanas-sms/{cid}/")
+    assert page.status_code == 200 and b'data-testid="pausar"' in page.data
+    assert client.post(f"/admin/campanas-sms/{cid}/pausar").status_code == 400  # no CSRF token
+    token = csrf_of(client, f"/admin/campanas-sms/{cid}/")
+    answer = client.post(f"/admin/campanas-sms/{cid}/pausar", data={"csrf_token": token})
+    assert answer.status_code == 302 and estado(cid) == "pausada"
+    page = client.get(f"/admin/campanas-sms/{cid}/").get_data(as_text=True)
+    assert 'data-testid="reanudar"' in page and 'data-testid="pausar"' not in page
+    client.post(f"/admin/campanas-sms/{cid}/cancelar", data={"csrf_token": token})
+    assert estado(cid) == "cancelada"
+    assert {r.estado for r in rows(cid)} == {"cancelado"}
+    other = app.test_client()
+    login(other, tenants.admin_b.email)
+    assert other.get(f"/admin/campanas-sms/{cid}/").status_code == 404
+
+
+def test_progress_json_carries_labelled_rows_for_the_live_table(app, tenants):
+    from .helpers import login
+
+    cid = campaign(tenants.admin_a, 2)
+    client = app.test_client()
+    login(client, tenants.admin_a.email)
+    p = client.get(f"/admin/campanas-sms/{cid}/progreso.json").json
+    shown = (p["estado"], p["etiqueta_estado"], p["pendientes"], p["total"])
+    assert shown == ("pendiente", "Pendiente", 2, 2)
+    assert [f["etiqueta"] for f in p["filas"]] == ["Pendiente", "Pendiente"]
