@@ -118,7 +118,7 @@ SETTINGS = (
     Setting("SMS_RETRY_BACKOFF", 0.5, "float", "non-negative"),  # first backoff, doubled per attempt
     Setting("SMS_CLAIM_TIMEOUT", 300.0, "float", "non-negative"),  # seconds before enviando is abandoned
     Setting("SMS_ABORT_AFTER", 3, "int", "at-least-one"),  # rows exhausting retries that stop a campaign
-    Setting("SMS_POLL_SECONDS", 5.0, "float", "positive"),  # how often the embedded thread looks
+    Setting("SMS_POLL_SECONDS", 5.0, "float", "positive"),  # how often senders and RQ pollers look for work
     # The Twilio boundary (panel/sms/client.py) and the app's public address (webhooks).
     Setting("TWILIO_API_BASE", "https://api.twilio.com", "url"),
     Setting("TWILIO_TIMEOUT", 10.0, "float", "positive"),  # read timeout of a Twilio call

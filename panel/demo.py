@@ -8,10 +8,10 @@ import phonenumbers
 import sqlalchemy as sa
 from faker import Faker
 
+from . import tenancy
 from .extensions import db
 from .models import (
     CampanaPublicitaria,
-    CampanaSMS,
     Ciudad,
     Cliente,
     Empresa,
@@ -21,8 +21,8 @@ from .models import (
     Usuario,
     Vehiculo,
     Venta,
-    utcnow,
 )
+from .sms import outbox
 from .users import create_user
 
 DEMO_PASSWORD = "demo12345"
@@ -160,45 +160,23 @@ def _load_history(clientes, campanas, vendedor, rng, owner) -> None:
 
 
 def _load_finished_campaign(clientes, plantilla, admin, owner) -> None:
-    """A campaign already sent, so the campaign pages have something to show."""
-    destinatarios = [c for c in clientes[:10]]
-    campana = CampanaSMS(
-        nombre="Campaña de bienvenida (demostración)",
-        mensaje=plantilla.mensaje,
-        id_plantilla=plantilla.id,
-        estado="completado",
-        completado=utcnow(),
-        id_usuario=admin.id,
-        id_propietario=owner,
-    )
-    db.session.add(campana)
-    db.session.flush()
-    for i, c in enumerate(destinatarios):
-        ok = c.estado == 1 and c.acepta_sms and c.telefono
-        e164 = (
-            phonenumbers.format_number(
-                phonenumbers.parse(c.telefono, "CO"), phonenumbers.PhoneNumberFormat.E164
-            )
-            if c.telefono
-            else None
+    """A campaign already sent, so the campaign pages have something to show: written by the
+    outbox like a real one (skipped recipients are omitido), its sendable rows marked sent."""
+    ids = [c.id_cliente for c in clientes[:10]]
+    query = sa.select(Cliente).where(Cliente.id_cliente.in_(ids))
+    with tenancy.using(owner):
+        campana = outbox.create_campaign(
+            user_id=admin.id,
+            cliente_query=query,
+            mensaje=plantilla.mensaje,
+            nombre="Campaña de bienvenida (demostración)",
+            id_plantilla=plantilla.id,
+            filtros={"origen": "demostración"},
         )
-        db.session.add(
-            SMSLog(
-                id_campana=campana.id,
-                id_cliente=c.id_cliente,
-                telefono=e164,
-                mensaje=plantilla.mensaje.replace("{nombre}", c.nombre_cliente),
-                estado="enviado" if ok else "fallido",
-                twilio_sid=f"SMdemo{owner:04d}{i:022d}" if ok else None,
-                estado_entrega="delivered" if ok else None,
-                segmentos=1,
-                codificacion="GSM-7",
-                error_mensaje=None
-                if ok
-                else "Cliente no apto para SMS (inactivo, sin teléfono o sin consentimiento)",
-                id_propietario=owner,
-            )
-        )
-    campana.total_clientes = len(destinatarios)
-    campana.enviados_exitosos = sum(1 for c in destinatarios if c.estado == 1 and c.acepta_sms and c.telefono)
-    campana.enviados_fallidos = campana.total_clientes - campana.enviados_exitosos
+    log = SMSLog.__table__
+    pending = sa.select(log.c.id).where(log.c.id_campana == campana.id, log.c.estado == "pendiente")
+    for i, row_id in enumerate(db.session.scalars(pending.order_by(log.c.id)).all()):
+        sid = f"SMdemo{owner:04d}{i:022d}"
+        sent = {"estado": "enviado", "twilio_sid": sid, "estado_entrega": "delivered"}
+        db.session.execute(log.update().where(log.c.id == row_id).values(**sent, intentos=1))
+    outbox.refresh_totals(campana.id)  # completes it through lifecycle, as the sender does

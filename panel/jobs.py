@@ -6,11 +6,13 @@ needs it. Nothing in the app imports this module: the queue knows the jobs by na
 """
 
 import gc
+import time
 
 from flask import Flask
 
 from . import create_app
-from .sms import runners
+from .extensions import db
+from .sms import lifecycle, runners
 
 _app: Flask | None = None
 
@@ -39,8 +41,34 @@ def freeze_heap() -> None:
 
 
 def run_campaign(campana_id: int) -> dict | None:
-    """A claim loop over one campaign (several may run at once on one campaign)."""
-    return runners.run_in_app(worker_app(), campana_id)
+    """A claim loop over one campaign (several may run at once on one campaign); then makes sure
+    someone keeps polling for scheduled campaigns."""
+    app = worker_app()
+    result = runners.run_in_app(app, campana_id)
+    _keep_polling(app)
+    return result
+
+
+def poll_due() -> list[int]:
+    """The schedule's poller on a plain ``rq worker``: wait (at most SMS_POLL_SECONDS), start the
+    campaigns that are due, and queue the next poll while some campaign is still scheduled."""
+    app = worker_app()
+    with app.app_context():
+        runners.release_poller(app)
+        time.sleep(runners.poll_wait(app))
+        db.session.remove()  # a fresh snapshot after the wait
+        started = runners.start_due_and_enqueue(app)
+        db.session.remove()
+    _keep_polling(app)
+    return started
+
+
+def _keep_polling(app: Flask) -> None:
+    """Queue the poller when some campaign waits for its time (no-op when one is queued)."""
+    with app.app_context():
+        if lifecycle.any_scheduled():
+            runners.ensure_poller(app)
+        db.session.remove()
 
 
 def resume_active() -> list[int]:
@@ -50,4 +78,5 @@ def resume_active() -> list[int]:
         ids = runners.active_campaigns()
     for campana_id in ids:
         runners.run_in_app(app, campana_id)
+    _keep_polling(app)
     return ids

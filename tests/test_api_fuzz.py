@@ -5,7 +5,7 @@ positive-data check: every request the schema allows is accepted (SPEC §14)."""
 import itertools
 import os
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -139,6 +139,8 @@ class Ground:
         for name in ("cedula_cliente", "documento"):
             if isinstance(body.get(name), str):
                 body[name] = self._unused(body[name], n)
+        if body.get("programar_para") is not None:  # from now to 35 days ahead: the clock's rule
+            body["programar_para"] = (datetime.now(UTC) + timedelta(hours=1 + n % 24)).isoformat()
         if isinstance(body.get("fecha_nacimiento"), str):
             born = date.fromisoformat(body["fecha_nacimiento"])
             body["fecha_nacimiento"] = min(born, date.today() - timedelta(days=1)).isoformat()

@@ -138,11 +138,13 @@ def test_enviar_sms_answers_200_with_the_final_counts_and_details(
     assert response.status_code == 200, response.json
     data = response.json
     assert data["success"] is True and data["estado"] == "completado" and data["nombre"] == "Marzo"
-    assert (data["total_clientes"], data["enviados_exitosos"], data["enviados_fallidos"]) == (3, 1, 2)
+    counts = ("total_clientes", "enviados_exitosos", "enviados_fallidos", "omitidos", "pendientes")
+    assert tuple(data[k] for k in counts) == (3, 1, 1, 1, 0)  # the skipped one is omitido (§6)
     detalles = {d["cliente_id"]: d for d in data["detalles"]}
     assert detalles[maria.id_cliente]["estado"] == "enviado"
     assert detalles[maria.id_cliente]["twilio_sid"].startswith("SM")
     assert detalles[carlos.id_cliente]["estado"] == "fallido" and detalles[carlos.id_cliente]["error"]
+    assert detalles[sin_sms.id_cliente]["estado"] == "omitido"
     assert "no acepta SMS" in detalles[sin_sms.id_cliente]["error"]
     assert fake_twilio.count_by("+573001112233", "Hola María!") == 1
 

@@ -3,13 +3,14 @@
 import re
 
 from panel.extensions import db
-from panel.models import CampanaSMS, Ciudad
+from panel.models import CampanaSMS, Ciudad, SMSLog
 
 from . import factories
 from .helpers import login
 
 
 def _campaign(owner, nombre, estado="completado", ok=0, ko=0, total=0):
+    """A campaign with real log rows: the dashboard reads lifecycle.progress, which counts rows."""
     c = CampanaSMS(
         nombre=nombre,
         mensaje="m",
@@ -21,6 +22,19 @@ def _campaign(owner, nombre, estado="completado", ok=0, ko=0, total=0):
         id_propietario=owner.id,
     )
     db.session.add(c)
+    db.session.flush()
+    estados = ["enviado"] * ok + ["fallido"] * ko + ["pendiente"] * (total - ok - ko)
+    for estado in estados:
+        cliente = factories.cliente(owner)
+        db.session.add(
+            SMSLog(
+                id_campana=c.id,
+                id_cliente=cliente.id_cliente,
+                mensaje="m",
+                estado=estado,
+                id_propietario=owner.id,
+            )
+        )
     db.session.commit()
 
 
@@ -44,13 +58,13 @@ def test_dashboard_counts_only_the_tenants_clients(client, tenants):
 
 
 def test_dashboard_shows_recent_campaigns_and_those_in_progress(client, tenants):
-    _campaign(tenants.admin_a, "Promo enero", ok=1500, ko=500, total=2000)
-    _campaign(tenants.admin_a, "Enviándose", estado="procesando", ok=10, ko=0, total=40)
+    _campaign(tenants.admin_a, "Promo enero", ok=15, ko=5, total=20)
+    _campaign(tenants.admin_a, "Enviándose", estado="procesando", ok=2, ko=0, total=8)
     _campaign(tenants.admin_b, "De otra agencia", ok=1, total=1)
     login(client, "vendedor.a@test.co")
     html = client.get("/admin/").get_data(as_text=True)
     rows = _rows(html, "tabla-campanas")
-    assert ["Promo enero", "1.500", "500", "75 %"] in rows
+    assert ["Promo enero", "15", "5", "75 %"] in rows
     assert "De otra agencia" not in html
     assert 'aria-valuenow="25"' in html and "Enviándose" in html
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from panel import tenancy
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, Historial, SMSLog
-from panel.sms import outbox
+from panel.sms import lifecycle, outbox
 from panel.sms.outbox import OutboxError
 
 from . import factories
@@ -82,7 +82,9 @@ def test_create_campaign_writes_campaign_rows_and_history(people, tenants):
         tenants.admin_a.id,
         tenants.vendedor_a.id,
     )
-    assert (campana.total_clientes, campana.enviados_exitosos, campana.enviados_fallidos) == (8, 0, 6)
+    # Skipped recipients are omitido, not fallido (SPEC §6): nothing failed yet.
+    assert (campana.total_clientes, campana.enviados_exitosos, campana.enviados_fallidos) == (8, 0, 0)
+    assert lifecycle.progress(campana.id)["omitidos"] == 6
     assert campana.filtros == {"ids": [1, 2]}
     rows = {
         r.id_cliente: r for r in db.session.scalars(sa.select(SMSLog).where(SMSLog.id_campana == campana.id))
@@ -96,7 +98,8 @@ def test_create_campaign_writes_campaign_rows_and_history(people, tenants):
         "GSM-7",
     )
     assert rows[people["maria"].id_cliente].codificacion == "UCS-2"
-    assert rows[people["baja"].id_cliente].estado == "fallido"
+    baja = rows[people["baja"].id_cliente]
+    assert (baja.estado, baja.motivo) == ("omitido", outbox.MOTIVOS["opt_out"])
     assert "no acepta SMS" in rows[people["baja"].id_cliente].error_mensaje
     assert "duplicado" in rows[people["duplicado"].id_cliente].error_mensaje
     assert all(r.id_propietario == tenants.admin_a.id for r in rows.values())

@@ -5,7 +5,7 @@ import os
 import secrets
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -166,3 +166,27 @@ def test_the_resume_job_sends_every_campaign_left_active(
     assert job.get_status(refresh=True) == "finished" and job.return_value() == [first, second]
     assert len(fake_twilio.created) == 5 and fake_twilio.duplicates() == []
     assert {assert_aggregates_match_rows(c).estado for c in (first, second)} == {"completado"}
+
+
+def test_a_scheduled_campaign_is_started_once_by_racing_workers_and_sends_nothing_early(
+    app, tenants, fake_twilio, queue_name
+):
+    """The schedule lives in the database: two plain burst workers each run a poll_due job; both
+    look at the due time, exactly one claims the start, and nothing reaches Twilio before it."""
+    from panel import clock
+    from panel.sms import lifecycle
+
+    from .test_sms_lifecycle import scheduled
+
+    due = clock.utcnow() + timedelta(seconds=3)
+    cid = scheduled(tenants.admin_a, 6, due)
+    app.config.update(REDIS_URL=REDIS_URL, SMS_QUEUE=queue_name, SMS_JOBS_PER_CAMPAIGN=2)
+    q = runners.queue(app)
+    polls = [q.enqueue(runners.POLL_DUE) for _ in range(2)]  # two pollers racing for one start
+    run_workers(app, fake_twilio, queue_name, SMS_QUEUE=queue_name, SMS_POLL_SECONDS=5)
+    started = [Job.fetch(job.id, connection=q.connection).return_value() for job in polls]
+    assert sorted(started, key=len) == [[], [cid]]
+    assert all(m["t"] >= due.replace(tzinfo=UTC).timestamp() for m in fake_twilio.created)
+    assert len(fake_twilio.created) == 6 and fake_twilio.duplicates() == []
+    assert assert_aggregates_match_rows(cid).estado == "completado"
+    assert lifecycle.progress(cid)["siguiente_envio"] is None

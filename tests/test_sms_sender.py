@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from panel import tenancy
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, utcnow
-from panel.sms import outbox, sender
+from panel.sms import lifecycle, outbox, sender
 from panel.sms.client import make_twilio_client, sender_kwargs
 from panel.sms.errors import Outcome
 
@@ -253,6 +253,7 @@ def test_a_claim_takes_at_most_its_batch(app, tenants):
     every row updated, so one claim took the whole campaign: a crash then left every row in
     enviando (all flagged for review) and a second worker found nothing to send."""
     cid = campaign(tenants.admin_a, 10)
+    assert lifecycle.begin(cid)  # claims take rows only while the campaign is procesando
     claims = [sender.claim(cid, 4) for _ in range(4)]
     assert [len(c) for c in claims] == [4, 4, 2, 0]
     ids = [r.id for c in claims for r in c]
@@ -318,6 +319,7 @@ def test_outcomes_finished_together_are_written_in_one_transaction_only_over_env
 ):
     configure(app, twilio_app_config)
     cid = campaign(tenants.admin_a, 6)
+    assert lifecycle.begin(cid)
     claimed = sender.claim(cid, 6)
     messages = make_twilio_client(app.config).messages
     sent = [messages.create(to=r.telefono, body=r.mensaje, **sender_kwargs(app.config)) for r in claimed]
@@ -335,7 +337,10 @@ def test_outcomes_finished_together_are_written_in_one_transaction_only_over_env
     finally:
         sa.event.remove(db.engine, "commit", count["commit"])
         sa.event.remove(db.engine, "before_cursor_execute", count["statements"])
-    assert seen == {"commit": 1, "statements": 3}  # sent rows, the failed row, estado_entrega
+    # Sent rows, the failed row, estado_entrega; then the totals in the same transaction (the
+    # campaign's lock on PostgreSQL, the count, the update) and the cancelled-campaign guard.
+    lock = 1 if db.engine.dialect.name == "postgresql" else 0
+    assert seen == {"commit": 1, "statements": 3 + lock + 3}
     logs = rows(cid)
     assert [(r.estado, r.twilio_sid, r.intentos) for r in logs[:4]] == [
         ("enviado", m.sid, 1) for m in sent[:4]

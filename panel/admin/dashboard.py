@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import ESTADOS_CLIENTE, CampanaSMS, Ciudad, Cliente
+from ..sms import lifecycle
 
 RECENT_CAMPAIGNS = 8
 REAL = CampanaSMS.prueba.is_(False)  # test sends ("Enviar prueba") are not the business's figures
@@ -32,16 +33,19 @@ def clients_per_city() -> list[dict]:
 
 
 def _campaign(c: CampanaSMS) -> dict:
-    done = c.enviados_exitosos + c.enviados_fallidos
+    """A campaign's figures, from lifecycle.progress (skipped recipients are not progress)."""
+    p = lifecycle.progress(c.id)
+    sent = p["enviados"] + p["fallidos"]
     return {
         "id": c.id,
         "nombre": c.nombre,
-        "estado": c.estado,
-        "total": c.total_clientes,
-        "enviados": c.enviados_exitosos,
-        "fallidos": c.enviados_fallidos,
-        "progreso": round(100 * done / c.total_clientes) if c.total_clientes else 100,
-        "exito": round(100 * c.enviados_exitosos / done) if done else None,
+        "estado": p["estado"],
+        "total": p["total"],
+        "enviados": p["enviados"],
+        "fallidos": p["fallidos"],
+        "omitidos": p["omitidos"],
+        "progreso": p["porcentaje"],
+        "exito": round(100 * p["enviados"] / sent) if sent else None,
     }
 
 
@@ -52,7 +56,7 @@ def recent_campaigns() -> list[dict]:
 
 
 def campaigns_in_progress() -> list[dict]:
-    running = CampanaSMS.estado.in_(("pendiente", "procesando"))
+    running = CampanaSMS.estado.in_(("programada", "pendiente", "procesando", "pausada"))
     rows = db.session.scalars(sa.select(CampanaSMS).where(running, REAL).order_by(CampanaSMS.creado))
     return [_campaign(c) for c in rows]
 

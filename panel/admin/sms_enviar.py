@@ -127,6 +127,7 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
                 nombre=form.nombre.data,
                 id_plantilla=form.id_plantilla.data,
                 filtros=seleccion.describe(),
+                programada_para=form.programada_para,
             )
         except outbox.OutboxError as exc:
             flash(f"No se creó la campaña: {exc.message}", "error")
@@ -184,4 +185,5 @@ def flash_test_sent(campana_id: int) -> None:
 
 def _prefill(values) -> dict:
     """A GET may carry a message or template to start from (e.g. from a template's page)."""
-    return {k: values.get(k) for k in ("nombre", "mensaje", "id_plantilla") if values.get(k)}
+    names = ("nombre", "mensaje", "id_plantilla", "programar_para")
+    return {k: values.get(k) for k in names if values.get(k)}

@@ -9,17 +9,17 @@ from markupsafe import Markup, escape
 from wtforms import ValidationError
 from wtforms.validators import DataRequired
 
-from .. import audit
+from .. import audit, formatting
 from ..extensions import db
 from ..formatting import LABELS
 from ..models import CampanaSMS, PlantillaSMS, SMSLog
-from ..sms import outbox, pruebas, runners
+from ..models.sms import ESTADOS_LOG
+from ..sms import lifecycle, outbox, pruebas, runners
 from ..sms.render import PLACEHOLDERS, TemplateError, validate_template
 from .base import STAFF
 from .modelview import TenantModelView
 from .sms_enviar import flash_test_sent
 
-ESTADOS_LOG = ("pendiente", "enviando", "enviado", "fallido")
 ENTREGAS = ("queued", "sending", "sent", "delivered", "undelivered", "failed")
 LOG_PAGE = 50
 
@@ -179,7 +179,8 @@ class CampanaSMSView(TenantModelView):
         return self.render(
             "admin/sms/campana.html",
             campana=campana,
-            counts=outbox.counts(campana.id),
+            progreso=lifecycle.progress(campana.id),
+            acciones=self._acciones(campana),
             entregas=self._entregas(campana.id),
             reintentables=self._reintentables(campana.id),
             logs=logs,
@@ -201,18 +202,45 @@ class CampanaSMSView(TenantModelView):
         )
         return db.session.scalar(stmt)
 
+    def _acciones(self, campana: CampanaSMS) -> list[str]:
+        """The buttons this user may press on this campaign now."""
+        if not lifecycle.may_steer(current_user, campana):
+            return []
+        return [a for a, rule in lifecycle.ACTIONS.items() if campana.estado in rule.desde]
+
     @expose("/<int:campana_id>/progreso.json")
     def progreso(self, campana_id: int):
+        """lifecycle.progress plus the newest rows, for the page's live table."""
         campana = self._campana(campana_id)
-        c = outbox.counts(campana.id)
-        return jsonify(
-            estado=campana.estado,
-            total=c["total"],
-            enviados=c["enviado"],
-            fallidos=c["fallido"],
-            pendientes=c["pendiente"] + c["enviando"],
-            revision=c["revision"],
-        )
+        p = lifecycle.progress(campana.id)
+        p["etiqueta_estado"] = formatting.etiqueta("estado_campana", p["estado"])
+        for key in ("programada_para", "siguiente_envio"):
+            p[key] = formatting.fecha_hora(p[key]) if p[key] else ""
+        p["filas"] = [_fila(r) for r in self._recent(campana.id)]
+        return jsonify(p)
+
+    def _recent(self, campana_id: int) -> list[SMSLog]:
+        stmt = sa.select(SMSLog).where(SMSLog.id_campana == campana_id)
+        return list(db.session.scalars(stmt.order_by(SMSLog.actualizado.desc(), SMSLog.id).limit(LOG_PAGE)))
+
+    @expose("/<int:campana_id>/<any(pausar, reanudar, cancelar):accion>", methods=("POST",))
+    def accion(self, campana_id: int, accion: str):
+        """Pause, resume or cancel from the page (CSRF-checked POST), as the API does."""
+        campana = self._campana(campana_id)
+        if not lifecycle.may_steer(current_user, campana):
+            abort(403)
+        try:
+            lifecycle.apply(accion, campana.id)
+        except lifecycle.TransitionRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for(".detalle", campana_id=campana_id))
+        lifecycle.record(accion, campana)
+        db.session.commit()
+        if accion == "reanudar":
+            runners.dispatch(campana.id, current_app._get_current_object())
+        flash(f"Campaña {lifecycle.PAST[accion]}.", "success")
+        return redirect(url_for(".detalle", campana_id=campana.id))
 
     @expose("/<int:campana_id>/reintentar", methods=("POST",))
     def reintentar(self, campana_id: int):
@@ -235,6 +263,21 @@ class CampanaSMSView(TenantModelView):
         else:
             flash("No hay mensajes fallidos que se puedan reintentar.", "warning")
         return redirect(url_for(".detalle", campana_id=campana.id))
+
+
+def _fila(r: SMSLog) -> dict:
+    """One row of the live table, with its labels (panel/formatting.py)."""
+    return {
+        "id": r.id,
+        "cliente": r.cliente.nombre_completo if r.cliente else "",
+        "telefono": r.telefono or "",
+        "estado": r.estado,
+        "etiqueta": formatting.etiqueta("estado_sms", r.estado),
+        "entrega": formatting.etiqueta("estado_entrega", r.estado_entrega),
+        "sid": r.twilio_sid or "",
+        "error": r.error_mensaje or r.motivo or "",
+        "actualizado": formatting.fecha_hora(r.actualizado),
+    }
 
 
 def register_sms_views(admin: Admin) -> None:

@@ -190,6 +190,26 @@ def paths() -> dict:
                 tag="SMS",
             ),
         },
+        **lifecycle_paths(),
+    }
+
+
+LIFECYCLE = {
+    "pausar": ("pausarCampanaSMS", "Pausar: ningún envío nuevo a Twilio tras la respuesta"),
+    "reanudar": ("reanudarCampanaSMS", "Reanudar una campaña pausada o reintentar una en error"),
+    "cancelar": ("cancelarCampanaSMS", "Cancelar: los mensajes no enviados quedan «cancelado»"),
+}
+
+
+def lifecycle_paths() -> dict:
+    """POST /clientes/campanas-sms/{id}/pausar|reanudar|cancelar (also without the final slash)."""
+    ok = {"200": response("La campaña", ref("CampanaSMS"))}
+    params = [path_id("campana_id", "id de la campaña")]
+    return {
+        f"/clientes/campanas-sms/{{campana_id}}/{action}/": {
+            "post": op(name, summary, ok, (401, 403, 404, 409), params=params, sms=True, tag="SMS")
+        }
+        for action, (name, summary) in LIFECYCLE.items()
     }
 
 

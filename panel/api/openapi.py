@@ -9,6 +9,7 @@ import phonenumbers
 from ..forms.clientes import ClienteForm
 from ..forms.sms import EnviarSMSForm
 from ..ids import MAX_ID, MAX_IDS
+from ..models.sms import ESTADOS_CAMPANA, ESTADOS_LOG
 from ..sms.render import PLACEHOLDERS
 from .cliente_data import API_REQUIRED, FORM_FIELDS, READ_ONLY
 from .clientes import FILTERS, MAX_PAGE_SIZE, ORDERING, PAGE_SIZE
@@ -143,11 +144,12 @@ def message_pattern() -> str:
 def _envio_sms() -> dict:
     """The body of POST /clientes/enviar-sms/: EnviarSMSForm's fields under the document's names."""
     extra = {
+        "programar_para": {"maxLength": 40},
         "mensaje": {
             "minLength": 1,
             "pattern": message_pattern(),
             "description": "Admite {" + "}, {".join(PLACEHOLDERS) + "}.",
-        }
+        },
     }
     form = form_schema(EnviarSMSForm, list(SEND_NAMES), extra=extra, defaults=False)
     properties = {SEND_NAMES[name]: prop for name, prop in form["properties"].items()}
@@ -206,27 +208,32 @@ def _campaign_schema() -> dict:
         "properties": {
             "cliente_id": integer,
             "nombre": text,
-            "estado": {"type": "string", "enum": ["pendiente", "enviando", "enviado", "fallido"]},
+            "estado": {"type": "string", "enum": list(ESTADOS_LOG)},
             "twilio_sid": text,
             "error": text,
         },
         "required": ["cliente_id", "nombre", "estado"],
     }
     counts = ("campana_id", "total_clientes", "enviados_exitosos", "enviados_fallidos", "pendientes")
+    counts += ("omitidos", "cancelados")
+    moment = {**text, "format": "date-time", "nullable": True}
     return {
         "type": "object",
         "description": "200: terminada (con detalles). 202: sigue en curso; consulte `url`.",
         "properties": {
             "success": {"type": "boolean"},
             "nombre": text,
-            "estado": {"type": "string", "enum": ["pendiente", "procesando", "completado", "error"]},
+            "estado": {"type": "string", "enum": list(ESTADOS_CAMPANA)},
+            "tipo": {"type": "string", "enum": ["comercial", "transaccional"]},
+            "programada_para": {**moment, "description": "La hora pedida (programar_para)."},
+            "siguiente_envio": {**moment, "description": "Cuándo empezará (o seguirá) el envío solo."},
             **{name: integer for name in counts},
             "creado": {**text, "format": "date-time"},
             "completado": {**text, "format": "date-time", "nullable": True},
             "detalles": {"type": "array", "items": detalle},
             "url": {**text, "description": "Solo en 202: dónde consultar el progreso."},
         },
-        "required": ["success", "estado", *counts],
+        "required": ["success", "estado", *counts, "programada_para", "siguiente_envio"],
     }
 
 

@@ -13,7 +13,7 @@ from ..forms.sms import EnviarSMSForm, active_templates
 from ..ids import MAX_ID
 from ..models import CampanaSMS, Cliente, SMSLog
 from ..models.users import can_write
-from ..sms import outbox, runners
+from ..sms import lifecycle, outbox, runners
 from .auth import protect_blueprint, requires
 from .cliente_data import DEFAULTS, bind_form, form_errors, write
 from .errors import ApiError
@@ -100,7 +100,7 @@ def plantillas():
 
 
 # EnviarSMSForm's fields under the names of the SMS app's document.
-SEND_NAMES = {"nombre": "nombre_campana", "mensaje": "mensaje"}
+SEND_NAMES = {"nombre": "nombre_campana", "mensaje": "mensaje", "programar_para": "programar_para"}
 
 
 def _recipient_ids(body: dict) -> list[int]:
@@ -157,6 +157,7 @@ def enviar_sms():
                 mensaje=form.texto,
                 nombre=form.nombre.data,
                 filtros={"origen": "API", "clientes": len(ids)},
+                programada_para=form.programada_para,
             )
     except outbox.OutboxError as exc:
         raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None
@@ -183,8 +184,10 @@ def _wait(campana_id: int, seconds: float) -> bool:
     while True:
         db.session.rollback()  # a fresh snapshot: see what the sender committed
         estado = db.session.scalar(sa.select(CampanaSMS.estado).where(CampanaSMS.id == campana_id))
-        if estado in ("completado", "error"):
+        if estado in ("completado", "cancelada", "error"):
             return True
+        if estado not in lifecycle.ACTIVE:  # waiting for its time or a person: answer 202 now
+            return False
         if time.monotonic() >= deadline:
             return False
         time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
@@ -195,21 +198,25 @@ def _detalle(log: SMSLog, nombre: str) -> dict:
     item = {"cliente_id": log.id_cliente, "nombre": nombre, "estado": log.estado}
     if log.twilio_sid:
         item["twilio_sid"] = log.twilio_sid
-    if log.estado == "fallido" or log.error_mensaje:
-        item["error"] = log.error_mensaje or "Error desconocido"
+    if log.estado in ("fallido", "omitido") or log.error_mensaje:
+        item["error"] = log.error_mensaje or log.motivo or "Error desconocido"
     return item
 
 
 def campaign_json(campana_id: int, detalles: bool = True) -> dict:
-    """The campaign's counts (always equal to its log rows) and, if asked, one line per client."""
+    """The campaign's counts (lifecycle.progress: always equal to its rows) and, if asked, one
+    line per client."""
     c = db.session.scalar(sa.select(CampanaSMS).where(CampanaSMS.id == campana_id))
-    if c is None:
+    p = lifecycle.progress(campana_id) if c is not None else None
+    if p is None:
         raise ApiError(404, "Campaña no encontrada.")
-    pendientes = c.total_clientes - c.enviados_exitosos - c.enviados_fallidos
-    body = {"success": True, "campana_id": c.id, "nombre": c.nombre, "estado": c.estado}
-    body |= {"total_clientes": c.total_clientes, "enviados_exitosos": c.enviados_exitosos}
-    body |= {"enviados_fallidos": c.enviados_fallidos, "pendientes": pendientes}
+    body = {"success": True, "campana_id": c.id, "nombre": c.nombre, "estado": p["estado"]}
+    body |= {"total_clientes": p["total"], "enviados_exitosos": p["enviados"]}
+    body |= {"enviados_fallidos": p["fallidos"], "pendientes": p["pendientes"]}
+    body |= {"omitidos": p["omitidos"], "cancelados": p["cancelados"]}
     body |= {"creado": formatting.iso(c.creado), "completado": formatting.iso(c.completado)}
+    body |= {"programada_para": formatting.iso(p["programada_para"])}
+    body |= {"siguiente_envio": formatting.iso(p["siguiente_envio"]), "tipo": "comercial"}
     if detalles:
         rows = db.session.execute(
             sa.select(SMSLog, Cliente)
@@ -227,3 +234,47 @@ def campana(campana_id: int):
     if not 0 < campana_id <= MAX_ID:
         raise ApiError(404, "Campaña no encontrada.")
     return jsonify(campaign_json(campana_id))
+
+
+def _steerable(campana_id: int) -> CampanaSMS:
+    """The campaign, if the caller may pause, resume or cancel it: 404 outside the tenant (the
+    tenancy hook), 403 for a vendedor who did not send it."""
+    c = db.session.get(CampanaSMS, campana_id) if 0 < campana_id <= MAX_ID else None
+    if c is None:
+        raise ApiError(404, "Campaña no encontrada.")
+    if not lifecycle.may_steer(current_user, c):
+        raise ApiError(403, "Solo un administrador o quien envió la campaña puede cambiarla.")
+    return c
+
+
+def _act(action: str, campana_id: int):
+    """Apply a person's action; 409 when the campaign's estado does not allow it."""
+    campana = _steerable(campana_id)
+    try:
+        lifecycle.apply(action, campana.id)
+    except lifecycle.TransitionRefused as exc:
+        db.session.rollback()
+        raise ApiError(409, str(exc)) from None
+    lifecycle.record(action, campana)
+    db.session.commit()
+    if action == "reanudar":
+        runners.dispatch(campana.id, current_app._get_current_object())
+    return jsonify(campaign_json(campana.id))
+
+
+@bp.post("/campanas-sms/<int:campana_id>/pausar/", strict_slashes=False)
+def pausar(campana_id: int):
+    """Pause: once answered, no new message of the campaign goes to Twilio."""
+    return _act("pausar", campana_id)
+
+
+@bp.post("/campanas-sms/<int:campana_id>/reanudar/", strict_slashes=False)
+def reanudar(campana_id: int):
+    """Resume a paused campaign, or retry one that ended in error."""
+    return _act("reanudar", campana_id)
+
+
+@bp.post("/campanas-sms/<int:campana_id>/cancelar/", strict_slashes=False)
+def cancelar(campana_id: int):
+    """Cancel for good: the messages not sent yet become cancelado."""
+    return _act("cancelar", campana_id)

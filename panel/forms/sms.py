@@ -4,18 +4,33 @@ The template choice list is loaded through the ORM, so the tenancy hook limits i
 the campaign is written for (a superadmin sends under ``tenancy.using(tenant)``).
 """
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
+from .. import clock
 from ..extensions import db
+from ..formatting import BOGOTA
 from ..ids import coerce_optional_choice
 from ..models import PlantillaSMS
 from ..sms.render import MAX_LENGTH, TemplateError, validate_template
 from .clientes import ChoiceField, strip
 
 MAX_NOMBRE = 200  # CampanaSMS.nombre
+MAX_DIAS_PROGRAMADA = 35  # SPEC §9: from now to 35 days ahead
+# A datetime-local input has minute precision: the minute the user is in is still "now".
+GRACIA_PROGRAMADA = timedelta(minutes=1)
+
+
+def parse_programar_para(text: str) -> datetime:
+    """ISO 8601 to naive UTC; a time without offset is Bogotá time (SPEC §9). ValueError if bad."""
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BOGOTA)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def active_templates() -> list[PlantillaSMS]:
@@ -35,6 +50,15 @@ class EnviarSMSForm(FlaskForm):
     id_plantilla = ChoiceField("Plantilla", coerce=coerce_optional_choice, validators=[Optional()])
     mensaje = TextAreaField(
         "Mensaje", validators=[Length(max=MAX_LENGTH, message=f"Máximo {MAX_LENGTH} caracteres.")]
+    )
+    programar_para = StringField(
+        "Programar para",
+        filters=[strip],
+        validators=[Optional()],
+        description=(
+            "Fecha y hora ISO 8601 (sin zona: hora de Bogotá), desde ahora hasta "
+            f"{MAX_DIAS_PROGRAMADA} días. Vacío: enviar ya."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -65,3 +89,20 @@ class EnviarSMSForm(FlaskForm):
             validate_template(self.texto)
         except TemplateError as exc:
             raise ValidationError(str(exc)) from None
+
+    @property
+    def programada_para(self) -> datetime | None:
+        """When to start, as naive UTC (once validated); None: now."""
+        return parse_programar_para(self.programar_para.data) if self.programar_para.data else None
+
+    def validate_programar_para(self, field) -> None:
+        """A real time, not in the past, at most 35 days ahead."""
+        try:
+            moment = parse_programar_para(field.data)
+        except (TypeError, ValueError):
+            raise ValidationError("Fecha y hora inválida: use AAAA-MM-DDTHH:MM (hora de Bogotá).") from None
+        now = clock.utcnow()
+        if moment < now - GRACIA_PROGRAMADA:
+            raise ValidationError("La fecha programada ya pasó.")
+        if moment > now + timedelta(days=MAX_DIAS_PROGRAMADA):
+            raise ValidationError(f"Se puede programar hasta {MAX_DIAS_PROGRAMADA} días adelante.")

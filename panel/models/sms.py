@@ -19,8 +19,8 @@ from .base import TenantOwned, utcnow
 from .clients import Cliente, _owned_by_same_tenant
 from .users import Usuario
 
-ESTADOS_CAMPANA = ("pendiente", "procesando", "completado", "error")
-ESTADOS_LOG = ("pendiente", "enviando", "enviado", "fallido")
+ESTADOS_CAMPANA = ("programada", "pendiente", "procesando", "pausada", "completado", "cancelada", "error")
+ESTADOS_LOG = ("pendiente", "enviando", "enviado", "fallido", "omitido", "cancelado")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -52,6 +52,8 @@ class CampanaSMS(TenantOwned, db.Model):
         _owned_by_same_tenant("id_plantilla", "plantilla_sms.id"),
         Index("ix_campana_sms_propietario_creado", "id_propietario", "creado"),
         Index("ix_campana_sms_estado", "estado"),
+        # The pollers' question: which scheduled campaigns are due.
+        Index("ix_campana_sms_estado_programada_para", "estado", "programada_para"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +68,8 @@ class CampanaSMS(TenantOwned, db.Model):
     filtros: Mapped[dict | None] = mapped_column(JSON)
     creado: Mapped[datetime] = mapped_column(default=utcnow)
     completado: Mapped[datetime | None]
+    # When the user asked it to start (naive UTC); None: as soon as confirmed.
+    programada_para: Mapped[datetime | None]
     id_usuario: Mapped[int] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
     # "Enviar prueba": one message to the sender's own phone; kept out of figures and lists.
     prueba: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
@@ -107,6 +111,8 @@ class SMSLog(TenantOwned, db.Model):
     twilio_sid: Mapped[str | None] = mapped_column(String(100))
     error_codigo: Mapped[int | None]
     error_mensaje: Mapped[str | None] = mapped_column(Text)
+    # Why an ``omitido`` row was skipped (the short reason; error_mensaje has the detail).
+    motivo: Mapped[str | None] = mapped_column(String(200))
     estado_entrega: Mapped[str | None] = mapped_column(String(20))
     segmentos: Mapped[int | None]
     codificacion: Mapped[str | None] = mapped_column(String(5))

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .. import audit, formatting, tenancy
+from .. import audit, clock, formatting, tenancy
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, Pais, SMSLog, Usuario, utcnow
+from ..models.sms import ESTADOS_LOG
+from . import lifecycle
 from .encoding import analyze
 from .render import TemplateError, personalizer
 
@@ -51,7 +53,7 @@ class Plan:
 
     @property
     def skipped(self) -> list[dict]:
-        return [r for r in self.rows if r["estado"] == "fallido"]
+        return [r for r in self.rows if r["estado"] == "omitido"]
 
 
 def _recipients(cliente_query):
@@ -71,8 +73,10 @@ def _recipients(cliente_query):
     return db.session.execute(stmt.order_by(None).order_by(Cliente.id_cliente)).all()
 
 
-def _skip_reason(c, phone: str | None, seen: dict[str, int], iso: dict) -> tuple[str, str] | None:
-    """Why a client gets no SMS, as (kind, text), or None when it does."""
+def skip_reason(c, seen: dict[str, int] | None = None, iso: dict | None = None) -> tuple[str, str] | None:
+    """Why a client gets no SMS, as (kind, text), or None when it does: the one rule of the plan
+    at confirmation and of the sender's check at send time."""
+    phone, seen = c.telefono_e164, seen if seen is not None else {}
     if c.estado != 1:
         kind = "deshabilitado" if c.estado == 3 else "inactivo"
         return kind, MOTIVOS[kind]
@@ -81,11 +85,15 @@ def _skip_reason(c, phone: str | None, seen: dict[str, int], iso: dict) -> tuple
     if not (c.telefono or "").strip():
         return "sin_telefono", MOTIVOS["sin_telefono"]
     if phone is None:
-        pais = iso.get(c.id_pais, "?")
+        pais = (iso if iso is not None else _iso()).get(c.id_pais, "?")
         return "telefono_invalido", f"{MOTIVOS['telefono_invalido']} ({pais}): {c.telefono}"
     if phone in seen:
         return "duplicado", f"{MOTIVOS['duplicado']} (igual al del cliente #{seen[phone]})"
     return None
+
+
+def _iso() -> dict:
+    return {i: code for i, code in db.session.execute(sa.select(Pais.id, Pais.codigo_iso))}
 
 
 def _memo(personalise):
@@ -114,7 +122,7 @@ def plan(cliente_query, mensaje: str) -> Plan:
     result, seen = Plan(), {}
     for c in _recipients(cliente_query):
         phone = c.telefono_e164
-        reason = _skip_reason(c, phone, seen, iso)
+        reason = skip_reason(c, seen, iso)
         row = {
             "id_cliente": c.id_cliente,
             "id_propietario": c.id_propietario,
@@ -123,7 +131,7 @@ def plan(cliente_query, mensaje: str) -> Plan:
         }
         if reason:
             row |= {
-                "estado": "fallido",
+                "estado": "omitido",
                 "motivo": MOTIVOS[reason[0]],
                 "error_mensaje": reason[1],
                 "mensaje": "",
@@ -132,7 +140,7 @@ def plan(cliente_query, mensaje: str) -> Plan:
         else:
             seen[phone] = c.id_cliente
             text, info = text_of(c.nombre_cliente, c.apellido_cliente)
-            row |= {"estado": "pendiente", "error_mensaje": None, "mensaje": text}
+            row |= {"estado": "pendiente", "motivo": None, "error_mensaje": None, "mensaje": text}
             row |= {"segmentos": info.segments, "codificacion": info.encoding, "non_gsm": info.non_gsm}
         result.rows.append(row)
     return result
@@ -184,17 +192,26 @@ def sending_for(user: Usuario, cliente_query):
 
 
 def create_campaign(
-    *, user_id: int, cliente_query, mensaje: str, nombre=None, id_plantilla=None, filtros=None
+    *,
+    user_id: int,
+    cliente_query,
+    mensaje: str,
+    nombre=None,
+    id_plantilla=None,
+    filtros=None,
+    programada_para=None,
 ) -> CampanaSMS:
-    """Write the campaign and all its log rows in one transaction; raise OutboxError on bad input."""
+    """Write the campaign and all its log rows in one transaction; raise OutboxError on bad input.
+
+    With ``programada_para`` (naive UTC) the campaign waits, ``programada``, for the pollers."""
     try:
-        return _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros)
+        return _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para)
     except Exception:
         db.session.rollback()
         raise
 
 
-def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros) -> CampanaSMS:
+def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para) -> CampanaSMS:
     user = db.session.get(Usuario, user_id)
     if user is None:
         raise OutboxError("Usuario desconocido.")
@@ -208,7 +225,8 @@ def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros) -> C
         mensaje=mensaje,
         id_plantilla=id_plantilla,
         filtros=filtros,
-        estado="pendiente",
+        estado=lifecycle.initial(programada_para),
+        programada_para=programada_para,
         id_usuario=user.id,
         id_propietario=tenant,
     )
@@ -230,7 +248,16 @@ def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros) -> C
     return campana
 
 
-ROW_KEYS = ("id_cliente", "telefono", "mensaje", "estado", "error_mensaje", "segmentos", "codificacion")
+ROW_KEYS = (
+    "id_cliente",
+    "telefono",
+    "mensaje",
+    "estado",
+    "motivo",
+    "error_mensaje",
+    "segmentos",
+    "codificacion",
+)
 
 
 def _insert_rows(campana_id: int, tenant: int, rows: list[dict]) -> None:
@@ -273,11 +300,11 @@ def _insert_unnest(batch: list[dict], fixed: dict) -> None:
 
 
 def counts(campana_id: int, conn=None) -> dict[str, int]:
-    """Row counts of a campaign by estado, plus those flagged for review."""
+    """Row counts of a campaign by estado, plus those flagged for review (one statement)."""
     t = SMSLog.__table__
     stmt = sa.select(t.c.estado, sa.func.count(), sa.func.sum(sa.case((t.c.requiere_revision, 1), else_=0)))
     stmt = stmt.where(t.c.id_campana == campana_id).group_by(t.c.estado)
-    result = {estado: 0 for estado in ("pendiente", "enviando", "enviado", "fallido")}
+    result = dict.fromkeys(ESTADOS_LOG, 0)
     revision = 0
     for estado, n, rev in (conn or db.session).execute(stmt):
         result[estado] = n
@@ -288,24 +315,31 @@ def counts(campana_id: int, conn=None) -> dict[str, int]:
 
 
 def refresh_totals(campana_id: int, *, finish: bool = True, conn=None) -> dict[str, int]:
-    """Recompute the campaign's aggregates from its rows; complete it when nothing is left."""
-    c = counts(campana_id, conn)
+    """Recompute the campaign's aggregates from its rows, in the caller's transaction; complete
+    it when nothing is left (and ``finish``).
+
+    On PostgreSQL the campaign row is locked first: two senders writing outcomes at once then
+    count one after the other, each seeing the other's committed rows, so the stored totals are
+    never overwritten by a count that missed a batch."""
+    conn = conn or db.session.connection()
     t = CampanaSMS.__table__
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(t.c.id).where(t.c.id == campana_id).with_for_update())
+    c = counts(campana_id, conn)
     values = {
         "total_clientes": c["total"],
         "enviados_exitosos": c["enviado"],
         "enviados_fallidos": c["fallido"],
     }
-    (conn or db.session).execute(sa.update(t).where(t.c.id == campana_id).values(**values))
-    if finish and c["pendiente"] == 0 and c["enviando"] == 0:
-        done = sa.update(t).where(t.c.id == campana_id, t.c.estado.in_(("pendiente", "procesando")))
-        (conn or db.session).execute(done.values(estado="completado", completado=utcnow()))
+    conn.execute(sa.update(t).where(t.c.id == campana_id).values(**values))
+    if finish:
+        lifecycle.finish_if_done(conn, campana_id, c)
     return c
 
 
 def retry_failed(campana_id: int) -> int:
     """Put back to ``pendiente`` the failed rows Twilio certainly never got, for clients that
-    still accept SMS; the campaign goes back to ``pendiente``. Returns how many rows."""
+    still accept SMS; the campaign waits for a sender again. Returns how many rows."""
     t, c = SMSLog.__table__, Cliente.__table__
     still_ok = sa.select(c.c.id_cliente).where(c.c.estado == 1, c.c.acepta_sms.is_(True))
     stmt = t.update().where(
@@ -318,10 +352,8 @@ def retry_failed(campana_id: int) -> int:
     values = dict(
         estado="pendiente", reintentable=False, error_codigo=None, error_mensaje=None, reclamado=None
     )
-    n = db.session.execute(stmt.values(**values, actualizado=utcnow())).rowcount
+    n = db.session.execute(stmt.values(**values, actualizado=clock.utcnow())).rowcount
     if n:
-        campana = CampanaSMS.__table__
-        reopen = campana.update().where(campana.c.id == campana_id)
-        db.session.execute(reopen.values(estado="pendiente", completado=None, error_mensaje=None))
+        lifecycle.reopen(db.session.connection(), campana_id)
         refresh_totals(campana_id, finish=False)
     return n

@@ -14,6 +14,7 @@ from .. import audit, clock, formatting
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, SMSLog, Usuario
 from ..phones import e164
+from . import lifecycle
 from .encoding import analyze
 from .outbox import OutboxError, refresh_totals
 from .render import TemplateError, personalizer
@@ -94,7 +95,7 @@ def _create(user_id, mensaje, muestra, tenant, limit, id_plantilla, nombre) -> C
         mensaje=mensaje,
         id_plantilla=id_plantilla,
         filtros={"prueba": True},
-        estado="pendiente",
+        estado=lifecycle.initial(None),  # the lifecycle owns every estado, the first one too
         prueba=True,
         id_usuario=user.id,
         id_propietario=tenant,

@@ -10,15 +10,17 @@ import threading
 import sqlalchemy as sa
 from flask import Flask
 
+from .. import clock
 from ..extensions import db
 from ..models import CampanaSMS
-from . import sender
+from . import lifecycle, sender
 
 log = logging.getLogger(__name__)
-ACTIVE = ("pendiente", "procesando")
 # The RQ jobs, by name (microblog's way): the worker imports panel.jobs, this module never does.
 RUN_CAMPAIGN = "panel.jobs.run_campaign"
 RESUME_ACTIVE = "panel.jobs.resume_active"
+POLL_DUE = "panel.jobs.poll_due"
+ACTIVE = lifecycle.ACTIVE  # the estados a sender works in (tests and tools read it here)
 
 
 def dispatch(campana_id: int, app: Flask):
@@ -50,13 +52,13 @@ def run_in_app(app: Flask, campana_id: int) -> dict | None:
 
 
 def active_campaigns() -> list[int]:
-    """Campaigns with work left (pending, or interrupted by a restart)."""
-    stmt = sa.select(CampanaSMS.id).where(CampanaSMS.estado.in_(ACTIVE)).order_by(CampanaSMS.id)
-    return list(db.session.scalars(stmt))
+    """Campaigns with work left: pending, interrupted by a restart, or scheduled and now due."""
+    return lifecycle.campaigns_with_work()
 
 
 class EmbeddedSender(threading.Thread):
-    """A daemon thread that sends every active campaign; woken by dispatch, else polls."""
+    """A daemon thread that sends every active campaign and starts the scheduled ones when due;
+    woken by dispatch, else polls every SMS_POLL_SECONDS."""
 
     def __init__(self, app: Flask, poll_seconds: float = 5.0):
         super().__init__(daemon=True, name="sms-embedded-sender")
@@ -128,9 +130,58 @@ def queue(app: Flask):
 
 
 def enqueue(campana_id: int, app: Flask) -> list:
-    """One claim-loop job per worker share (SMS_JOBS_PER_CAMPAIGN) for this campaign."""
+    """One claim-loop job per worker share (SMS_JOBS_PER_CAMPAIGN); a scheduled campaign gets
+    the poller instead, which enqueues these jobs once it has started the campaign."""
+    if _scheduled(campana_id, app):
+        return [job for job in (ensure_poller(app),) if job is not None]
     q, timeout = queue(app), app.config["SMS_JOB_TIMEOUT"]
     return [
         q.enqueue(RUN_CAMPAIGN, campana_id, job_timeout=timeout, description=f"Campaña SMS {campana_id}")
         for _ in range(app.config["SMS_JOBS_PER_CAMPAIGN"])
     ]
+
+
+def _scheduled(campana_id: int, app: Flask) -> bool:
+    """Whether the campaign waits for its time (callers such as benchmarks hold no app context)."""
+    with app.app_context():
+        stmt = sa.select(CampanaSMS.estado).where(CampanaSMS.id == campana_id)
+        return db.session.scalar(stmt) == "programada"
+
+
+def _poller_key(app: Flask) -> str:
+    return f"panel:sms:poll:{app.config['SMS_QUEUE']}"
+
+
+def ensure_poller(app: Flask):
+    """Queue one ``poll_due`` job unless one is already queued (a Redis key, set NX, says so).
+
+    The key expires, so a chain lost with a dead worker is started again by the next dispatch,
+    campaign job or resume."""
+    q = queue(app)
+    ttl = max(60, int(10 * app.config["SMS_POLL_SECONDS"]))
+    if not q.connection.set(_poller_key(app), "1", nx=True, ex=ttl):
+        return None
+    return q.enqueue(POLL_DUE, job_timeout=ttl, description="Campañas SMS programadas")
+
+
+def release_poller(app: Flask) -> None:
+    """The queued poll job has started: the next one may be queued."""
+    queue(app).connection.delete(_poller_key(app))
+
+
+def start_due_and_enqueue(app: Flask) -> list[int]:
+    """Start the due campaigns (each claimed once, atomically) and queue their sending jobs."""
+    with db.engine.begin() as conn:
+        started = lifecycle.start_due(conn)
+    for campana_id in started:
+        enqueue(campana_id, app)
+    return started
+
+
+def poll_wait(app: Flask) -> float:
+    """How long the poller waits before it looks: SMS_POLL_SECONDS, or less when one is due sooner."""
+    soonest = lifecycle.next_due()
+    seconds = app.config["SMS_POLL_SECONDS"]
+    if soonest is None:
+        return seconds
+    return min(seconds, max((soonest - clock.utcnow()).total_seconds(), 0.0))

@@ -22,7 +22,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, SMSLog, utcnow
-from . import outbox, ratelimit
+from . import lifecycle, outbox, ratelimit
 from .client import make_twilio_client, sender_kwargs
 from .errors import Outcome, classify, is_credentials_error
 
@@ -59,7 +59,7 @@ class Settings:
 class Result:
     """What happened to one row: sent (with the Twilio message), failed, or uncertain."""
 
-    kind: str  # sent | permanent | exhausted | credentials | aborted | review
+    kind: str  # sent | permanent | exhausted | credentials | aborted | review | halted
     attempts: int = 0
     message: object = None
     outcome: Outcome | None = None
@@ -80,6 +80,7 @@ class _Run:
         self.limit = ratelimit.from_config(app.config)
         self.engine = db.engine
         self.stop = threading.Event()
+        self.halted = threading.Event()  # paused or cancelled: the queued rows go back unsent
         self.lock = threading.Lock()  # pool threads share the failure count and the reason
         self.reason = ""
         self.failures = 0  # consecutive rows that exhausted their retries
@@ -92,7 +93,7 @@ def _callback(config) -> dict:
 
 def run_campaign(campana_id: int) -> dict:
     """Send what is pending of a campaign (needs an app context); returns the row counts."""
-    if not _start(campana_id):
+    if not lifecycle.begin(campana_id):
         return outbox.counts(campana_id)
     run = _Run(campana_id)
     recover_stale(run)
@@ -100,7 +101,9 @@ def run_campaign(campana_id: int) -> dict:
     if run.stop.is_set():
         _abort(campana_id, run.reason)
     with db.engine.begin() as conn:
-        return outbox.refresh_totals(campana_id, conn=conn)
+        counts = outbox.refresh_totals(campana_id, conn=conn)
+        lifecycle.settle_cancelled(conn, campana_id)
+        return counts
 
 
 def _pump(run: _Run) -> None:
@@ -178,23 +181,19 @@ def release(rows: list) -> None:
         conn.execute(back.values(estado="pendiente", reclamado=None, actualizado=utcnow()))
 
 
-def _start(campana_id: int) -> bool:
-    """Move the campaign to procesando; False when it is finished or unknown."""
-    with db.engine.begin() as conn:
-        estado = conn.scalar(sa.select(CAMPANA.c.estado).where(CAMPANA.c.id == campana_id))
-        if estado == "pendiente":
-            conn.execute(CAMPANA.update().where(CAMPANA.c.id == campana_id).values(estado="procesando"))
-    return estado in ("pendiente", "procesando")
-
-
 def claim(campana_id: int, size: int) -> list:
-    """Atomically take up to ``size`` pending rows: pendiente → enviando, stamped with the claim time."""
+    """Atomically take up to ``size`` pending rows: pendiente → enviando, stamped with the claim time.
+
+    Only while the campaign is ``procesando`` (a paused or cancelled one yields nothing); rows
+    whose client no longer qualifies (SPEC §9: checked again at send time) become ``omitido``."""
     now = utcnow()
     with db.engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # take the write lock first, so no other claimer reads the same rows
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        ids = sa.select(LOG.c.id).where(LOG.c.id_campana == campana_id, LOG.c.estado == "pendiente")
+        ids = sa.select(LOG.c.id).where(
+            LOG.c.id_campana == campana_id, LOG.c.estado == "pendiente", lifecycle.sending_clause(campana_id)
+        )
         ids = ids.order_by(LOG.c.id).limit(size)
         if not sqlite:
             ids = ids.with_for_update(skip_locked=True)
@@ -211,8 +210,47 @@ def claim(campana_id: int, size: int) -> list:
             )
         )
         rows = conn.execute(stmt).all()
+        rows = _recheck(conn, campana_id, rows)
         conn.commit()
     return sorted(rows, key=lambda r: r.id)
+
+
+def _recheck(conn, campana_id: int, rows: list) -> list:
+    """Skip, as ``omitido`` with the reason, the claimed rows whose client no longer qualifies."""
+    if not rows:
+        return rows
+    c = Cliente.__table__
+    fields = (c.c.id_cliente, c.c.estado, c.c.acepta_sms, c.c.telefono, c.c.telefono_e164, c.c.id_pais)
+    clients = {
+        r.id_cliente: r
+        for r in conn.execute(sa.select(*fields).where(c.c.id_cliente.in_([row.id_cliente for row in rows])))
+    }
+    skipped = {}
+    for row in rows:
+        reason = outbox.skip_reason(clients[row.id_cliente]) if row.id_cliente in clients else None
+        if reason:
+            skipped[row.id] = reason
+    if skipped:
+        _omit(conn, campana_id, skipped)
+    return [row for row in rows if row.id not in skipped]
+
+
+def _omit(conn, campana_id: int, skipped: dict[int, tuple[str, str]]) -> None:
+    """Write the skipped rows and the campaign's totals (in the claim's transaction)."""
+    stmt = LOG.update().where(LOG.c.id == sa.bindparam("row_id"), LOG.c.estado == "enviando")
+    stmt = stmt.values(
+        estado="omitido",
+        motivo=sa.bindparam("p_motivo"),
+        error_mensaje=sa.bindparam("p_error"),
+        reclamado=None,
+        actualizado=utcnow(),
+    )
+    params = [
+        {"row_id": i, "p_motivo": outbox.MOTIVOS[kind], "p_error": text}
+        for i, (kind, text) in skipped.items()
+    ]
+    conn.execute(stmt, params)
+    outbox.refresh_totals(campana_id, finish=False, conn=conn)
 
 
 def _send(run: _Run, row) -> Result:
@@ -229,6 +267,8 @@ def _deliver(run: _Run, row) -> Result:
     for attempt in range(1, run.settings.max_attempts + 1):
         if run.stop.is_set():
             return Result("aborted", attempt - 1)
+        if not _may_send(run):
+            return Result("halted", attempt - 1)
         run.limit.acquire()
         try:
             message = run.messages.create(to=row.telefono, body=row.mensaje, **run.kwargs)
@@ -244,6 +284,17 @@ def _deliver(run: _Run, row) -> Result:
         if attempt < run.settings.max_attempts:
             time.sleep(run.settings.backoff * 2 ** (attempt - 1) * random.uniform(0.8, 1.2))
     return Result("exhausted", run.settings.max_attempts, outcome=outcome)
+
+
+def _may_send(run: _Run) -> bool:
+    """Paused or cancelled (by a person, committed before we look): no new Twilio call starts."""
+    if run.halted.is_set():
+        return False
+    with run.engine.connect() as conn:
+        if lifecycle.is_sending(conn, run.campana_id):
+            return True
+    run.halted.set()
+    return False
 
 
 def _reconciled(run: _Run, row, attempts: int, outcome: Outcome | None) -> Result:
@@ -318,6 +369,9 @@ def store(run: _Run, finished: list[tuple]) -> None:
         for row, result in finished:
             if result.outcome is not None and result.outcome.opt_out:
                 conn.execute(_opt_out(row))
+        # The totals move with the outcomes, in their transaction: a reader never sees them apart.
+        outbox.refresh_totals(run.campana_id, finish=False, conn=conn)
+        lifecycle.settle_cancelled(conn, run.campana_id)
 
 
 def _params(values: dict) -> dict:
@@ -336,6 +390,8 @@ def _values(result: Result, reason: str) -> dict:
     """Column values for a row's outcome."""
     o = result.outcome
     code, text = (o.code, o.message) if o else (None, "")
+    if result.kind == "halted":  # never reached Twilio: sent later, or cancelled
+        return {"estado": "pendiente", "reclamado": None}
     if result.kind == "sent":
         m = result.message
         segments = getattr(m, "num_segments", None)
@@ -387,5 +443,5 @@ def _abort(campana_id: int, reason: str) -> None:
         conn.execute(
             pending.values(estado="fallido", reintentable=True, error_mensaje=reason, actualizado=now)
         )
-        done = CAMPANA.update().where(CAMPANA.c.id == campana_id)
-        conn.execute(done.values(estado="error", error_mensaje=reason, completado=now))
+        lifecycle.fail(conn, campana_id, reason)
+        outbox.refresh_totals(campana_id, finish=False, conn=conn)

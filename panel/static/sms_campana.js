@@ -1,24 +1,46 @@
-/* Campaign page: poll progreso.json while the campaign runs; reload once it ends (fresh log). */
+/* Campaign page: poll progreso.json while the campaign is scheduled or sending, updating the
+   counts, the bar and the per-message table live; reload once it stops (fresh buttons). */
 (function () {
   "use strict";
   var box = document.getElementById("progreso");
   if (!box || box.dataset.activa !== "1") return;
+  var ACTIVE = ["programada", "pendiente", "procesando"];
+  var COUNTS = ["etiqueta_estado", "total", "enviados", "fallidos", "pendientes", "cancelados",
+    "omitidos", "revision", "programada_para", "siguiente_envio"];
+  var table = document.querySelector('[data-testid="log-sms"]');
 
-  function set(campo, valor) {
-    var el = box.querySelector('[data-campo="' + campo + '"]');
+  function set(root, campo, valor) {
+    var el = root.querySelector('[data-campo="' + campo + '"]');
     if (el) el.textContent = valor;
+  }
+
+  function bar(p) {
+    var el = box.querySelector('[data-campo="barra"]');
+    // style-src 'self': the width is one of panel.css's bar-N classes, not a style attribute.
+    el.className = el.className.replace(/\bbar-\d+\b/, "bar-" + 5 * Math.floor(p.porcentaje / 5));
+    el.setAttribute("aria-valuenow", p.hechos);
+    el.setAttribute("aria-valuemax", p.enviables);
+  }
+
+  function row(fila) {
+    var tr = table.querySelector('tr[data-id="' + fila.id + '"]');
+    if (!tr) return;  // not on this page of the table
+    tr.dataset.estado = fila.estado;
+    set(tr, "estado", fila.etiqueta);
+    set(tr, "entrega", fila.entrega);
+    set(tr, "sid", fila.sid);
+    set(tr, "error", fila.error);
   }
 
   function tick() {
     fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (p) {
-        ["estado", "total", "enviados", "fallidos", "pendientes", "revision"].forEach(function (k) { set(k, p[k]); });
-        var hechos = p.enviados + p.fallidos;
-        var barra = box.querySelector('[data-campo="barra"]');
-        barra.style.width = (p.total ? Math.round(100 * hechos / p.total) : 0) + "%";
-        barra.setAttribute("aria-valuenow", hechos);
-        if (p.estado === "pendiente" || p.estado === "procesando") setTimeout(tick, 1500);
+        COUNTS.forEach(function (k) { set(box, k, p[k]); });
+        box.querySelector('[data-testid="estado-campana"]').dataset.estado = p.estado;
+        bar(p);
+        if (table && table.dataset.vivo === "1") p.filas.forEach(row);
+        if (ACTIVE.indexOf(p.estado) >= 0) setTimeout(tick, 1500);
         else window.location.reload();
       })
       .catch(function () { setTimeout(tick, 5000); });

@@ -67,7 +67,9 @@ def test_admin_sends_an_sms_campaign_and_watches_it_finish(page, tenants, sms_se
     expect(page.get_by_test_id("agregados")).to_contain_text("Pendientes: 0")
     track = page.locator(".progress").bounding_box()
     assert barra.bounding_box()["width"] == pytest.approx(track["width"], abs=1)  # drawn full, not just said
-    expect(page.get_by_test_id("estado-campana")).to_have_text("completado", timeout=20_000)
+    estado = page.get_by_test_id("estado-campana")
+    expect(estado).to_have_attribute("data-estado", "completado", timeout=20_000)
+    expect(estado).to_have_text("Completada")  # the label of panel/formatting.py
     log = page.get_by_test_id("log-sms")
     expect(log.locator("tr[data-estado=enviado]")).to_have_count(2)
     fallido = log.locator("tr[data-estado=fallido]")

@@ -1,0 +1,264 @@
+"""The one owner of ``CampanaSMS.estado``: every transition, and how far a campaign is.
+
+Each transition is one conditional UPDATE (``… WHERE estado IN (allowed)``): when two senders, a
+poller and a person pressing "Pausar" race, the database lets exactly one of them win and the
+others see ``rowcount == 0``. Nothing else in the app writes ``estado``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from .. import audit, clock
+from ..extensions import db
+from ..models import CampanaSMS, SMSLog
+from ..models.users import WRITERS, has_role
+
+CAMPANA = CampanaSMS.__table__
+LOG = SMSLog.__table__
+ACTIVE = ("pendiente", "procesando")  # a sender has (or will have) work here
+FINAL = ("completado", "cancelada")
+
+
+class TransitionRefused(Exception):
+    """The campaign's estado does not allow this action (the API answers 409)."""
+
+    def __init__(self, action: str, estado: str | None):
+        super().__init__(f"No se puede {ACTIONS[action].verbo} una campaña en estado «{estado}».")
+        self.action, self.estado = action, estado
+
+
+@dataclass(frozen=True)
+class Action:
+    """A person's action on a campaign: from which estados it is allowed, and its Spanish verb."""
+
+    desde: tuple[str, ...]
+    verbo: str
+
+
+# SPEC §15: pausar from programada/pendiente/procesando; reanudar from pausada and error (the
+# retry); cancelar from every estado but completado and cancelada.
+ACTIONS = {
+    "pausar": Action(("programada", "pendiente", "procesando"), "pausar"),
+    "reanudar": Action(("pausada", "error"), "reanudar"),
+    "cancelar": Action(("programada", "pendiente", "procesando", "pausada", "error"), "cancelar"),
+}
+
+
+def _move(conn, campana_id: int, desde: tuple[str, ...], values: dict, *extra) -> bool:
+    """The conditional UPDATE every transition is: True when this caller made it."""
+    stmt = CAMPANA.update().where(CAMPANA.c.id == campana_id, CAMPANA.c.estado.in_(desde), *extra)
+    return conn.execute(stmt.values(**values)).rowcount == 1
+
+
+def _estado(conn, campana_id: int) -> str | None:
+    return conn.scalar(sa.select(CAMPANA.c.estado).where(CAMPANA.c.id == campana_id))
+
+
+# --- a person's actions --------------------------------------------------------------------
+
+
+def may_steer(user, campana: CampanaSMS) -> bool:
+    """An admin of the tenant (the caller scoped the lookup) or the user who sent it (SPEC §15)."""
+    return has_role(user, WRITERS) or campana.id_usuario == getattr(user, "id", None)
+
+
+PAST = {"pausar": "pausada", "reanudar": "reanudada", "cancelar": "cancelada"}
+
+
+def record(action: str, campana: CampanaSMS) -> None:
+    """The action in the Historial (in the caller's transaction)."""
+    audit.record(
+        "sms",
+        "CampanaSMS",
+        filas=1,
+        objeto_id=campana.id,
+        id_propietario=campana.id_propietario,
+        resumen=f"Campaña SMS «{campana.nombre}» {PAST[action]}",
+    )
+
+
+def apply(action: str, campana_id: int) -> None:
+    """Pause, resume or cancel (in the caller's session transaction); raise TransitionRefused."""
+    conn = db.session.connection()
+    done = {"pausar": _pause, "reanudar": _resume, "cancelar": _cancel}[action](conn, campana_id)
+    if not done:
+        raise TransitionRefused(action, _estado(conn, campana_id))
+
+
+def _pause(conn, campana_id: int) -> bool:
+    """Nothing new starts once committed: the claim and each send check for ``procesando``."""
+    return _move(conn, campana_id, ACTIONS["pausar"].desde, {"estado": "pausada"})
+
+
+def _resume(conn, campana_id: int) -> bool:
+    """Back to waiting for a sender (or for its time); from error this is the retry."""
+    now = clock.utcnow()
+    later = sa.and_(CAMPANA.c.programada_para.is_not(None), CAMPANA.c.programada_para > now)
+    target = sa.case((later, "programada"), else_="pendiente")
+    values = {"estado": target, "completado": None, "error_mensaje": None}
+    was_error = _estado(conn, campana_id) == "error"
+    if not _move(conn, campana_id, ACTIONS["reanudar"].desde, values):
+        return False
+    if was_error:
+        _reopen_retryable(conn, campana_id)
+    return True
+
+
+def _reopen_retryable(conn, campana_id: int) -> None:
+    """The rows an error left failed but certainly not at Twilio go back to pendiente."""
+    stmt = LOG.update().where(
+        LOG.c.id_campana == campana_id,
+        LOG.c.estado == "fallido",
+        LOG.c.reintentable.is_(True),
+        LOG.c.requiere_revision.is_(False),
+    )
+    values = {"estado": "pendiente", "reintentable": False, "error_codigo": None, "error_mensaje": None}
+    conn.execute(stmt.values(**values, reclamado=None, actualizado=clock.utcnow()))
+    from .outbox import refresh_totals  # outbox imports this module
+
+    refresh_totals(campana_id, finish=False, conn=conn)
+
+
+def _cancel(conn, campana_id: int) -> bool:
+    """Stopped for good: the rows not handed to Twilio become ``cancelado``."""
+    values = {"estado": "cancelada", "completado": clock.utcnow()}
+    if not _move(conn, campana_id, ACTIONS["cancelar"].desde, values):
+        return False
+    settle_cancelled(conn, campana_id)
+    return True
+
+
+def settle_cancelled(conn, campana_id: int) -> None:
+    """In a cancelled campaign no row stays ``pendiente`` (also rows a sender gives back late)."""
+    cancelled = sa.select(CAMPANA.c.id).where(CAMPANA.c.id == campana_id, CAMPANA.c.estado == "cancelada")
+    stmt = LOG.update().where(
+        LOG.c.id_campana == campana_id, LOG.c.estado == "pendiente", sa.exists(cancelled)
+    )
+    values = {"estado": "cancelado", "error_mensaje": "Campaña cancelada", "reclamado": None}
+    if conn.execute(stmt.values(**values, actualizado=clock.utcnow())).rowcount:
+        from .outbox import refresh_totals
+
+        refresh_totals(campana_id, finish=False, conn=conn)
+
+
+# --- the senders' transitions --------------------------------------------------------------
+
+
+def initial(programada_para: datetime | None) -> str:
+    """The estado a confirmed campaign is created in."""
+    return "programada" if programada_para is not None else "pendiente"
+
+
+def start_due(conn, campana_id: int | None = None) -> list[int]:
+    """programada → pendiente for the campaigns whose time has come; each started exactly once."""
+    now = clock.utcnow()
+    due = sa.select(CAMPANA.c.id).where(CAMPANA.c.estado == "programada", CAMPANA.c.programada_para <= now)
+    if campana_id is not None:
+        due = due.where(CAMPANA.c.id == campana_id)
+    started = []
+    for cid in conn.scalars(due.order_by(CAMPANA.c.programada_para)).all():
+        if _move(conn, cid, ("programada",), {"estado": "pendiente"}, CAMPANA.c.programada_para <= now):
+            started.append(cid)
+    return started
+
+
+def begin(campana_id: int) -> bool:
+    """A sender takes the campaign (pendiente → procesando); False when there is nothing to do."""
+    with db.engine.begin() as conn:
+        start_due(conn, campana_id)
+        _move(conn, campana_id, ("pendiente",), {"estado": "procesando"})
+        return _estado(conn, campana_id) == "procesando"
+
+
+def sending_clause(campana_id):
+    """SQL true while the campaign may send: claims and each Twilio call check it."""
+    return sa.exists(
+        sa.select(CAMPANA.c.id).where(CAMPANA.c.id == campana_id, CAMPANA.c.estado == "procesando")
+    )
+
+
+def is_sending(conn, campana_id: int) -> bool:
+    """Whether a new Twilio call may start for this campaign now."""
+    return _estado(conn, campana_id) == "procesando"
+
+
+def finish_if_done(conn, campana_id: int, counts: dict) -> None:
+    """Completed when no row is left to send (only from the estados a sender works in)."""
+    if counts["pendiente"] == 0 and counts["enviando"] == 0:
+        _move(conn, campana_id, ACTIVE, {"estado": "completado", "completado": clock.utcnow()})
+
+
+def fail(conn, campana_id: int, reason: str) -> None:
+    """The campaign could not run (credentials, Twilio down): error, which may be retried."""
+    values = {"estado": "error", "error_mensaje": reason, "completado": clock.utcnow()}
+    _move(conn, campana_id, ACTIVE, values)
+
+
+def reopen(conn, campana_id: int) -> None:
+    """Failed rows put back by "Reintentar fallidos": the campaign waits for a sender again."""
+    values = {"estado": "pendiente", "completado": None, "error_mensaje": None}
+    _move(conn, campana_id, ("completado", "error"), values)
+
+
+def campaigns_with_work() -> list[int]:
+    """Campaigns a sender should run: active ones and scheduled ones that are due."""
+    with db.engine.begin() as conn:
+        start_due(conn)
+    stmt = sa.select(CAMPANA.c.id).where(CAMPANA.c.estado.in_(ACTIVE)).order_by(CAMPANA.c.id)
+    return list(db.session.scalars(stmt))
+
+
+def any_scheduled() -> bool:
+    """Whether some campaign still waits for its time (the RQ poller keeps going while so)."""
+    stmt = sa.select(CAMPANA.c.id).where(CAMPANA.c.estado == "programada").limit(1)
+    return db.session.scalar(stmt) is not None
+
+
+def next_due() -> datetime | None:
+    """The earliest time a scheduled campaign waits for."""
+    stmt = sa.select(sa.func.min(CAMPANA.c.programada_para)).where(CAMPANA.c.estado == "programada")
+    return db.session.scalar(stmt)
+
+
+# --- how far a campaign is -----------------------------------------------------------------
+
+
+def progress(campana_id: int) -> dict | None:
+    """The one answer to "how far is this campaign", for the page, its JSON, the API and the
+    dashboard: every count from the rows in one statement, so they always add up to the total.
+
+    Skipped rows (``omitido``) are not progress: ``porcentaje`` is done / sendable."""
+    from .outbox import counts  # outbox imports this module
+
+    campana = db.session.execute(
+        sa.select(CAMPANA.c.estado, CAMPANA.c.programada_para).where(CAMPANA.c.id == campana_id)
+    ).first()
+    if campana is None:
+        return None
+    c = counts(campana_id)
+    enviables = c["total"] - c["omitido"]
+    hechos = c["enviado"] + c["fallido"] + c["cancelado"]
+    return {
+        "estado": campana.estado,
+        "total": c["total"],
+        "enviados": c["enviado"],
+        "fallidos": c["fallido"],
+        "omitidos": c["omitido"],
+        "cancelados": c["cancelado"],
+        "pendientes": c["pendiente"] + c["enviando"],
+        "enviando": c["enviando"],
+        "revision": c["revision"],
+        "enviables": enviables,
+        "hechos": hechos,
+        "porcentaje": round(100 * hechos / enviables) if enviables else 100,
+        "programada_para": campana.programada_para,
+        "siguiente_envio": next_send(campana.estado, campana.programada_para),
+    }
+
+
+def next_send(estado: str, programada_para: datetime | None) -> datetime | None:
+    """When sending will (re)start on its own: a scheduled campaign's time (the contact window
+    of §10 will move it to the next opening); None when it sends now, is paused or is over."""
+    return programada_para if estado == "programada" else None
