@@ -213,9 +213,9 @@ class CampanaSMSView(TenantModelView):
         """lifecycle.progress plus the newest rows, for the page's live table."""
         campana = self._campana(campana_id)
         p = lifecycle.progress(campana.id)
-        p["etiqueta_estado"] = formatting.etiqueta("estado_campana", p["estado"])
+        p["etiqueta_estado"] = formatting.label("estado_campana", p["estado"])
         for key in ("programada_para", "siguiente_envio"):
-            p[key] = formatting.fecha_hora(p[key]) if p[key] else ""
+            p[key] = formatting.date_time(p[key]) if p[key] else ""
         p["filas"] = [_fila(r) for r in self._recent(campana.id)]
         return jsonify(p)
 
@@ -272,11 +272,11 @@ def _fila(r: SMSLog) -> dict:
         "cliente": r.cliente.nombre_completo if r.cliente else "",
         "telefono": r.telefono or "",
         "estado": r.estado,
-        "etiqueta": formatting.etiqueta("estado_sms", r.estado),
-        "entrega": formatting.etiqueta("estado_entrega", r.estado_entrega),
+        "etiqueta": formatting.label("estado_sms", r.estado),
+        "entrega": formatting.label("estado_entrega", r.estado_entrega),
         "sid": r.twilio_sid or "",
         "error": r.error_mensaje or r.motivo or "",
-        "actualizado": formatting.fecha_hora(r.actualizado),
+        "actualizado": formatting.date_time(r.actualizado),
     }
 
 
