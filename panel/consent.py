@@ -87,35 +87,25 @@ def _sync_exclusion(conn, tenant: int, numero: str, acepta: bool, motivo: str) -
         conn.execute(table.insert().values(**values))
 
 
-def record_opt_out(conn, tenant: int, numero: str, fuente: str = "respuesta SMS") -> int:
-    """A number opted out outside the ORM (a webhook): its clients of ``tenant`` stop accepting
-    SMS, each change is recorded, and the number joins the tenant's exclusion list."""
+def record_reply(conn, tenant: int, numero: str, acepta: bool, fuente: str = "respuesta SMS") -> int:
+    """A number opted out (or back in) outside the ORM, e.g. by an SMS reply: its clients of
+    ``tenant`` change ``acepta_sms``, each change is recorded, and the tenant's exclusion list
+    follows. Returns how many clients changed."""
     cliente, consent = Cliente.__table__, ConsentimientoSMS.__table__
-    ids = list(
-        conn.scalars(
-            sa.select(cliente.c.id_cliente).where(
-                cliente.c.id_propietario == tenant,
-                cliente.c.telefono_e164 == numero,
-                cliente.c.acepta_sms.is_(True),
-            )
-        )
+    stmt = sa.select(cliente.c.id_cliente).where(
+        cliente.c.id_propietario == tenant,
+        cliente.c.telefono_e164 == numero,
+        cliente.c.acepta_sms.is_(not acepta),
     )
+    ids = list(conn.scalars(stmt))
     if ids:
-        conn.execute(cliente.update().where(cliente.c.id_cliente.in_(ids)).values(acepta_sms=False))
-        now = utcnow()
-        rows = [
-            {"id_cliente": i, "acepta": False, "fuente": fuente, "fecha": now, "id_propietario": tenant}
-            for i in ids
-        ]
-        conn.execute(consent.insert(), rows)
-    table = NumeroExcluidoPropio.__table__
-    exists = conn.scalar(
-        sa.select(table.c.id).where(table.c.id_propietario == tenant, table.c.numero == numero)
-    )
-    if exists is None:
-        conn.execute(
-            table.insert().values(
-                id_propietario=tenant, numero=numero, motivo=f"Baja ({fuente})", creado=utcnow()
-            )
-        )
+        conn.execute(cliente.update().where(cliente.c.id_cliente.in_(ids)).values(acepta_sms=acepta))
+        row = {"acepta": acepta, "fuente": fuente, "fecha": utcnow(), "id_propietario": tenant}
+        conn.execute(consent.insert(), [row | {"id_cliente": i} for i in ids])
+    _sync_exclusion(conn, tenant, numero, acepta, fuente)
     return len(ids)
+
+
+def record_opt_out(conn, tenant: int, numero: str, fuente: str = "respuesta SMS") -> int:
+    """:func:`record_reply` for a withdrawal (Twilio's error 21610, a SALIR reply)."""
+    return record_reply(conn, tenant, numero, False, fuente)

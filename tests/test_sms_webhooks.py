@@ -1,6 +1,7 @@
 """Twilio webhooks: signed status callbacks (idempotent, never backwards) and inbound STOP/START."""
 
 import pytest
+import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from panel.extensions import db
@@ -177,7 +178,23 @@ def acepta(id_cliente: int) -> bool:
     return db.session.get(Cliente, id_cliente).acepta_sms
 
 
-@pytest.mark.parametrize("keyword", ["STOP", "stop", " Unsubscribe ", "CANCEL", "END", "QUIT", "STOPALL"])
+@pytest.mark.parametrize(
+    "keyword",
+    [
+        "STOP",
+        "stop",
+        " Unsubscribe ",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "STOPALL",
+        "SALIR",
+        " sálir ",
+        "Baja",
+        "CANCELAR",
+        "SA LIR",
+    ],
+)
 def test_stop_keywords_opt_out_in_the_tenant_that_sent(client, same_phone, keyword):
     row, other = same_phone
     response = signed_post(client, INBOUND_URL, {"From": row.telefono, "To": "+15005550006", "Body": keyword})
@@ -214,3 +231,26 @@ def test_stop_matches_a_phone_typed_in_national_form(client, twilio_app, tenants
         )
     signed_post(client, INBOUND_URL, {"From": "+573109876543", "Body": "STOP"})
     assert acepta(c.id_cliente) is False
+
+
+def test_a_salir_reply_is_recorded_as_consent_evidence_and_excludes_the_number(client, same_phone):
+    from panel.models import ConsentimientoSMS, NumeroExcluidoPropio
+
+    row, other = same_phone
+    signed_post(client, INBOUND_URL, {"From": row.telefono, "To": "+15005550006", "Body": "Salir"})
+    assert acepta(row.id_cliente) is False
+    last = db.session.scalars(
+        sa.select(ConsentimientoSMS)
+        .where(ConsentimientoSMS.id_cliente == row.id_cliente)
+        .order_by(ConsentimientoSMS.id.desc())
+    ).first()
+    assert (last.acepta, last.fuente) == (False, "respuesta SMS")
+    excluded = db.session.scalars(
+        sa.select(NumeroExcluidoPropio.id_propietario).where(NumeroExcluidoPropio.numero == row.telefono)
+    )
+    assert list(excluded) == [
+        db.session.get(Cliente, row.id_cliente).id_propietario
+    ]  # only the tenant that sent
+    signed_post(client, INBOUND_URL, {"From": row.telefono, "To": "+15005550006", "Body": "ALTA"})
+    assert acepta(row.id_cliente) is True
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(NumeroExcluidoPropio)) == 0

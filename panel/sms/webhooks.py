@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
-from .. import tenancy
+from .. import consent, tenancy, text
 from ..extensions import db
 from ..ids import as_id
-from ..models import Cliente, SMSLog
+from ..models import SMSLog
 from .client import is_simulation
 from .simulator import simulation_token
 
@@ -23,8 +23,22 @@ LOG = SMSLog.__table__
 # Twilio's message statuses in the order they happen; a callback never moves a row backwards.
 RANK = {"accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3}
 RANK |= {"delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "read": 5}
-STOP = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
-START = {"START", "UNSTOP"}
+# Whole replies, folded (case, accents and spaces ignored): the Spanish words of Ley 2300's opt-out
+# text and Twilio's own English keywords.
+STOP = {
+    "salir",
+    "baja",
+    "stop",
+    "cancelar",
+    "stopall",
+    "unsubscribe",
+    "cancel",
+    "end",
+    "quit",
+    "revoke",
+    "optout",
+}
+START = {"start", "unstop", "yes", "alta", "acepto"}
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -76,20 +90,25 @@ def status():
 
 @bp.post("/inbound")
 def inbound():
-    """STOP-like keywords opt the sender's number out, START/UNSTOP opt it back in."""
+    """An opt-out word (SALIR, BAJA, STOP, CANCELAR…) opts the sender's number out, for every
+    tenant that has sent it a message; START, ALTA or ACEPTO opt it back in."""
     params = _require_signature()
-    keyword = (params.get("Body") or "").strip().upper()
+    keyword = keyword_of(params.get("Body"))
     phone = params.get("From") or ""
     if keyword in STOP | START and phone:
         set_acepta_sms(phone, keyword in START)
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
+def keyword_of(body: str | None) -> str:
+    """' Salír ' → 'salir': the whole reply folded, without spaces."""
+    return text.fold(body).replace(" ", "")
+
+
 def set_acepta_sms(phone: str, acepta: bool) -> int:
-    """Set acepta_sms for the clients with this E.164 phone, in the tenants that sent to it."""
-    c = Cliente.__table__
+    """Record the reply for each tenant that sent to this E.164 phone (its consent evidence and
+    exclusion list included); how many clients changed."""
     # Twilio is no user: the row's own tenant is found from who sent to this number.
     with tenancy.using(tenancy.EVERY_TENANT), db.engine.begin() as conn:
-        tenants = sa.select(LOG.c.id_propietario).where(LOG.c.telefono == phone).distinct()
-        mine = c.update().where(c.c.id_propietario.in_(tenants), c.c.telefono_e164 == phone)
-        return conn.execute(mine.values(acepta_sms=acepta)).rowcount
+        tenants = conn.scalars(sa.select(LOG.c.id_propietario).where(LOG.c.telefono == phone).distinct())
+        return sum(consent.record_reply(conn, tenant, phone, acepta) for tenant in list(tenants))
