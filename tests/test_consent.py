@@ -69,3 +69,25 @@ def test_deleting_a_client_takes_its_consent_history_with_it(client, keys, tenan
     assert _history(cliente_id) != []
     assert client.delete(f"{BASE}{cliente_id}/", headers=keys.admin_a).status_code == 204
     assert _history(cliente_id) == []
+
+
+def test_the_details_page_shows_the_consent_history_and_exports_carry_its_date(client, tenants):
+    import csv
+    import io
+    import re
+
+    from .helpers import login
+
+    c = cliente_of(tenants.admin_a.id, telefono="3001234567")
+    login(client, "admin.a@test.co")
+    page = client.get(f"/admin/clientes/details/?id={c.id_cliente}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-testid="consentimiento"' in html
+    assert "Acepta SMS" in html and "sistema" in html
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/admin/clientes/exportar/csv/").get_data(as_text=True).lstrip("\ufeff"))
+        )
+    )
+    column = rows[0].index("Acepta SMS desde")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d-05:00", rows[1][column]), rows[1]

@@ -20,11 +20,13 @@ from ..models import (
     CampanaSMS,
     Ciudad,
     Cliente,
+    ConsentimientoSMS,
     Empresa,
     Historial,
     MovimientoCapital,
     Pais,
     SMSLog,
+    Usuario,
     Vehiculo,
     Venta,
 )
@@ -83,6 +85,14 @@ def _nombres(model) -> dict:
     return {i: nombre for i, nombre in db.session.execute(sa.select(model.id, model.nombre))}
 
 
+def consent_since():
+    """When the client's current consent was given or withdrawn (its latest change), for exports."""
+    latest = sa.select(sa.func.max(ConsentimientoSMS.fecha)).where(
+        ConsentimientoSMS.id_cliente == Cliente.id_cliente
+    )
+    return latest.scalar_subquery().label("acepta_sms_desde")
+
+
 def export_columns() -> list[export.Columna]:
     """The exported columns; related names come from lookups loaded once per export."""
     C = export.Columna
@@ -99,6 +109,7 @@ def export_columns() -> list[export.Columna]:
         C("Ciudad", Cliente.id_ciudad, nombres=_nombres(Ciudad)),
         C("País", Cliente.id_pais, nombres=_nombres(Pais)),
         C("Acepta SMS", Cliente.acepta_sms, "booleano"),
+        C("Acepta SMS desde", consent_since(), "fecha"),
         C("Fecha de nacimiento", Cliente.fecha_nacimiento, "fecha"),
         C("Creado", Cliente.creado, "fecha"),
     ]
@@ -239,6 +250,12 @@ class ClienteView(AccionesClientes, TenantModelView):
             "balance": sum((m.importe_con_signo for m in movimientos), start=0),
             "ventas": db.session.scalars(of(Venta).order_by(Venta.fecha.desc())).all(),
             "sms": sms,
+            "consentimiento": db.session.execute(
+                sa.select(ConsentimientoSMS, Usuario.email)
+                .outerjoin(Usuario, Usuario.id == ConsentimientoSMS.id_usuario)
+                .where(ConsentimientoSMS.id_cliente == cliente.id_cliente)
+                .order_by(ConsentimientoSMS.fecha.desc(), ConsentimientoSMS.id.desc())
+            ).all(),
         }
 
     # --- export -----------------------------------------------------------------------------
