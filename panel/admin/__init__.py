@@ -24,6 +24,7 @@ def register_views(admin: Admin) -> None:
     from .catalogo import CampanaView, EmpresaView, MovimientoView, VehiculoView, VentaView
     from .clientes import ClienteView
     from .cuenta import MiCuentaView
+    from .envio import EnvioView
     from .historial import HistorialView
     from .sms_views import register_sms_views
     from .tokens import register_token_views
@@ -58,6 +59,7 @@ def register_views(admin: Admin) -> None:
     admin.add_view(
         UsuarioView(Usuario, name="Usuarios", endpoint="usuarios", url="usuarios", category=config)
     )
+    admin.add_view(EnvioView(name="Envío de SMS", endpoint="envio", url="envio-sms", category=config))
     admin.add_view(PaisView(Pais, name="Países", endpoint="paises", url="paises", category=config))
     admin.add_view(CiudadView(Ciudad, name="Ciudades", endpoint="ciudades", url="ciudades", category=config))
     admin.add_view(HistorialView(Historial, name="Historial", endpoint="historial", url="historial"))

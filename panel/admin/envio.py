@@ -1,0 +1,94 @@
+""" "Configuración → Envío de SMS": a tenant narrows the legal contact window, makes the cap
+stricter and writes its opt-out text; the limits of Ley 2300 de 2023 are stated beside them."""
+
+from datetime import time
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask import flash, redirect, url_for
+from flask_admin import BaseView, expose
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TimeField, ValidationError
+from wtforms.validators import DataRequired, Length
+
+from ..extensions import db
+from ..models import ConfiguracionEnvio
+from ..models.envio import TEXTO_BAJA
+from ..sms.encoding import analyze
+from ..sms.ventana import LEGAL, Ventana, VentanaError
+from .base import PanelAccessMixin
+
+TOPES = [("dia", "Un SMS comercial por cliente al día"), ("semana", "Un SMS comercial por cliente en 7 días")]
+
+
+def settings_of_tenant() -> ConfiguracionEnvio:
+    """The tenant's settings (the tenancy hook scopes the query), or the legal defaults unsaved."""
+    found = db.session.scalar(sa.select(ConfiguracionEnvio))
+    return found or ConfiguracionEnvio(
+        semana_inicio=time(7),
+        semana_fin=time(19),
+        sabado_activo=True,
+        sabado_inicio=time(8),
+        sabado_fin=time(15),
+        tope="dia",
+        texto_baja=TEXTO_BAJA,
+    )
+
+
+def window_of(config: ConfiguracionEnvio) -> Ventana:
+    """The tenant's contact window (raises VentanaError when it would widen the law's)."""
+    horas = {d: (config.semana_inicio, config.semana_fin) for d in range(5)}
+    if config.sabado_activo:
+        horas[5] = (config.sabado_inicio, config.sabado_fin)
+    return Ventana(horas)
+
+
+class EnvioForm(FlaskForm):
+    semana_inicio = TimeField("Lunes a viernes, desde", validators=[DataRequired("Indique la hora.")])
+    semana_fin = TimeField("Lunes a viernes, hasta", validators=[DataRequired("Indique la hora.")])
+    sabado_activo = BooleanField("Enviar los sábados")
+    sabado_inicio = TimeField("Sábados, desde", validators=[DataRequired("Indique la hora.")])
+    sabado_fin = TimeField("Sábados, hasta", validators=[DataRequired("Indique la hora.")])
+    tope = SelectField("Tope por cliente", choices=TOPES)
+    texto_baja = StringField(
+        "Texto para darse de baja (se añade a cada SMS comercial)",
+        validators=[
+            DataRequired("El texto para darse de baja no puede quedar vacío."),
+            Length(max=160, message="Máximo 160 caracteres."),
+        ],
+    )
+
+    def validate_texto_baja(self, field) -> None:
+        if field.data.strip() and analyze(field.data).encoding != "GSM-7":
+            raise ValidationError(
+                "Use solo caracteres GSM-7 (sin tildes): una tilde pasa cada SMS a UCS-2 y duplica su costo."
+            )
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        try:
+            window_of(SimpleNamespace(**self.data))
+        except VentanaError as exc:
+            self.semana_inicio.errors.append(str(exc))
+            return False
+        return True
+
+
+class EnvioView(PanelAccessMixin, BaseView):
+    """An admin's sending settings for its tenant."""
+
+    allowed_roles = ("admin",)
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        config = settings_of_tenant()
+        form = EnvioForm(obj=config)
+        if form.validate_on_submit():
+            form.populate_obj(config)
+            config.texto_baja = " " + form.texto_baja.data.strip()
+            db.session.add(config)
+            db.session.commit()
+            flash("Configuración de envío guardada.", "success")
+            return redirect(url_for(".index"))
+        return self.render("admin/envio/index.html", form=form, legal=LEGAL)
