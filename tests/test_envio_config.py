@@ -1,4 +1,4 @@
-""""Configuración → Envío de SMS": a tenant narrows the law's limits, never widens them."""
+""" "Configuración → Envío de SMS": a tenant narrows the law's limits, never widens them."""
 
 from datetime import time
 
