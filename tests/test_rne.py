@@ -59,3 +59,30 @@ def test_readers_see_the_old_list_until_the_new_one_is_swapped_in(app):
 
 def test_without_a_list_nothing_is_excluded(app):
     assert rne.excluded(["+573001234567"]) == set()
+
+
+def test_the_superadmin_uploads_a_new_list_in_the_panel(client, tenants):
+    import io
+
+    from .helpers import csrf_of, login
+
+    login(client, "super@test.co")
+    page = client.get("/admin/rne/")
+    assert page.status_code == 200 and "Todavía no se ha cargado" in page.get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_of(client, "/admin/rne/"),
+        "archivo": (io.BytesIO(b"numero\n3001234567\nx\n"), "crc.csv"),
+    }
+    response = client.post(
+        "/admin/rne/", data=data, content_type="multipart/form-data", follow_redirects=True
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "1 número cargado, 1 línea inválida ignorada" in html
+    assert rne.excluded(["+573001234567"]) == {"+573001234567"}
+
+
+def test_only_the_superadmin_loads_the_registry(client, tenants):
+    from .helpers import login
+
+    login(client, "admin.a@test.co")
+    assert client.get("/admin/rne/").status_code == 403

@@ -26,6 +26,7 @@ def register_views(admin: Admin) -> None:
     from .cuenta import MiCuentaView
     from .envio import EnvioView
     from .historial import HistorialView
+    from .rne import RNEView
     from .sms_views import register_sms_views
     from .tokens import register_token_views
     from .usuarios import CiudadView, PaisView, UsuarioView
@@ -60,6 +61,7 @@ def register_views(admin: Admin) -> None:
         UsuarioView(Usuario, name="Usuarios", endpoint="usuarios", url="usuarios", category=config)
     )
     admin.add_view(EnvioView(name="Envío de SMS", endpoint="envio", url="envio-sms", category=config))
+    admin.add_view(RNEView(name="Números excluidos (RNE)", endpoint="rne", url="rne", category=config))
     admin.add_view(PaisView(Pais, name="Países", endpoint="paises", url="paises", category=config))
     admin.add_view(CiudadView(Ciudad, name="Ciudades", endpoint="ciudades", url="ciudades", category=config))
     admin.add_view(HistorialView(Historial, name="Historial", endpoint="historial", url="historial"))

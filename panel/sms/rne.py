@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..formatting import plural
 from ..models import ListaExcluidos, NumeroExcluido
 from ..phones import e164
 
@@ -31,7 +32,8 @@ class Carga:
     invalidas: int
 
     def resumen(self) -> str:
-        return f"{self.cargados} números cargados, {self.invalidas} líneas inválidas ignoradas"
+        cargados = plural(self.cargados, "número cargado", "números cargados")
+        return f"{cargados}, {plural(self.invalidas, 'línea inválida ignorada', 'líneas inválidas ignoradas')}"
 
 
 def _normalise(raw: str) -> str | None:
