@@ -33,7 +33,8 @@ class Carga:
 
     def resumen(self) -> str:
         cargados = plural(self.cargados, "número cargado", "números cargados")
-        return f"{cargados}, {plural(self.invalidas, 'línea inválida ignorada', 'líneas inválidas ignoradas')}"
+        invalidas = plural(self.invalidas, "línea inválida ignorada", "líneas inválidas ignoradas")
+        return f"{cargados}, {invalidas}"
 
 
 def _normalise(raw: str) -> str | None:
