@@ -169,6 +169,22 @@ def test_recipients_that_no_longer_qualify_are_omitido_and_not_progress(
     assert assert_aggregates_match_rows(cid).estado == "completado"
 
 
+def test_a_number_that_joins_the_registry_after_confirmation_is_skipped_at_send_time(
+    app, tenants, fake_twilio, twilio_app_config
+):
+    from panel.sms import rne
+
+    configure(app, twilio_app_config)
+    cid = campaign(tenants.admin_a, 2)
+    registered, _ = rows(cid)
+    rne.load([registered.telefono + "\n"])  # the CRC's new list arrives before the sender runs
+    sender.run_campaign(cid)
+    first, sent = rows(cid)
+    assert (first.estado, first.motivo) == ("omitido", outbox.MOTIVOS["rne"])
+    assert sent.estado == "enviado" and [m["to"] for m in fake_twilio.created] == [sent.telefono]
+    assert assert_aggregates_match_rows(cid).estado == "completado"
+
+
 SNAPSHOT = sa.text(
     "SELECT c.total_clientes, c.enviados_exitosos, c.enviados_fallidos, "
     "(SELECT count(*) FROM sms_log l WHERE l.id_campana = c.id), "

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from panel import tenancy
 from panel.extensions import db
-from panel.models import CampanaSMS, Cliente, Historial, SMSLog
+from panel.models import CampanaSMS, Cliente, Historial, SMSLog, Usuario
 from panel.sms import lifecycle, outbox
 from panel.sms.outbox import OutboxError
 
@@ -182,3 +182,27 @@ def test_superadmin_cannot_mix_tenants_in_one_campaign(people, tenants):
         outbox.create_campaign(
             user_id=tenants.superadmin.id, cliente_query=sa.select(Cliente), mensaje="Hola"
         )
+
+
+def test_excluded_numbers_and_landlines_are_skipped_with_their_reason(people, tenants):
+    """Ley 2300: the CRC's registry and the tenant's own list; a landline cannot receive SMS."""
+    from panel.models import NumeroExcluidoPropio
+    from panel.sms import rne
+
+    admin = db.session.get(Usuario, tenants.admin_a.id)
+    in_rne = factories.cliente(admin, nombre_cliente="Registrada", telefono="3007770001")
+    own = factories.cliente(admin, nombre_cliente="Propia", telefono="3007770002")
+    fijo = factories.cliente(admin, nombre_cliente="Fijo", telefono="6017654321")
+    rne.load(["3007770001\n"])
+    with tenancy.using(tenants.admin_a):
+        db.session.add(NumeroExcluidoPropio(numero="+573007770002", motivo="a mano"))
+        db.session.commit()
+        ids = [in_rne.id_cliente, own.id_cliente, fijo.id_cliente, people["ana"].id_cliente]
+        result = outbox.dry_run(sa.select(Cliente).where(Cliente.id_cliente.in_(ids)), "Hola {nombre}")
+    reasons = {r["id_cliente"]: r["error_mensaje"] for r in result["omitidos"]}
+    assert reasons == {
+        in_rne.id_cliente: "Inscrito en el Registro de Números Excluidos",
+        own.id_cliente: "En la lista de exclusión de la empresa (se dio de baja)",
+        fijo.id_cliente: "Teléfono fijo: no recibe SMS",
+    }
+    assert result["enviables"] == 1

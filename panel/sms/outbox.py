@@ -16,7 +16,7 @@ from .. import audit, clock, formatting, tenancy
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, Pais, SMSLog, Usuario, utcnow
 from ..models.sms import ESTADOS_LOG
-from . import lifecycle
+from . import exclusions, lifecycle
 from .encoding import analyze
 from .render import TemplateError, personalizer
 
@@ -29,6 +29,9 @@ MOTIVOS = {
     "sin_telefono": "Sin teléfono",
     "telefono_invalido": "Teléfono inválido para su país",
     "duplicado": "Teléfono duplicado en la campaña",
+    "fijo": "Teléfono fijo: no recibe SMS",
+    "excluido": "En la lista de exclusión de la empresa (se dio de baja)",
+    "rne": "Inscrito en el Registro de Números Excluidos",
 }
 
 
@@ -73,9 +76,11 @@ def _recipients(cliente_query):
     return db.session.execute(stmt.order_by(None).order_by(Cliente.id_cliente)).all()
 
 
-def skip_reason(c, seen: dict[str, int] | None = None, iso: dict | None = None) -> tuple[str, str] | None:
+def skip_reason(
+    c, seen: dict[str, int] | None = None, iso: dict | None = None, blocked: dict[str, str] | None = None
+) -> tuple[str, str] | None:
     """Why a client gets no SMS, as (kind, text), or None when it does: the one rule of the plan
-    at confirmation and of the sender's check at send time."""
+    at confirmation and of the sender's check at send time (``blocked``: exclusions.blocked)."""
     phone, seen = c.telefono_e164, seen if seen is not None else {}
     if c.estado != 1:
         kind = "deshabilitado" if c.estado == 3 else "inactivo"
@@ -87,6 +92,8 @@ def skip_reason(c, seen: dict[str, int] | None = None, iso: dict | None = None) 
     if phone is None:
         pais = (iso if iso is not None else _iso()).get(c.id_pais, "?")
         return "telefono_invalido", f"{MOTIVOS['telefono_invalido']} ({pais}): {c.telefono}"
+    if blocked and phone in blocked:
+        return blocked[phone], MOTIVOS[blocked[phone]]
     if phone in seen:
         return "duplicado", f"{MOTIVOS['duplicado']} (igual al del cliente #{seen[phone]})"
     return None
@@ -120,9 +127,11 @@ def plan(cliente_query, mensaje: str) -> Plan:
     text_of = _memo(personalise)
     iso = {i: code for i, code in db.session.execute(sa.select(Pais.id, Pais.codigo_iso))}
     result, seen = Plan(), {}
-    for c in _recipients(cliente_query):
+    recipients = _recipients(cliente_query)
+    blocked = _blocked(recipients)
+    for c in recipients:
         phone = c.telefono_e164
-        reason = skip_reason(c, seen, iso)
+        reason = skip_reason(c, seen, iso, blocked)
         row = {
             "id_cliente": c.id_cliente,
             "id_propietario": c.id_propietario,
@@ -144,6 +153,17 @@ def plan(cliente_query, mensaje: str) -> Plan:
             row |= {"segmentos": info.segments, "codificacion": info.encoding, "non_gsm": info.non_gsm}
         result.rows.append(row)
     return result
+
+
+def _blocked(recipients) -> dict[str, str]:
+    """The excluded numbers among the recipients, per tenant (a campaign has one)."""
+    by_tenant: dict[int, set[str]] = {}
+    for c in recipients:
+        by_tenant.setdefault(c.id_propietario, set()).add(c.telefono_e164)
+    out: dict[str, str] = {}
+    for tenant, numbers in by_tenant.items():
+        out |= exclusions.blocked(tenant, numbers)
+    return out
 
 
 def dry_run(cliente_query, mensaje: str) -> dict:

@@ -130,10 +130,12 @@ def active_list() -> ListaExcluidos | None:
     return db.session.scalar(sa.select(ListaExcluidos).where(ListaExcluidos.activa.is_(True)))
 
 
-def excluded(numbers: Iterable[str]) -> set[str]:
-    """Which of these E.164 numbers are in the list in force (one indexed lookup per chunk)."""
+def excluded(numbers: Iterable[str], conn=None) -> set[str]:
+    """Which of these E.164 numbers are in the list in force (one indexed lookup per chunk),
+    through ``conn`` (a Core connection: the sender) or the ORM session."""
+    reader = conn if conn is not None else db.session
     wanted = sorted({n for n in numbers if n})
-    lista = db.session.scalar(sa.select(ListaExcluidos.id).where(ListaExcluidos.activa.is_(True)))
+    lista = reader.scalar(sa.select(ListaExcluidos.id).where(ListaExcluidos.activa.is_(True)))
     if lista is None or not wanted:
         return set()
     found: set[str] = set()
@@ -142,5 +144,5 @@ def excluded(numbers: Iterable[str]) -> set[str]:
         stmt = sa.select(NumeroExcluido.numero).where(
             NumeroExcluido.id_lista == lista, NumeroExcluido.numero.in_(chunk)
         )
-        found.update(db.session.scalars(stmt))
+        found.update(reader.scalars(stmt))
     return found

@@ -22,7 +22,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, SMSLog, utcnow
-from . import lifecycle, outbox, ratelimit
+from . import exclusions, lifecycle, outbox, ratelimit
 from .client import make_twilio_client, sender_kwargs
 from .errors import Outcome, classify, is_credentials_error
 
@@ -225,9 +225,12 @@ def _recheck(conn, campana_id: int, rows: list) -> list:
         r.id_cliente: r
         for r in conn.execute(sa.select(*fields).where(c.c.id_cliente.in_([row.id_cliente for row in rows])))
     }
+    tenant = rows[0].id_propietario  # a campaign has one tenant
+    blocked = exclusions.blocked(tenant, [c.telefono_e164 for c in clients.values()], conn)
     skipped = {}
     for row in rows:
-        reason = outbox.skip_reason(clients[row.id_cliente]) if row.id_cliente in clients else None
+        client = clients.get(row.id_cliente)
+        reason = outbox.skip_reason(client, blocked=blocked) if client is not None else None
         if reason:
             skipped[row.id] = reason
     if skipped:

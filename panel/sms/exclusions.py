@@ -1,0 +1,36 @@
+"""Who must not get a commercial SMS although the client accepts them: numbers in the CRC's
+Registro de Números Excluidos, numbers on the tenant's own exclusion list, and landlines (they
+cannot receive SMS). One answer for the outbox's plan and for the sender's check at send time."""
+
+from collections.abc import Iterable
+
+import phonenumbers
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import NumeroExcluidoPropio
+from . import rne
+
+
+def is_landline(e164: str) -> bool:
+    """A fixed line (phonenumbers' FIXED_LINE). Colombian mobiles (+573…) are answered at once."""
+    if e164.startswith("+573"):
+        return False
+    number = phonenumbers.parse(e164)
+    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
+
+
+def blocked(tenant: int | None, numbers: Iterable[str], conn=None) -> dict[str, str]:
+    """{E.164: kind} of the numbers that must be skipped: "rne", "excluido" or "fijo"."""
+    wanted = {n for n in numbers if n}
+    if not wanted:
+        return {}
+    reader = conn if conn is not None else db.session
+    out = {n: "fijo" for n in wanted if is_landline(n)}
+    table = NumeroExcluidoPropio.__table__
+    mine = sa.select(table.c.numero).where(
+        table.c.id_propietario == tenant, table.c.numero.in_(sorted(wanted))
+    )
+    out |= {n: "excluido" for n in reader.scalars(mine)}
+    out |= {n: "rne" for n in rne.excluded(wanted, conn)}
+    return out
