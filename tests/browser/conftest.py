@@ -122,6 +122,7 @@ def live_server(database_url):
     stop(server)
 
 
+SMS_SERVER_CONCURRENCY = 2  # Twilio calls in flight at once in the SMS server's sender
 INVALID_PHONE = "+573009999999"  # well-formed, but the fake Twilio answers 21211 for it
 
 
@@ -140,7 +141,10 @@ def sms_server(database_url, fake_twilio):
     server and its embedded sender thread on."""
     require_chromium()
     settings = {k: str(v) for k, v in fake_twilio.config().items()}
-    server = serve(database_url, {**settings, "SMS_EMBEDDED_SENDER": "1"})
+    # A one-second poll, so a scheduled campaign made due by a test starts without a long wait;
+    # two calls in flight, so a campaign sent slowly can be paused half-way (the lifecycle story).
+    extra = {"SMS_EMBEDDED_SENDER": "1", "SMS_POLL_SECONDS": "1", "SMS_CONCURRENCY": str(SMS_SERVER_CONCURRENCY)}
+    server = serve(database_url, {**settings, **extra})
     yield server
     stop(server)
 
