@@ -143,7 +143,11 @@ def sms_server(database_url, fake_twilio):
     settings = {k: str(v) for k, v in fake_twilio.config().items()}
     # A one-second poll, so a scheduled campaign made due by a test starts without a long wait;
     # two calls in flight, so a campaign sent slowly can be paused half-way (the lifecycle story).
-    extra = {"SMS_EMBEDDED_SENDER": "1", "SMS_POLL_SECONDS": "1", "SMS_CONCURRENCY": str(SMS_SERVER_CONCURRENCY)}
+    extra = {
+        "SMS_EMBEDDED_SENDER": "1",
+        "SMS_POLL_SECONDS": "1",
+        "SMS_CONCURRENCY": str(SMS_SERVER_CONCURRENCY),
+    }
     server = serve(database_url, {**settings, **extra})
     yield server
     stop(server)

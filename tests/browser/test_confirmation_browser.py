@@ -28,7 +28,9 @@ def test_a_double_clicked_confirmation_creates_one_campaign(page, tenants, sms_s
 
     page.get_by_test_id("confirmar").dblclick()
     expect(page).to_have_url(re.compile(r"/admin/campanas-sms/\d+/$"))
-    expect(page.get_by_test_id("estado-campana")).to_have_attribute("data-estado", "completado", timeout=20_000)
+    expect(page.get_by_test_id("estado-campana")).to_have_attribute(
+        "data-estado", "completado", timeout=20_000
+    )
 
     db.session.expire_all()
     campanas = db.session.scalars(sa.select(CampanaSMS)).all()

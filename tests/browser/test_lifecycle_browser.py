@@ -53,9 +53,8 @@ def esperar(condicion, segundos: float, que: str):
 
 def test_admin_schedules_pauses_and_resumes_a_campaign(page, tenants, sms_server, fake_twilio):
     admin = owner(tenants.admin_a)
-    clientes = [
-        factories.cliente(admin, nombre_cliente=n, telefono=t) for n, t in zip(NOMBRES, TELEFONOS, strict=True)
-    ]
+    pares = zip(NOMBRES, TELEFONOS, strict=True)
+    clientes = [factories.cliente(admin, nombre_cliente=n, telefono=t) for n, t in pares]
     factories.cliente(admin, nombre_cliente="NoElegida", telefono="3002229999")
     login_as(page, "admin.a@test.co", server=sms_server.url)
 
@@ -64,7 +63,8 @@ def test_admin_schedules_pauses_and_resumes_a_campaign(page, tenants, sms_server
     for c in clientes:
         row_of(page, c.cedula_cliente).locator("input.action-checkbox").check()
     run_action(page, "Enviar SMS")
-    expect(page.get_by_test_id("total-destinatarios")).to_contain_text(f"Clientes seleccionados: {len(clientes)}.")
+    total = page.get_by_test_id("total-destinatarios")
+    expect(total).to_contain_text(f"Clientes seleccionados: {len(clientes)}.")
     page.get_by_label("Nombre de la campaña").fill("Feria programada")
     page.get_by_label("Mensaje", exact=True).fill(MENSAJE)
     cuando = (datetime.now(formatting.BOGOTA) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
