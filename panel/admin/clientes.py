@@ -3,14 +3,13 @@
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import abort, request, url_for
-from flask_admin import expose
+from flask import request, url_for
 from flask_admin.babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from .. import audit, export
+from .. import export
 from ..extensions import db
 from ..forms.clientes import ClienteForm
 from ..models import (
@@ -22,7 +21,6 @@ from ..models import (
     Cliente,
     ConsentimientoSMS,
     Empresa,
-    Historial,
     MovimientoCapital,
     Pais,
     SMSLog,
@@ -260,47 +258,9 @@ class ClienteView(AccionesClientes, TenantModelView):
 
     # --- export -----------------------------------------------------------------------------
 
-    @expose("/export/<export_type>/")
-    def export(self, export_type):
-        """Flask-Admin's export URL streams too (its own loads every row first)."""
-        return self.exportar(export_type)
+    def export_columns(self, query):
+        """The Clientes export has columns of its own (related names from small lookups)."""
+        return export_columns(), query
 
-    @expose("/exportar/<formato>/")
-    def exportar(self, formato):
-        """The current list (search, filters, sort) as CSV or XLSX, streamed."""
-        if not self.can_export:
-            abort(403)
-        if formato not in self.export_types:
-            abort(404)
-        args = self._get_list_extra_args()
-        sort = self._get_column_by_idx(args.sort)
-        _, query = self.get_list(
-            0, sort and sort[0], args.sort_desc, args.search, args.filters, execute=False, page_size=0
-        )
-        columnas = export_columns()
-        entry = self._record_export(formato)
-        stmt = query.with_entities(*(c.campo for c in columnas)).statement
-        batches = export.stream_batches(stmt, on_end=lambda n: _count_export(entry, formato, n))
-        return export.response(formato, "clientes", batches, columnas)
-
-    def _record_export(self, formato: str) -> int:
-        """Historial first (an export that is cut off is still on record); the row count is
-        written when the last row has gone out, so the download never waits for a count."""
-        filtros = list_args(request.args)
-        entry = audit.record(
-            "exportar",
-            "Cliente",
-            resumen=f"Exportación {formato.upper()} de clientes (en curso)",
-            detalle={"formato": formato, "filtros": filtros},
-        )
-        db.session.commit()
-        return entry.id
-
-
-def _count_export(entry_id: int, formato: str, filas: int) -> None:
-    """Complete the Historial entry of an export with the rows it wrote."""
-    resumen = f"Exportación {formato.upper()} de {filas} clientes"
-    db.session.execute(
-        sa.update(Historial).where(Historial.id == entry_id).values(filas=filas, resumen=resumen)
-    )
-    db.session.commit()
+    def export_filters(self, args) -> dict:
+        return list_args(request.args)
