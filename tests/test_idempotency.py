@@ -5,8 +5,11 @@ database and "one message per recipient" at the fake.
 """
 
 import json
+import os
 import re
-import threading
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +22,7 @@ from panel.models import CampanaSMS, ClaveIdempotencia, Cliente
 from .api_support import body, cuenta_cliente, keys
 from .conftest import make_app
 from .helpers import csrf_of, login
-from .test_sms_sender import configure
+from .test_sms_sender import ROOT, configure
 from .test_sms_views import _ids, clientes_a, wait_finished
 
 __all__ = ["clientes_a", "keys"]
@@ -126,26 +129,34 @@ def test_the_same_key_answers_the_first_answer_without_sending_again(
     assert campaigns() == 1 and len(fake_twilio.created) == 2
 
 
+CHILD = """
+import json, sys, time
+from tests.conftest import make_app
+config, start_at, body, headers = json.loads(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
+client = make_app(config.pop("SQLALCHEMY_DATABASE_URI"), **config).test_client()
+time.sleep(max(0.0, start_at - time.time()))  # both processes post at the same moment
+answer = client.post("/clientes/enviar-sms/", json=json.loads(body), headers=json.loads(headers))
+print(json.dumps({"status": answer.status_code, "body": answer.get_json()}))
+"""
+
+
 def test_the_same_key_in_two_processes_at_once_creates_one_campaign(
     app, database_url, twilio_app_config, keys, destinatarios, fake_twilio
 ):
-    apps = [
-        make_app(database_url, **twilio_app_config, SMS_SYNC_WAIT=15, IDEMPOTENCY_WAIT=30) for _ in range(2)
+    """Two web processes (as under gunicorn) receive the same request with the same key together."""
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, **twilio_app_config}
+    config |= {"SMS_SYNC_WAIT": 15, "IDEMPOTENCY_WAIT": 30}
+    body = json.dumps({"cliente_ids": destinatarios, "mensaje": "Hola {nombre}"})
+    headers = json.dumps(with_key(keys.admin_a, "a-la-vez"))
+    start_at = str(time.time() + 4)  # after both have built their app
+    argv = [sys.executable, "-c", CHILD, json.dumps(config), start_at, body, headers]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMS_", "REDIS_"))}
+    children = [
+        subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)
     ]
-    start, answers = threading.Barrier(2), [None, None]
-
-    def post(i: int) -> None:
-        client = apps[i].test_client()
-        start.wait()
-        answers[i] = send(client, keys.admin_a, destinatarios, "a-la-vez")
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert [a.status_code for a in answers] == [200, 200], [a.json for a in answers]
-    assert answers[0].json["campana_id"] == answers[1].json["campana_id"]
+    answers = [json.loads(child.communicate(timeout=90)[0].strip().splitlines()[-1]) for child in children]
+    assert [a["status"] for a in answers] == [200, 200], answers
+    assert answers[0]["body"]["campana_id"] == answers[1]["body"]["campana_id"]
     assert campaigns() == 1 and len(fake_twilio.created) == 2
 
 
