@@ -86,6 +86,15 @@ def _hostile_json(v: Victim, n: int) -> dict:
     }
 
 
+def _string_values(rule, str_args) -> tuple[str, ...]:
+    """What a string argument is tried with: an ``any(...)`` converter's own words (e.g. pausar,
+    reanudar, cancelar), else the export formats."""
+    if not str_args:
+        return ("",)
+    words = [sorted(rule._converters[a].items) for a in str_args if hasattr(rule._converters.get(a), "items")]
+    return tuple(words[0]) if words else FORMATS
+
+
 def rule_attacks(app, v: Victim, n: int = PER_KIND) -> list[Attack]:
     """Every rule of the URL map × method, its arguments and ``?id=`` filled with victim ids."""
     out = []
@@ -97,7 +106,7 @@ def rule_attacks(app, v: Victim, n: int = PER_KIND) -> list[Attack]:
         str_args = [a for a in rule.arguments if a not in int_args]
         kind = ARG_KINDS.get(int_args[0]) if int_args else None
         for vid in _ids(v, kind, n) if int_args else v.ids["cliente"][:n]:
-            for fmt in FORMATS if str_args else ("",):
+            for fmt in _string_values(rule, str_args):
                 values = {a: vid for a in int_args} | {a: fmt for a in str_args}
                 url = rule.build(values, append_unknown=False)[1] + "?" + urlencode({"id": vid, "url": "/"})
                 for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
