@@ -46,6 +46,14 @@ def _own_rows(tenants) -> dict:
     }
 
 
+def _argument(rule, name: str, row_id: int):
+    """A value the rule accepts: a format, an ``any(...)`` converter's first word, else the row's id."""
+    if name in ("export_type", "formato"):
+        return "csv"
+    words = getattr(rule._converters.get(name), "items", None)
+    return sorted(words)[0] if words else row_id
+
+
 def _unsafe_rules(app):
     for rule in app.url_map.iter_rules():
         for method in sorted(rule.methods & UNSAFE):
@@ -59,7 +67,7 @@ def test_every_state_changing_route_refuses_a_missing_or_forged_csrf_token(app, 
     login(client, tenants.admin_a.email)
     before, tried, accepted = _db_fingerprint(), 0, []
     for rule, method in _unsafe_rules(app):
-        values = {a: form["id"] if a != "export_type" and a != "formato" else "csv" for a in rule.arguments}
+        values = {a: _argument(rule, a, form["id"]) for a in rule.arguments}
         url = rule.build(values, append_unknown=False)[1] + f"?id={form['id']}"
         body = dict(form, csrf_token=token) if token else form
         resp = client.open(url, method=method, data=body, headers={"X-CSRFToken": token} if token else {})
