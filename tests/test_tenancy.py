@@ -9,9 +9,12 @@ from panel.models import (
     CampanaPublicitaria,
     CampanaSMS,
     Cliente,
+    ConfiguracionEnvio,
+    ConsentimientoSMS,
     Empresa,
     Historial,
     MovimientoCapital,
+    NumeroExcluidoPropio,
     PlantillaSMS,
     SMSLog,
     TenantScoped,
@@ -41,7 +44,9 @@ def _one_of_each(owner, vendedor):
         SMSLog(id_campana=campana.id, id_cliente=c.id_cliente, mensaje="m", id_propietario=owner.id)
     )
     db.session.add(Historial(id_usuario=owner.id, id_propietario=owner.id, accion="crear", modelo="Cliente"))
-    db.session.commit()
+    db.session.add(ConfiguracionEnvio(id_propietario=owner.id))
+    db.session.add(NumeroExcluidoPropio(numero="+573009990000", id_propietario=owner.id))
+    db.session.commit()  # the client's ConsentimientoSMS row is written with it (panel/consent.py)
 
 
 TENANT_MODELS = [
@@ -55,6 +60,9 @@ TENANT_MODELS = [
     CampanaSMS,
     SMSLog,
     Historial,
+    ConfiguracionEnvio,
+    NumeroExcluidoPropio,
+    ConsentimientoSMS,
 ]
 
 
