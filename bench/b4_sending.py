@@ -46,6 +46,9 @@ def campaign(app, admin_id: int, n: int) -> int:
             cliente_query=recipients(n),
             mensaje=message(),
             nombre=f"bench B4 {uuid.uuid4().hex[:6]}",
+            # Transactional: the sending machinery at any hour (a commercial campaign run at night
+            # would wait for the contact window, and the daily cap would skip the second run).
+            tipo="transaccional",
         )
         return campana.id
 

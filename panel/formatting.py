@@ -113,6 +113,7 @@ LABELS: dict[str, dict] = {
         "cancelada": "Cancelada",
         "error": "Error",
     },
+    "tipo_campana": {"comercial": "Comercial", "transaccional": "Transaccional"},
     "estado_sms": {
         "pendiente": "Pendiente",
         "enviando": "Enviando",

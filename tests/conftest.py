@@ -19,7 +19,7 @@ from panel.extensions import db
 from . import factories
 from .services import require_postgres
 
-pytest_plugins = ["tests.twilio_fixtures"]
+pytest_plugins = ["tests.twilio_fixtures", "tests.clock_fixtures"]
 
 
 def _postgres_server() -> str | None:

@@ -7,10 +7,14 @@ import sqlalchemy as sa
 
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, PlantillaSMS, Usuario
+from panel.models.envio import TEXTO_BAJA
 
 from . import factories
 from .api_support import cliente_of, count_clientes, keys
 from .conftest import make_app
+
+# Commercial campaigns (the default) send only inside the contact window: a weekday morning.
+pytestmark = pytest.mark.usefixtures("ventana_abierta")
 
 __all__ = ["keys"]
 
@@ -146,7 +150,7 @@ def test_enviar_sms_answers_200_with_the_final_counts_and_details(
     assert detalles[carlos.id_cliente]["estado"] == "fallido" and detalles[carlos.id_cliente]["error"]
     assert detalles[sin_sms.id_cliente]["estado"] == "omitido"
     assert "no acepta SMS" in detalles[sin_sms.id_cliente]["error"]
-    assert fake_twilio.count_by("+573001112233", "Hola María!") == 1
+    assert fake_twilio.count_by("+573001112233", "Hola María!" + TEXTO_BAJA) == 1
 
 
 def test_enviar_sms_answers_202_with_a_url_to_poll_when_it_takes_longer(

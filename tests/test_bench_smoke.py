@@ -11,7 +11,7 @@ from pathlib import Path
 from .services import require_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-TITLES = ("B1 lista", "B2 exportación", "B3 creación", "B4 envío", "B5 escalado")
+TITLES = ("B1 lista", "B2 exportación", "B3 creación", "B4 envío", "B5 escalado", "B7 Registro")
 
 
 def _drop(url: str | None) -> None:

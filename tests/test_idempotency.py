@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,6 +23,9 @@ from .conftest import make_app
 from .helpers import csrf_of, login
 from .test_sms_sender import ROOT, configure
 from .test_sms_views import _ids, clientes_a, wait_finished
+
+# Commercial campaigns (the default) send only inside the contact window: a weekday morning.
+pytestmark = pytest.mark.usefixtures("ventana_abierta")
 
 __all__ = ["clientes_a", "keys"]
 
@@ -111,9 +113,9 @@ def test_a_test_send_does_not_use_up_the_confirmation_key(
 # --- the API's Idempotency-Key ---------------------------------------------------------------
 
 
-def send(client, headers, ids, clave, mensaje="Hola {nombre}"):
+def send(client, headers, ids, clave, mensaje="Hola {nombre}", **extra):
     return client.post(
-        ENVIAR, json={"cliente_ids": ids, "mensaje": mensaje}, headers=with_key(headers, clave)
+        ENVIAR, json={"cliente_ids": ids, "mensaje": mensaje, **extra}, headers=with_key(headers, clave)
     )
 
 
@@ -132,6 +134,7 @@ def test_the_same_key_answers_the_first_answer_without_sending_again(
 CHILD = """
 import json, sys, time
 from tests.conftest import make_app
+
 config, start_at, body, headers = json.loads(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
 client = make_app(config.pop("SQLALCHEMY_DATABASE_URI"), **config).test_client()
 time.sleep(max(0.0, start_at - time.time()))  # both processes post at the same moment
@@ -146,9 +149,10 @@ def test_the_same_key_in_two_processes_at_once_creates_one_campaign(
     """Two web processes (as under gunicorn) receive the same request with the same key together."""
     config = {"SQLALCHEMY_DATABASE_URI": database_url, **twilio_app_config}
     config |= {"SMS_SYNC_WAIT": 15, "IDEMPOTENCY_WAIT": 30}
-    body = json.dumps({"cliente_ids": destinatarios, "mensaje": "Hola {nombre}"})
+    # Transactional: the children run at the real time, which the test's clock does not reach.
+    body = json.dumps({"cliente_ids": destinatarios, "mensaje": "Hola {nombre}", "tipo": "transaccional"})
     headers = json.dumps(with_key(keys.admin_a, "a-la-vez"))
-    start_at = str(time.time() + 4)  # after both have built their app
+    start_at = str(time_machine.escape_hatch.time.time() + 4)  # after both have built their app
     argv = [sys.executable, "-c", CHILD, json.dumps(config), start_at, body, headers]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMS_", "REDIS_"))}
     children = [
@@ -179,7 +183,8 @@ def test_bodies_equal_as_json_are_the_same_request(sms_app, keys, destinatarios,
 
 def test_another_users_key_is_independent(sms_app, keys, destinatarios, fake_twilio):
     client = sms_app.test_client()
-    mine = send(client, keys.admin_a, destinatarios, "compartida")
+    # The admin's is transactional: the vendedor's commercial one to the same clients is not capped.
+    mine = send(client, keys.admin_a, destinatarios, "compartida", tipo="transaccional")
     theirs = send(client, keys.vendedor_a, destinatarios, "compartida")
     assert mine.status_code == theirs.status_code == 200
     assert mine.json["campana_id"] != theirs.json["campana_id"] and campaigns() == 2

@@ -47,13 +47,14 @@ def estado(cid: int) -> str:
     return db.session.get(CampanaSMS, cid).estado
 
 
-def scheduled(owner, n: int, at: datetime) -> int:
-    """A campaign of ``n`` clients scheduled for ``at`` (naive UTC)."""
+def scheduled(owner, n: int, at: datetime, tipo: str = "transaccional") -> int:
+    """A campaign of ``n`` clients scheduled for ``at`` (naive UTC); transactional, so that the
+    time asked is the time it starts whatever the hour (the window has its own tests)."""
     ids = [factories.cliente(owner, telefono=f"3003{i:06d}").id_cliente for i in range(n)]
     query = sa.select(Cliente).where(Cliente.id_cliente.in_(ids))
     with tenancy.using(owner):
         return outbox.create_campaign(
-            user_id=owner.id, cliente_query=query, mensaje="Hola {nombre}", programada_para=at
+            user_id=owner.id, cliente_query=query, mensaje="Hola {nombre}", programada_para=at, tipo=tipo
         ).id
 
 

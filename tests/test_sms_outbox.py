@@ -6,10 +6,14 @@ import sqlalchemy as sa
 from panel import tenancy
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, Historial, SMSLog, Usuario
+from panel.models.envio import TEXTO_BAJA
 from panel.sms import lifecycle, outbox
 from panel.sms.outbox import OutboxError
 
 from . import factories
+
+# Commercial campaigns (the default) send only inside the contact window: a weekday morning.
+pytestmark = pytest.mark.usefixtures("ventana_abierta")
 
 
 def _all_of(owner_id: int):
@@ -47,14 +51,14 @@ def test_dry_run_lists_recipients_skipped_reasons_segments_and_ucs2(people, tena
         "Teléfono duplicado en la campaña": 1,
     }
     preview = summary["vista_previa"]
-    assert preview[0]["mensaje"] == "Hola Ana, oferta para Ana Pérez"
+    assert preview[0]["mensaje"] == "Hola Ana, oferta para Ana Pérez" + TEXTO_BAJA
     assert preview[0]["telefono"] == "+573001110001"
-    assert preview[1]["mensaje"] == "Hola María, oferta para María Gómez"
+    assert preview[1]["mensaje"] == "Hola María, oferta para María Gómez" + TEXTO_BAJA
     # "í" and "ó" are not GSM-7: María's message alone goes UCS-2.
     assert summary["ucs2"] == [
         {"id_cliente": people["maria"].id_cliente, "nombre": "María Gómez", "caracteres": "íó"}
     ]
-    assert summary["segmentos_total"] == 2
+    assert summary["segmentos_total"] == 2  # the opt-out text still fits one segment each
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SMSLog)) == 0  # nothing written
 
 
@@ -63,7 +67,7 @@ def test_rendering_is_literal_never_format(app, tenants):
     summary = outbox.dry_run(
         sa.select(Cliente).where(Cliente.id_cliente == c.id_cliente), "Hola {nombre} {apellido}"
     )
-    assert summary["vista_previa"][0]["mensaje"] == "Hola {apellido} X"
+    assert summary["vista_previa"][0]["mensaje"] == "Hola {apellido} X" + TEXTO_BAJA
 
 
 def test_create_campaign_writes_campaign_rows_and_history(people, tenants):
@@ -93,7 +97,7 @@ def test_create_campaign_writes_campaign_rows_and_history(people, tenants):
     assert (ana.estado, ana.telefono, ana.mensaje, ana.segmentos, ana.codificacion) == (
         "pendiente",
         "+573001110001",
-        "Hola Ana",
+        "Hola Ana" + TEXTO_BAJA,
         1,
         "GSM-7",
     )

@@ -39,15 +39,20 @@ def configure(app, twilio_app_config, **extra):
     app.config.update({**twilio_app_config, **settings, **extra})
 
 
-def campaign(owner, n: int = 3, mensaje: str = "Hola {nombre}", **fields) -> int:
-    """A pending campaign of ``n`` sendable clients of ``owner``; returns its id."""
+def campaign(owner, n: int = 3, mensaje: str = "Hola {nombre}", tipo: str = "transaccional", **fields) -> int:
+    """A pending campaign of ``n`` sendable clients of ``owner``; returns its id.
+
+    Transactional by default: these tests are about the sending machinery (retries, crashes, the
+    rate limit, RQ worker processes the test's clock cannot reach), which must behave the same
+    whatever hour CI runs at; the contact window and the cap have their own tests
+    (tests/test_ley_envio.py), with the clock under control."""
     ids = [
         factories.cliente(owner, telefono=f"3002{i:06d}{n % 10}"[:10], **fields).id_cliente for i in range(n)
     ]
     query = sa.select(Cliente).where(Cliente.id_cliente.in_(ids))
     with tenancy.using(owner):
         campana = outbox.create_campaign(
-            user_id=owner.id, cliente_query=query, mensaje=mensaje, nombre="Prueba"
+            user_id=owner.id, cliente_query=query, mensaje=mensaje, nombre="Prueba", tipo=tipo
         )
     return campana.id
 

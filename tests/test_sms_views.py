@@ -7,10 +7,14 @@ import sqlalchemy as sa
 
 from panel.extensions import db
 from panel.models import CampanaSMS, Historial, PlantillaSMS, SMSLog
+from panel.models.envio import TEXTO_BAJA
 
 from . import factories
 from .helpers import csrf_of, login
 from .test_sms_sender import assert_aggregates_match_rows, campaign, configure, rows
+
+# Commercial campaigns (the default) send only inside the contact window: a weekday morning.
+pytestmark = pytest.mark.usefixtures("ventana_abierta")
 
 
 def count(model) -> int:
@@ -143,7 +147,7 @@ def test_confirm_creates_the_campaign_and_sends_it(
         "revision": 0,
     }
     assert (progreso["enviables"], progreso["porcentaje"]) == (2, 100)
-    assert {m["body"] for m in fake_twilio.created} == {"Hola Ana", "Hola María"}
+    assert {m["body"] for m in fake_twilio.created} == {"Hola Ana" + TEXTO_BAJA, "Hola María" + TEXTO_BAJA}
     assert theirs.id_cliente not in {r.id_cliente for r in rows(campana.id)}
     assert campana.filtros == {
         "seleccion": "ids",

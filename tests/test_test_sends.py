@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from panel.admin.dashboard import dashboard_data
 from panel.extensions import db
 from panel.models import CampanaSMS, SMSLog, Usuario
+from panel.models.envio import TEXTO_BAJA
 from panel.tenancy import using
 
 from . import factories
@@ -52,7 +53,7 @@ def test_a_test_send_goes_to_the_users_phone_with_the_first_recipients_text(
     assert response.status_code == 200 and "Prueba enviada a su teléfono" in response.get_data(as_text=True)
     (campana,) = pruebas_enviadas()
     assert wait_finished(client, campana.id)["enviados"] == 1
-    assert [(m["to"], m["body"]) for m in fake_twilio.created] == [("+573109998877", "Hola Ana")]
+    assert [(m["to"], m["body"]) for m in fake_twilio.created] == [("+573109998877", "Hola Ana" + TEXTO_BAJA)]
     log = db.session.scalars(sa.select(SMSLog).where(SMSLog.id_campana == campana.id)).one()
     assert (log.id_cliente, log.prueba, log.telefono) == (None, True, "+573109998877")
 
@@ -116,7 +117,7 @@ def test_from_a_template_the_sample_name_is_the_users_own(
     )
     (campana,) = pruebas_enviadas()
     wait_finished(client, campana.id)
-    assert [m["body"] for m in fake_twilio.created] == ["Hola Camila Rojas"]
+    assert [m["body"] for m in fake_twilio.created] == ["Hola Camila Rojas" + TEXTO_BAJA]
 
 
 def test_another_tenants_template_cannot_be_tested(client, tenants):

@@ -1,7 +1,6 @@
 """ "Configuración → Envío de SMS": a tenant narrows the legal contact window, makes the cap
 stricter and writes its opt-out text; the limits of Ley 2300 de 2023 are stated beside them."""
 
-from datetime import time
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -13,9 +12,9 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
 from ..models import ConfiguracionEnvio
-from ..models.envio import TEXTO_BAJA
+from ..sms import reglas
 from ..sms.encoding import analyze
-from ..sms.ventana import LEGAL, Ventana, VentanaError
+from ..sms.ventana import LEGAL, VentanaError
 from .base import PanelAccessMixin
 
 TOPES = [("dia", "Un SMS comercial por cliente al día"), ("semana", "Un SMS comercial por cliente en 7 días")]
@@ -23,24 +22,7 @@ TOPES = [("dia", "Un SMS comercial por cliente al día"), ("semana", "Un SMS com
 
 def settings_of_tenant() -> ConfiguracionEnvio:
     """The tenant's settings (the tenancy hook scopes the query), or the legal defaults unsaved."""
-    found = db.session.scalar(sa.select(ConfiguracionEnvio))
-    return found or ConfiguracionEnvio(
-        semana_inicio=time(7),
-        semana_fin=time(19),
-        sabado_activo=True,
-        sabado_inicio=time(8),
-        sabado_fin=time(15),
-        tope="dia",
-        texto_baja=TEXTO_BAJA,
-    )
-
-
-def window_of(config: ConfiguracionEnvio) -> Ventana:
-    """The tenant's contact window (raises VentanaError when it would widen the law's)."""
-    horas = {d: (config.semana_inicio, config.semana_fin) for d in range(5)}
-    if config.sabado_activo:
-        horas[5] = (config.sabado_inicio, config.sabado_fin)
-    return Ventana(horas)
+    return db.session.scalar(sa.select(ConfiguracionEnvio)) or ConfiguracionEnvio(**reglas.DEFAULTS)
 
 
 class EnvioForm(FlaskForm):
@@ -68,7 +50,7 @@ class EnvioForm(FlaskForm):
         if not super().validate(extra_validators):
             return False
         try:
-            window_of(SimpleNamespace(**self.data))
+            reglas.window_of(SimpleNamespace(**self.data))
         except VentanaError as exc:
             self.semana_inicio.errors.append(str(exc))
             return False

@@ -7,7 +7,7 @@ The selection comes from the Clientes list action: ``?ids=1,2,3`` or
 import secrets
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from markupsafe import Markup
@@ -16,6 +16,7 @@ from .. import formatting, idempotency
 from ..extensions import db
 from ..forms.sms import EnviarSMSForm
 from ..models import STAFF, Cliente
+from ..models.users import can_send_transactional
 from ..sms import outbox, pruebas, runners
 from ..sms.render import PLACEHOLDERS
 from .base import PanelAccessMixin
@@ -61,6 +62,8 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
         form = EnviarSMSForm(formdata=values if request.method == "POST" else None, data=_prefill(values))
         paso = request.form.get("paso") if request.method == "POST" else None
         resumen, error = None, None
+        if paso and form.tipo_refused(current_user):
+            abort(403)  # only an admin may exempt a campaign from the window and the cap
         if paso in ("revisar", "enviar", "prueba") and not form.validate():
             error = ("No se creó la campaña: " if paso == "enviar" else "") + _first_error(form)
         elif paso == "enviar":
@@ -85,11 +88,14 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
             telefono_prueba=current_user.telefono,
             # A fresh one-time key per review: the confirmation form carries it (see _confirm).
             clave_confirmacion=secrets.token_urlsafe(24) if resumen else None,
+            puede_transaccional=can_send_transactional(current_user),
         )
 
     def _dry_run(self, query, form: EnviarSMSForm):
         try:
-            return with_cost(outbox.dry_run(query, form.texto)), None
+            rate = current_app.config["SMS_RATE_PER_SECOND"]
+            resumen = outbox.dry_run(query, form.texto, form.tipo.data, form.programada_para, rate)
+            return with_cost(resumen), None
         except outbox.OutboxError as exc:
             return None, exc.message
 
@@ -128,6 +134,7 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
                 id_plantilla=form.id_plantilla.data,
                 filtros=seleccion.describe(),
                 programada_para=form.programada_para,
+                tipo=form.tipo.data,
             )
         except outbox.OutboxError as exc:
             flash(f"No se creó la campaña: {exc.message}", "error")
@@ -168,6 +175,7 @@ def test_send(query, form: EnviarSMSForm) -> str | None:
             limit=current_app.config["SMS_TEST_SENDS_PER_HOUR"],
             id_plantilla=form.id_plantilla.data,
             nombre=form.nombre.data,
+            tipo=form.tipo.data,
         )
     except outbox.OutboxError as exc:
         return f"No se envió la prueba: {exc.message}"
@@ -185,5 +193,5 @@ def flash_test_sent(campana_id: int) -> None:
 
 def _prefill(values) -> dict:
     """A GET may carry a message or template to start from (e.g. from a template's page)."""
-    names = ("nombre", "mensaje", "id_plantilla", "programar_para")
+    names = ("nombre", "mensaje", "id_plantilla", "programar_para", "tipo")
     return {k: values.get(k) for k in names if values.get(k)}

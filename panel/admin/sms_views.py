@@ -121,6 +121,7 @@ class CampanaSMSView(TenantModelView):
     column_list = (
         "nombre",
         "estado",
+        "tipo",
         "total_clientes",
         "enviados_exitosos",
         "enviados_fallidos",
@@ -130,17 +131,23 @@ class CampanaSMSView(TenantModelView):
     column_labels = {
         "nombre": "Nombre",
         "estado": "Estado",
+        "tipo": "Tipo",
         "total_clientes": "Destinatarios",
         "enviados_exitosos": "Enviados",
         "enviados_fallidos": "Fallidos",
         "usuario": "Enviada por",
         "creado": "Creada",
     }
-    column_filters = ("estado",)
+    column_filters = ("estado", "tipo")
     column_searchable_list = ("nombre",)
     column_default_sort = ("creado", True)
-    column_formatters = {"nombre": _campaign_link}
-    export_labels = {"estado": LABELS["estado_campana"]}
+    # Labels, not codes (SPEC §12): the same words as the exports.
+    column_formatters = {
+        "nombre": _campaign_link,
+        "estado": lambda v, c, m, n: formatting.label("estado_campana", m.estado),
+        "tipo": lambda v, c, m, n: formatting.label("tipo_campana", m.tipo),
+    }
+    export_labels = {"estado": LABELS["estado_campana"], "tipo": LABELS["tipo_campana"]}
 
     # --- test sends are left out of the list unless asked for (?pruebas=1) --------------------
 

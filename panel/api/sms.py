@@ -100,7 +100,12 @@ def plantillas():
 
 
 # EnviarSMSForm's fields under the names of the SMS app's document.
-SEND_NAMES = {"nombre": "nombre_campana", "mensaje": "mensaje", "programar_para": "programar_para"}
+SEND_NAMES = {
+    "nombre": "nombre_campana",
+    "mensaje": "mensaje",
+    "programar_para": "programar_para",
+    "tipo": "tipo",
+}
 
 
 def _recipient_ids(body: dict) -> list[int]:
@@ -120,6 +125,8 @@ def _send_form(body: dict) -> EnviarSMSForm:
     if errors:
         fail(errors)
     form = bind(EnviarSMSForm, {name: body.get(key) for name, key in SEND_NAMES.items()})
+    if form.tipo_refused(current_user):
+        raise ApiError(403, "Solo un administrador puede enviar campañas transaccionales.")
     if not form.validate():
         fail({SEND_NAMES.get(name, name): msgs for name, msgs in form_errors(form).items()})
     return form
@@ -158,6 +165,7 @@ def enviar_sms():
                 nombre=form.nombre.data,
                 filtros={"origen": "API", "clientes": len(ids)},
                 programada_para=form.programada_para,
+                tipo=form.tipo.data,
             )
     except outbox.OutboxError as exc:
         raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None
@@ -216,7 +224,7 @@ def campaign_json(campana_id: int, detalles: bool = True) -> dict:
     body |= {"omitidos": p["omitidos"], "cancelados": p["cancelados"]}
     body |= {"creado": formatting.iso(c.creado), "completado": formatting.iso(c.completado)}
     body |= {"programada_para": formatting.iso(p["programada_para"])}
-    body |= {"siguiente_envio": formatting.iso(p["siguiente_envio"]), "tipo": "comercial"}
+    body |= {"siguiente_envio": formatting.iso(p["siguiente_envio"]), "tipo": c.tipo}
     if detalles:
         rows = db.session.execute(
             sa.select(SMSLog, Cliente)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from .. import clock
@@ -16,6 +16,7 @@ from ..extensions import db
 from ..formatting import BOGOTA
 from ..ids import coerce_optional_choice
 from ..models import PlantillaSMS
+from ..models.users import can_send_transactional
 from ..sms.render import MAX_LENGTH, TemplateError, validate_template
 from .clientes import ChoiceField, strip
 
@@ -23,6 +24,10 @@ MAX_NOMBRE = 200  # CampanaSMS.nombre
 MAX_DIAS_PROGRAMADA = 35  # SPEC §9: from now to 35 days ahead
 # A datetime-local input has minute precision: the minute the user is in is still "now".
 GRACIA_PROGRAMADA = timedelta(minutes=1)
+TIPOS = [
+    ("comercial", "Comercial: publicidad y promociones (horario legal, un SMS por cliente al día)"),
+    ("transaccional", "Transaccional: información que el cliente pidió o confirma una operación"),
+]
 
 
 def parse_programar_para(text: str) -> datetime:
@@ -60,6 +65,9 @@ class EnviarSMSForm(FlaskForm):
             f"{MAX_DIAS_PROGRAMADA} días. Vacío: enviar ya."
         ),
     )
+
+    # Missing or empty: comercial, the lawful default (SPEC §10).
+    tipo = SelectField("Tipo de campaña", choices=TIPOS, default="comercial", filters=[lambda v: v or "comercial"])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,3 +114,7 @@ class EnviarSMSForm(FlaskForm):
             raise ValidationError("La fecha programada ya pasó.")
         if moment > now + timedelta(days=MAX_DIAS_PROGRAMADA):
             raise ValidationError(f"Se puede programar hasta {MAX_DIAS_PROGRAMADA} días adelante.")
+
+    def tipo_refused(self, user) -> bool:
+        """A vendedor asking for a transactional campaign: the page and the API answer 403."""
+        return self.tipo.data == "transaccional" and not can_send_transactional(user)

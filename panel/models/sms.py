@@ -19,6 +19,7 @@ from .base import TenantOwned, utcnow
 from .clients import Cliente, _owned_by_same_tenant
 from .users import Usuario
 
+TIPOS_CAMPANA = ("comercial", "transaccional")  # SPEC §10
 ESTADOS_CAMPANA = ("programada", "pendiente", "procesando", "pausada", "completado", "cancelada", "error")
 ESTADOS_LOG = ("pendiente", "enviando", "enviado", "fallido", "omitido", "cancelado")
 
@@ -49,11 +50,13 @@ class CampanaSMS(TenantOwned, db.Model):
     __table_args__ = (
         UniqueConstraint("id", "id_propietario", name="uq_campana_sms_id_propietario"),
         CheckConstraint(_in("estado", ESTADOS_CAMPANA), name="estado"),
+        CheckConstraint(_in("tipo", TIPOS_CAMPANA), name="tipo"),
         _owned_by_same_tenant("id_plantilla", "plantilla_sms.id"),
         Index("ix_campana_sms_propietario_creado", "id_propietario", "creado"),
         Index("ix_campana_sms_estado", "estado"),
         # The pollers' question: which scheduled campaigns are due.
         Index("ix_campana_sms_estado_programada_para", "estado", "programada_para"),
+        Index("ix_campana_sms_estado_siguiente_envio", "estado", "siguiente_envio"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +73,11 @@ class CampanaSMS(TenantOwned, db.Model):
     completado: Mapped[datetime | None]
     # When the user asked it to start (naive UTC); None: as soon as confirmed.
     programada_para: Mapped[datetime | None]
+    # When a ``programada`` campaign starts or resumes: ``programada_para``, or the next opening
+    # of the contact window (SPEC §10). The pollers wait for this one.
+    siguiente_envio: Mapped[datetime | None]
+    # comercial: the window, the cap, the RNE and the opt-out text apply; transaccional: only opt-outs.
+    tipo: Mapped[str] = mapped_column(String(15), default="comercial", server_default="comercial")
     id_usuario: Mapped[int] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
     # "Enviar prueba": one message to the sender's own phone; kept out of figures and lists.
     prueba: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
@@ -95,6 +103,8 @@ class SMSLog(TenantOwned, db.Model):
         Index("ix_sms_log_cliente", "id_cliente"),
         Index("ix_sms_log_twilio_sid", "twilio_sid"),
         Index("ix_sms_log_telefono", "telefono"),
+        # The cap's question: what this tenant sent to this phone since a moment.
+        Index("ix_sms_log_tope", "id_propietario", "telefono", "enviado_en"),
         # Only a test send's row goes to no client (the user's own phone).
         CheckConstraint("prueba OR id_cliente IS NOT NULL", name="cliente_o_prueba"),
     )
@@ -118,6 +128,8 @@ class SMSLog(TenantOwned, db.Model):
     codificacion: Mapped[str | None] = mapped_column(String(5))
     intentos: Mapped[int] = mapped_column(default=0)
     reclamado: Mapped[datetime | None]
+    # When the row was handed to Twilio (its claim); the daily/weekly cap counts these.
+    enviado_en: Mapped[datetime | None]
     # Set when the outcome at Twilio is unknown (crash or ambiguous error): never re-sent blindly.
     requiere_revision: Mapped[bool] = mapped_column(default=False)
     # A failure that guarantees Twilio created nothing (retries exhausted, bad credentials,

@@ -40,6 +40,11 @@ def can_export(user) -> bool:
     return has_role(user, WRITERS)
 
 
+def can_send_transactional(user) -> bool:
+    """Only an admin may exempt a campaign from the contact window and the cap (SPEC §10)."""
+    return has_role(user, WRITERS)
+
+
 def can_send_sms(user) -> bool:
     """Send SMS campaigns to the tenant's clients (every staff role)."""
     return has_role(user, STAFF)

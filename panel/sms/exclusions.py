@@ -20,8 +20,11 @@ def is_landline(e164: str) -> bool:
     return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
 
 
-def blocked(tenant: int | None, numbers: Iterable[str], conn=None) -> dict[str, str]:
-    """{E.164: kind} of the numbers that must be skipped: "rne", "excluido" or "fijo"."""
+def blocked(tenant: int | None, numbers: Iterable[str], conn=None, comercial: bool = True) -> dict[str, str]:
+    """{E.164: kind} of the numbers that must be skipped: "rne", "excluido" or "fijo".
+
+    The RNE binds advertising only: a transactional campaign skips the tenant's own list (the
+    opt-outs, which bind every message) and landlines, not the registry."""
     wanted = {n for n in numbers if n}
     if not wanted:
         return {}
@@ -31,5 +34,6 @@ def blocked(tenant: int | None, numbers: Iterable[str], conn=None) -> dict[str, 
     # A tenant's own list is short next to a campaign: read it whole, intersect here.
     mine = set(reader.scalars(sa.select(table.c.numero).where(table.c.id_propietario == tenant)))
     out |= {n: "excluido" for n in wanted & mine}
-    out |= {n: "rne" for n in rne.excluded(wanted, conn)}
+    if comercial:
+        out |= {n: "rne" for n in rne.excluded(wanted, conn)}
     return out

@@ -93,9 +93,10 @@ def _pause(conn, campana_id: int) -> bool:
 
 
 def _resume(conn, campana_id: int) -> bool:
-    """Back to waiting for a sender (or for its time); from error this is the retry."""
+    """Back to waiting for a sender (or for its time); from error this is the retry. Outside the
+    contact window the sender that takes it puts it back to wait for the next opening."""
     now = clock.utcnow()
-    later = sa.and_(CAMPANA.c.programada_para.is_not(None), CAMPANA.c.programada_para > now)
+    later = sa.and_(CAMPANA.c.siguiente_envio.is_not(None), CAMPANA.c.siguiente_envio > now)
     target = sa.case((later, "programada"), else_="pendiente")
     values = {"estado": target, "completado": None, "error_mensaje": None}
     was_error = _estado(conn, campana_id) == "error"
@@ -146,30 +147,44 @@ def settle_cancelled(conn, campana_id: int) -> None:
 # --- the senders' transitions --------------------------------------------------------------
 
 
-def initial(programada_para: datetime | None) -> str:
-    """The estado a confirmed campaign is created in."""
-    return "programada" if programada_para is not None else "pendiente"
+def initial(siguiente_envio: datetime | None) -> str:
+    """The estado a confirmed campaign is created in: waiting for its time, or for a sender."""
+    return "programada" if siguiente_envio is not None else "pendiente"
 
 
 def start_due(conn, campana_id: int | None = None) -> list[int]:
     """programada → pendiente for the campaigns whose time has come; each started exactly once."""
     now = clock.utcnow()
-    due = sa.select(CAMPANA.c.id).where(CAMPANA.c.estado == "programada", CAMPANA.c.programada_para <= now)
+    is_due = CAMPANA.c.siguiente_envio <= now
+    due = sa.select(CAMPANA.c.id).where(CAMPANA.c.estado == "programada", is_due)
     if campana_id is not None:
         due = due.where(CAMPANA.c.id == campana_id)
     started = []
-    for cid in conn.scalars(due.order_by(CAMPANA.c.programada_para)).all():
-        if _move(conn, cid, ("programada",), {"estado": "pendiente"}, CAMPANA.c.programada_para <= now):
+    for cid in conn.scalars(due.order_by(CAMPANA.c.siguiente_envio)).all():
+        if _move(conn, cid, ("programada",), {"estado": "pendiente"}, is_due):
             started.append(cid)
     return started
 
 
-def begin(campana_id: int) -> bool:
-    """A sender takes the campaign (pendiente → procesando); False when there is nothing to do."""
+def begin(campana_id: int, opening=None) -> bool:
+    """A sender takes the campaign (pendiente → procesando); False when there is nothing to do.
+
+    ``opening(conn, campana_id)`` answers None when the campaign may send now, else the next
+    opening of its contact window: then it waits, ``programada``, until that moment."""
     with db.engine.begin() as conn:
         start_due(conn, campana_id)
+        later = opening(conn, campana_id) if opening is not None else None
+        if later is not None:
+            postpone(conn, campana_id, later, desde=("pendiente",))
+            return False
         _move(conn, campana_id, ("pendiente",), {"estado": "procesando"})
         return _estado(conn, campana_id) == "procesando"
+
+
+def postpone(conn, campana_id: int, until: datetime, desde: tuple[str, ...] = ("procesando",)) -> bool:
+    """The contact window closed (or is closed): wait, ``programada``, for its next opening
+    (naive UTC). The claim and each send check for ``procesando``, so nothing new starts."""
+    return _move(conn, campana_id, desde, {"estado": "programada", "siguiente_envio": until})
 
 
 def sending_clause(campana_id):
@@ -218,7 +233,7 @@ def any_scheduled() -> bool:
 
 def next_due() -> datetime | None:
     """The earliest time a scheduled campaign waits for."""
-    stmt = sa.select(sa.func.min(CAMPANA.c.programada_para)).where(CAMPANA.c.estado == "programada")
+    stmt = sa.select(sa.func.min(CAMPANA.c.siguiente_envio)).where(CAMPANA.c.estado == "programada")
     return db.session.scalar(stmt)
 
 
@@ -233,7 +248,9 @@ def progress(campana_id: int) -> dict | None:
     from .outbox import counts  # outbox imports this module
 
     campana = db.session.execute(
-        sa.select(CAMPANA.c.estado, CAMPANA.c.programada_para).where(CAMPANA.c.id == campana_id)
+        sa.select(CAMPANA.c.estado, CAMPANA.c.programada_para, CAMPANA.c.siguiente_envio).where(
+            CAMPANA.c.id == campana_id
+        )
     ).first()
     if campana is None:
         return None
@@ -254,11 +271,5 @@ def progress(campana_id: int) -> dict | None:
         "hechos": hechos,
         "porcentaje": round(100 * hechos / enviables) if enviables else 100,
         "programada_para": campana.programada_para,
-        "siguiente_envio": next_send(campana.estado, campana.programada_para),
+        "siguiente_envio": campana.siguiente_envio if campana.estado == "programada" else None,
     }
-
-
-def next_send(estado: str, programada_para: datetime | None) -> datetime | None:
-    """When sending will (re)start on its own: a scheduled campaign's time (the contact window
-    of §10 will move it to the next opening); None when it sends now, is paused or is over."""
-    return programada_para if estado == "programada" else None

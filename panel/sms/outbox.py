@@ -8,6 +8,7 @@ written with batched Core inserts, so a campaign of thousands of clients stays c
 import operator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -16,11 +17,15 @@ from .. import audit, clock, formatting, tenancy
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, Pais, SMSLog, Usuario, utcnow
 from ..models.sms import ESTADOS_LOG
-from . import exclusions, lifecycle
+from . import exclusions, lifecycle, reglas, tope, ventana
 from .encoding import analyze
 from .render import TemplateError, personalizer
 
 CHUNK = 10_000
+# A moment this close to now is "now" (a start computed a few milliseconds ago).
+GRACE = timedelta(seconds=1)
+# Historial says when a campaign was exempt from the window and the cap (SPEC §10).
+TIPO_RESUMEN = {"comercial": "", "transaccional": " transaccional (sin ventana ni tope)"}
 PREVIEW = 3
 MOTIVOS = {
     "inactivo": "Cliente inactivo",
@@ -32,7 +37,15 @@ MOTIVOS = {
     "fijo": "Teléfono fijo: no recibe SMS",
     "excluido": "En la lista de exclusión de la empresa (se dio de baja)",
     "rne": "Inscrito en el Registro de Números Excluidos",
+    "tope": tope.MOTIVO["dia"],
+    "tope_semana": tope.MOTIVO["semana"],
 }
+
+
+def cap_reason(tope_: str) -> tuple[str, str]:
+    """The skip reason of the daily (or weekly) cap, as (kind, text)."""
+    kind = "tope" if tope_ == "dia" else "tope_semana"
+    return kind, MOTIVOS[kind]
 
 
 class OutboxError(ValueError):
@@ -46,9 +59,13 @@ class OutboxError(ValueError):
 
 @dataclass
 class Plan:
-    """Every recipient's row: the text to send, or the reason it is skipped."""
+    """Every recipient's row: the text to send, or the reason it is skipped; and when sending
+    starts (``inicio``, aware UTC) under which rules (``reglas``: None when exempt)."""
 
     rows: list[dict] = field(default_factory=list)
+    tipo: str = "comercial"
+    rules: reglas.Reglas | None = None
+    inicio: datetime | None = None
 
     @property
     def sendable(self) -> list[dict]:
@@ -118,17 +135,32 @@ def _memo(personalise):
     return text_of
 
 
-def plan(cliente_query, mensaje: str) -> Plan:
-    """Personalise the message for every recipient, or record why one is skipped."""
+def start_of(rules: reglas.Reglas | None, programada_para: datetime | None) -> datetime:
+    """When a campaign starts sending (aware UTC): its scheduled time or now, moved to the next
+    opening of the contact window when the rules bind it."""
+    start = programada_para.replace(tzinfo=UTC) if programada_para else clock.now()
+    start = max(start, clock.now())
+    return rules.ventana.next_opening(start).astimezone(UTC) if rules else start
+
+
+def plan(
+    cliente_query, mensaje: str, tipo: str = "comercial", programada_para: datetime | None = None
+) -> Plan:
+    """Personalise the message for every recipient (commercial ones end with the tenant's
+    opt-out text, counted in the segments), or record why one is skipped."""
     try:
         personalise = personalizer(mensaje)
     except TemplateError as exc:
         raise OutboxError(str(exc), field="mensaje") from None
+    recipients = _recipients(cliente_query)
+    tenant = recipients[0].id_propietario if recipients else None  # a campaign has one tenant
+    rules = reglas.of_tenant(tenant) if reglas.binds(tipo) else None
+    if rules is not None:
+        personalise = _with_opt_out(personalise, rules.texto_baja)
     text_of = _memo(personalise)
     iso = {i: code for i, code in db.session.execute(sa.select(Pais.id, Pais.codigo_iso))}
-    result, seen = Plan(), {}
-    recipients = _recipients(cliente_query)
-    blocked = _blocked(recipients)
+    result, seen = Plan(tipo=tipo, rules=rules, inicio=start_of(rules, programada_para)), {}
+    blocked = _blocked(recipients, rules, result.inicio)
     for c in recipients:
         phone = c.telefono_e164
         reason = skip_reason(c, seen, iso, blocked)
@@ -155,20 +187,31 @@ def plan(cliente_query, mensaje: str) -> Plan:
     return result
 
 
-def _blocked(recipients) -> dict[str, str]:
-    """The excluded numbers among the recipients, per tenant (a campaign has one)."""
+def _with_opt_out(personalise, texto_baja: str):
+    return lambda nombre, apellido: personalise(nombre, apellido) + texto_baja
+
+
+def _blocked(recipients, rules: reglas.Reglas | None, inicio: datetime) -> dict[str, str]:
+    """The excluded numbers among the recipients, per tenant (a campaign has one), and — for a
+    commercial campaign — those the cap already used up on the day sending starts."""
     by_tenant: dict[int, set[str]] = {}
     for c in recipients:
         by_tenant.setdefault(c.id_propietario, set()).add(c.telefono_e164)
     out: dict[str, str] = {}
     for tenant, numbers in by_tenant.items():
-        out |= exclusions.blocked(tenant, numbers)
+        if rules is not None:
+            kind = cap_reason(rules.tope)[0]
+            out |= {n: kind for n in tope.capped(tenant, numbers, inicio, rules.tope)}
+        out |= exclusions.blocked(tenant, numbers, comercial=rules is not None)
     return out
 
 
-def dry_run(cliente_query, mensaje: str) -> dict:
-    """What sending would do, without writing: recipients, skipped and why, segments, UCS-2."""
-    p = plan(cliente_query, mensaje)
+def dry_run(
+    cliente_query, mensaje: str, tipo: str = "comercial", programada_para=None, rate: float = 0
+) -> dict:
+    """What sending would do, without writing: recipients, skipped and why, segments, UCS-2,
+    and when it will start and end (``rate``: messages per second)."""
+    p = plan(cliente_query, mensaje, tipo, programada_para)
     sendable, skipped = p.sendable, p.skipped
     motivos: dict[str, int] = {}
     for r in skipped:
@@ -188,7 +231,31 @@ def dry_run(cliente_query, mensaje: str) -> dict:
             if r["codificacion"] == "UCS-2"
         ],
         "vista_previa": [{k: r[k] for k in pick} for r in sendable[:PREVIEW]],
+        "envio": timing(p, len(sendable), rate),
     }
+
+
+def timing(p: Plan, n: int, rate: float) -> dict:
+    """When the campaign sends: its start and estimated end, and how many messages fit in the
+    start day's window at the configured rate (for a commercial campaign)."""
+    now = clock.now()
+    waits = p.inicio > now + GRACE
+    out = {
+        "tipo": p.tipo,
+        "inicio": p.inicio,
+        "inicio_texto": ventana.describe_start(p.inicio) if waits else "se enviará de inmediato",
+        "fin": None,
+        "fin_texto": None,
+        "caben_hoy": None,
+    }
+    if p.rules is not None and n:
+        end = p.rules.ventana.finish(p.inicio, n, rate)
+        out |= {
+            "fin": end,
+            "fin_texto": ventana.describe_end(end),
+            "caben_hoy": p.rules.ventana.fits(p.inicio, rate),
+        }
+    return out
 
 
 def tenant_of(user: Usuario, cliente_query) -> int | None:
@@ -220,22 +287,27 @@ def create_campaign(
     id_plantilla=None,
     filtros=None,
     programada_para=None,
+    tipo: str = "comercial",
 ) -> CampanaSMS:
     """Write the campaign and all its log rows in one transaction; raise OutboxError on bad input.
 
-    With ``programada_para`` (naive UTC) the campaign waits, ``programada``, for the pollers."""
+    With ``programada_para`` (naive UTC), or outside the contact window for a commercial one,
+    the campaign waits, ``programada``, for the pollers (``siguiente_envio``)."""
     try:
-        return _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para)
+        return _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo)
     except Exception:
         db.session.rollback()
         raise
 
 
-def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para) -> CampanaSMS:
+def _create(
+    user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo
+) -> CampanaSMS:
     user = db.session.get(Usuario, user_id)
     if user is None:
         raise OutboxError("Usuario desconocido.")
-    p = plan(cliente_query, mensaje or "")
+    p = plan(cliente_query, mensaje or "", tipo, programada_para)
+    siguiente = p.inicio.replace(tzinfo=None) if p.inicio > clock.now() + GRACE else None
     tenant = tenant_of(user, cliente_query)
     if not p.sendable:
         raise OutboxError("Ningún destinatario puede recibir el SMS (revise los omitidos).")
@@ -245,8 +317,10 @@ def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, prog
         mensaje=mensaje,
         id_plantilla=id_plantilla,
         filtros=filtros,
-        estado=lifecycle.initial(programada_para),
+        estado=lifecycle.initial(siguiente),
         programada_para=programada_para,
+        siguiente_envio=siguiente,
+        tipo=tipo,
         id_usuario=user.id,
         id_propietario=tenant,
     )
@@ -259,8 +333,9 @@ def _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, prog
         "CampanaSMS",
         filas=len(p.rows),
         objeto_id=campana.id,
-        resumen=f"Campaña SMS «{campana.nombre}»: {len(p.sendable)} por enviar, {len(p.skipped)} omitidos",
-        detalle={"filtros": filtros, "omitidos": len(p.skipped)},
+        resumen=f"Campaña SMS{TIPO_RESUMEN[tipo]} «{campana.nombre}»: {len(p.sendable)} por enviar, "
+        f"{len(p.skipped)} omitidos",
+        detalle={"filtros": filtros, "omitidos": len(p.skipped), "tipo": tipo},
         id_propietario=tenant,
         usuario_id=user.id,
     )

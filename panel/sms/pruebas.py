@@ -14,7 +14,7 @@ from .. import audit, clock, formatting
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, SMSLog, Usuario
 from ..phones import e164
-from . import lifecycle
+from . import lifecycle, reglas
 from .encoding import analyze
 from .outbox import OutboxError, refresh_totals
 from .render import TemplateError, personalizer
@@ -72,23 +72,36 @@ def check_allowed(user: Usuario, limit: int) -> str:
 
 
 def create_test_send(
-    *, user_id: int, mensaje: str, muestra, tenant: int, limit: int, id_plantilla=None, nombre=None
+    *,
+    user_id: int,
+    mensaje: str,
+    muestra,
+    tenant: int,
+    limit: int,
+    id_plantilla=None,
+    nombre=None,
+    tipo: str = "comercial",
 ) -> CampanaSMS:
-    """Write the test campaign and its one row (one transaction); OutboxError on bad input."""
+    """Write the test campaign and its one row (one transaction); OutboxError on bad input.
+
+    The text is the one the clients would get: a commercial one ends with the tenant's opt-out
+    text. The test itself ignores the window and the cap (SPEC §15)."""
     try:
-        return _create(user_id, mensaje, muestra, tenant, limit, id_plantilla, nombre)
+        return _create(user_id, mensaje, muestra, tenant, limit, id_plantilla, nombre, tipo)
     except Exception:
         db.session.rollback()
         raise
 
 
-def _create(user_id, mensaje, muestra, tenant, limit, id_plantilla, nombre) -> CampanaSMS:
+def _create(user_id, mensaje, muestra, tenant, limit, id_plantilla, nombre, tipo) -> CampanaSMS:
     user = db.session.get(Usuario, user_id)
     phone = check_allowed(user, limit)
     try:
         text = personalizer(mensaje or "")(*muestra)
     except TemplateError as exc:
         raise OutboxError(str(exc), field="mensaje") from None
+    if reglas.binds(tipo):
+        text += reglas.of_tenant(tenant).texto_baja
     info = analyze(text)
     campana = CampanaSMS(
         nombre=f"Prueba: {(nombre or '').strip() or formatting.date_time(clock.utcnow())}"[:200],
@@ -97,6 +110,7 @@ def _create(user_id, mensaje, muestra, tenant, limit, id_plantilla, nombre) -> C
         filtros={"prueba": True},
         estado=lifecycle.initial(None),  # the lifecycle owns every estado, the first one too
         prueba=True,
+        tipo=tipo,
         id_usuario=user.id,
         id_propietario=tenant,
     )

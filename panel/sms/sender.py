@@ -15,14 +15,15 @@ import time
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import clock
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, SMSLog, utcnow
-from . import exclusions, lifecycle, outbox, ratelimit
+from . import exclusions, lifecycle, outbox, ratelimit, reglas, tope
 from .client import make_twilio_client, sender_kwargs
 from .errors import Outcome, classify, is_credentials_error
 
@@ -30,6 +31,7 @@ LOG = SMSLog.__table__
 CAMPANA = CampanaSMS.__table__
 _MORE = (LOG.c.twilio_sid, LOG.c.reclamado)
 REVIEW = "Resultado incierto: revisar en Twilio antes de reenviar"
+MAX_VALIDITY = 36_000  # seconds: Twilio's largest ValidityPeriod
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,25 @@ class _Run:
         self.lock = threading.Lock()  # pool threads share the failure count and the reason
         self.reason = ""
         self.failures = 0  # consecutive rows that exhausted their retries
+        with self.engine.connect() as conn:
+            # What binds this campaign (None: transactional or a test send — no window, no cap).
+            self.reglas = reglas.of_campaign(conn, campana_id)
+        # A commercial campaign sends until its window closes (now, if it is already closed).
+        now = clock.now()
+        self.closes = (self.reglas.ventana.closing(now) or now) if self.reglas else None
+
+
+def _opening(conn, campana_id: int):
+    """None when the campaign may send now; else its window's next opening (naive UTC)."""
+    rules = reglas.of_campaign(conn, campana_id)
+    now = clock.now()
+    if rules is None or rules.ventana.is_open(now):
+        return None
+    return _naive(rules.ventana.next_opening(now))
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _callback(config) -> dict:
@@ -93,7 +114,7 @@ def _callback(config) -> dict:
 
 def run_campaign(campana_id: int) -> dict:
     """Send what is pending of a campaign (needs an app context); returns the row counts."""
-    if not lifecycle.begin(campana_id):
+    if not lifecycle.begin(campana_id, opening=_opening):
         return outbox.counts(campana_id)
     run = _Run(campana_id)
     recover_stale(run)
@@ -131,12 +152,12 @@ def _pump(run: _Run) -> None:
 def _feed(run: _Run, pool: ThreadPoolExecutor, inflight: dict, finished: queue.SimpleQueue) -> bool:
     """Claim more rows while the pool's queue is empty; False once nothing is left to claim."""
     while not run.stop.is_set() and len(inflight) <= run.settings.concurrency:
-        rows = claim(run.campana_id, run.settings.batch)
+        rows, taken = _claim(run.campana_id, run.settings.batch, run.reglas)
         for row in rows:
             future = pool.submit(_send, run, row)
             inflight[future] = row
             future.add_done_callback(finished.put)
-        if len(rows) < run.settings.batch:  # a short claim means no row was left pending
+        if taken < run.settings.batch:  # a short claim means no row was left pending
             return False
     return not run.stop.is_set()
 
@@ -178,14 +199,24 @@ def release(rows: list) -> None:
         return
     back = LOG.update().where(LOG.c.id.in_([r.id for r in rows]), LOG.c.estado == "enviando")
     with db.engine.begin() as conn:
-        conn.execute(back.values(estado="pendiente", reclamado=None, actualizado=utcnow()))
+        conn.execute(back.values(estado="pendiente", reclamado=None, enviado_en=None, actualizado=utcnow()))
 
 
-def claim(campana_id: int, size: int) -> list:
+UNSET = object()
+
+
+def claim(campana_id: int, size: int, rules=UNSET) -> list:
     """Atomically take up to ``size`` pending rows: pendiente → enviando, stamped with the claim time.
 
     Only while the campaign is ``procesando`` (a paused or cancelled one yields nothing); rows
-    whose client no longer qualifies (SPEC §9: checked again at send time) become ``omitido``."""
+    whose client no longer qualifies (SPEC §9: checked again at send time) become ``omitido``,
+    and so do those the cap or the RNE now forbid (``rules``: reglas.of_campaign)."""
+    return _claim(campana_id, size, rules)[0]
+
+
+def _claim(campana_id: int, size: int, rules=UNSET) -> tuple[list, int]:
+    """The rows to send, and how many were taken (skipped ones included: a claim whose rows were
+    all skipped is not the end of the campaign)."""
     now = utcnow()
     with db.engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
@@ -204,18 +235,20 @@ def claim(campana_id: int, size: int) -> list:
         stmt = (
             LOG.update()
             .where(LOG.c.id.in_(sa.select(picked.c.id)), LOG.c.estado == "pendiente")
-            .values(estado="enviando", reclamado=now, actualizado=now)
+            .values(estado="enviando", reclamado=now, enviado_en=now, actualizado=now)
             .returning(
                 LOG.c.id, LOG.c.id_cliente, LOG.c.id_propietario, LOG.c.telefono, LOG.c.mensaje, *_MORE
             )
         )
-        rows = conn.execute(stmt).all()
-        rows = _recheck(conn, campana_id, rows)
+        taken = conn.execute(stmt).all()
+        if rules is UNSET:
+            rules = reglas.of_campaign(conn, campana_id)
+        rows = _recheck(conn, campana_id, taken, rules)
         conn.commit()
-    return sorted(rows, key=lambda r: r.id)
+    return sorted(rows, key=lambda r: r.id), len(taken)
 
 
-def _recheck(conn, campana_id: int, rows: list) -> list:
+def _recheck(conn, campana_id: int, rows: list, rules) -> list:
     """Skip, as ``omitido`` with the reason, the claimed rows whose client no longer qualifies."""
     if not rows:
         return rows
@@ -226,16 +259,32 @@ def _recheck(conn, campana_id: int, rows: list) -> list:
         for r in conn.execute(sa.select(*fields).where(c.c.id_cliente.in_([row.id_cliente for row in rows])))
     }
     tenant = rows[0].id_propietario  # a campaign has one tenant
-    blocked = exclusions.blocked(tenant, [c.telefono_e164 for c in clients.values()], conn)
+    phones = [c.telefono_e164 for c in clients.values()]
+    blocked = exclusions.blocked(tenant, phones, conn, comercial=rules is not None)
+    capped = _capped(conn, campana_id, tenant, rows, rules)
     skipped = {}
     for row in rows:
         client = clients.get(row.id_cliente)
         reason = outbox.skip_reason(client, blocked=blocked) if client is not None else None
+        if reason is None and row.telefono in capped:
+            reason = outbox.cap_reason(rules.tope)
         if reason:
             skipped[row.id] = reason
     if skipped:
         _omit(conn, campana_id, skipped)
     return [row for row in rows if row.id not in skipped]
+
+
+def _capped(conn, campana_id: int, tenant: int, rows: list, rules) -> set[str]:
+    """The claimed phones this tenant already reached in the cap's period, by another campaign.
+
+    Checked under a lock per phone: of two campaigns racing for one client, the second to take
+    the lock sees the first's committed claim and skips the row (SPEC §10)."""
+    if rules is None:
+        return set()
+    phones = [row.telefono for row in rows]
+    tope.lock(conn, tenant, phones)
+    return tope.capped(tenant, phones, clock.now(), rules.tope, conn, campana_id=campana_id)
 
 
 def _omit(conn, campana_id: int, skipped: dict[int, tuple[str, str]]) -> None:
@@ -246,6 +295,7 @@ def _omit(conn, campana_id: int, skipped: dict[int, tuple[str, str]]) -> None:
         motivo=sa.bindparam("p_motivo"),
         error_mensaje=sa.bindparam("p_error"),
         reclamado=None,
+        enviado_en=None,
         actualizado=utcnow(),
     )
     params = [
@@ -274,7 +324,7 @@ def _deliver(run: _Run, row) -> Result:
             return Result("halted", attempt - 1)
         run.limit.acquire()
         try:
-            message = run.messages.create(to=row.telefono, body=row.mensaje, **run.kwargs)
+            message = run.messages.create(to=row.telefono, body=row.mensaje, **run.kwargs, **_validity(run))
             return Result("sent", attempt, message)
         except Exception as exc:  # noqa: BLE001 — every failure is classified below
             outcome = classify(exc)
@@ -289,9 +339,31 @@ def _deliver(run: _Run, row) -> Result:
     return Result("exhausted", run.settings.max_attempts, outcome=outcome)
 
 
+def _validity(run: _Run) -> dict:
+    """Twilio's ValidityPeriod up to the window's close: what it could not deliver by then is
+    dropped, never delivered late (SPEC §15)."""
+    if run.closes is None:
+        return {}
+    left = int((run.closes - clock.now()).total_seconds())
+    return {"validity_period": max(1, min(left, MAX_VALIDITY))}
+
+
+def _window_closed(run: _Run) -> bool:
+    """At the window's close the campaign waits, ``programada``, for the next opening; no new
+    Twilio call starts (the claim and this check both look for ``procesando``)."""
+    now = clock.now()
+    if run.closes is None or now < run.closes:
+        return False
+    with run.engine.begin() as conn:
+        lifecycle.postpone(conn, run.campana_id, _naive(run.reglas.ventana.next_opening(now)))
+    run.halted.set()
+    return True
+
+
 def _may_send(run: _Run) -> bool:
-    """Paused or cancelled (by a person, committed before we look): no new Twilio call starts."""
-    if run.halted.is_set():
+    """Paused or cancelled (by a person, committed before we look), or the contact window
+    closed: no new Twilio call starts."""
+    if run.halted.is_set() or _window_closed(run):
         return False
     with run.engine.connect() as conn:
         if lifecycle.is_sending(conn, run.campana_id):
@@ -394,7 +466,7 @@ def _values(result: Result, reason: str) -> dict:
     o = result.outcome
     code, text = (o.code, o.message) if o else (None, "")
     if result.kind == "halted":  # never reached Twilio: sent later, or cancelled
-        return {"estado": "pendiente", "reclamado": None}
+        return {"estado": "pendiente", "reclamado": None, "enviado_en": None}
     if result.kind == "sent":
         m = result.message
         segments = getattr(m, "num_segments", None)

@@ -78,11 +78,42 @@ class Ventana:
                 return max(now, interval[0])
         raise VentanaError("La ventana de envío no abre en los próximos días.")
 
+    def fits(self, start: datetime, rate: float) -> int | None:
+        """How many messages fit, at ``rate`` per second, from ``start`` to the close of the
+        window ``start`` falls in (or the next one that day); None: no limit of rate."""
+        if not rate:
+            return None
+        opening = self.next_opening(start)
+        close = self.closing(opening)
+        if local(opening).date() != local(start).date():
+            return 0
+        return int((close - opening).total_seconds() * rate)
+
+    def finish(self, start: datetime, n: int, rate: float) -> datetime:
+        """When ``n`` messages sent at ``rate`` per second from ``start`` end, window after window."""
+        moment = self.next_opening(start)
+        remaining = n / rate if rate else 0.0
+        while True:
+            close = self.closing(moment)
+            span = (close - moment).total_seconds()
+            if remaining <= span:
+                return moment + timedelta(seconds=remaining)
+            remaining -= span
+            moment = self.next_opening(close)
+
 
 LEGAL_WINDOW = Ventana()
 
 
+def _spoken(moment: datetime) -> str:
+    return format_datetime(local(moment), "EEEE d 'de' MMMM 'a las' HH:mm", locale="es_CO")
+
+
 def describe_start(moment: datetime) -> str:
     """'se enviará a partir del lunes 7 de diciembre a las 07:00' (Spanish, Bogotá time)."""
-    when = format_datetime(local(moment), "EEEE d 'de' MMMM 'a las' HH:mm", locale="es_CO")
-    return f"se enviará a partir del {when}"
+    return f"se enviará a partir del {_spoken(moment)}"
+
+
+def describe_end(moment: datetime) -> str:
+    """'terminará hacia el lunes 7 de diciembre a las 09:30' (Spanish, Bogotá time)."""
+    return f"terminará hacia el {_spoken(moment)}"

@@ -65,6 +65,9 @@ class FakeTwilio:
         self.stopping = threading.Event()
         self.server: FakeHTTPServer | None = None
         self.connections: set[socket.socket] = set()
+        # Called with each created message (outside the lock): a test moves its clock here,
+        # e.g. to close the contact window in the middle of a campaign.
+        self.on_create = None
         self.reset()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -220,9 +223,11 @@ class FakeTwilio:
         status, body = self.simulator.create(form)
         if status == 201:
             with self.lock:
-                self.created.append(
-                    {"sid": body["sid"], "to": body["to"], "body": body["body"], "t": time.time()}
-                )
+                created = {"sid": body["sid"], "to": body["to"], "body": body["body"], "t": time.time()}
+                created["validez"] = form.get("ValidityPeriod")  # seconds, as Twilio received it
+                self.created.append(created)
+            if self.on_create is not None:
+                self.on_create(created)
         return status, body
 
 

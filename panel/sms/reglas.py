@@ -1,0 +1,73 @@
+"""A tenant's lawful-sending rules (SPEC §10), read once per plan or per sender pass: its contact
+window (the law's, or narrower), its cap (per day or per rolling week) and its opt-out text.
+
+Read with an explicit tenant id (the sender works outside a request's scope), the same answer for
+the review, the outbox and the sender.
+"""
+
+from dataclasses import dataclass
+from datetime import time
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import CampanaSMS, ConfiguracionEnvio
+from ..models.envio import TEXTO_BAJA
+from .ventana import LEGAL_WINDOW, Ventana
+
+DEFAULTS = dict(
+    semana_inicio=time(7),
+    semana_fin=time(19),
+    sabado_activo=True,
+    sabado_inicio=time(8),
+    sabado_fin=time(15),
+    tope="dia",
+    texto_baja=TEXTO_BAJA,
+)
+
+
+@dataclass(frozen=True)
+class Reglas:
+    """What applies to a tenant's commercial SMS."""
+
+    ventana: Ventana = LEGAL_WINDOW
+    tope: str = "dia"  # "dia": one per Bogotá calendar day; "semana": one per rolling 7 days
+    texto_baja: str = TEXTO_BAJA
+
+
+LEGALES = Reglas()
+
+
+def window_of(config) -> Ventana:
+    """The window a settings row describes (raises VentanaError when it would widen the law's)."""
+    horas = {d: (config.semana_inicio, config.semana_fin) for d in range(5)}
+    if config.sabado_activo:
+        horas[5] = (config.sabado_inicio, config.sabado_fin)
+    return Ventana(horas)
+
+
+def of_tenant(tenant: int | None, conn=None) -> Reglas:
+    """The tenant's rules: its saved settings, else the law's defaults."""
+    table = ConfiguracionEnvio.__table__
+    reader = conn if conn is not None else db.session
+    row = reader.execute(sa.select(table).where(table.c.id_propietario == tenant)).first()
+    if row is None:
+        return LEGALES
+    return Reglas(ventana=window_of(row), tope=row.tope, texto_baja=row.texto_baja or TEXTO_BAJA)
+
+
+def binds(tipo: str, prueba: bool = False) -> bool:
+    """Whether the window, the cap and the RNE bind a campaign: commercial ones, never a test
+    send (SPEC §15) or a transactional one (opt-outs bind them all, elsewhere)."""
+    return tipo == "comercial" and not prueba
+
+
+def of_campaign(conn, campana_id: int) -> Reglas | None:
+    """The rules binding a campaign at send time, or None when it is exempt."""
+    t = CampanaSMS.__table__
+    row = conn.execute(
+        sa.select(t.c.tipo, t.c.prueba, t.c.id_propietario).where(t.c.id == campana_id)
+    ).first()
+    if row is None or not binds(row.tipo, row.prueba):
+        return None
+    return of_tenant(row.id_propietario, conn)
