@@ -28,7 +28,7 @@ bp = Blueprint(PAGES_BLUEPRINT, __name__, url_prefix="/clientes")
 
 TRUE_WORDS, FALSE_WORDS = ("true", "1", "on", "si", "sí", "yes"), ("false", "0", "off", "no", "")
 NOT_A_BOOLEAN = "Debe ser true o false."
-READABLE = {"documento.clientes", "documento.plantillas"}  # the lists: vendedores too
+READABLE = {f"{PAGES_BLUEPRINT}.clientes", f"{PAGES_BLUEPRINT}.plantillas"}  # the lists: vendedores too
 
 
 def _plantilla_values(obj) -> dict:
@@ -167,13 +167,14 @@ def _posted(pagina: Pagina) -> tuple[dict, dict]:
     for name in pagina.campos:
         if name not in request.form:
             continue
-        value = request.form[name].strip()
+        value = request.form[name]
         if name == "activo":
-            if value.lower() not in TRUE_WORDS + FALSE_WORDS:
+            word = value.strip().lower()
+            if word not in TRUE_WORDS + FALSE_WORDS:
                 errors[name] = [NOT_A_BOOLEAN]
                 continue
-            value = value.lower() in TRUE_WORDS
-        posted[name] = value
+            value = word in TRUE_WORDS
+        posted[name] = value  # as sent: the panel's form filters (strip, cédula digits) apply
     return posted, errors
 
 
