@@ -168,6 +168,19 @@ def test_editar_with_only_activo_false_keeps_every_other_field(client, tenants):
     assert after == before | {"estado": 0}
 
 
+def test_bad_input_on_editar_is_the_panels_edit_form_holding_the_row_and_what_was_sent(client, tenants):
+    maria = factories.cliente(db.session.get(Usuario, tenants.admin_a.id), nombre_cliente="Maria")
+    pk, before = maria.id_cliente, _columns(maria)
+    token = _session(client, tenants.admin_a.email)
+    response = _post(client, f"/clientes/editar/{pk}/", token, {"documento": "12345678901"})
+    html = _html(response)
+    assert response.status_code == 200
+    assert "<strong>documento</strong>: La cédula tiene como máximo 10 dígitos." in html
+    assert f'action="/admin/clientes/edit/?id={pk}&amp;url=/clientes/"' in html
+    assert 'value="12345678901"' in html and 'value="Maria"' in html
+    assert _columns(_the(Cliente, id_cliente=pk)) == before
+
+
 def test_delete_client_redirects_to_the_list_with_a_flash(app, client, tenants):
     pk = factories.cliente(db.session.get(Usuario, tenants.admin_a.id)).id_cliente
     token = _session(client, tenants.admin_a.email)
