@@ -4,15 +4,18 @@ import re
 
 from schemathesis.openapi import from_dict
 
+from panel.api.errors import PAGES_BLUEPRINT
+
 API_PREFIXES = ("/Database/", "/clientes/")
 IGNORED = {"HEAD", "OPTIONS"}
 
 
 def _routes(app) -> set[tuple[str, str]]:
-    """(path, method) of every API route, with Flask's <int:x> written as OpenAPI's {x}."""
+    """(path, method) of every API route (not the SMS document's HTML pages, which share /clientes/),
+    with Flask's <int:x> written as OpenAPI's {x}."""
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith(API_PREFIXES):
+        if rule.rule.startswith(API_PREFIXES) and not rule.endpoint.startswith(f"{PAGES_BLUEPRINT}."):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             routes |= {(path, m.lower()) for m in rule.methods - IGNORED}
     return routes

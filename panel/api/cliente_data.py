@@ -70,6 +70,11 @@ def form_errors(form) -> dict:
     return {(name or "non_field_errors"): [str(m) for m in msgs] for name, msgs in form.errors.items()}
 
 
+def stored_values(obj: Cliente | None) -> dict:
+    """What each writable field holds now: the row's values, or the defaults of a new client."""
+    return {name: getattr(obj, name) for name in FIELDS} if obj is not None else DEFAULTS
+
+
 def bind_form(values: dict, obj: Cliente | None, require_usuario: bool) -> ClienteForm:
     """A ClienteForm holding ``values`` exactly as if they had been typed in the panel."""
     return bind(ClienteForm, {name: values[name] for name in FIELDS}, obj, require_usuario=require_usuario)
@@ -97,8 +102,7 @@ def save(body: dict, obj: Cliente | None = None, *, partial: bool = False, full:
     fields left out keep their values (as in a PATCH), never cleared nor reset to defaults.
     """
     check_body(body, required=CREATE_REQUIRED if full else ())
-    current = {name: getattr(obj, name) for name in FIELDS} if obj is not None else DEFAULTS
-    values = current | {k: v for k, v in body.items() if k in FIELDS}
+    values = stored_values(obj) | {k: v for k, v in body.items() if k in FIELDS}
     # A PATCH may leave a panel-made client without account alone; it may not remove one.
     require_usuario = not partial or obj.id_usuario is not None or "id_usuario" in body
     owner = obj.id_propietario if obj is not None else _owner_of_account(values["id_usuario"])

@@ -1,11 +1,13 @@
 """JSON errors for the API: one helper, and the answers panel/errors.py gives on API paths."""
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 # Every API URL starts with one of these; errors there are JSON even before routing.
 API_PREFIXES = ("/Database/", "/clientes/", "/api/")
 SMS_PREFIX = "/clientes/"
+# The blueprint of the SMS document's HTML pages: their errors are pages, their users sessions.
+PAGES_BLUEPRINT = "documento"
 
 MESSAGES = {
     400: "Petición no válida.",
@@ -30,7 +32,21 @@ class ApiError(Exception):
 
 
 def is_api_path(path: str | None = None) -> bool:
-    return (path if path is not None else request.path).startswith(API_PREFIXES)
+    """JSON errors and token authentication: the API's paths, but for the document's HTML pages."""
+    path = path if path is not None else request.path
+    return path.startswith(API_PREFIXES) and not is_page_path(path)
+
+
+def is_page_path(path: str) -> bool:
+    """One of the SMS document's HTML pages (panel/documento.py), which share /clientes/ with its
+    JSON endpoints. Asked of the URL map, so the pages' own rules are the one list of them."""
+    if not path.startswith(SMS_PREFIX):
+        return False
+    try:
+        endpoint, _ = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:  # no such page (a JSON endpoint, an unknown path, a redirect)
+        return False
+    return endpoint.startswith(PAGES_BLUEPRINT + ".")
 
 
 def error_response(status: int, detail: str | None = None, errors: dict | None = None, **extra):

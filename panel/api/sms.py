@@ -52,13 +52,23 @@ def _ajax_values(body: dict) -> dict:
         errors["nombre"] = [REQUIRED]
     if errors:
         fail(errors)
-    nombre, apellido = split_nombre(body["nombre"])
-    values = DEFAULTS | {"nombre_cliente": nombre, "apellido_cliente": apellido}
-    return (
-        values
-        | {"cedula_cliente": body.get("documento"), "telefono": body.get("telefono")}
-        | {"estado": 1 if body.get("activo", True) else 0}
-    )
+    return DEFAULTS | document_fields(body)
+
+
+def document_fields(values: dict) -> dict:
+    """The document's client fields present in ``values``, under ClienteForm's names: ``nombre``
+    split into names, ``documento`` the cédula, ``activo`` the estado (also for its HTML pages,
+    panel/documento.py, where a field left out keeps its value)."""
+    fields = {}
+    if "nombre" in values:
+        fields["nombre_cliente"], fields["apellido_cliente"] = split_nombre(values["nombre"] or "")
+    if "documento" in values:
+        fields["cedula_cliente"] = values["documento"]
+    if "telefono" in values:
+        fields["telefono"] = values["telefono"]
+    if "activo" in values:
+        fields["estado"] = 1 if values["activo"] else 0
+    return fields
 
 
 def ajax_json(c: Cliente) -> dict:

@@ -14,7 +14,12 @@ PER_KIND = 2  # victim ids tried per kind (CI-size); the full run raises it
 # Logging out would turn the rest of the run into an anonymous one: it is attacked by nobody.
 SKIP_ENDPOINTS = {"static", "admin.static", "auth.logout"}
 FORMATS = ("csv", "xlsx")
-ARG_KINDS = {"id_cliente": "cliente", "campana_id": "campana_sms", "token_id": "api_token"}
+ARG_KINDS = {
+    "id_cliente": "cliente",
+    "id_plantilla": "plantilla_sms",
+    "campana_id": "campana_sms",
+    "token_id": "api_token",
+}
 
 
 @dataclass
