@@ -78,7 +78,7 @@ FORMATOS = {
             separador=";",
             coma_decimal=True,
         ),
-        Formato("csv", "CSV", "Separado por comas, con punto decimal: otros programas", "csv", CSV_MIMETYPE),
+        Formato("csv", "CSV", "Separado por comas, con punto decimal (otros programas)", "csv", CSV_MIMETYPE),
         Formato("xlsx", "XLSX", "Libro de Excel: fechas, filtros y encabezado fijo", "xlsx", XLSX_MIMETYPE),
     )
 }
