@@ -1,14 +1,23 @@
-"""Streamed CSV and XLSX exports, safe against spreadsheet formula injection.
+"""Streamed exports in three formats, safe against spreadsheet formula injection.
 
 Rows come as plain tuples from one SELECT of the exported columns, fetched a few thousand at a
 time (a server-side cursor on PostgreSQL), so memory stays constant whatever the number of
-rows. Each column has one converter chosen before the first row (not a type check per cell);
-related names (empresa, ciudad…) come from small lookups loaded once. CSV is written chunk by
-chunk; XLSX uses openpyxl's write-only mode on a temporary file, then streams that file.
+rows. Each column has one converter per format, chosen before the first row (not a type check
+per cell); related names (empresa, ciudad…) come from small lookups loaded once.
+
+- "CSV (Excel)": `;`, a BOM and decimal commas, as Excel with Colombian regional settings
+  reads a file it opens with a double click.
+- "CSV": `,` and a BOM, numbers with a decimal point, for other programs.
+- "XLSX": openpyxl's write-only mode on a temporary file, then streamed: real date cells in
+  Bogotá time, column widths, a frozen header row and a filter over the data.
+
+Both CSVs carry moments as ``aaaa-mm-dd HH:MM:SS-05:00``; every format writes labels, not codes,
+and the same headers (XLSX adds "(hora de Bogotá)" to its moment columns).
 """
 
 import csv
 import io
+import itertools
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +30,8 @@ import sqlalchemy as sa
 from flask import Response, current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from . import clock, formatting, tenancy
 from .extensions import db
@@ -31,10 +42,47 @@ _DANGEROUS_FIRST = frozenset(DANGEROUS)
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 BATCH_ROWS = 5000
 FILE_CHUNK = 64 * 1024
-MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BOGOTA_HEADER = " (hora de Bogotá)"
+# Excel's own codes (not the screen's): it shows them in the user's regional separators.
+XLSX_NUMBER_FORMATS = {"fecha": "dd/mm/yyyy", "fecha_hora": "dd/mm/yyyy hh:mm:ss"}
+MIN_WIDTH, MAX_WIDTH = 8, 60
+FIXED_WIDTHS = {"fecha": 12, "fecha_hora": 20, "booleano": 10}
+
+
+@dataclass(frozen=True)
+class Formato:
+    """An export format: its code in the URL, its name in the menu, how its file is written."""
+
+    codigo: str
+    nombre: str
+    descripcion: str
+    extension: str
+    mimetype: str
+    separador: str = ","
+    coma_decimal: bool = False
+
+
+# The one list of formats: the menus, the URLs and the views' ``export_types`` all read it.
+# "csv" and "xlsx" keep the URLs they always had.
+FORMATOS = {
+    f.codigo: f
+    for f in (
+        Formato(
+            "csv-excel",
+            "CSV (Excel)",
+            "Separado por punto y coma, con coma decimal: se abre en Excel con la configuración de Colombia",
+            "csv",
+            CSV_MIMETYPE,
+            separador=";",
+            coma_decimal=True,
+        ),
+        Formato("csv", "CSV", "Separado por comas, con punto decimal (otros programas)", "csv", CSV_MIMETYPE),
+        Formato("xlsx", "XLSX", "Libro de Excel: fechas, filtros y encabezado fijo", "xlsx", XLSX_MIMETYPE),
+    )
 }
+CODIGOS = tuple(FORMATOS)
 
 
 @dataclass(frozen=True)
@@ -44,7 +92,7 @@ class Columna:
 
     titulo: str
     campo: Any
-    tipo: str = "texto"  # texto | numero | telefono | fecha | booleano
+    tipo: str = "texto"  # texto | numero | telefono | fecha | fecha_hora | booleano
     nombres: dict | None = None
 
 
@@ -68,28 +116,39 @@ def _fecha(value) -> str:
     return formatting.export_time(value) if isinstance(value, datetime) else value.isoformat()
 
 
+def _fecha_xlsx(value):
+    """A calendar date stays a date; a moment becomes a naive Bogotá time (cells have no zone)."""
+    return formatting.spreadsheet_time(value) if isinstance(value, datetime) else value
+
+
 def _numero(value):
     return "" if value is None else value
 
 
 def _booleano(value) -> str:
-    return "Sí" if value else "No"
+    return formatting.yes_no(value)
 
 
 CONVERTERS: dict[str, Callable] = {
     "texto": seguro,
     "telefono": _telefono,
     "fecha": _fecha,
+    "fecha_hora": _fecha,
     "numero": _numero,
     "booleano": _booleano,
 }
+XLSX_CONVERTERS: dict[str, Callable] = {**CONVERTERS, "fecha": _fecha_xlsx, "fecha_hora": _fecha_xlsx}
 
 
-def converter(columna: Columna) -> Callable:
-    """The one function that turns this column's raw values into safe cells."""
+def converter(columna: Columna, formato: Formato = FORMATOS["csv"]) -> Callable:
+    """The one function that turns this column's raw values into safe values of ``formato``."""
     if columna.nombres is not None:
         safe = {key: seguro(name) for key, name in columna.nombres.items()}
         return lambda value: safe.get(value, "" if value is None else seguro(value))
+    if formato.extension == "xlsx":
+        return XLSX_CONVERTERS[columna.tipo]
+    if formato.coma_decimal and columna.tipo == "numero":
+        return formatting.decimal_comma
     return CONVERTERS[columna.tipo]
 
 
@@ -106,34 +165,59 @@ def celda(value, tipo: str = "texto"):
     return _telefono(str(value)) if tipo == "telefono" else seguro(value)
 
 
-def _safe_batches(batches: Iterable[list], columnas: list[Columna]) -> Iterator[list[list]]:
-    convert = [converter(c) for c in columnas]
+def _safe_batches(batches: Iterable[list], columnas: list[Columna], formato: Formato) -> Iterator[list[list]]:
+    convert = [converter(c, formato) for c in columnas]
     for batch in batches:
         yield [[f(v) for f, v in zip(convert, row, strict=True)] for row in batch]
 
 
-def csv_chunks(batches: Iterable[list], columnas: list[Columna]) -> Iterator[str]:
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def csv_chunks(
+    batches: Iterable[list], columnas: list[Columna], formato: Formato = FORMATOS["csv"]
+) -> Iterator[str]:
     """UTF-8 CSV with a BOM (so Excel reads the accents), one chunk per batch of rows."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=formato.separador)
     buffer.write("\ufeff")
     writer.writerow([c.titulo for c in columnas])
     yield buffer.getvalue()
-    for rows in _safe_batches(batches, columnas):
+    for rows in _safe_batches(batches, columnas, formato):
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(rows)
         yield buffer.getvalue()
 
 
+# --- XLSX ----------------------------------------------------------------------------------
+
+
+def xlsx_titulo(columna: Columna) -> str:
+    """The XLSX header: a moment column says that its cells are Bogotá time."""
+    return columna.titulo + (BOGOTA_HEADER if columna.tipo == "fecha_hora" else "")
+
+
 def xlsx_chunks(batches: Iterable[list], columnas: list[Columna], titulo: str = "Datos") -> Iterator[bytes]:
-    """An XLSX built in write-only mode on disk, then streamed from the file."""
+    """An XLSX built in write-only mode on disk, then streamed from the file. Write-only mode
+    writes widths and the frozen pane before the first row, so they are set from the header
+    and the first batch; the filter is written after the last row, so it covers them exactly."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(titulo[:31])
-    sheet.append([c.titulo for c in columnas])
-    for rows in _safe_batches(batches, columnas):
-        for row in rows:
-            sheet.append([_xlsx_cell(sheet, v) for v in row])
+    headers = [xlsx_titulo(c) for c in columnas]
+    rows = _safe_batches(batches, columnas, FORMATOS["xlsx"])
+    first = next(rows, [])
+    for i, width in enumerate(_widths(columnas, headers, first), 1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append([_header_cell(sheet, h) for h in headers])
+    to_cells = [_cell_maker(sheet, c) for c in columnas]
+    count = 0
+    for batch in itertools.chain([first], rows):
+        for row in batch:
+            sheet.append([f(v) for f, v in zip(to_cells, row, strict=True)])
+        count += len(batch)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(columnas), 1))}{count + 1}"
     with tempfile.TemporaryFile() as tmp:
         workbook.save(tmp)
         tmp.seek(0)
@@ -141,14 +225,57 @@ def xlsx_chunks(batches: Iterable[list], columnas: list[Columna], titulo: str = 
             yield chunk
 
 
-def _xlsx_cell(sheet, value):
+def _widths(columnas: list[Columna], headers: list[str], rows: list[list]) -> list[int]:
+    """Each column as wide as its header or its longest value in the first rows (dates and
+    yes/no a fixed width), within bounds; the 2 extra leave room for the filter's arrow."""
+    widths = []
+    for i, (columna, header) in enumerate(zip(columnas, headers, strict=True)):
+        fixed = FIXED_WIDTHS.get(columna.tipo) if columna.nombres is None else None
+        longest = fixed or max((_length(row[i]) for row in rows), default=0)
+        widths.append(min(MAX_WIDTH, max(MIN_WIDTH, len(header), longest) + 2))
+    return widths
+
+
+def _length(value) -> int:
+    if value is None:
+        return 0
+    return max(len(line) for line in str(value).splitlines() or [""])
+
+
+def _cell_maker(sheet, columna: Columna) -> Callable:
+    """How this column's safe values become cells: numbers as they are, dates as date cells,
+    everything else as text cells."""
+    if columna.nombres is None and columna.tipo in XLSX_NUMBER_FORMATS:
+        number_format = XLSX_NUMBER_FORMATS[columna.tipo]
+        return lambda value: _date_cell(sheet, value, number_format)
+    if columna.nombres is None and columna.tipo == "numero":
+        return lambda value: None if value == "" else value
+    return lambda value: _text_cell(sheet, value)
+
+
+def _text_cell(sheet, value: str):
     """Text is always a string cell: never a formula, whatever it starts with."""
-    if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=None)
-        cell.value = value
-        cell.data_type = "s"
-        return cell
-    return value
+    cell = WriteOnlyCell(sheet, value=None)
+    cell.value = value
+    cell.data_type = "s"
+    return cell
+
+
+def _date_cell(sheet, value, number_format: str):
+    if value is None:
+        return None
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
+
+
+def _header_cell(sheet, text: str):
+    cell = _text_cell(sheet, text)
+    cell.font = Font(bold=True)
+    return cell
+
+
+# --- the download --------------------------------------------------------------------------
 
 
 def stream_batches(stmt, on_end: Callable[[int], None] | None = None, batch: int = BATCH_ROWS) -> Iterator:
@@ -172,34 +299,42 @@ def stream_batches(stmt, on_end: Callable[[int], None] | None = None, batch: int
     return batches()
 
 
-def response(formato: str, nombre: str, batches: Iterable, columnas: list[Columna]) -> Response:
-    """A streamed download of ``batches`` as ``formato`` (csv or xlsx)."""
-    chunks = csv_chunks(batches, columnas) if formato == "csv" else xlsx_chunks(batches, columnas, nombre)
-    result = Response(chunks, mimetype=MIMETYPES[formato])
+def response(codigo: str, nombre: str, batches: Iterable, columnas: list[Columna]) -> Response:
+    """A streamed download of ``batches`` in the format ``codigo`` (a key of FORMATOS)."""
+    formato = FORMATOS[codigo]
+    if formato.extension == "xlsx":
+        chunks = xlsx_chunks(batches, columnas, nombre)
+    else:
+        chunks = csv_chunks(batches, columnas, formato)
+    result = Response(chunks, mimetype=formato.mimetype)
     stamp = formatting.local(clock.now()).strftime("%Y%m%d-%H%M%S")
-    result.headers["Content-Disposition"] = f'attachment; filename="{nombre}-{stamp}.{formato}"'
+    suffix = "-excel" if formato.coma_decimal else ""
+    result.headers["Content-Disposition"] = (
+        f'attachment; filename="{nombre}{suffix}-{stamp}.{formato.extension}"'
+    )
     return result
 
 
-def audit_start(modelo: str, nombre: str, formato: str, filtros: dict) -> int:
+def audit_start(modelo: str, nombre: str, codigo: str, filtros: dict) -> int:
     """Historial first (an export that is cut off is still on record); the row count follows."""
     from . import audit
 
     entry = audit.record(
         "exportar",
         modelo,
-        resumen=f"Exportación {formato.upper()} de {nombre} (en curso)",
-        detalle={"formato": formato, "filtros": filtros},
+        resumen=f"Exportación {FORMATOS[codigo].nombre} de {nombre} (en curso)",
+        detalle={"formato": codigo, "filtros": filtros},
     )
     db.session.commit()
     return entry.id
 
 
-def audit_end(entry_id: int, nombre: str, formato: str, filas: int) -> None:
+def audit_end(entry_id: int, nombre: str, codigo: str, filas: int) -> None:
     """Complete the Historial entry of an export with the rows it wrote (after the last one)."""
     from .models import Historial
 
-    resumen = f"Exportación {formato.upper()} de {filas} filas de {nombre}"
+    filas_texto = formatting.plural(filas, "fila", "filas")
+    resumen = f"Exportación {FORMATOS[codigo].nombre} de {filas_texto} de {nombre}"
     db.session.execute(
         sa.update(Historial).where(Historial.id == entry_id).values(filas=filas, resumen=resumen)
     )

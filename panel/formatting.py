@@ -177,3 +177,22 @@ def init_app(app: Flask) -> None:
         etiqueta=lambda code, kind: label(kind, code),
         si_no=yes_no,
     )
+
+
+# --- spreadsheets --------------------------------------------------------------------------
+
+
+def spreadsheet_time(moment: datetime | None) -> datetime | None:
+    """A stored moment as a naive Bogotá time in whole seconds: spreadsheet cells have no time
+    zone, so the column's header says "(hora de Bogotá)" instead."""
+    return local(moment).replace(tzinfo=None, microsecond=0) if moment else None
+
+
+def decimal_comma(value) -> str:
+    """A number for Excel with Colombian regional settings: a decimal comma and no thousands
+    separator ('1782000,50', '-3,5', '12'), which it reads back as the same number."""
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return format(Decimal(str(value)), "f").replace(".", ",")

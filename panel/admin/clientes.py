@@ -107,9 +107,10 @@ def export_columns() -> list[export.Columna]:
         C("Ciudad", Cliente.id_ciudad, nombres=_nombres(Ciudad)),
         C("País", Cliente.id_pais, nombres=_nombres(Pais)),
         C("Acepta SMS", Cliente.acepta_sms, "booleano"),
-        C("Acepta SMS desde", consent_since(), "fecha"),
+        C("Acepta SMS desde", consent_since(), "fecha_hora"),
         C("Fecha de nacimiento", Cliente.fecha_nacimiento, "fecha"),
-        C("Creado", Cliente.creado, "fecha"),
+        C("Género", Cliente.genero, nombres=GENEROS),
+        C("Creado", Cliente.creado, "fecha_hora"),
     ]
 
 
@@ -186,7 +187,6 @@ class ClienteView(AccionesClientes, TenantModelView):
     )
     column_default_sort = ("id_cliente", True)
     column_filters = FILTROS
-    export_types = ["csv", "xlsx"]
 
     def get_filter_arg(self, index, flt):
         return flt.url_name  # readable, stable URLs: ?flt0_estado=1&flt1_empresa=3

@@ -7,10 +7,10 @@ from flask_admin import expose
 from sqlalchemy.orm import RelationshipProperty, aliased
 
 from .. import export
+from ..export import CODIGOS, FORMATOS, Formato
 from ..models import Cliente, Usuario
 
 NUMBERS = (sa.Integer, sa.Numeric, sa.Float)
-DATES = (sa.DateTime, sa.Date)
 
 
 def kind_of(name: str, column) -> str:
@@ -21,7 +21,9 @@ def kind_of(name: str, column) -> str:
         return "booleano"
     if isinstance(column.type, NUMBERS):
         return "numero"
-    return "fecha" if isinstance(column.type, DATES) else "texto"
+    if isinstance(column.type, sa.DateTime):
+        return "fecha_hora"
+    return "fecha" if isinstance(column.type, sa.Date) else "texto"
 
 
 def name_of(model, alias):
@@ -36,9 +38,12 @@ def name_of(model, alias):
 
 
 class ExportMixin:
-    """CSV and XLSX of the current list (search, filters, sort) for every view, streamed."""
+    """The current list (search, filters, sort) in every format of ``export.FORMATOS``, streamed."""
 
-    export_types = ["csv", "xlsx"]
+    export_types: list[str] = list(CODIGOS)  # a view without exports says []
+    # Flask-Admin's list with our export menu (the formats by name); a view with its own list
+    # template imports the same menu (templates/admin/export_menu.html).
+    list_template = "admin/exportable_list.html"
     export_column_list: tuple[str, ...] | None = None  # default: column_list
     export_labels: dict[str, dict] = {}  # column → {code: label}
 
@@ -49,7 +54,7 @@ class ExportMixin:
 
     @expose("/exportar/<formato>/")
     def exportar(self, formato):
-        """The current list as CSV or XLSX, streamed; 403 for who may not export."""
+        """The current list as CSV (Excel), CSV or XLSX, streamed; 403 for who may not export."""
         if not self.can_export:
             abort(403)
         if formato not in self.export_types:
@@ -60,11 +65,16 @@ class ExportMixin:
             0, sort and sort[0], args.sort_desc, args.search, args.filters, execute=False, page_size=0
         )
         columnas, query = self.export_columns(query)
-        nombre = str(self.name).lower()
+        nombre = str(self.name).lower()  # Historial's words; the file is named by the endpoint
         entry = export.audit_start(self.model.__name__, nombre, formato, self.export_filters(args))
         stmt = query.with_entities(*(c.campo for c in columnas)).statement
         batches = export.stream_batches(stmt, on_end=lambda n: export.audit_end(entry, nombre, formato, n))
         return export.response(formato, self.endpoint, batches, columnas)
+
+    @property
+    def export_formats(self) -> list[Formato]:
+        """The formats this view offers, in the menu's order (templates/admin/export_menu.html)."""
+        return [FORMATOS[codigo] for codigo in self.export_types]
 
     def export_columns(self, query):
         """The exported columns, and the query with the outer joins their related names need."""

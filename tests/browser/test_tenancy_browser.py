@@ -86,6 +86,6 @@ def test_a_second_tenants_admin_never_sees_the_first_tenants_data(page, tenants)
     page.goto("/admin/clientes/")
     page.get_by_role("button", name="Exportar").click()
     with page.expect_download() as info:
-        page.get_by_role("link", name="Exportar CSV").click()
+        page.get_by_role("link", name="CSV", exact=True).click()
     exported = open(info.value.path(), encoding="utf-8-sig").read()
     assert "PropioDeB" in exported and not [s for s in SECRETS if s in exported]
