@@ -17,7 +17,7 @@ from ..extensions import db
 from ..forms.sms import EnviarSMSForm
 from ..models import STAFF, Cliente
 from ..sms import outbox, pruebas, runners
-from ..sms.render import PLACEHOLDERS
+from ..sms.render import PLACEHOLDERS, preview_rules
 from .base import PanelAccessMixin
 from .seleccion import Seleccion
 
@@ -81,6 +81,7 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
             error=error,
             destinatarios=_first_recipients(query),
             marcadores=["{" + p + "}" for p in PLACEHOLDERS],
+            reglas_mensaje=preview_rules(),
             volver=url_for("clientes.index_view"),
             telefono_prueba=current_user.telefono,
             # A fresh one-time key per review: the confirmation form carries it (see _confirm).
