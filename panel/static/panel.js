@@ -19,6 +19,26 @@
     button.setAttribute("aria-label", "Mostrar u ocultar el menú");
   });
 
+  // Flask-Admin's filter rows (built by its filters.js) have an operation and a value field but
+  // no label (axe label): name each after its filter, e.g. "Activa: condición".
+  function labelFilterRows(root) {
+    root.querySelectorAll("table.filters tr").forEach(function (row) {
+      var name = row.querySelector(".remove-filter");
+      name = name ? name.textContent.replace("×", "").trim() : "Filtro";
+      row.querySelectorAll("select.filter-op, .filter-op input.select2-focusser").forEach(function (el) {
+        el.setAttribute("aria-label", name + ": condición");
+      });
+      row.querySelectorAll("input.filter-val, select.filter-val, .filter-val input.select2-focusser").forEach(function (el) {
+        el.setAttribute("aria-label", name + ": valor");
+      });
+    });
+  }
+  var filters = document.querySelector("table.filters");
+  if (filters) {
+    labelFilterRows(document);
+    new MutationObserver(function () { labelFilterRows(document); }).observe(filters, { childList: true, subtree: true });
+  }
+
   var $ = window.jQuery;
   if (!$) return;
 
