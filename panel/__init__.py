@@ -26,7 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of panel/extensions.py, tenancy and the security headers."""
-    from . import consent, security, tenancy  # noqa: F401  (consent: its flush hook records changes)
+    from . import consent, security, tenancy, translations  # noqa: F401  (consent: its flush hook)
 
     db.init_app(app)
     migrate.init_app(
@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "es")
+    translations.init_app(app)  # our catalogue completes and overrides Flask-Admin's Spanish one
     login_manager.init_app(app)
     tenancy.init_app(app)
     security.init_app(app)

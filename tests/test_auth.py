@@ -124,4 +124,4 @@ def test_flask_admin_strings_are_translated_to_spanish(app):
 
     with app.test_request_context("/admin/"):
         assert gettext("Create") == "Crear"
-        assert gettext("Delete") == "Borrar"
+        assert gettext("Delete") == "Eliminar"

@@ -75,6 +75,7 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
     """A Flask-Admin ModelView scoped by tenancy and by the role of the request's user."""
 
     form_base_class = FlaskForm  # Flask-WTF's CSRF; SecureForm conflicts with CSRFProtect
+    list_template = "admin/panel_list.html"  # a labelled search box, no javascript: links
     allowed_roles: tuple[str, ...] = WRITERS  # vendedores only see the views that say so
     read_only = False  # True: nobody creates, edits or deletes here (history, campaigns)
     can_view_details = True

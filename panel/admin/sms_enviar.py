@@ -18,7 +18,7 @@ from ..forms.sms import EnviarSMSForm
 from ..models import STAFF, Cliente
 from ..models.users import can_send_transactional
 from ..sms import outbox, pruebas, runners
-from ..sms.render import PLACEHOLDERS
+from ..sms.render import PLACEHOLDERS, preview_rules
 from .base import PanelAccessMixin
 from .seleccion import Seleccion
 
@@ -84,6 +84,7 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
             error=error,
             destinatarios=_first_recipients(query),
             marcadores=["{" + p + "}" for p in PLACEHOLDERS],
+            reglas_mensaje=preview_rules(),
             volver=url_for("clientes.index_view"),
             telefono_prueba=current_user.telefono,
             # A fresh one-time key per review: the confirmation form carries it (see _confirm).

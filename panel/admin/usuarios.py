@@ -107,9 +107,14 @@ class UsuarioView(TenantModelView):
     def get_one(self, id):
         """An admin may look at its own account but only change the ones it created."""
         user = super().get_one(id)
-        if current_user.rol != "superadmin" and user.creado_por != current_user.id and self._changing():
+        if not self.may_change_row(user) and self._changing():
             abort(403)
         return user
+
+    @staticmethod
+    def may_change_row(user: Usuario) -> bool:
+        """Also read by the list (templates/admin/panel_list.html): no edit icon where editing is refused."""
+        return current_user.rol == "superadmin" or user.creado_por == current_user.id
 
     @staticmethod
     def _changing() -> bool:

@@ -16,6 +16,12 @@ MAX_LENGTH = 1600  # Twilio refuses longer bodies (error 21617)
 
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _HINT = "Use {nombre}, {apellido} o {nombre_completo}."
+# The wording of the two placeholder errors, shared with the live preview of the Enviar SMS page
+# (panel/static/sms_enviar.js reads them from preview_rules(), so it says what the server says).
+UNKNOWN = "Marcador desconocido: %s. " + _HINT
+STRAY_BRACE = (
+    "Llave sin cerrar o sobrante en el mensaje: las llaves { } solo se usan en los marcadores. " + _HINT
+)
 
 
 class TemplateError(ValueError):
@@ -30,13 +36,16 @@ def validate_template(text: str) -> None:
         raise TemplateError(f"El mensaje supera el máximo de {MAX_LENGTH} caracteres ({len(text)}).")
     for match in _TOKEN.finditer(text):
         if match.group(1) not in PLACEHOLDERS:
-            raise TemplateError(f"Marcador desconocido: {match.group(0)}. {_HINT}")
+            raise TemplateError(UNKNOWN % match.group(0))
     stray = _TOKEN.sub("", text)
     if "{" in stray or "}" in stray:
-        raise TemplateError(
-            "Llave sin cerrar o sobrante en el mensaje: las llaves { } solo se usan en los marcadores. "
-            + _HINT
-        )
+        raise TemplateError(STRAY_BRACE)
+
+
+def preview_rules() -> dict:
+    """What the browser's live preview needs to flag a bad placeholder as validate_template does:
+    the placeholders and the two messages (``%s`` stands for the unknown placeholder)."""
+    return {"marcadores": list(PLACEHOLDERS), "desconocido": UNKNOWN, "llave": STRAY_BRACE}
 
 
 def _field(cliente, name: str) -> str:

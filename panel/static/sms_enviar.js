@@ -1,5 +1,7 @@
 /* Enviar SMS: fill the message from a template, and preview it for the first recipients
- * with the same literal substitution as panel/sms/render.py (a single pass, no expressions). */
+ * with the same literal substitution as panel/sms/render.py (a single pass, no expressions).
+ * A bad placeholder is flagged at once, in the words the server uses after "Revisar envío"
+ * (the placeholders and messages come from render.preview_rules()). */
 (function () {
   "use strict";
   var form = document.getElementById("form-sms");
@@ -7,7 +9,10 @@
   var mensaje = document.getElementById("mensaje");
   var plantilla = document.getElementById("id_plantilla");
   var lista = document.getElementById("vista-previa");
+  var aviso = document.getElementById("error-vista-previa");
   var datos = JSON.parse(document.getElementById("destinatarios-json").textContent || "[]");
+  var reglas = JSON.parse(document.getElementById("reglas-mensaje-json").textContent || "{}");
+  var MARCADOR = /\{([^{}]*)\}/g;
 
   function valores(c) {
     var nombre = (c.nombre_cliente || "").trim(), apellido = (c.apellido_cliente || "").trim();
@@ -16,13 +21,30 @@
 
   function personalizar(texto, c) {
     var v = valores(c);
-    return texto.replace(/\{([^{}]*)\}/g, function (todo, clave) {
+    return texto.replace(MARCADOR, function (todo, clave) {
       return Object.prototype.hasOwnProperty.call(v, clave) ? v[clave] : todo;
     });
   }
 
+  /* The first problem validate_template would report about the placeholders, or "". */
+  function errorDeMarcadores(texto) {
+    var permitidos = reglas.marcadores || [];
+    var malo = null;
+    texto.replace(MARCADOR, function (todo, clave) {
+      if (malo === null && permitidos.indexOf(clave) < 0) malo = todo;
+      return todo;
+    });
+    if (malo !== null) return (reglas.desconocido || "").replace("%s", malo);
+    var resto = texto.replace(MARCADOR, "");
+    return resto.indexOf("{") >= 0 || resto.indexOf("}") >= 0 ? reglas.llave || "" : "";
+  }
+
   function pintar() {
     lista.textContent = "";
+    var error = errorDeMarcadores(mensaje.value);
+    aviso.textContent = error;
+    aviso.classList.toggle("d-none", !error);
+    if (error) return;
     datos.forEach(function (c) {
       var texto = personalizar(mensaje.value, c);
       var info = window.smsAnalyze ? window.smsAnalyze(texto) : null;

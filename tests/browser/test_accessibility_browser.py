@@ -89,7 +89,7 @@ def test_form_and_action_page_have_no_serious_violations(page, clientes, width):
     page.get_by_label("Cédula").fill("1012345678")
     page.get_by_label("Nombres").fill("Ana")
     page.get_by_label("Teléfono").fill("123")
-    page.get_by_role("button", name="Salvar", exact=True).click()
+    page.get_by_role("button", name="Guardar", exact=True).click()
     expect(page.locator("#telefono + .invalid-feedback")).to_be_visible()
     assert_accessible(page)
     assert_fits(page)

@@ -55,7 +55,7 @@ def test_admin_fixes_a_bad_phone_and_saves_the_client(page, tenants):
     page.get_by_label("Nombres").fill("Andrés")
     page.get_by_label("Apellidos").fill("Gómez")
     page.get_by_label("Teléfono").fill("12345")
-    save = page.get_by_role("button", name="Salvar", exact=True)
+    save = page.get_by_role("button", name="Guardar", exact=True)
     save.click()
 
     telefono = page.get_by_label("Teléfono")
