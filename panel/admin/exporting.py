@@ -43,7 +43,6 @@ class ExportMixin:
     export_types: list[str] = list(CODIGOS)  # a view without exports says []
     # Flask-Admin's list with our export menu (the formats by name); a view with its own list
     # template imports the same menu (templates/admin/export_menu.html).
-    list_template = "admin/exportable_list.html"
     export_column_list: tuple[str, ...] | None = None  # default: column_list
     export_labels: dict[str, dict] = {}  # column → {code: label}
 
