@@ -15,7 +15,7 @@ from panel.admin.clientes import matching_clientes
 from panel.config import defaults
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, Usuario
-from panel.sms import outbox, runners
+from panel.sms import lifecycle, outbox, runners
 from panel.sms.client import make_twilio_client, sender_kwargs
 from panel.sms.sender import Settings
 
@@ -139,7 +139,7 @@ def check(app, campana_id: int) -> dict:
                 sa.select(log.c.actualizado).where(log.c.id_campana == campana_id, log.c.estado == "enviado")
             )
         )
-        counts = outbox.counts(campana_id)
+        counts = lifecycle.counts(campana_id)
         campana = db.session.get(CampanaSMS, campana_id)
         same = (campana.total_clientes, campana.enviados_exitosos, campana.enviados_fallidos) == (
             counts["total"],

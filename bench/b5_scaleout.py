@@ -10,7 +10,7 @@ import uuid
 import sqlalchemy as sa
 
 from panel import create_app
-from panel.sms import outbox, runners
+from panel.sms import lifecycle, runners
 
 from .b3_outbox import drop
 from .b4_sending import REDIS_URL, campaign, start_workers, wait_all
@@ -52,7 +52,7 @@ def sending(app, campana_id: int, limit: float = 30) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         with app.app_context():
-            counts = outbox.counts(campana_id)
+            counts = lifecycle.counts(campana_id)
         if counts["enviado"] or not counts["pendiente"]:
             return
         time.sleep(0.1)
@@ -95,7 +95,7 @@ def run(s=None) -> str:
             workers = start_workers(url, queue, config)
             sending(app, campana_id)  # the workers have booted: browsing starts with the campaign running
             with app.app_context():
-                before = outbox.counts(campana_id)["enviado"]
+                before = lifecycle.counts(campana_id)["enviado"]
             until = time.monotonic() + s.browse_seconds
             staff = [
                 threading.Thread(target=browse, args=(http, base, until, results, i))
@@ -106,11 +106,11 @@ def run(s=None) -> str:
             for t in staff:
                 t.join(s.browse_seconds + 60)
             with app.app_context():
-                during = outbox.counts(campana_id)["enviado"] - before
+                during = lifecycle.counts(campana_id)["enviado"] - before
             wait_all(workers, limit=s.messages / 20 + 60)
             elapsed = time.monotonic() - started
         with app.app_context():
-            final = outbox.counts(campana_id)
+            final = lifecycle.counts(campana_id)
             drop(campana_id)
     rows = []
     for label, n in (("mediana", 0.5), ("p95", 0.95)):

@@ -22,7 +22,7 @@ from .models import (
     Vehiculo,
     Venta,
 )
-from .sms import outbox
+from .sms import lifecycle, outbox
 from .users import create_user
 
 DEMO_PASSWORD = "demo12345"
@@ -172,6 +172,9 @@ def _load_finished_campaign(clientes, plantilla, admin, owner) -> None:
             nombre="Campaña de bienvenida (demostración)",
             id_plantilla=plantilla.id,
             filtros={"origen": "demostración"},
+            # A welcome is information, not advertising; and as transactional it is written
+            # "pendiente" whatever the hour, and uses up no client's daily cap in the demo.
+            tipo="transaccional",
         )
     log = SMSLog.__table__
     pending = sa.select(log.c.id).where(log.c.id_campana == campana.id, log.c.estado == "pendiente")
@@ -179,4 +182,4 @@ def _load_finished_campaign(clientes, plantilla, admin, owner) -> None:
         sid = f"SMdemo{owner:04d}{i:022d}"
         sent = {"estado": "enviado", "twilio_sid": sid, "estado_entrega": "delivered"}
         db.session.execute(log.update().where(log.c.id == row_id).values(**sent, intentos=1))
-    outbox.refresh_totals(campana.id)  # completes it through lifecycle, as the sender does
+    lifecycle.refresh_totals(campana.id)  # completes it through lifecycle, as the sender does

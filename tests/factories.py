@@ -1,8 +1,11 @@
 """Build rows for tests directly in the database (outside any request: every tenant)."""
 
+import functools
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
+
+from werkzeug.security import generate_password_hash
 
 from panel.extensions import db
 from panel.models import (
@@ -29,10 +32,18 @@ def user(email: str, rol: str, creado_por=None, password: str = PASSWORD) -> Usu
         creado_por=creado_por.id if creado_por else None,
         activo=True,
     )
-    u.set_password(password)
+    u.password_hash = _hash_of(password)
     db.session.add(u)
     db.session.commit()
     return u
+
+
+@functools.cache
+def _hash_of(password: str) -> str:
+    """A real scrypt hash of ``password``, computed once per test run: every fixture account gets
+    one (seven a test), and at ~0.1 s each hashing alone was minutes of the suite. Logins still
+    check it for real; ``Usuario.set_password`` has its own tests (Mi cuenta, set-password)."""
+    return generate_password_hash(password)
 
 
 @dataclass(frozen=True)

@@ -171,12 +171,12 @@ def test_recipients_that_no_longer_qualify_are_omitido_and_not_progress(
 
 
 def test_a_number_that_joins_the_registry_after_confirmation_is_skipped_at_send_time(
-    app, tenants, fake_twilio, twilio_app_config
+    app, tenants, fake_twilio, twilio_app_config, ventana_abierta
 ):
     from panel.sms import rne
 
     configure(app, twilio_app_config)
-    cid = campaign(tenants.admin_a, 2)
+    cid = campaign(tenants.admin_a, 2, tipo="comercial")  # the RNE binds commercial campaigns
     registered, _ = rows(cid)
     rne.load([registered.telefono + "\n"])  # the CRC's new list arrives before the sender runs
     sender.run_campaign(cid)

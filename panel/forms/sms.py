@@ -67,7 +67,9 @@ class EnviarSMSForm(FlaskForm):
     )
 
     # Missing or empty: comercial, the lawful default (SPEC §10).
-    tipo = SelectField("Tipo de campaña", choices=TIPOS, default="comercial", filters=[lambda v: v or "comercial"])
+    tipo = SelectField(
+        "Tipo de campaña", choices=TIPOS, default="comercial", filters=[lambda v: v or "comercial"]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from .. import audit, clock
 from ..extensions import db
 from ..models import CampanaSMS, SMSLog
+from ..models.sms import ESTADOS_LOG
 from ..models.users import WRITERS, has_role
 
 CAMPANA = CampanaSMS.__table__
@@ -117,8 +118,6 @@ def _reopen_retryable(conn, campana_id: int) -> None:
     )
     values = {"estado": "pendiente", "reintentable": False, "error_codigo": None, "error_mensaje": None}
     conn.execute(stmt.values(**values, reclamado=None, actualizado=clock.utcnow()))
-    from .outbox import refresh_totals  # outbox imports this module
-
     refresh_totals(campana_id, finish=False, conn=conn)
 
 
@@ -139,8 +138,6 @@ def settle_cancelled(conn, campana_id: int) -> None:
     )
     values = {"estado": "cancelado", "error_mensaje": "Campaña cancelada", "reclamado": None}
     if conn.execute(stmt.values(**values, actualizado=clock.utcnow())).rowcount:
-        from .outbox import refresh_totals
-
         refresh_totals(campana_id, finish=False, conn=conn)
 
 
@@ -240,13 +237,49 @@ def next_due() -> datetime | None:
 # --- how far a campaign is -----------------------------------------------------------------
 
 
+def counts(campana_id: int, conn=None) -> dict[str, int]:
+    """Row counts of a campaign by estado, plus those flagged for review (one statement)."""
+    t = SMSLog.__table__
+    stmt = sa.select(t.c.estado, sa.func.count(), sa.func.sum(sa.case((t.c.requiere_revision, 1), else_=0)))
+    stmt = stmt.where(t.c.id_campana == campana_id).group_by(t.c.estado)
+    result = dict.fromkeys(ESTADOS_LOG, 0)
+    revision = 0
+    for estado, n, rev in (conn or db.session).execute(stmt):
+        result[estado] = n
+        revision += rev or 0
+    result["total"] = sum(result.values())
+    result["revision"] = revision
+    return result
+
+
+def refresh_totals(campana_id: int, *, finish: bool = True, conn=None) -> dict[str, int]:
+    """Recompute the campaign's aggregates from its rows, in the caller's transaction; complete
+    it when nothing is left (and ``finish``).
+
+    On PostgreSQL the campaign row is locked first: two senders writing outcomes at once then
+    count one after the other, each seeing the other's committed rows, so the stored totals are
+    never overwritten by a count that missed a batch."""
+    conn = conn or db.session.connection()
+    t = CampanaSMS.__table__
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(t.c.id).where(t.c.id == campana_id).with_for_update())
+    c = counts(campana_id, conn)
+    values = {
+        "total_clientes": c["total"],
+        "enviados_exitosos": c["enviado"],
+        "enviados_fallidos": c["fallido"],
+    }
+    conn.execute(sa.update(t).where(t.c.id == campana_id).values(**values))
+    if finish:
+        finish_if_done(conn, campana_id, c)
+    return c
+
+
 def progress(campana_id: int) -> dict | None:
     """The one answer to "how far is this campaign", for the page, its JSON, the API and the
     dashboard: every count from the rows in one statement, so they always add up to the total.
 
     Skipped rows (``omitido``) are not progress: ``porcentaje`` is done / sendable."""
-    from .outbox import counts  # outbox imports this module
-
     campana = db.session.execute(
         sa.select(CAMPANA.c.estado, CAMPANA.c.programada_para, CAMPANA.c.siguiente_envio).where(
             CAMPANA.c.id == campana_id

@@ -16,7 +16,6 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from .. import audit, clock, formatting, tenancy
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, Pais, SMSLog, Usuario, utcnow
-from ..models.sms import ESTADOS_LOG
 from . import exclusions, lifecycle, reglas, tope, ventana
 from .encoding import analyze
 from .render import TemplateError, personalizer
@@ -327,7 +326,7 @@ def _create(
     db.session.add(campana)
     db.session.flush()
     _insert_rows(campana.id, tenant, p.rows)
-    refresh_totals(campana.id, finish=False)
+    lifecycle.refresh_totals(campana.id, finish=False)
     audit.record(
         "sms",
         "CampanaSMS",
@@ -394,44 +393,6 @@ def _insert_unnest(batch: list[dict], fixed: dict) -> None:
     db.session.execute(table.insert().from_select([*ROW_KEYS, *fixed], select))
 
 
-def counts(campana_id: int, conn=None) -> dict[str, int]:
-    """Row counts of a campaign by estado, plus those flagged for review (one statement)."""
-    t = SMSLog.__table__
-    stmt = sa.select(t.c.estado, sa.func.count(), sa.func.sum(sa.case((t.c.requiere_revision, 1), else_=0)))
-    stmt = stmt.where(t.c.id_campana == campana_id).group_by(t.c.estado)
-    result = dict.fromkeys(ESTADOS_LOG, 0)
-    revision = 0
-    for estado, n, rev in (conn or db.session).execute(stmt):
-        result[estado] = n
-        revision += rev or 0
-    result["total"] = sum(result.values())
-    result["revision"] = revision
-    return result
-
-
-def refresh_totals(campana_id: int, *, finish: bool = True, conn=None) -> dict[str, int]:
-    """Recompute the campaign's aggregates from its rows, in the caller's transaction; complete
-    it when nothing is left (and ``finish``).
-
-    On PostgreSQL the campaign row is locked first: two senders writing outcomes at once then
-    count one after the other, each seeing the other's committed rows, so the stored totals are
-    never overwritten by a count that missed a batch."""
-    conn = conn or db.session.connection()
-    t = CampanaSMS.__table__
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(t.c.id).where(t.c.id == campana_id).with_for_update())
-    c = counts(campana_id, conn)
-    values = {
-        "total_clientes": c["total"],
-        "enviados_exitosos": c["enviado"],
-        "enviados_fallidos": c["fallido"],
-    }
-    conn.execute(sa.update(t).where(t.c.id == campana_id).values(**values))
-    if finish:
-        lifecycle.finish_if_done(conn, campana_id, c)
-    return c
-
-
 def retry_failed(campana_id: int) -> int:
     """Put back to ``pendiente`` the failed rows Twilio certainly never got, for clients that
     still accept SMS; the campaign waits for a sender again. Returns how many rows."""
@@ -450,5 +411,5 @@ def retry_failed(campana_id: int) -> int:
     n = db.session.execute(stmt.values(**values, actualizado=clock.utcnow())).rowcount
     if n:
         lifecycle.reopen(db.session.connection(), campana_id)
-        refresh_totals(campana_id, finish=False)
+        lifecycle.refresh_totals(campana_id, finish=False)
     return n

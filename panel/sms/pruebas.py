@@ -16,7 +16,7 @@ from ..models import CampanaSMS, Cliente, SMSLog, Usuario
 from ..phones import e164
 from . import lifecycle, reglas
 from .encoding import analyze
-from .outbox import OutboxError, refresh_totals
+from .outbox import OutboxError
 from .render import TemplateError, personalizer
 
 SIN_TELEFONO = (
@@ -120,7 +120,7 @@ def _create(user_id, mensaje, muestra, tenant, limit, id_plantilla, nombre, tipo
     log.segmentos, log.codificacion, log.id_propietario = info.segments, info.encoding, tenant
     db.session.add(log)
     db.session.flush()
-    refresh_totals(campana.id, finish=False)
+    lifecycle.refresh_totals(campana.id, finish=False)
     audit.record(
         "sms",
         "CampanaSMS",

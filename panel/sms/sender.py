@@ -115,14 +115,14 @@ def _callback(config) -> dict:
 def run_campaign(campana_id: int) -> dict:
     """Send what is pending of a campaign (needs an app context); returns the row counts."""
     if not lifecycle.begin(campana_id, opening=_opening):
-        return outbox.counts(campana_id)
+        return lifecycle.counts(campana_id)
     run = _Run(campana_id)
     recover_stale(run)
     _pump(run)
     if run.stop.is_set():
         _abort(campana_id, run.reason)
     with db.engine.begin() as conn:
-        counts = outbox.refresh_totals(campana_id, conn=conn)
+        counts = lifecycle.refresh_totals(campana_id, conn=conn)
         lifecycle.settle_cancelled(conn, campana_id)
         return counts
 
@@ -303,7 +303,7 @@ def _omit(conn, campana_id: int, skipped: dict[int, tuple[str, str]]) -> None:
         for i, (kind, text) in skipped.items()
     ]
     conn.execute(stmt, params)
-    outbox.refresh_totals(campana_id, finish=False, conn=conn)
+    lifecycle.refresh_totals(campana_id, finish=False, conn=conn)
 
 
 def _send(run: _Run, row) -> Result:
@@ -445,7 +445,7 @@ def store(run: _Run, finished: list[tuple]) -> None:
             if result.outcome is not None and result.outcome.opt_out:
                 conn.execute(_opt_out(row))
         # The totals move with the outcomes, in their transaction: a reader never sees them apart.
-        outbox.refresh_totals(run.campana_id, finish=False, conn=conn)
+        lifecycle.refresh_totals(run.campana_id, finish=False, conn=conn)
         lifecycle.settle_cancelled(conn, run.campana_id)
 
 
@@ -519,4 +519,4 @@ def _abort(campana_id: int, reason: str) -> None:
             pending.values(estado="fallido", reintentable=True, error_mensaje=reason, actualizado=now)
         )
         lifecycle.fail(conn, campana_id, reason)
-        outbox.refresh_totals(campana_id, finish=False, conn=conn)
+        lifecycle.refresh_totals(campana_id, finish=False, conn=conn)
