@@ -7,6 +7,9 @@ so each table whose ids the Historial names is rebuilt (Alembic's batch mode: ne
 copied, old table dropped, new one renamed, its indexes recreated). PostgreSQL sequences never
 go back: nothing to do there (and its RLS policies and trigram index stay untouched).
 
+On both engines it also adds the index behind each record's "Historial" button
+(``historial (modelo, objeto_id)``).
+
 The rebuild follows SQLite's own procedure (https://sqlite.org/lang_altertable.html#otheralter):
 foreign keys off outside the transaction (dropping a parent table with them on deletes its
 rows first, which the RESTRICT keys refuse), the rebuild in one transaction, then
@@ -47,9 +50,11 @@ def upgrade():
     _rebuild(autoincrement=True)
     if op.get_bind().dialect.name == "sqlite":
         _skip_ids_already_deleted()
+    op.create_index("ix_historial_modelo_objeto", "historial", ["modelo", "objeto_id"])
 
 
 def downgrade():
+    op.drop_index("ix_historial_modelo_objeto", table_name="historial")
     _rebuild(autoincrement=False)
 
 
