@@ -84,6 +84,12 @@ def test_model_names_are_spanish_and_values_are_formatted(client, tenants, app):
     html = _page(client, f"/admin/historial/details/?id={entry.id}", "historial-valores")
     assert "Plantilla SMS" in html and "PlantillaSMS<" not in html and ">PlantillaSMS" not in html
     assert "<strong>Activa</strong>: Sí" in html
+    assert "<strong>Autor</strong>: admin.a <admin.a@test.co>" in html.replace("&lt;", "<").replace(
+        "&gt;", ">"
+    )
+    assert "<strong>Propietario</strong>: admin.a <admin.a@test.co>" in html.replace("&lt;", "<").replace(
+        "&gt;", ">"
+    )
     assert "<strong>Creada</strong>: 01/12/2026 01:50" in html
     assert "06:50:25" not in html and "True" not in html
 

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from .. import formatting
 from ..extensions import db
-from ..models import Historial
+from ..models import Historial, Usuario
 from ..models.audit import ACCIONES
 from ..models.users import WRITERS
 from . import registros
@@ -114,6 +114,8 @@ def field_value(modelo: str, key: str, value) -> str:
     if kind := CODE_LABELS.get((modelo, key)):
         return formatting.label(kind, value)
     model = registros.model_class(modelo)
+    if key == "id_propietario":  # the tenant: its admin's name, as the Agencia column shows it
+        return _related_name(Usuario, value)
     if relation := _relation(model, key):
         return _related_name(relation.mapper.class_, value)
     kind = _python_type(model, key)
