@@ -74,10 +74,8 @@ def test_create_delete_create_gives_a_larger_id(app, tenants, table):
 def test_every_table_historial_names_never_reuses_ids(app):
     """The models say it (so a database created from them gets it) and the migration rebuilds
     the same tables; both lists cover every model the Historial records."""
-    tables = {
-        m.__tablename__: m for m in db.Model.registry._class_registry.values() if hasattr(m, "__table__")
-    }
-    audited = {name for name, m in tables.items() if m.__name__ in AUDITED} | {CampanaSMS.__tablename__}
+    models = [mapper.class_ for mapper in db.Model.registry.mappers]
+    audited = {m.__tablename__ for m in models if m.__name__ in AUDITED} | {CampanaSMS.__tablename__}
     with_autoincrement = {t.name for t in db.metadata.tables.values() if t.kwargs.get("sqlite_autoincrement")}
     assert audited <= with_autoincrement
     assert set(_migration().TABLES) == with_autoincrement
