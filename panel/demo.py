@@ -1,6 +1,7 @@
 """Demo data (Faker es_CO): two tenants with staff, ~200 clients and their history."""
 
 import random
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from .models import (
     Venta,
 )
 from .sms import lifecycle, outbox
+from .text import fold
 from .users import create_user
 
 DEMO_PASSWORD = "demo12345"
@@ -34,6 +36,31 @@ DEMO_LOGINS = [
     ("vendedor2@demo.co", DEMO_PASSWORD, "vendedor"),
 ]
 CLIENTS_PER_TENANT = 100
+# Names as a Colombian back office sees them (Faker es_CO's companies read "López Group",
+# "Morales Inc"; its words are Latin lorem ipsum).
+AGENCIAS = ("Publicidad Andina S.A.S.", "Medios del Caribe S.A.S.")
+EMPRESAS = (
+    "Tostadora Andina S.A.S.",
+    "Distribuidora El Dorado Ltda.",
+    "Confecciones La Sabana S.A.S.",
+    "Lácteos La Pradera S.A.",
+    "Ferretería Santa Fe S.A.S.",
+    "Transportes del Valle S.A.",
+    "Inversiones Cafeteras del Quindío S.A.S.",
+    "Panadería La Candelaria Ltda.",
+    "Droguería San Jorge S.A.S.",
+    "Calzado Bucaramanga S.A.S.",
+    "Frutas del Tolima S.A.S.",
+    "Constructora Altos de Chía S.A.",
+)
+CAMPANAS = (
+    "Prima de junio",
+    "Amor y Amistad",
+    "Regreso a clases",
+    "Temporada navideña",
+    "Día de la Madre",
+    "Feria de las Flores",
+)
 TEMPLATES = [
     ("Promoción mensual", "Hola {nombre}, aprovecha 20% de descuento este mes."),
     ("Recordatorio", "Hola {nombre}, te esperamos en nuestra tienda."),
@@ -50,7 +77,7 @@ def load_demo_data(seed: int = 7) -> bool:
     create_user("super@demo.co", DEMO_PASSWORD, "superadmin", nombre="Superadministrador")
     city_ids = db.session.scalars(sa.select(Ciudad.id).where(Ciudad.id_pais == 1)).all()
     for n in (1, 2):
-        admin = create_user(f"admin{n}@demo.co", DEMO_PASSWORD, "admin", nombre=f"Agencia {n}")
+        admin = create_user(f"admin{n}@demo.co", DEMO_PASSWORD, "admin", nombre=AGENCIAS[n - 1])
         vendedor = create_user(
             f"vendedor{n}@demo.co", DEMO_PASSWORD, "vendedor", creado_por=admin.email, nombre=fake.name()
         )
@@ -62,19 +89,19 @@ def load_demo_data(seed: int = 7) -> bool:
 def _load_tenant(admin, vendedor, city_ids, rng, fake, cedula_base) -> None:
     owner = admin.id
     empresas = [
-        Empresa(nombre=fake.company()[:120], nit=str(rng.randint(800000000, 999999999)), id_propietario=owner)
-        for _ in range(4)
+        Empresa(nombre=nombre, nit=str(rng.randint(800000000, 999999999)), id_propietario=owner)
+        for nombre in rng.sample(EMPRESAS, 4)
     ]
     today = date.today()
     campanas = [
         CampanaPublicitaria(
-            nombre=f"Campaña {fake.word().capitalize()} {i + 1}",
+            nombre=f"{nombre} {today.year}",
             fecha_inicio=today - timedelta(days=30 * (i + 1)),
             fecha_fin=today + timedelta(days=30 * i),
             activa=i < 2,
             id_propietario=owner,
         )
-        for i in range(3)
+        for i, nombre in enumerate(rng.sample(CAMPANAS, 3))
     ]
     plantillas = [
         PlantillaSMS(nombre=n, mensaje=m, id_usuario=owner, id_propietario=owner) for n, m in TEMPLATES
@@ -109,7 +136,7 @@ def _client(owner, cedula, rng, fake, city_ids, empresas, campanas) -> Cliente:
         apellido_cliente=fake.last_name()[:20],
         fecha_nacimiento=fake.date_of_birth(minimum_age=18, maximum_age=80),
         genero=genero,
-        email=f"{first.lower()}.{cedula % 100000}@example.com"[:40].encode("ascii", "ignore").decode(),
+        email=_email(first, cedula),
         telefono=_phone(rng) if rng.random() > 0.05 else None,
         id_ciudad=rng.choice(city_ids),
         id_pais=1,
@@ -119,6 +146,12 @@ def _client(owner, cedula, rng, fake, city_ids, empresas, campanas) -> Cliente:
         acepta_sms=rng.random() > 0.05,
         id_propietario=owner,
     )
+
+
+def _email(first_name: str, cedula: int) -> str:
+    """'María José' → 'maria.jose.12345@example.com' (accents folded, not dropped: not 'mara')."""
+    local = re.sub(r"[^a-z0-9.]", "", fold(first_name).replace(" ", "."))
+    return f"{local[:20]}.{cedula % 100000}@example.com"
 
 
 def _load_history(clientes, campanas, vendedor, rng, owner) -> None:

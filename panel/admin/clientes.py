@@ -28,10 +28,17 @@ from ..models import (
     Vehiculo,
     Venta,
 )
-from ..models.users import STAFF, can_send_sms
+from ..models.users import STAFF, SUPERADMIN, can_send_sms
 from .clientes_acciones import AccionesClientes
-from .clientes_filtros import FILTROS, SEARCH_PLACEHOLDER, apply_search, list_args, matching_clientes
-from .modelview import TenantModelView
+from .clientes_filtros import (
+    FILTROS,
+    SEARCH_PLACEHOLDER,
+    agencias,
+    apply_search,
+    list_args,
+    matching_clientes,
+)
+from .modelview import TenantModelView, role_in
 
 __all__ = ["ClienteView", "matching_clientes"]
 
@@ -54,6 +61,7 @@ LABELS = {
     "creado": "Creado",
     "actualizado": "Actualizado",
     "propietario": "Propietario",
+    "agencia": "Agencia",
 }
 SMS_HISTORY = 50
 DEEP_OFFSET = 1000  # from this many rows skipped on, a page is fetched by its keys first
@@ -191,6 +199,13 @@ class ClienteView(AccionesClientes, TenantModelView):
     def get_filter_arg(self, index, flt):
         return flt.url_name  # readable, stable URLs: ?flt0_estado=1&flt1_empresa=3
 
+    def _get_filter_groups(self):
+        """The Agencia filter is the superadmin's: a tenant's staff only ever see their own."""
+        groups = super()._get_filter_groups() or {}
+        if not role_in(SUPERADMIN):
+            groups.pop(LABELS["agencia"], None)
+        return groups or None
+
     def _apply_pagination(self, query, page, page_size):
         """Deep pages as a deferred join: OFFSET walks the page's keys only (an index scan),
         then just those rows are loaded with their joins, instead of fetching and dropping
@@ -212,6 +227,9 @@ class ClienteView(AccionesClientes, TenantModelView):
         if template == self.list_template:
             kwargs.update(filtros=list_args(request.args), count_cap=self.count_cap)
             kwargs.update(fila=self._row_links(kwargs["return_url"]))
+            if role_in(SUPERADMIN):  # which agency owns each client: the superadmin's column
+                kwargs["list_columns"] = [*kwargs["list_columns"], ("agencia", LABELS["agencia"])]
+                kwargs["fila"]["agencias"] = {int(i): nombre for i, nombre in agencias()}
         elif template == self.details_template:
             kwargs.update(self.related(kwargs["model"]), enviar_sms=enviar_sms_url(kwargs["model"]))
         return super().render(template, **kwargs)

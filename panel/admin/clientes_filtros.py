@@ -11,8 +11,9 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
 from ..extensions import db
 from ..ids import MAX_ID
-from ..models import ESTADOS_CLIENTE, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais
+from ..models import ESTADOS_CLIENTE, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais, Usuario
 from ..search import search_conditions
+from ..tenancy import current_scope
 
 SEARCH_PLACEHOLDER = "Cédula, nombres, apellidos, correo o teléfono"
 
@@ -112,6 +113,20 @@ def _estados():
     return [(str(k), v) for k, v in ESTADOS_CLIENTE.items()]
 
 
+def agencias() -> list[tuple[str, str]]:
+    """The tenants (their admins) by name, for the superadmin's Agencia filter and column; a
+    tenant's own staff have only their own agency to choose from (no query)."""
+    if not current_scope().is_global:
+        return []
+    stmt = sa.select(Usuario.id, Usuario.nombre, Usuario.email).where(Usuario.rol == "admin")
+    options = [(str(i), nombre or email) for i, nombre, email in db.session.execute(stmt)]
+    return sorted(options, key=lambda o: o[1].lower())
+
+
+# Only the superadmin sees the Agencia filter (ClienteView); for anyone else it could only
+# narrow their own tenant further, so it is harmless if typed into a URL.
+AGENCIA = "agencia"
+
 FILTROS = (
     ChoiceFilter(Cliente.estado, "Estado", _estados, "estado"),
     ChoiceFilter(Cliente.id_empresa, "Empresa", _names(Empresa), "empresa"),
@@ -120,6 +135,7 @@ FILTROS = (
     ChoiceFilter(Cliente.id_pais, "País", _names(Pais), "pais"),
     DateFilter(Cliente.creado, "Creado", False, "creado_desde"),
     DateFilter(Cliente.creado, "Creado", True, "creado_hasta"),
+    ChoiceFilter(Cliente.id_propietario, "Agencia", agencias, AGENCIA),
 )
 BY_URL_NAME = {f.url_name: f for f in FILTROS}
 

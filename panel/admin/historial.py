@@ -1,12 +1,27 @@
-"""Historial: the read-only audit log (admins see their tenant's; superadmin every entry)."""
+"""Historial: the read-only audit log (admins see their tenant's; superadmin every entry).
 
-import json
+An entry reads as labels, never as stored codes or JSON: the model's Spanish name, each change
+as "campo: antes → después" with the field's label (the model view's own) and the values as the
+panel writes them (panel/formatting.py: Bogotá dates, Sí/No, estado labels, pesos, the name of a
+related row). Each entry links to its record while it still exists; each record's pages link
+here, filtered to that record (``url_for_record``).
+"""
 
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qsl, urlencode
+
+import sqlalchemy as sa
+from flask import g, request, url_for
+from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup
 
-from ..models import Historial
+from .. import formatting
+from ..extensions import db
+from ..models import Historial, Usuario
 from ..models.audit import ACCIONES
 from ..models.users import WRITERS
+from . import registros
 from .modelview import TenantModelView
 
 ACCION_LABELS = {
@@ -18,20 +33,202 @@ ACCION_LABELS = {
     "sms": "Campaña SMS",
     "login": "Inicio de sesión",
 }
+# Codes stored in a field, and the kind of label formatting.py gives them.
+CODE_LABELS = {
+    ("Cliente", "estado"): "estado_cliente",
+    ("Cliente", "genero"): "genero",
+    ("Usuario", "rol"): "rol",
+}
+# Fields no view labels (keys, stamps, secrets), and the keys of a bulk action's or export's detail.
+FIELD_LABELS = {
+    "id": "ID",
+    "id_propietario": "Propietario",
+    "id_usuario": "Usuario",
+    "password_hash": "Contraseña",
+    "creado": "Creado",
+    "fecha": "Fecha",
+    "activo": "Activo",
+    "telefono": "Teléfono",
+    "sesion_version": "Sesiones",
+    "accion": "Acción",
+    "seleccion": "Selección",
+    "ids": "Registros",
+    "filtros": "Filtros",
+    "formato": "Formato",
+    "omitidos": "Omitidos",
+    "search": "Búsqueda",
+}
+SELECCION = {"todos": "todos los resultados de la búsqueda y los filtros", "ids": "filas marcadas"}
+EMPTY = "—"
 
 
-def _detalle(view, context, model, name):
-    if not model.detalle:
+class FiltroModelo(FilterEqual):
+    url_name = "modelo"
+
+
+class FiltroRegistro(FilterEqual):
+    url_name = "registro"
+
+
+# --- labels and values ---------------------------------------------------------------------
+
+
+def field_label(modelo: str, key: str) -> str:
+    """The label the model's own view gives a field (a key column takes its relation's)."""
+    model = registros.model_class(modelo)
+    view = registros.view_of(model) if model else None
+    labels = dict(getattr(view, "column_labels", None) or {})
+    relation = _relation(model, key)
+    for name in (key, relation.key if relation else None):
+        if name in labels:
+            return str(labels[name])
+    if key in FIELD_LABELS:
+        return FIELD_LABELS[key]
+    return key.removeprefix("id_").replace("_", " ").capitalize()
+
+
+def _relation(model, key: str):
+    """The many-to-one relationship whose foreign key is the column ``key``."""
+    if model is None:
+        return None
+    for rel in sa.inspect(model).relationships:
+        if rel.direction.name == "MANYTOONE" and [c.key for c in rel.local_columns] == [key]:
+            return rel
+    return None
+
+
+def _python_type(model, key: str):
+    attr = sa.inspect(model).column_attrs.get(key) if model is not None else None
+    try:
+        return attr.columns[0].type.python_type if attr is not None else None
+    except NotImplementedError:
+        return None
+
+
+def field_value(modelo: str, key: str, value) -> str:
+    """A stored (JSON) value as the panel shows it."""
+    if value is None or value == "":
+        return EMPTY
+    if value == "***":
+        return "(oculta)"
+    if kind := CODE_LABELS.get((modelo, key)):
+        return formatting.label(kind, value)
+    model = registros.model_class(modelo)
+    if key == "id_propietario":  # the tenant: its admin's name, as the Agencia column shows it
+        return _related_name(Usuario, value)
+    if relation := _relation(model, key):
+        return _related_name(relation.mapper.class_, value)
+    kind = _python_type(model, key)
+    try:
+        if kind is bool:
+            return formatting.yes_no(value)
+        if kind is datetime:
+            return formatting.date_time(datetime.fromisoformat(value))
+        if kind is date:
+            return formatting.day(date.fromisoformat(value))
+        if kind is Decimal:
+            return formatting.money(Decimal(str(value)))
+    except (TypeError, ValueError, InvalidOperation):
+        pass
+    return str(value)
+
+
+def _related_name(model, pk) -> str:
+    """The related row's name (cached per request), or its id once it is gone or out of reach."""
+    cache = g.setdefault("historial_nombres", {})
+    if (model, pk) not in cache:
+        row = db.session.get(model, pk)
+        cache[(model, pk)] = str(row) if row is not None else f"#{pk} (ya no existe)"
+    return cache[(model, pk)]
+
+
+def _items(lines) -> Markup:
+    return Markup("").join(Markup("<li>{}</li>").format(line) for line in lines)
+
+
+def _change(modelo: str, key: str, before, after) -> Markup:
+    return Markup("<strong>{}</strong>: {} → {}").format(
+        field_label(modelo, key), field_value(modelo, key, before), field_value(modelo, key, after)
+    )
+
+
+def _value(modelo: str, key: str, value) -> Markup:
+    return Markup("<strong>{}</strong>: {}").format(field_label(modelo, key), field_value(modelo, key, value))
+
+
+def _filtros(value) -> str:
+    """A list's search and filters (a query string or a dict of them) in words."""
+    pairs = parse_qsl(value) if isinstance(value, str) else list((value or {}).items())
+    words = []
+    for key, val in pairs:
+        name = key.split("_", 1)[1] if key.startswith("flt") and "_" in key else key
+        words.append(f"{FIELD_LABELS.get(name, name.replace('_', ' ').capitalize())}: {val}")
+    return "; ".join(words) or "ninguno"
+
+
+def _other(key: str, value) -> Markup:
+    """A line of a bulk action's, SMS campaign's or export's detail."""
+    if key == "filtros":
+        text = _filtros(value)
+    elif key == "seleccion":
+        text = SELECCION.get(value, str(value))
+    elif key == "formato":
+        text = str(value).upper()
+    elif isinstance(value, list):
+        text = ", ".join(str(v) for v in value) or EMPTY
+    else:
+        text = EMPTY if value in (None, "") else str(value)
+    return Markup("<strong>{}</strong>: {}").format(FIELD_LABELS.get(key, key.capitalize()), text)
+
+
+def detail_html(entry: Historial, *, open_values: bool = False) -> Markup:
+    """The entry's detail: its changes, the values of a created or deleted row, or what an action did."""
+    detalle = entry.detalle or {}
+    if not isinstance(detalle, dict) or not detalle:
+        return Markup("")
+    if "cambios" in detalle:
+        lines = [_change(entry.modelo, k, *v) for k, v in detalle["cambios"].items()]
+        return Markup('<ul class="historial-cambios list-unstyled mb-0">{}</ul>').format(_items(lines))
+    if "valores" in detalle:
+        valores = detalle["valores"] or {}
+        lines = [_value(entry.modelo, k, v) for k, v in valores.items()]
+        body = Markup('<ul class="historial-valores list-unstyled mb-0">{}</ul>').format(_items(lines))
+        summary = formatting.plural(len(lines), "campo", "campos")
+        return Markup("<details{}><summary>{}</summary>{}</details>").format(
+            Markup(" open") if open_values else "", summary, body
+        )
+    lines = [_other(k, v) for k, v in detalle.items()]
+    return Markup('<ul class="historial-detalle list-unstyled mb-0">{}</ul>').format(_items(lines))
+
+
+# --- the columns ---------------------------------------------------------------------------
+
+
+def _detalle_list(view, context, model, name):
+    return detail_html(model)
+
+
+def _detalle_details(view, context, model, name):
+    return detail_html(model, open_values=True)
+
+
+def _registro(view, context, model, name):
+    """'12', linked to the record while it exists and the user may open it."""
+    if not model.objeto_id:
         return ""
-    text = json.dumps(model.detalle, ensure_ascii=False, indent=2, default=str)
-    return Markup("<pre class='historial-detalle mb-0'>{}</pre>").format(text)
+    exists = (model.modelo, model.objeto_id) in g.get("historial_existentes", set())
+    url = registros.record_url(model.modelo, model.objeto_id) if exists else None
+    if url is None:
+        return model.objeto_id
+    return Markup('<a href="{}" title="Ver el registro">{}</a>').format(url, model.objeto_id)
 
 
 class HistorialView(TenantModelView):
     allowed_roles = WRITERS
     read_only = True
     export_types: list = []
-    column_list = ("creado", "usuario", "accion", "modelo", "objeto_id", "filas", "resumen")
+    list_template = "admin/historial/list.html"
+    column_list = ("creado", "usuario", "accion", "modelo", "objeto_id", "filas", "resumen", "detalle")
     column_details_list = (
         "creado",
         "usuario",
@@ -47,7 +244,7 @@ class HistorialView(TenantModelView):
         "usuario": "Usuario",
         "accion": "Acción",
         "modelo": "Modelo",
-        "objeto_id": "ID",
+        "objeto_id": "Registro",
         "filas": "Filas",
         "resumen": "Resumen",
         "detalle": "Detalle",
@@ -55,10 +252,61 @@ class HistorialView(TenantModelView):
     }
     column_formatters = {
         "accion": lambda v, c, m, n: ACCION_LABELS.get(m.accion, m.accion),
-        "detalle": _detalle,
+        "modelo": lambda v, c, m, n: registros.model_label(m.modelo),
+        "objeto_id": _registro,
+        "detalle": _detalle_list,
     }
+    column_formatters_detail = {**column_formatters, "detalle": _detalle_details}
     column_select_related_list = (Historial.usuario,)
     column_searchable_list = ("resumen", "modelo")
-    column_filters = ("accion", "modelo", "creado", "usuario.email")
+    column_filters = (
+        "accion",
+        FiltroModelo(Historial.modelo, "Modelo", options=tuple(formatting.LABELS["modelo"].items())),
+        FiltroRegistro(Historial.objeto_id, "ID del registro"),
+        "creado",
+        "usuario.email",
+    )
     column_choices = {"accion": [(a, ACCION_LABELS.get(a, a)) for a in ACCIONES]}
     column_default_sort = ("id", True)
+
+    def get_filter_arg(self, index, flt):
+        return getattr(flt, "url_name", None) or super().get_filter_arg(index, flt)
+
+    def url_for_record(self, modelo: str, pk) -> str:
+        """This list filtered to one record: ?flt0_modelo=Cliente&flt1_registro=12."""
+        # called from other views' pages: this view's endpoint, not the current page's (".index_view")
+        query = urlencode({"flt0_modelo": modelo, "flt1_registro": pk})
+        return url_for(f"{self.endpoint}.index_view") + "?" + query
+
+    def _record_filter(self) -> tuple[str, str] | None:
+        """The (modelo, id) this page is filtered to, when it is one record's history."""
+        args = {k.split("_", 1)[1]: v for k, v in request.args.items() if k.startswith("flt") and "_" in k}
+        if args.get("modelo") and args.get("registro"):
+            return args["modelo"], args["registro"]
+        return None
+
+    def render(self, template, **kwargs):
+        if template == self.list_template:
+            rows = kwargs.get("data") or []
+            g.historial_existentes = registros.existing((r.modelo, r.objeto_id) for r in rows)
+            kwargs["registro"] = self._record_context()
+        elif template == self.details_template and kwargs.get("model") is not None:
+            entry = kwargs["model"]
+            g.historial_existentes = registros.existing([(entry.modelo, entry.objeto_id)])
+        return super().render(template, **kwargs)
+
+    def _record_context(self) -> dict | None:
+        """For one record's history: its name and page (while it exists)."""
+        wanted = self._record_filter()
+        if wanted is None:
+            return None
+        modelo, pk = wanted
+        model = registros.model_class(modelo)
+        row = db.session.get(model, int(pk)) if model is not None and pk.isdigit() else None
+        gone = f"{registros.model_label(modelo)} #{pk}"
+        return {
+            "nombre": registros.record_name(row) if row is not None else gone,
+            "url": registros.record_url(modelo, pk) if row is not None else None,
+            "todo": self.get_url(".index_view"),
+            "existe": row is not None,
+        }

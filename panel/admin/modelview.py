@@ -19,8 +19,8 @@ from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.helpers import get_form_data
-from flask_admin.model import typefmt
+from flask_admin.helpers import get_form_data, get_redirect_target
+from flask_admin.model import template, typefmt
 from flask_admin.model.filters import BaseFilter
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -29,12 +29,14 @@ from wtforms import ValidationError
 from wtforms.validators import InputRequired
 
 from .. import formatting, tenancy
+from ..audit import AUDITED
 from ..extensions import db
 from ..forms.clientes import ChoiceField
 from ..ids import as_id, coerce_choice, parse_ids
 from ..models import TenantOwned, Usuario, dependents
 from ..models.users import SUPERADMIN, WRITERS, can_export, can_write, has_role
 from ..tenancy import TenancyError
+from . import registros
 from .base import PanelAccessMixin
 from .counting import CappedCount
 from .exporting import ExportMixin
@@ -71,6 +73,19 @@ class SafeAjaxLoader(QueryAjaxModelLoader):
         return None if number is None else super().get_one(number)
 
 
+class ConfirmDeleteRowAction(template.BaseListRowAction):
+    """A list row's delete button: a link to the confirmation page (no inline confirm())."""
+
+    def __init__(self) -> None:
+        super().__init__(title="Eliminar registro")
+        self.icon_class = "fa fa-trash glyphicon glyphicon-trash"
+
+    def render(self, context, row_id, row):
+        get_url = self._resolve_symbol(context, "get_url")
+        url = get_url(".delete_view", id=row_id, url=context.resolve("return_url"))
+        return self._resolve_symbol(context, "row_actions.link")(self, url)
+
+
 class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
     """A Flask-Admin ModelView scoped by tenancy and by the role of the request's user."""
 
@@ -80,6 +95,9 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
     read_only = False  # True: nobody creates, edits or deletes here (history, campaigns)
     can_view_details = True
     can_set_page_size = True
+    details_template = "admin/registro/details.html"  # + "Historial" and "Eliminar…"
+    edit_template = "admin/registro/edit.html"
+    delete_template = "admin/registro/eliminar.html"
     page_size = 20
     page_size_options = (20, 50, 100)
     count_cap = 10_000
@@ -251,7 +269,45 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
         form.propietario.choices = [(u.id, str(u)) for u in admins]
         return form
 
+    # --- a record's links: its history, its delete confirmation ---------------------------
+
+    def render(self, template, **kwargs):
+        if template in (self.details_template, self.edit_template) and kwargs.get("model") is not None:
+            kwargs.update(self._record_links(kwargs["model"], kwargs.get("return_url")))
+        return super().render(template, **kwargs)
+
+    def _record_links(self, model, return_url) -> dict:
+        modelo, pk = type(model).__name__, registros.primary_key(model)
+        audited = modelo in AUDITED or modelo in registros.OWN_PAGES
+        return {
+            "historial_url": registros.history_url(modelo, pk) if audited else None,
+            "eliminar_url": self.get_url(".delete_view", id=pk, url=return_url) if self.can_delete else None,
+        }
+
+    def get_list_row_actions(self):
+        return [
+            ConfirmDeleteRowAction() if isinstance(a, template.DeleteRowAction) else a
+            for a in super().get_list_row_actions()
+        ]
+
     # --- deletes and errors -----------------------------------------------------------------
+
+    @expose("/delete/", methods=("GET", "POST"))
+    def delete_view(self):
+        """GET: the confirmation page, naming the record and what blocks its delete; POST: the
+        delete (Flask-Admin's, through ``on_model_delete``)."""
+        if request.method == "POST":
+            return super().delete_view()
+        model = self.get_one(request.args.get("id", ""))
+        found = dependents.blockers(model)
+        return self.render(
+            self.delete_template,
+            model=model,
+            pk=registros.primary_key(model),
+            nombre=registros.record_name(model),
+            bloqueo=dependents.message(found) if found else None,
+            return_url=get_redirect_target() or self.get_url(".index_view"),
+        )
 
     def on_model_delete(self, model) -> None:
         """Refuse the delete, naming what depends on the row (declared in models/dependents.py)."""

@@ -17,6 +17,8 @@ class Historial(TenantScoped, db.Model):
     __table_args__ = (
         CheckConstraint("accion IN (" + ", ".join(repr(a) for a in ACCIONES) + ")", name="accion"),
         Index("ix_historial_propietario_creado", "id_propietario", "creado"),
+        # One record's history (the "Historial" button of every record's pages).
+        Index("ix_historial_modelo_objeto", "modelo", "objeto_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

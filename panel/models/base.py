@@ -5,7 +5,12 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from ..clock import utcnow
 
-__all__ = ["TenantOwned", "TenantScoped", "utcnow"]
+__all__ = ["NEVER_REUSE_IDS", "TenantOwned", "TenantScoped", "utcnow"]
+
+# Table kwargs of every table whose ids the Historial names: SQLite reuses the highest deleted
+# id unless the key is AUTOINCREMENT, and an old entry would then point at another record
+# (PostgreSQL sequences never go back). Migration 0014 rebuilds the existing tables.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
 class TenantScoped:

@@ -6,13 +6,16 @@ from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import TenantOwned, utcnow
+from .base import NEVER_REUSE_IDS, TenantOwned, utcnow
 
 
 class Empresa(TenantOwned, db.Model):
     __tablename__ = "empresa"
     # Target of the (id_empresa, id_propietario) keys: links never cross tenants.
-    __table_args__ = (UniqueConstraint("id", "id_propietario", name="uq_empresa_id_propietario"),)
+    __table_args__ = (
+        UniqueConstraint("id", "id_propietario", name="uq_empresa_id_propietario"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nombre: Mapped[str] = mapped_column(String(120))
@@ -33,6 +36,7 @@ class CampanaPublicitaria(TenantOwned, db.Model):
             "fecha_fin IS NULL OR fecha_inicio IS NULL OR fecha_fin >= fecha_inicio",
             name="fechas",
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

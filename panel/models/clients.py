@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .. import phones, text
 from ..extensions import db
 from ..formatting import LABELS
-from .base import TenantOwned, utcnow
+from .base import NEVER_REUSE_IDS, TenantOwned, utcnow
 from .campaigns import CampanaPublicitaria, Empresa
 from .geo import Ciudad, Pais
 from .users import Usuario
@@ -67,6 +67,7 @@ class Cliente(TenantOwned, db.Model):
         Index("ix_cliente_telefono", "telefono"),
         Index("ix_cliente_propietario_telefono_e164", "id_propietario", "telefono_e164"),
         Index("ix_cliente_email", "email"),
+        NEVER_REUSE_IDS,
     )
 
     id_cliente: Mapped[int] = mapped_column(primary_key=True)
@@ -141,6 +142,7 @@ class Vehiculo(_OfCliente, db.Model):
     __table_args__ = (
         _OfCliente.cliente_key(),
         CheckConstraint("anio IS NULL OR anio BETWEEN 1900 AND 2100", name="anio"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,6 +167,7 @@ class MovimientoCapital(_OfCliente, db.Model):
         _owned_by_same_tenant("id_campana", "campana_publicitaria.id"),
         CheckConstraint("tipo IN ('ingreso', 'egreso')", name="tipo"),
         CheckConstraint("monto > 0", name="monto_positivo"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -193,6 +196,7 @@ class Venta(_OfCliente, db.Model):
     __table_args__ = (
         _OfCliente.cliente_key(),
         CheckConstraint("total >= 0", name="total"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

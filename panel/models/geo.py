@@ -4,10 +4,12 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .base import NEVER_REUSE_IDS
 
 
 class Pais(db.Model):
     __tablename__ = "pais"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nombre: Mapped[str] = mapped_column(String(60), unique=True)
@@ -23,6 +25,7 @@ class Ciudad(db.Model):
         UniqueConstraint("id_pais", "nombre", name="uq_ciudad_pais_nombre"),
         # Target of Cliente's (id_ciudad, id_pais) key: the city must be in the country.
         UniqueConstraint("id", "id_pais", name="uq_ciudad_id_pais"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

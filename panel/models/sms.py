@@ -15,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TenantOwned, utcnow
+from .base import NEVER_REUSE_IDS, TenantOwned, utcnow
 from .clients import Cliente, _owned_by_same_tenant
 from .users import Usuario
 
@@ -30,7 +30,10 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 class PlantillaSMS(TenantOwned, db.Model):
     __tablename__ = "plantilla_sms"
-    __table_args__ = (UniqueConstraint("id", "id_propietario", name="uq_plantilla_sms_id_propietario"),)
+    __table_args__ = (
+        UniqueConstraint("id", "id_propietario", name="uq_plantilla_sms_id_propietario"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nombre: Mapped[str] = mapped_column(String(100))
@@ -57,6 +60,7 @@ class CampanaSMS(TenantOwned, db.Model):
         # The pollers' question: which scheduled campaigns are due.
         Index("ix_campana_sms_estado_programada_para", "estado", "programada_para"),
         Index("ix_campana_sms_estado_siguiente_envio", "estado", "siguiente_envio"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..formatting import LABELS
-from .base import utcnow
+from .base import NEVER_REUSE_IDS, utcnow
 
 ROLES = ("superadmin", "admin", "vendedor", "cliente")
 ROLE_LABELS = LABELS["rol"]
@@ -59,6 +59,7 @@ class Usuario(UserMixin, db.Model):
             "(rol IN ('vendedor', 'cliente')) = (creado_por IS NOT NULL)",
             name="creado_por",
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ from panel.extensions import db
 from panel.models import Cliente
 from tests import factories
 
-from .steps import add_filter, login_as, owner, row_of, rows, run_action
+from .steps import add_filter, assert_accessible, login_as, owner, row_of, rows, run_action
 
 MEDELLIN, CALI = 2, 3
 
@@ -128,11 +128,35 @@ def test_admin_cannot_delete_a_protected_client_and_reads_why(page, tenants):
     login_as(page, "admin.a@test.co")
 
     page.goto("/admin/clientes/")
-    page.once("dialog", lambda dialog: dialog.accept())
     row_of(page, "Con vehículo").get_by_title("Eliminar registro").click()
-    expect(page.locator(".alert-danger")).to_contain_text("No se puede eliminar: tiene 1 vehículo.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Cliente «Con vehículo")
+    expect(page.get_by_test_id("eliminar-bloqueado")).to_contain_text(
+        "No se puede eliminar: tiene 1 vehículo."
+    )
+    expect(page.get_by_test_id("confirmar-eliminar")).to_have_count(0)
+    assert_accessible(page)
+    page.get_by_role("link", name="Volver").click()
     expect(row_of(page, "Con vehículo")).to_have_count(1)
     assert db.session.get(Cliente, cliente.id_cliente) is not None
+
+
+def test_admin_deletes_a_client_after_reading_the_confirmation(page, tenants):
+    cliente = factories.cliente(owner(tenants.admin_a), nombre_cliente="Sin nada", apellido_cliente="Pérez")
+    pk = cliente.id_cliente
+    login_as(page, "admin.a@test.co")
+    page.goto("/admin/clientes/")
+    row_of(page, "Sin nada").get_by_title("Eliminar registro").click()
+    expect(page.get_by_test_id("eliminar-pregunta")).to_contain_text("Cliente «Sin nada Pérez")
+    assert_accessible(page)
+    page.get_by_test_id("confirmar-eliminar").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+    expect(row_of(page, "Sin nada")).to_have_count(0)
+    db.session.expire_all()
+    assert db.session.get(Cliente, pk) is None
+    page.goto("/admin/historial/")
+    expect(rows(page).first).to_contain_text("Sin nada Pérez")  # the newest entry: the delete
+    expect(rows(page).first).to_contain_text("Eliminar")
+    assert_accessible(page)
 
 
 def test_a_vendedor_sees_no_create_edit_delete_or_export_controls(page, tenants):
