@@ -92,6 +92,7 @@ def test_upload_preview_correct_the_mapping_confirm_and_result(app, client, tena
     page = client.get(f"{URL}{job_id}/").get_data(as_text=True)
     assert 'data-campo="nuevos">1<' in page and 'data-campo="con_errores">1<' in page
     assert "La cédula solo puede tener dígitos." in page and "<td>1020000001</td>" in page
+    assert page.count(" selected>") == 3 and '<option value="telefono" selected>' in page  # kept as corrected
     assert _confirm(client, job_id).status_code == 302
     p = _wait_until_done(client, job_id)
     assert (p["estado"], p["nuevos"], p["con_errores"], p["porcentaje"]) == ("completado", 1, 1, 100)
