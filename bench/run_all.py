@@ -9,11 +9,18 @@ import os
 import subprocess
 import sys
 
-from . import b1_list, b2_export, b3_outbox, b4_sending, b5_scaleout
+from . import b1_list, b2_export, b3_outbox, b4_sending, b5_scaleout, b6_import
 from .common import emit, size
 from .generate import ensure
 
-BENCHMARKS = {"b1": b1_list, "b2": b2_export, "b3": b3_outbox, "b4": b4_sending, "b5": b5_scaleout}
+BENCHMARKS = {
+    "b1": b1_list,
+    "b2": b2_export,
+    "b3": b3_outbox,
+    "b4": b4_sending,
+    "b5": b5_scaleout,
+    "b6": b6_import,
+}
 
 
 def main(names: list[str]) -> None:

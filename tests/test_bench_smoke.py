@@ -11,7 +11,7 @@ from pathlib import Path
 from .services import require_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-TITLES = ("B1 lista", "B2 exportación", "B3 creación", "B4 envío", "B5 escalado")
+TITLES = ("B1 lista", "B2 exportación", "B3 creación", "B4 envío", "B5 escalado", "B6 importación")
 
 
 def _drop(url: str | None) -> None:
@@ -53,4 +53,4 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path):
         assert f"### {title}" in out, f"falta la tabla {title}:\n{out[-2000:]}"
     assert out.count("| case") == len(TITLES)
     assert "base de datos:" in out and "CPU" in out
-    assert "fin: b1, b2, b3, b4, b5 (smoke)" in out
+    assert "fin: b1, b2, b3, b4, b5, b6 (smoke)" in out
