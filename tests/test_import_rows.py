@@ -352,3 +352,29 @@ def test_an_excel_csv_with_semicolons_bom_and_bogota_time_headers_imports(app, t
         "+573001234567",
         "+573001234567",
     )
+
+
+def _statements_of_a_preview(tenant_id: int, n: int) -> int:
+    from panel.importing import service
+
+    job = service.create(csv_bytes([row(i) for i in range(1, n + 1)]), "x.csv", tenant_id, tenant_id)
+    count = [0]
+
+    def _count(*_):
+        count[0] += 1
+
+    sa.event.listen(db.engine, "before_cursor_execute", _count)
+    try:
+        service.preview(job)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", _count)
+    return count[0]
+
+
+def test_choice_lists_and_cedulas_are_loaded_once_per_import_not_per_row(app, tenants):
+    factories.empresa(tenants.admin_a, "Acme")
+    few, many = (
+        _statements_of_a_preview(tenants.admin_a.id, 10),
+        _statements_of_a_preview(tenants.admin_a.id, 400),
+    )
+    assert many == few  # the same handful of queries for 10 rows as for 400
