@@ -378,3 +378,12 @@ def test_choice_lists_and_cedulas_are_loaded_once_per_import_not_per_row(app, te
         _statements_of_a_preview(tenants.admin_a.id, 400),
     )
     assert many == few  # the same handful of queries for 10 rows as for 400
+
+
+def test_a_confirmed_import_is_claimed_once(app, tenants):
+    from panel.importing import service
+
+    job, _, first = imported(csv_bytes([row(1), row(2)]), tenants.admin_a.id)
+    again = service.run(job.id)  # a second worker handed the same job
+    assert (first.nuevos, again.nuevos, again.total) == (2, 0, 0)
+    assert len(clientes(tenants.admin_a.id)) == 2

@@ -96,7 +96,9 @@ class Lector:
     ):
         self.tabla, self.mapping, self.actualizar = tabla, mapping, actualizar
         self.catalogo = catalogo or Catalogo.load()
-        self.form = ImportForm(catalogo=self.catalogo, choices=self.catalogo.choices(), actualizar=actualizar)
+        self.form = ImportForm(
+            formdata=None, catalogo=self.catalogo, choices=self.catalogo.choices(), actualizar=actualizar
+        )
         self.columna = {campo: tabla.encabezados[i] or CAMPOS[campo] for i, campo in mapping.items()}
         self.vistas: dict[str, int] = {}  # cédula → the file's row that had it first
 

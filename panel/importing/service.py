@@ -147,19 +147,29 @@ def sample(lector: Lector, fila: Fila) -> dict:
 def run(job_id: int) -> Resumen:
     """Validate again and write, a chunk per transaction with the progress in it; a refused file
     (todo o nada with errors) writes nothing. Ends with one Historial entry."""
-    job = db.session.get(ImportacionClientes, job_id)
-    if job is None or job.estado not in ("pendiente", "subido"):
+    if not _claim(job_id):  # another worker has it, or it already ran
         return Resumen()
+    job = db.session.get(ImportacionClientes, job_id)
     tenant, actor = job.id_propietario, job.id_usuario
     with tenancy.using(tenant):
-        job.estado, job.procesadas, job.mensaje = "procesando", 0, ""
-        db.session.commit()
         try:
             resumen = _run(job, tenant, actor)
         except reading.ArchivoIlegible as exc:
             db.session.rollback()
             return _finish(job, Resumen(), "error", str(exc))
     return resumen
+
+
+def _claim(job_id: int) -> bool:
+    """Move a confirmed job to "procesando" atomically: of two workers given it, one runs it."""
+    table = ImportacionClientes.__table__
+    with db.engine.begin() as conn:
+        claimed = conn.execute(
+            table.update()
+            .where(table.c.id == job_id, table.c.estado.in_(("pendiente", "subido")))
+            .values(estado="procesando", procesadas=0, mensaje="")
+        )
+    return claimed.rowcount == 1
 
 
 def _run(job: ImportacionClientes, tenant: int, actor: int | None) -> Resumen:
@@ -226,7 +236,7 @@ def _write_chunk(lector: Lector, filas: list[Fila], tenant: int, actor) -> tuple
 
 
 def _progress(job: ImportacionClientes, resumen: Resumen) -> None:
-    job.procesadas, job.nuevos = resumen.total, resumen.nuevos
+    job.procesadas, job.nuevos, job.total = resumen.total, resumen.nuevos, max(job.total, resumen.total)
     job.actualizados, job.con_errores = resumen.actualizados, resumen.con_errores
 
 
