@@ -10,6 +10,7 @@ import resource
 import sys
 
 import sqlalchemy as sa
+from flask_migrate import upgrade
 from werkzeug.datastructures import MultiDict
 
 from panel import tenancy
@@ -149,6 +150,7 @@ def run(s=None) -> str:
     admin_id = tenant_ids(url)["admins"][0]
     n, sample = ROWS[s.name], SAMPLE[s.name]
     with app.app_context():
+        upgrade()  # a data set generated before the imports' table came: add it
         info = machine_info(db.engine) + f"\nen proceso, tamaño {s.name}; base: {sample:,} filas, extrapolada"
         clean(admin_id)
         ciudades = {c.nombre: c.id for c in db.session.scalars(sa.select(Ciudad).where(Ciudad.id_pais == 1))}

@@ -43,7 +43,7 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path):
             env=env,
             capture_output=True,
             text=True,
-            timeout=170,
+            timeout=300,
         )
     finally:
         _drop(env.get("BENCH_DATABASE_URL"))
