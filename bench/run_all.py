@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from . import b1_list, b2_export, b3_outbox, b4_sending, b5_scaleout, b7_rne
+from . import b1_list, b2_export, b3_outbox, b4_sending, b5_scaleout, b6_import, b7_rne
 from .common import emit, size
 from .generate import ensure
 
@@ -19,6 +19,7 @@ BENCHMARKS = {
     "b3": b3_outbox,
     "b4": b4_sending,
     "b5": b5_scaleout,
+    "b6": b6_import,
     "b7": b7_rne,
 }
 

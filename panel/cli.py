@@ -1,4 +1,5 @@
-"""Flask commands: create-user, set-password, demo-data, rne-import, and the registration of every command."""
+"""Flask commands: create-user, set-password, demo-data, rne-import, import-clientes, and the
+registration of every command."""
 
 import click
 import sqlalchemy as sa
@@ -71,6 +72,30 @@ def rne_import_command(archivo):
     click.echo(carga.resumen())
 
 
+@click.command("import-clientes")
+@click.argument("archivo")
+@click.option("--email", required=True, help="Correo del admin cuyo tenant recibe los clientes.")
+@click.option("--actualizar", is_flag=True, help="Actualizar los clientes que ya existen (misma cédula).")
+@click.option("--dry-run", is_flag=True, help="Solo validar: no se guarda nada.")
+@click.option("--todo-o-nada", is_flag=True, help="Si una fila tiene errores, no importar ninguna.")
+def import_clientes_command(archivo, email, actualizar, dry_run, todo_o_nada):
+    """Import clients from a CSV or XLSX FILE (panel/importing); the last line is the summary."""
+    from .importing import shell
+
+    try:
+        salida = shell.run(archivo, email, actualizar, dry_run, todo_o_nada)
+    except shell.Rechazado as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(2) from None
+    for linea in salida.errores:
+        click.echo(linea)
+    if salida.rechazado:
+        click.echo("El archivo tiene filas con errores: no se importó ninguna (--todo-o-nada).")
+    click.echo(salida.resumen.linea())
+    if salida.rechazado:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register every flask command of the panel."""
     from .api.cli import create_token_command
@@ -80,3 +105,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_data_command)
     app.cli.add_command(create_token_command)
     app.cli.add_command(rne_import_command)
+    app.cli.add_command(import_clientes_command)

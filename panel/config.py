@@ -119,6 +119,9 @@ SETTINGS = (
     Setting("SMS_CLAIM_TIMEOUT", 300.0, "float", "non-negative"),  # seconds before enviando is abandoned
     Setting("SMS_ABORT_AFTER", 3, "int", "at-least-one"),  # rows exhausting retries that stop a campaign
     Setting("SMS_POLL_SECONDS", 5.0, "float", "positive"),  # how often senders and RQ pollers look for work
+    # Imports of clients (panel/importing): the RQ queue and how long one may run.
+    Setting("IMPORT_QUEUE", "import", "str"),
+    Setting("IMPORT_JOB_TIMEOUT", 3600, "int", "at-least-one"),
     # The Twilio boundary (panel/sms/client.py) and the app's public address (webhooks).
     Setting("TWILIO_API_BASE", "https://api.twilio.com", "url"),
     Setting("TWILIO_TIMEOUT", 10.0, "float", "positive"),  # read timeout of a Twilio call

@@ -1,6 +1,6 @@
 """RQ jobs: module-level functions that take ids, enqueued by name (``"panel.jobs.run_campaign"``).
 
-``rq worker sms`` imports this module when it runs a job; each worker process builds its app
+``rq worker sms import`` imports this module when it runs a job; each worker process builds its app
 once, from its own environment (DATABASE_URL, REDIS_URL, TWILIO_*, SMS_*), the first time a job
 needs it. Nothing in the app imports this module: the queue knows the jobs by name only.
 """
@@ -80,3 +80,11 @@ def resume_active() -> list[int]:
         runners.run_in_app(app, campana_id)
     _keep_polling(app)
     return ids
+
+
+def run_import(importacion_id: int) -> dict | None:
+    """A confirmed import of clients (panel/importing), on the queue IMPORT_QUEUE."""
+    from .importing import background
+
+    resumen = background.run_in_app(worker_app(), importacion_id)
+    return None if resumen is None else vars(resumen)

@@ -11,7 +11,15 @@ from pathlib import Path
 from .services import require_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-TITLES = ("B1 lista", "B2 exportación", "B3 creación", "B4 envío", "B5 escalado", "B7 Registro")
+TITLES = (
+    "B1 lista",
+    "B2 exportación",
+    "B3 creación",
+    "B4 envío",
+    "B5 escalado",
+    "B6 importación",
+    "B7 Registro",
+)
 
 
 def _drop(url: str | None) -> None:
@@ -43,7 +51,7 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path):
             env=env,
             capture_output=True,
             text=True,
-            timeout=170,
+            timeout=300,
         )
     finally:
         _drop(env.get("BENCH_DATABASE_URL"))
@@ -53,4 +61,4 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path):
         assert f"### {title}" in out, f"falta la tabla {title}:\n{out[-2000:]}"
     assert out.count("| case") == len(TITLES)
     assert "base de datos:" in out and "CPU" in out
-    assert "fin: b1, b2, b3, b4, b5 (smoke)" in out
+    assert "fin: b1, b2, b3, b4, b5, b6 (smoke)" in out

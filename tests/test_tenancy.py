@@ -13,6 +13,7 @@ from panel.models import (
     ConsentimientoSMS,
     Empresa,
     Historial,
+    ImportacionClientes,
     MovimientoCapital,
     NumeroExcluidoPropio,
     PlantillaSMS,
@@ -46,6 +47,7 @@ def _one_of_each(owner, vendedor):
     db.session.add(Historial(id_usuario=owner.id, id_propietario=owner.id, accion="crear", modelo="Cliente"))
     db.session.add(ConfiguracionEnvio(id_propietario=owner.id))
     db.session.add(NumeroExcluidoPropio(numero="+573009990000", id_propietario=owner.id))
+    db.session.add(ImportacionClientes(archivo=b"Cedula\n", id_propietario=owner.id))
     db.session.commit()  # the client's ConsentimientoSMS row is written with it (panel/consent.py)
 
 
@@ -63,6 +65,7 @@ TENANT_MODELS = [
     ConfiguracionEnvio,
     NumeroExcluidoPropio,
     ConsentimientoSMS,
+    ImportacionClientes,
 ]
 
 

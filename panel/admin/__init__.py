@@ -21,6 +21,7 @@ def register_views(admin: Admin) -> None:
         Vehiculo,
         Venta,
     )
+    from . import importar
     from .catalogo import CampanaView, EmpresaView, MovimientoView, VehiculoView, VentaView
     from .clientes import ClienteView
     from .cuenta import MiCuentaView
@@ -33,6 +34,7 @@ def register_views(admin: Admin) -> None:
 
     datos, config = "Datos", "Configuración"
     admin.add_view(ClienteView(Cliente, name="Clientes", endpoint="clientes", url="clientes"))
+    importar.register(admin)
     admin.add_view(EmpresaView(Empresa, name="Empresas", endpoint="empresas", url="empresas", category=datos))
     admin.add_view(
         CampanaView(

@@ -7,6 +7,7 @@ from .clients import ESTADOS_CLIENTE, GENEROS, Cliente, MovimientoCapital, Vehic
 from .envio import ConfiguracionEnvio, ConsentimientoSMS, NumeroExcluidoPropio
 from .geo import Ciudad, Pais
 from .idempotency import ClaveIdempotencia
+from .importing import ImportacionClientes
 from .rne import ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
 from .throttle import IntentoLogin
@@ -28,6 +29,7 @@ __all__ = [
     "Cliente",
     "Empresa",
     "Historial",
+    "ImportacionClientes",
     "IntentoLogin",
     "ListaExcluidos",
     "MovimientoCapital",
