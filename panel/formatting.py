@@ -151,6 +151,10 @@ LABELS: dict[str, dict] = {
         "ApiToken": "Token de API",
         "Pais": "País",
         "Ciudad": "Ciudad",
+        "ListaExcluidos": "Registro de Números Excluidos",
+        "ConfiguracionEnvio": "Configuración de envío",
+        "NumeroExcluidoPropio": "Número excluido",
+        "ConsentimientoSMS": "Consentimiento SMS",
     },
 }
 
