@@ -6,12 +6,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import requests
+import time_machine
 
+from tests.clock_fixtures import next_open_morning
 from tests.services import CHROMIUM, require_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +29,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+# The browser stories send commercial SMS, which leave only inside the contact window: the test
+# process and the servers it starts all live on the next weekday morning, by one offset from the
+# real time (tests/clocked.py passes it to the servers), so they agree on what "now" is.
+CLOCK_OFFSET = (next_open_morning() - datetime.now(UTC)).total_seconds()  # at import: the real time
+
+
+@pytest.fixture(scope="package", autouse=True)
+def reloj_de_la_ventana():
+    """This package's tests run on the browser servers' clock (a weekday morning, ticking)."""
+    real = time_machine.escape_hatch.time.time()
+    with time_machine.travel(real + CLOCK_OFFSET, tick=True):
+        yield
 
 
 def pytest_collection_modifyitems(items):
@@ -66,6 +83,8 @@ def serve(database_url: str, extra_env: dict | None = None) -> SimpleNamespace:
         [
             sys.executable,
             "-m",
+            "tests.clocked",
+            str(CLOCK_OFFSET),
             "flask",
             "--app",
             "wsgi",
