@@ -6,7 +6,9 @@ next weekday morning that is not a Colombian holiday — always ahead of the rea
 cookies a browser receives never look expired to it.
 """
 
-from datetime import UTC, datetime, time, timedelta
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as hora
 
 import pytest
 import time_machine
@@ -14,7 +16,14 @@ import time_machine
 from panel.formatting import BOGOTA
 from panel.sms.ventana import festivo
 
-MORNING = time(9, 0)  # ten hours before the weekday close: no test lasts that long
+MORNING = hora(9, 0)  # ten hours before the weekday close: no test lasts that long
+
+
+def real_time() -> float:
+    """The real ``time.time()``, also while this process travels (a subprocess lives in it)."""
+    if time_machine.escape_hatch.is_travelling():
+        return time_machine.escape_hatch.time.time()
+    return time.time()
 
 
 def next_open_morning(after: datetime | None = None) -> datetime:

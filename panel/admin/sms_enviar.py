@@ -17,7 +17,7 @@ from ..extensions import db
 from ..forms.sms import EnviarSMSForm
 from ..models import STAFF, Cliente
 from ..models.users import can_send_transactional
-from ..sms import outbox, pruebas, runners
+from ..sms import outbox, pruebas, reglas, runners
 from ..sms.render import PLACEHOLDERS, preview_rules
 from .base import PanelAccessMixin
 from .seleccion import Seleccion
@@ -30,6 +30,12 @@ def _first_recipients(query) -> list[dict]:
     stmt = query.with_only_columns(Cliente.nombre_cliente, Cliente.apellido_cliente)
     stmt = stmt.order_by(None).order_by(Cliente.id_cliente).limit(PREVIEW)
     return [{"nombre_cliente": n or "", "apellido_cliente": a or ""} for n, a in db.session.execute(stmt)]
+
+
+def _opt_out_text(query) -> str:
+    """The opt-out text of the recipients' tenant (the legal default when there are none)."""
+    tenant = db.session.scalar(query.with_only_columns(Cliente.id_propietario).order_by(None).limit(1))
+    return reglas.of_tenant(tenant).texto_baja
 
 
 def _first_error(form: EnviarSMSForm) -> str:
@@ -84,7 +90,8 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
             error=error,
             destinatarios=_first_recipients(query),
             marcadores=["{" + p + "}" for p in PLACEHOLDERS],
-            reglas_mensaje=preview_rules(),
+            # The live preview ends a commercial message with the tenant's opt-out text, as sent.
+            reglas_mensaje=preview_rules() | {"texto_baja": _opt_out_text(query)},
             volver=url_for("clientes.index_view"),
             telefono_prueba=current_user.telefono,
             # A fresh one-time key per review: the confirmation form carries it (see _confirm).

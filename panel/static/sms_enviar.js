@@ -13,6 +13,12 @@
   var datos = JSON.parse(document.getElementById("destinatarios-json").textContent || "[]");
   var reglas = JSON.parse(document.getElementById("reglas-mensaje-json").textContent || "{}");
   var MARCADOR = /\{([^{}]*)\}/g;
+  var tipo = document.getElementById("tipo");
+
+  /* A commercial message ends with the tenant's opt-out text (SPEC §10), counted in its segments. */
+  function conBaja(texto) {
+    return tipo && tipo.value === "comercial" ? texto + (reglas.texto_baja || "") : texto;
+  }
 
   function valores(c) {
     var nombre = (c.nombre_cliente || "").trim(), apellido = (c.apellido_cliente || "").trim();
@@ -46,7 +52,7 @@
     aviso.classList.toggle("d-none", !error);
     if (error) return;
     datos.forEach(function (c) {
-      var texto = personalizar(mensaje.value, c);
+      var texto = conBaja(personalizar(mensaje.value, c));
       var info = window.smsAnalyze ? window.smsAnalyze(texto) : null;
       var li = document.createElement("li");
       li.className = "list-group-item";
@@ -70,5 +76,6 @@
     pintar();
   });
   mensaje.addEventListener("input", pintar);
+  if (tipo) tipo.addEventListener("change", pintar);
   pintar();
 })();

@@ -14,7 +14,7 @@ import pytest
 import requests
 import time_machine
 
-from tests.clock_fixtures import next_open_morning
+from tests.clock_fixtures import next_open_morning, real_time
 from tests.services import CHROMIUM, require_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +40,7 @@ CLOCK_OFFSET = (next_open_morning() - datetime.now(UTC)).total_seconds()  # at i
 @pytest.fixture(scope="package", autouse=True)
 def reloj_de_la_ventana():
     """This package's tests run on the browser servers' clock (a weekday morning, ticking)."""
-    real = time_machine.escape_hatch.time.time()
-    with time_machine.travel(real + CLOCK_OFFSET, tick=True):
+    with time_machine.travel(real_time() + CLOCK_OFFSET, tick=True):
         yield
 
 

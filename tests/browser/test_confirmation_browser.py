@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from panel.extensions import db
 from panel.models import CampanaSMS
+from panel.models.envio import TEXTO_BAJA  # what ends every commercial SMS
 from tests import factories
 
 from .steps import login_as, owner
@@ -37,5 +38,9 @@ def test_a_double_clicked_confirmation_creates_one_campaign(page, tenants, sms_s
     assert len(campanas) == 1
     assert page.url.endswith(f"/admin/campanas-sms/{campanas[0].id}/")
     # The fake is the session's: other stories send to these numbers too, with other bodies.
-    ours = [m["to"] for m in fake_twilio.created if m["body"] in ("Hola Carlos", "Hola Pedro")]
+    ours = [
+        m["to"]
+        for m in fake_twilio.created
+        if m["body"] in ("Hola Carlos" + TEXTO_BAJA, "Hola Pedro" + TEXTO_BAJA)
+    ]
     assert sorted(ours) == ["+573001110001", "+573001110002"]

@@ -13,6 +13,7 @@ from panel import clock, formatting
 from panel.extensions import db
 from panel.forms.sms import parse_programar_para
 from panel.models import CampanaSMS, SMSLog
+from panel.models.envio import TEXTO_BAJA  # what ends every commercial SMS
 from tests import factories
 
 from .conftest import SMS_SERVER_CONCURRENCY, screenshot
@@ -94,7 +95,8 @@ def test_admin_schedules_pauses_and_resumes_a_campaign(page, tenants, sms_server
         db.session.execute(
             sa.update(CampanaSMS)
             .where(CampanaSMS.id == campana_id)
-            .values(programada_para=clock.utcnow() - timedelta(seconds=1))
+            # the pollers wait for siguiente_envio (the time asked, or the window's next opening)
+            .values(siguiente_envio=clock.utcnow() - timedelta(seconds=1))
         )
         db.session.commit()
         # The page's script follows it live; pause once the first messages reached the fake.
@@ -132,10 +134,10 @@ def test_admin_schedules_pauses_and_resumes_a_campaign(page, tenants, sms_server
 
     # One message per recipient at the fake, none to the client left out.
     for c in clientes:
-        texto = MENSAJE.replace("{nombre}", c.nombre_cliente)
+        texto = MENSAJE.replace("{nombre}", c.nombre_cliente) + TEXTO_BAJA
         assert fake_twilio.count_by("+57" + c.telefono, texto) == 1, c.nombre_cliente
     assert sorted(creados(fake_twilio)) == sorted(E164)
-    assert fake_twilio.count_by("+573002229999", MENSAJE.replace("{nombre}", "NoElegida")) == 0
+    assert fake_twilio.count_by("+573002229999", MENSAJE.replace("{nombre}", "NoElegida") + TEXTO_BAJA) == 0
 
     # The page's totals equal its rows.
     log = page.get_by_test_id("log-sms")

@@ -4,6 +4,7 @@ sent by the embedded sender thread of a served app."""
 import pytest
 from playwright.sync_api import expect
 
+from panel.models.envio import TEXTO_BAJA  # what ends every commercial SMS
 from tests import factories
 
 from .conftest import INVALID_PHONE, screenshot
@@ -81,6 +82,7 @@ def test_admin_sends_an_sms_campaign_and_watches_it_finish(page, tenants, sms_se
     screenshot(page, "campana-progreso")
 
     texto = MENSAJE + " ya está"
-    assert fake_twilio.count_by("+573001110001", texto.replace("{nombre}", "Carlos")) == 1
-    assert fake_twilio.count_by("+573001110002", texto.replace("{nombre}", "Pedro")) == 1
-    assert fake_twilio.count_by("+573001110004", texto.replace("{nombre}", "NoElegido")) == 0
+    baja = TEXTO_BAJA
+    assert fake_twilio.count_by("+573001110001", texto.replace("{nombre}", "Carlos") + baja) == 1
+    assert fake_twilio.count_by("+573001110002", texto.replace("{nombre}", "Pedro") + baja) == 1
+    assert fake_twilio.count_by("+573001110004", texto.replace("{nombre}", "NoElegido") + baja) == 0
