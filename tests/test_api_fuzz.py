@@ -107,7 +107,8 @@ class Ground:
     def __init__(self, admin_id: int):
         admin = db.session.get(Usuario, admin_id)
         self.clientes = [cliente_of(admin_id, telefono=f"30012301{i:02d}").id_cliente for i in range(8)]
-        self.recipients = [cliente_of(admin_id, telefono=f"30012302{i:02d}").id_cliente for i in range(3)]
+        self.admin_id = admin_id
+        self.phones = itertools.count()
         self.accounts = [
             cuenta_cliente(admin_id, f"positivo{i}@test.co") for i in range(3 * POSITIVE_EXAMPLES)
         ]
@@ -127,8 +128,8 @@ class Ground:
             self._body(case.body, n)
 
     def _body(self, body: dict, n: int) -> None:
-        if "cliente_ids" in body:
-            body["cliente_ids"] = self.recipients[: 1 + n % len(self.recipients)]
+        if "cliente_ids" in body:  # clients no SMS reached today: the daily cap would skip them all
+            body["cliente_ids"] = self._recipients(1 + n % 3)
         if body.get("id_usuario") is not None:
             body["id_usuario"] = self.accounts.pop()
         for name in self.REFERENCES:
@@ -144,6 +145,11 @@ class Ground:
         if isinstance(body.get("fecha_nacimiento"), str):
             born = date.fromisoformat(body["fecha_nacimiento"])
             body["fecha_nacimiento"] = min(born, date.today() - timedelta(days=1)).isoformat()
+
+    def _recipients(self, k: int) -> list[int]:
+        return [
+            cliente_of(self.admin_id, telefono=f"3013{next(self.phones):06d}").id_cliente for _ in range(k)
+        ]
 
     def _unused(self, cedula: str, n: int) -> str:
         """The generated cédula, unless an earlier request may have taken it (unique per tenant)."""

@@ -74,6 +74,7 @@ class MovimientoView(TenantModelView):
     column_default_sort = ("fecha", True)
     form_columns = ("cliente", "tipo", "monto", "campana", "descripcion")
     form_choices = {"tipo": [("ingreso", "Ingreso"), ("egreso", "Egreso")]}
+    column_choices = {"tipo": form_choices["tipo"]}  # the list shows "Ingreso", not "ingreso"
     export_labels = {"tipo": dict(form_choices["tipo"])}
     form_ajax_refs = {"cliente": cliente_ajax()}
     form_args = {

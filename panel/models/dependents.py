@@ -16,6 +16,7 @@ from .campaigns import CampanaPublicitaria, Empresa
 from .clients import Cliente, MovimientoCapital, Vehiculo, Venta
 from .envio import ConsentimientoSMS
 from .geo import Ciudad, Pais
+from .importing import ImportacionClientes
 from .rne import ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
 from .users import ApiToken, Usuario
@@ -68,6 +69,12 @@ DEPENDENTS: dict[type, tuple[Dependent, ...]] = {
         ),
         Dependent(
             ListaExcluidos.id_usuario, "listas_rne", "lista del RNE cargada", "listas del RNE cargadas"
+        ),
+        Dependent(
+            ImportacionClientes.id_usuario,
+            "importaciones",
+            "importación de clientes",
+            "importaciones de clientes",
         ),
     ),
     ListaExcluidos: (Dependent(NumeroExcluido.id_lista, "numeros", "número", "números"),),
