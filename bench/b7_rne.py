@@ -109,7 +109,7 @@ def run(s=None) -> str:
             f"{l_base * 1000:.0f} ms*",
             ratio(l_ours, l_base),
         ),
-        (f"meta: {n:,} en ≤ {goal:.0f} s ({GOAL_SECONDS:.0f} s por millón)", met, "", ""),
+        (f"meta: {n:,} en ≤ {goal:.1f} s ({GOAL_SECONDS:.0f} s por millón)", met, "", ""),
     ]
     text = table(
         "B7 Registro de Números Excluidos", rows, info + "\n* línea base medida en una muestra y extrapolada"
