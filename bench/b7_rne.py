@@ -4,6 +4,7 @@ force, one swap) against one ORM object per number in one transaction (run on a 
 extrapolated), and the sender's lookup of 10,000 numbers against one query per number."""
 
 import io
+import os
 import random
 
 import sqlalchemy as sa
@@ -15,8 +16,7 @@ from panel.sms import rne
 from .common import bench_config, emit, machine_info, ratio, size, table, timer
 from .generate import ensure
 
-NUMBERS = {"full": 1_000_000, "quick": 200_000, "smoke": 2_000}
-BASELINE_SAMPLE = {"full": 20_000, "quick": 10_000, "smoke": 500}
+NUMBERS = {"full": 1_000_000, "quick": 200_000, "smoke": 2_000}  # BENCH_RNE_NUMBERS overrides
 LOOKUPS = 10_000
 GOAL_SECONDS = 60.0  # for 1,000,000 numbers
 
@@ -72,12 +72,12 @@ def run(s=None) -> str:
     url = ensure(s)
     from panel import create_app
 
-    n = NUMBERS[s.name]
+    n = int(os.environ.get("BENCH_RNE_NUMBERS", NUMBERS[s.name]))
     lines = numbers(n)
     app = create_app(bench_config(url))
     with app.app_context():
         info = machine_info(db.engine) + f"\nen proceso, tamaño {s.name}"
-        sample = BASELINE_SAMPLE[s.name]
+        sample = max(500, min(20_000, n // 50))
         t_base = baseline(lines[:sample]) * n / sample
         db.session.remove()
         clear()

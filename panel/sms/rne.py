@@ -88,6 +88,7 @@ def load(stream: io.TextIOBase | Iterable[str], archivo: str = "", id_usuario: i
     db.session.add(lista)
     db.session.commit()
     _insert(lista.id, sorted(numbers))
+    _analyze()
     _swap(lista.id)
     _drop_inactive()
     return Carga(len(numbers), invalid)
@@ -99,6 +100,14 @@ def _insert(lista_id: int, numbers: list[str]) -> None:
         rows = [{"id_lista": lista_id, "numero": n} for n in numbers[start : start + BATCH]]
         with db.engine.begin() as conn:
             conn.execute(table.insert(), rows)
+
+
+def _analyze() -> None:
+    """Fresh statistics for the planner (PostgreSQL): right after a million rows arrive, stale ones
+    make it scan the table instead of using the primary key for the senders' lookups."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"ANALYZE {NumeroExcluido.__tablename__}"))
 
 
 def _swap(lista_id: int) -> None:
