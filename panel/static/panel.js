@@ -3,7 +3,7 @@
 (function () {
   "use strict";
 
-  // Flask-Admin writes href="javascript:void(0)" on menu toggles, active tabs, the pager's
+  // Flask-Admin writes a "javascript:" href (void 0) on menu toggles, active tabs, the pager's
   // current page and select2's choices; following one is an inline script the CSP blocks (a
   // console error). Cancel only the navigation: Bootstrap's and select2's handlers still run.
   document.addEventListener("click", function (event) {
