@@ -10,10 +10,12 @@ from werkzeug.security import generate_password_hash
 from panel.extensions import db
 from panel.models import (
     CampanaPublicitaria,
+    CampanaSMS,
     Cliente,
     Empresa,
     MovimientoCapital,
     PlantillaSMS,
+    SMSLog,
     Usuario,
     Vehiculo,
     Venta,
@@ -136,3 +138,30 @@ def plantilla(owner: Usuario, mensaje: str = "Hola {nombre}", nombre: str | None
     db.session.add(p)
     db.session.commit()
     return p
+
+
+def sent_campaign(admin: Usuario, cliente: Cliente, nombre: str, mensaje: str, telefono: str) -> CampanaSMS:
+    """A campaign already sent to ``cliente``: one row ``enviado`` with this text, to this phone."""
+    sms = CampanaSMS(
+        nombre=nombre,
+        mensaje=mensaje,
+        total_clientes=1,
+        enviados_exitosos=1,
+        estado="completado",
+        id_usuario=admin.id,
+        id_propietario=admin.id,
+    )
+    db.session.add(sms)
+    db.session.flush()
+    db.session.add(
+        SMSLog(
+            id_campana=sms.id,
+            id_cliente=cliente.id_cliente,
+            telefono=telefono,
+            mensaje=mensaje,
+            estado="enviado",
+            id_propietario=admin.id,
+        )
+    )
+    db.session.commit()
+    return sms

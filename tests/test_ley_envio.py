@@ -32,6 +32,10 @@ def bogota(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=BOGOTA).astimezone(UTC).replace(tzinfo=None)
 
 
+def bogota_aware(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=BOGOTA)
+
+
 def clientes(owner, n: int, start: int = 0) -> list[int]:
     return [factories.cliente(owner, telefono=f"3104{start + i:06d}").id_cliente for i in range(n)]
 
@@ -54,6 +58,16 @@ def poll_and_send() -> list[int]:
     for cid in active:
         sender.run_campaign(cid)
     return active
+
+
+def close_after(n: int, fake_twilio, traveller, closing: datetime):
+    """A hook for the fake Twilio: once it has created ``n`` messages, the clock reaches ``closing``."""
+
+    def hook(message):
+        if len(fake_twilio.created) == n:
+            traveller.move_to(closing)
+
+    return hook
 
 
 @pytest.fixture
@@ -118,12 +132,9 @@ def test_a_campaign_running_at_the_close_stops_at_19_00_and_resumes_the_next_day
     ids = clientes(tenants.admin_a, 6)
     with at("2026-12-09 18:59:50") as traveller:
         cid = commercial(tenants.admin_a, ids)
-
-        def close_after_two(message):
-            if len(fake_twilio.created) == 2:
-                traveller.move_to(datetime(2026, 12, 9, 19, 0, tzinfo=BOGOTA))
-
-        fake_twilio.on_create = close_after_two
+        fake_twilio.on_create = close_after(
+            2, fake_twilio, traveller, datetime(2026, 12, 9, 19, 0, tzinfo=BOGOTA)
+        )
         sender.run_campaign(cid)
         fake_twilio.on_create = None
         first_day = list(fake_twilio.created)
@@ -477,12 +488,9 @@ def test_under_rq_a_campaign_stopped_at_19_00_resumes_the_next_morning(
     ids = clientes(tenants.admin_a, 5)
     with at("2026-12-09 18:59:50") as traveller:
         cid = commercial(tenants.admin_a, ids)
-
-        def close_after_two(message):
-            if len(fake_twilio.created) == 2:
-                traveller.move_to(datetime(2026, 12, 9, 19, 0, tzinfo=BOGOTA))
-
-        fake_twilio.on_create = close_after_two
+        fake_twilio.on_create = close_after(
+            2, fake_twilio, traveller, datetime(2026, 12, 9, 19, 0, tzinfo=BOGOTA)
+        )
         runners.dispatch(cid, sending)
         rq_sending(max_jobs=1)
         fake_twilio.on_create = None

@@ -4,8 +4,6 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
-from panel.extensions import db
-from panel.models import CampanaSMS, SMSLog
 from tests import factories
 
 from .steps import login_as, owner, rows
@@ -26,28 +24,7 @@ def _tenant_a_data(admin_a):
     factories.vehiculo(cliente, placa="PLACAA1")
     factories.movimiento(cliente)
     factories.plantilla(admin_a, "Hola {nombre}", nombre="PlantillaDeA")
-    sms = CampanaSMS(
-        nombre="SMSDeA",
-        mensaje="Hola",
-        total_clientes=1,
-        enviados_exitosos=1,
-        estado="completado",
-        id_usuario=admin_a.id,
-        id_propietario=admin_a.id,
-    )
-    db.session.add(sms)
-    db.session.flush()
-    db.session.add(
-        SMSLog(
-            id_campana=sms.id,
-            id_cliente=cliente.id_cliente,
-            telefono="+573000000000",
-            mensaje="Hola SecretoDeA",
-            estado="enviado",
-            id_propietario=admin_a.id,
-        )
-    )
-    db.session.commit()
+    factories.sent_campaign(admin_a, cliente, "SMSDeA", "Hola SecretoDeA", "+573000000000")
     return cliente
 
 

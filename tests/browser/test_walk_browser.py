@@ -9,8 +9,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from panel.extensions import db
-from panel.models import CampanaSMS, SMSLog
 from panel.sms.render import UNKNOWN
 from tests import factories
 
@@ -97,28 +95,7 @@ def _tenant_rows(admin, vendedor, nombre: str):
     factories.movimiento(cliente)
     factories.venta(cliente, vendedor)
     factories.plantilla(admin, "Hola {nombre}, le saluda su concesionario", nombre=f"Saludo {nombre}")
-    sms = CampanaSMS(
-        nombre=f"Bienvenida {nombre}",
-        mensaje="Hola {nombre}",
-        total_clientes=1,
-        enviados_exitosos=1,
-        estado="completado",
-        id_usuario=admin.id,
-        id_propietario=admin.id,
-    )
-    db.session.add(sms)
-    db.session.flush()
-    db.session.add(
-        SMSLog(
-            id_campana=sms.id,
-            id_cliente=cliente.id_cliente,
-            telefono="+573001112233",
-            mensaje="Hola Lucía",
-            estado="enviado",
-            id_propietario=admin.id,
-        )
-    )
-    db.session.commit()
+    factories.sent_campaign(admin, cliente, f"Bienvenida {nombre}", "Hola Lucía", "+573001112233")
     return cliente
 
 
