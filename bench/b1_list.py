@@ -1,7 +1,10 @@
-"""B1: the Clientes list, ours against a plain Flask-Admin ModelView, same data, same run.
+"""B1: the Clientes list, ours against the standalone plain Flask-Admin app (bench/baseline_app.py),
+same data, same run, measured two ways:
 
-Server time is measured in-process through the WSGI test client (no network, no browser):
-the time the app takes to answer, and the SQL statements it sends, per request.
+- over real HTTP: each app served by gunicorn (1 sync worker each), one logged-in session per app,
+  requests alternating ours / baseline so both see the same machine; time from the client;
+- in process, through each app's WSGI test client: server time only, and the SQL statements
+  (round trips) each request sends, counted on the app's engine.
 """
 
 import re
@@ -9,46 +12,49 @@ import time
 
 from panel.extensions import db
 
+from . import baseline_app
 from .common import PASSWORD, count_statements, emit, machine_info, ms, ratio, size, stats, table
 from .generate import SUPERADMIN, admin_email, ensure
+from .served import BASELINE, gunicorn, session
 from .server import create
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+GOAL_RATIO = 5.0  # every case, over HTTP
+GOAL_PAGE1 = 0.010  # page 1, median server time at 1M rows on PostgreSQL
+GOAL_STATEMENTS = 3
 
 
 def login(app, email: str):
-    """A test client logged in through the real login form."""
+    """A test client logged in through the app's login form (the baseline's has no CSRF token)."""
     client = app.test_client()
-    token = CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
-    answer = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-    assert answer.status_code == 302, f"no se pudo iniciar sesión como {email}"
+    token = CSRF.search(client.get("/login").get_data(as_text=True))
+    data = {"email": email, "password": PASSWORD, **({"csrf_token": token.group(1)} if token else {})}
+    assert client.post("/login", data=data).status_code == 302, f"no se pudo iniciar sesión como {email}"
     return client
 
 
-def filter_args(app, endpoint: str, values: dict) -> str:
-    """``flt`` arguments for a view, by filter url name (each view names its filters its own way)."""
-    view = next(v for v in app.extensions["panel_admin"]._views if v.endpoint == endpoint)
-    parts = []
-    for n, flt in enumerate(view._filters):
-        name = getattr(flt, "url_name", None)
-        if name in values:
-            parts.append(f"flt{n}_{view.get_filter_arg(view._filters.index(flt), flt)}={values.pop(name)}")
-    return "&".join(parts)
+def _ours_filters(app, values: dict) -> str:
+    """``flt`` arguments of our view, by filter url name (flt0_estado=1…)."""
+    view = next(v for v in app.extensions["panel_admin"]._views if v.endpoint == "clientes")
+    by_name = {f.url_name: (n, f) for n, f in enumerate(view._filters)}
+    return "&".join(
+        f"flt{i}_{view.get_filter_arg(*by_name[k])}={v}" for i, (k, v) in enumerate(values.items())
+    )
 
 
-def cases(app, endpoint: str, deep_page: int) -> dict[str, str]:
-    base = f"/admin/{endpoint}/"
+def cases(filters: str, deep_page: int) -> dict[str, str]:
+    base = "/admin/clientes/"
     return {
         "página 1": base,
-        "estado + ciudad": base + "?" + filter_args(app, endpoint, {"estado": 1, "ciudad": 2}),
+        "página 1, 100 filas": base + "?page_size=100",
         "búsqueda cédula": base + "?search=1000012",
         f"página {deep_page + 1}": base + f"?page={deep_page}",
-        "página 1, 100 filas": base + "?page_size=100",
+        "estado + ciudad": base + "?" + filters,
     }
 
 
 def measure(client, engine, url: str, n: int) -> tuple[float, float, int]:
-    """(median, p95, statements of one request) over ``n`` requests after one warm-up."""
+    """In process: (median, p95, statements of one request) over ``n`` requests after a warm-up."""
     assert client.get(url).status_code == 200, url
     samples = []
     for _ in range(n):
@@ -61,29 +67,108 @@ def measure(client, engine, url: str, n: int) -> tuple[float, float, int]:
     return median, p95, statements[0]
 
 
-def run(s=None) -> str:
-    s = s or size()
-    ensure(s)
-    app = create()
+def alternate(ours, plain, url_ours: str, url_plain: str, n: int) -> tuple[list[float], list[float]]:
+    """Over HTTP: ``n`` requests to each app, alternating, after one warm-up each; seconds."""
+    times = ([], [])
+    for http, url in ((ours, url_ours), (plain, url_plain)):
+        assert http.get(url, timeout=120).status_code == 200, url
+    for _ in range(n):
+        for http, url, out in ((ours, url_ours, times[0]), (plain, url_plain, times[1])):
+            start = time.perf_counter()
+            answer = http.get(url, timeout=120)
+            out.append(time.perf_counter() - start)
+            assert answer.status_code == 200 and "/login" not in answer.url, url
+    return times
+
+
+def _who(s) -> list[tuple[str, str, int]]:
+    """(label, email, requests per case): the issue's 30 for a tenant, 20 for the superadmin."""
+    return [
+        (f"admin ({s.clients // s.tenants:,} filas)", admin_email(0), s.requests),
+        (f"superadmin ({s.clients:,})", SUPERADMIN, max(2, s.requests * 2 // 3)),
+    ]
+
+
+def _met(ok: bool) -> str:
+    return "cumplido" if ok else "no cumplido"
+
+
+def in_process(s, ours_app, plain_app, results: dict) -> list[tuple]:
     rows = []
-    with app.app_context():  # left at once: each request must get its own context and session
-        engine = db.engine
-        info = machine_info(engine)
-    who = {
-        f"admin ({s.clients // s.tenants:,} filas)": admin_email(0),
-        f"superadmin ({s.clients:,})": SUPERADMIN,
-    }
-    for label, email in who.items():
-        client = login(app, email)
-        ours, base = cases(app, "clientes", s.deep_page), cases(app, "baseline", s.deep_page)
-        for case in ours:
-            o = measure(client, engine, ours[case], s.requests)
-            b = measure(client, engine, base[case], s.requests)
+    with ours_app.app_context():  # left at once: each request gets its own context and session
+        ours_engine = db.engine
+    with plain_app.app_context():
+        plain_engine = plain_app.extensions["sqlalchemy"].engine
+    filters = {"estado": 1, "ciudad": 2}
+    ours_cases = cases(_ours_filters(ours_app, dict(filters)), s.deep_page)
+    plain_cases = cases(baseline_app.filter_args(plain_app, {"estado": 1, "id_ciudad": 2}), s.deep_page)
+    for label, email, n in _who(s):
+        ours, plain = login(ours_app, email), login(plain_app, email)
+        for case in ours_cases:
+            o = measure(ours, ours_engine, ours_cases[case], n)
+            b = measure(plain, plain_engine, plain_cases[case], n)
+            results[(label, case, "proceso")] = o
             rows.append((f"{label}: {case}, mediana", ms(o[0]), ms(b[0]), ratio(o[0], b[0])))
             rows.append((f"{label}: {case}, p95", ms(o[1]), ms(b[1]), ratio(o[1], b[1])))
             rows.append((f"{label}: {case}, sentencias SQL", o[2], b[2], ""))
-    info += f"\n{s.requests} peticiones por caso (WSGI en proceso: tiempo de servidor), tamaño {s.name}"
-    text = table("B1 lista de clientes", rows, info)
+    return rows, ours_cases, plain_cases
+
+
+def over_http(s, url: str, ours_cases: dict, plain_cases: dict, results: dict) -> list[tuple]:
+    rows = []
+    with gunicorn(url) as (ours_base, _), gunicorn(url, app=BASELINE) as (plain_base, _):
+        for label, email, n in _who(s):
+            ours, plain = session(ours_base, email), session(plain_base, email)
+            for case in ours_cases:
+                o, b = alternate(ours, plain, ours_base + ours_cases[case], plain_base + plain_cases[case], n)
+                (om, op), (bm, bp) = stats(o), stats(b)
+                results[(label, case, "http")] = (om, bm)
+                rows.append((f"{label}: {case}, mediana", ms(om), ms(bm), ratio(om, bm)))
+                rows.append((f"{label}: {case}, p95", ms(op), ms(bp), ratio(op, bp)))
+    return rows
+
+
+def goals(s, engine_name: str, results: dict) -> str:
+    http = {k: v for k, v in results.items() if k[2] == "http"}
+    slow = [f"{k[0]}: {k[1]} {v[1] / v[0]:.1f}×" for k, v in http.items() if v[1] / v[0] < GOAL_RATIO]
+    page1 = {k[0]: v[0] for k, v in results.items() if k[1:] == ("página 1", "proceso")}
+    statements = max(v[2] for k, v in results.items() if k[2] == "proceso")
+    parts = [
+        f"cada caso ≥ {GOAL_RATIO:.0f}× la base por HTTP: {_met(not slow)}"
+        + (f" (por debajo: {', '.join(slow)})" if slow else ""),
+        f"página 1 ≤ {GOAL_PAGE1 * 1000:.0f} ms de servidor (mediana): "
+        + ", ".join(f"{who} {ms(t)} {_met(t <= GOAL_PAGE1)}" for who, t in page1.items()),
+        f"≤ {GOAL_STATEMENTS} sentencias SQL por página: {_met(statements <= GOAL_STATEMENTS)}"
+        f" (máximo {statements})",
+    ]
+    note = (
+        ""
+        if s.name == "full" and engine_name == "postgresql"
+        else " (metas para 1.000.000 filas en PostgreSQL)"
+    )
+    return "metas: " + "; ".join(parts) + note
+
+
+def run(s=None) -> str:
+    s = s or size()
+    url = ensure(s)
+    ours_app, plain_app = create(), baseline_app.create(url)
+    with ours_app.app_context():
+        info, engine_name = machine_info(db.engine), db.engine.dialect.name
+    results: dict = {}
+    rows, ours_cases, plain_cases = in_process(s, ours_app, plain_app, results)
+    head = (
+        f"{s.requests} peticiones por caso ({_who(s)[1][2]} superadmin), tamaño {s.name}; "
+        "base: bench/baseline_app.py"
+    )
+    text = table("B1 lista de clientes, en proceso (tiempo de servidor)", rows, info + "\n" + head)
+    http_rows = over_http(s, url, ours_cases, plain_cases, results)
+    text += "\n" + table(
+        "B1 lista de clientes, por HTTP (gunicorn, 1 worker síncrono cada una, peticiones alternas)",
+        http_rows,
+        head,
+    )
+    text += "\n" + goals(s, engine_name, results) + "\n"
     emit(text)
     return text
 

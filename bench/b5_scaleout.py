@@ -1,6 +1,7 @@
 """B5: scale-out. Two gunicorn workers and two RQ workers; 20 simulated staff browse and filter
 the list for a fixed time while a campaign sends to the fake Twilio (100 ms). Each request goes
-at random to our list or to the baseline view, so both are measured under the same load."""
+at random to our list or to the standalone baseline (bench/baseline_app.py, served the same way
+by a gunicorn of its own with 2 workers), so both are measured under the same load."""
 
 import random
 import threading
@@ -12,36 +13,36 @@ import sqlalchemy as sa
 from panel import create_app
 from panel.sms import lifecycle, runners
 
+from . import baseline_app
 from .b3_outbox import drop
 from .b4_sending import REDIS_URL, campaign, start_workers, wait_all
 from .common import bench_config, emit, machine_info, ms, ratio, size, stats, table
 from .fake import fake_twilio
 from .generate import admin_email, ensure, tenant_ids
-from .served import gunicorn, session
+from .served import BASELINE, gunicorn, session
 
 THINK = (0.2, 1.0)  # seconds between two clicks of one person
-FILTERS = {"clientes": ("flt0_estado", "flt3_ciudad"), "baseline": ("flt0_0", "flt3_3")}
 
 
-def browse(http, base: str, until: float, out: dict, seed: int) -> None:
+def browse(people: dict, until: float, out: dict, seed: int, filters: dict) -> None:
     """One member of staff: list, filter, search and page until the time is up, thinking
-    THINK seconds between clicks."""
+    THINK seconds between clicks; ``people`` is {view: (session, base URL)}."""
     rng = random.Random(seed)
     while time.monotonic() < until:
         time.sleep(rng.uniform(*THINK))
         view = rng.choice(("clientes", "baseline"))
-        estado, ciudad = FILTERS[view]
+        http, base = people[view]
         query = rng.choice(
             [
                 "",
-                f"?{estado}=1&{ciudad}={rng.randint(1, 20)}",
+                "?" + filters[view].replace("CIUDAD", str(rng.randint(1, 20))),
                 f"?page={rng.randint(0, 50)}",
                 f"?search=100{rng.randint(0, 999):03d}",
             ]
         )
         start = time.perf_counter()
         try:
-            ok = http.get(f"{base}/admin/{view}/{query}", timeout=30).status_code == 200
+            ok = http.get(f"{base}/admin/clientes/{query}", timeout=30).status_code == 200
         except Exception:  # noqa: BLE001 — any failure is an error of the run
             ok = False
         out[view].append((time.perf_counter() - start, ok))
@@ -64,7 +65,7 @@ def run(s=None) -> str:
     ids = tenant_ids(url)
     engine = sa.create_engine(url)
     info = machine_info(engine) + (
-        f"\ngunicorn 2 workers, 2 rq workers, Redis; {s.staff} usuarios durante "
+        f"\ngunicorn 2 workers por app, 2 rq workers, Redis; {s.staff} usuarios durante "
         f"{s.browse_seconds:.0f} s (pausa {THINK[0]}–{THINK[1]} s entre clics); "
         f"falso Twilio 100 ms; tamaño {s.name}"
     )
@@ -83,13 +84,23 @@ def run(s=None) -> str:
         }
         app = create_app(bench_config(url, **config))
         campana_id = campaign(app, ids["admins"][-1], s.messages)
-        with gunicorn(url, workers=2) as (base, _):
-            people = [session(base, admin_email(i % len(ids["admins"]))) for i in range(s.staff)]
-            for http in people:  # warm both gunicorn workers (first render compiles the templates)
-                (
-                    http.get(f"{base}/admin/clientes/", timeout=60),
-                    http.get(f"{base}/admin/baseline/", timeout=60),
-                )
+        filters = {
+            "clientes": "flt0_estado=1&flt1_ciudad=CIUDAD",
+            "baseline": baseline_app.filter_args(
+                baseline_app.create(url), {"estado": 1, "id_ciudad": "CIUDAD"}
+            ),
+        }
+        with gunicorn(url, workers=2) as (base, _), gunicorn(url, workers=2, app=BASELINE) as (plain, _):
+            people = [
+                {
+                    "clientes": (session(base, admin_email(i % len(ids["admins"]))), base),
+                    "baseline": (session(plain, admin_email(i % len(ids["admins"]))), plain),
+                }
+                for i in range(s.staff)
+            ]
+            for person in people:  # warm every gunicorn worker (first render compiles the templates)
+                for http, served in person.values():
+                    http.get(f"{served}/admin/clientes/", timeout=60)
             runners.enqueue(campana_id, app)
             started = time.monotonic()
             workers = start_workers(url, queue, config)
@@ -98,8 +109,8 @@ def run(s=None) -> str:
                 before = lifecycle.counts(campana_id)["enviado"]
             until = time.monotonic() + s.browse_seconds
             staff = [
-                threading.Thread(target=browse, args=(http, base, until, results, i))
-                for i, http in enumerate(people)
+                threading.Thread(target=browse, args=(person, until, results, i, filters))
+                for i, person in enumerate(people)
             ]
             for t in staff:
                 t.start()
@@ -127,7 +138,11 @@ def run(s=None) -> str:
             "",
         ),
     ]
+    errors = sum(not ok for r in results.values() for _, ok in r)
     text = table("B5 escalado (2 gunicorn + 2 rq workers)", rows, info)
+    text += (
+        f"\nmetas: cero errores mientras se envía: {'cumplido' if not errors else 'no cumplido'} ({errors})\n"
+    )
     emit(text)
     return text
 

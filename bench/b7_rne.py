@@ -114,6 +114,8 @@ def run(s=None) -> str:
     text = table(
         "B7 Registro de Números Excluidos", rows, info + "\n* línea base medida en una muestra y extrapolada"
     )
+    verdict = "cumplido" if t_ours <= goal else "no cumplido"
+    text += f"\nmetas: carga de {n:,} números en ≤ {goal:.1f} s: {verdict}\n"
     emit(text)
     return text
 

@@ -35,9 +35,34 @@ def main(names: list[str]) -> None:
         BENCHMARKS[names[0]].run(s)
         return
     env = {k: v for k, v in os.environ.items() if k != "BENCH_REGENERATE"}  # generated once, above
+    goals = []
     for name in names:
-        subprocess.run([sys.executable, "-m", "bench.run_all", name], env=env, check=True)
+        goals += [(name, line) for line in _run(name, env) if line.startswith("metas:")]
+    emit(summary(goals, s.name))
     emit(f"fin: {', '.join(names)} ({s.name})")
+
+
+def _run(name: str, env: dict) -> list[str]:
+    """Run one benchmark in a process of its own, echoing its output as it comes; its lines."""
+    lines = []
+    with subprocess.Popen(
+        [sys.executable, "-m", "bench.run_all", name], env=env, stdout=subprocess.PIPE, text=True
+    ) as proc:
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            lines.append(line.rstrip("\n"))
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, name)
+    return lines
+
+
+def summary(goals: list[tuple[str, str]], size_name: str) -> str:
+    """Every goal of the run, met or not, in one place at the end."""
+    out = [f"### Metas ({size_name})", ""]
+    for name, line in goals:
+        for part in line.removeprefix("metas:").split("; "):
+            out.append(f"- {name.upper()} {part.strip()}")
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":

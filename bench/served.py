@@ -12,6 +12,7 @@ import requests
 
 from .common import PASSWORD, ROOT
 
+BASELINE = "bench.baseline_app:create()"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -22,8 +23,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(url: str, workers: int = 1, env: dict | None = None, timeout: float = 60):
-    """Serve ``bench.server:create()`` on a loopback port; yields (base URL, master Popen)."""
+def gunicorn(
+    url: str,
+    workers: int = 1,
+    env: dict | None = None,
+    timeout: float = 60,
+    app: str = "bench.server:create()",
+):
+    """Serve ``app`` (ours by default; ``BASELINE`` for the standalone baseline) on a loopback
+    port; yields (base URL, master Popen)."""
     port = free_port()
     environ = {**os.environ, "BENCH_DATABASE_URL": url, "PANEL_ENV": "testing", **(env or {})}
     cmd = [
@@ -38,7 +46,7 @@ def gunicorn(url: str, workers: int = 1, env: dict | None = None, timeout: float
         "900",
         "--log-level",
         "warning",
-        "bench.server:create()",
+        app,
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=environ)
     base = f"http://127.0.0.1:{port}"
@@ -95,12 +103,12 @@ def reset_peak(pid: int) -> bool:
 
 
 def session(base: str, email: str) -> requests.Session:
-    """An HTTP session logged in through the real login form."""
+    """An HTTP session logged in through the app's login form (the baseline's has no CSRF token)."""
     s = requests.Session()
-    token = CSRF.search(s.get(base + "/login", timeout=30).text).group(1)
+    token = CSRF.search(s.get(base + "/login", timeout=30).text)
     answer = s.post(
         base + "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        data={"email": email, "password": PASSWORD, **({"csrf_token": token.group(1)} if token else {})},
         allow_redirects=False,
         timeout=30,
     )

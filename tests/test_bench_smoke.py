@@ -59,6 +59,6 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path):
     out = done.stdout
     for title in TITLES:
         assert f"### {title}" in out, f"falta la tabla {title}:\n{out[-2000:]}"
-    assert out.count("| case") == len(TITLES)
+    assert out.count("| case") >= len(TITLES)  # B1 prints two tables (in process, over HTTP)
     assert "base de datos:" in out and "CPU" in out
     assert "fin: b1, b2, b3, b4, b5, b6, b7 (smoke)" in out
