@@ -37,7 +37,7 @@ def main(names: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if k != "BENCH_REGENERATE"}  # generated once, above
     goals = []
     for name in names:
-        goals += [(name, line) for line in _run(name, env) if line.startswith("metas:")]
+        goals += [(name, line) for line in _run(name, env) if line.startswith("metas")]
     emit(summary(goals, s.name))
     emit(f"fin: {', '.join(names)} ({s.name})")
 
@@ -60,8 +60,10 @@ def summary(goals: list[tuple[str, str]], size_name: str) -> str:
     """Every goal of the run, met or not, in one place at the end."""
     out = [f"### Metas ({size_name})", ""]
     for name, line in goals:
-        for part in line.removeprefix("metas:").split("; "):
-            out.append(f"- {name.upper()} {part.strip()}")
+        head, _, parts = line.partition(": ")  # "metas" or "metas (PostgreSQL, …)"
+        where = head.removeprefix("metas").strip()
+        for part in parts.split("; "):
+            out.append(f"- {name.upper()}{' ' + where if where else ''}: {part.strip()}")
     return "\n".join(out) + "\n"
 
 
