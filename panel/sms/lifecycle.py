@@ -258,11 +258,13 @@ def refresh_totals(campana_id: int, *, finish: bool = True, conn=None) -> dict[s
 
     On PostgreSQL the campaign row is locked first: two senders writing outcomes at once then
     count one after the other, each seeing the other's committed rows, so the stored totals are
-    never overwritten by a count that missed a batch."""
+    never overwritten by a count that missed a batch. ``FOR NO KEY UPDATE``, not ``FOR UPDATE``:
+    every ``sms_log`` write holds a key-share lock on the campaign (its foreign key), which
+    FOR UPDATE would wait for — two senders then deadlock (tests/test_sms_totals_lock.py)."""
     conn = conn or db.session.connection()
     t = CampanaSMS.__table__
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(t.c.id).where(t.c.id == campana_id).with_for_update())
+        conn.execute(sa.select(t.c.id).where(t.c.id == campana_id).with_for_update(key_share=True))
     c = counts(campana_id, conn)
     values = {
         "total_clientes": c["total"],
