@@ -64,11 +64,11 @@ def main(argv=None) -> None:
     parser.add_argument("--rate-cap", type=int, default=None)
     args = parser.parse_args(argv)
     fake = ArrivalsFake(latency=args.latency, rate_cap=args.rate_cap).start()
+    done = threading.Event()  # before the URL is printed: a caller may terminate us right after
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(fake.url, flush=True)
     for key, value in fake.config().items():
         print(f"{key}={value}", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     done.wait()
     fake.stop()
 

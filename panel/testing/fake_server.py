@@ -7,9 +7,11 @@ error_rates keys: "429" and "503" (refused, nothing created), "500"/"502"/"504" 
 the error is answered), "timeout" (created, then no answer until long past the client's read
 timeout), "drop" (created, then the connection is closed without an answer), "21211"/"21610"
 (refused as invalid / opted out). rate_cap: at most N creates per rolling second, then 429/20429.
-A create counts when it *arrives* (its request line is read), not after the simulated latency:
-that is where Twilio counts, and a stamp taken after a 100 ms sleep would add the sleep's
-wake-up jitter to every arrival (sleepers woken together look like a burst that never was).
+A create counts when it *arrives* (the kernel's receive time of its first bytes), not after the
+simulated latency nor when a handler thread gets to run: that is where Twilio counts, and a stamp
+taken after a 100 ms sleep, or by a thread waiting for the GIL, adds that wait's jitter to every
+arrival (threads woken together look like a burst that never was). The rule is unchanged: no
+more than rate_cap creates in any rolling second of arrivals.
 
 Standalone: ``python -m panel.testing.fake_server --port 0 --latency 0.1 --rate-cap 50`` prints
 its URL and serves until killed; ``GET /_fake/stats`` returns the counters as JSON and
@@ -23,6 +25,7 @@ import json
 import random
 import signal
 import socket
+import struct
 import threading
 import time
 from collections import Counter
@@ -41,15 +44,36 @@ _INJECTED = {
     "504": (504, 20504, "Gateway Timeout"),
 }
 _BEFORE_CREATE = {"429", "503", "21211", "21610"}  # these never create the message
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; Python names it from 3.12 only
 FORGET = 10.0  # seconds after which an admitted create can no longer share a second with a new one
 
 
 class _ArrivalHandler(_Handler):
-    """The HTTP handler, noting when each request arrived (its thread, before the latency)."""
+    """The HTTP handler, noting when each request arrived: the kernel's receive time of its first
+    bytes where the socket gives it (SO_TIMESTAMPNS), so a handler thread that waits for the GIL
+    or a CPU does not move an arrival later and bunch it with the next ones."""
 
-    def parse_request(self) -> bool:
-        self.server.fake.arrived()  # the request line was just read
-        return super().parse_request()
+    def setup(self) -> None:
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+    def handle_one_request(self) -> None:
+        self.server.fake.arrived(_kernel_arrival(self.connection))
+        super().handle_one_request()
+
+
+def _kernel_arrival(conn: socket.socket) -> float | None:
+    """When the next request's first byte reached this host (time.monotonic's clock), peeking at
+    it without reading; None when the socket gives no time. Waits for that byte: our clients
+    never pipeline, so nothing of the next request is ever in the handler's buffer already."""
+    with contextlib.suppress(OSError, ValueError):
+        data, ancillary, _, _ = conn.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+        for level, kind, value in ancillary:
+            if data and level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                seconds, nanos = struct.unpack("qq", value[:16])
+                return seconds + nanos / 1e9 - (time.time() - time.monotonic())
+    return None
 
 
 class FakeTwilio:
@@ -182,9 +206,9 @@ class FakeTwilio:
 
     # -- the create flow -------------------------------------------------------------------
 
-    def arrived(self) -> None:
-        """Note that a request arrived now (called by the HTTP handler's thread)."""
-        self._arrival.at = time.monotonic()
+    def arrived(self, at: float | None = None) -> None:
+        """Note when the request this handler thread is about to read arrived (default: now)."""
+        self._arrival.at = at if at is not None else time.monotonic()
 
     def admit(self, auth, account: str) -> tuple[str | None, tuple[int, dict] | None]:
         """Count a create request; return (injected failure kind, an answer to send now or None)."""
@@ -290,11 +314,11 @@ def main(argv=None) -> None:
         host=args.host,
         port=args.port,
     ).start()
+    done = threading.Event()  # before the URL is printed: a caller may terminate us right after
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(fake.url, flush=True)
     for key, value in fake.config().items():
         print(f"{key}={value}", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
         done.wait()
     except KeyboardInterrupt:
