@@ -76,12 +76,23 @@ class _CheckedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _CheckedHTTPSConnection
 
 
+_CHECKED_POOLS = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
 class _CheckedAdapter(HTTPAdapter):
     """requests' adapter with the connections above (keep-alive pool of POOL_SIZE)."""
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = _CHECKED_POOLS
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        """Through an HTTP(S) proxy too (HTTPS_PROXY); a SOCKS proxy keeps its own connections
+        and would send creates without the last check: not supported with a rate limit."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = _CHECKED_POOLS
+        return manager
 
 
 class PanelHttpClient(TwilioHttpClient):
