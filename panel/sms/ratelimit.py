@@ -3,18 +3,20 @@
 Two rules, both in one storage (memory for the embedded sender, Redis when ``REDIS_URL`` is set,
 so every RQ worker on every host draws from one budget, on Redis' clock):
 - pacing (``acquire``, where a send takes its turn): each send reserves the next start time on a
-  shared schedule, one every 1/pace seconds, and waits for it; a thread that wakes more than LATE
-  after its turn takes a new one. The pace is ``rate × (1 − SMS_RATE_HEADROOM)`` (default 4 %):
-  it spreads the sends evenly, and the headroom absorbs the jitter of the way to Twilio;
+  shared schedule, one every 1/pace seconds, and waits for it, so the sends are spread evenly.
+  The pace is ``rate × (1 − SMS_RATE_HEADROOM)`` (default 4 %);
 - the departure log (``departure``, taken by the Twilio HTTP client right before a create's
   first byte is written, see panel/sms/client.py): the hard cap. A send may leave only while
-  fewer than ``rate`` departures of the last second are in the log, and it is logged from the
-  moment it is let go until *after* its request was written. A process that stalls between the
-  check and the socket therefore keeps its slot open-ended and holds the others back, instead of
-  its late request bunching with the ones let go after it: any ``rate + 1`` requests written
-  are more than one second apart, whatever stalls where (the pacing's headroom cannot promise
-  that: a stall of a whole process is longer than any headroom; that is what put one 429 in
-  10,000 at the fake before).
+  fewer than ``rate`` departures are in the log's window, and it is logged from the moment it is
+  let go until *after* its request was written. A process that stalls between the check and the
+  socket therefore keeps its slot open-ended and holds the others back, instead of its late
+  request bunching with the ones let go after it. The window is one second stretched by the
+  headroom (1/(1 − headroom) s: 1.04 s at 4 %), so any ``rate + 1`` requests written are more
+  than a second apart by that margin — the margin for the jitter of the way to Twilio, which
+  counts *arrivals* — whatever stalls where. (Before, the margin came from the pacing alone,
+  with a thread woken more than 10 ms late taking a new turn: a stall of a whole process after
+  that check still bunched requests — one 429 in 10,000 — and under load every late turn given
+  up was a slot lost.)
 Both only ever wait: the limit never drops a send.
 """
 
@@ -29,7 +31,6 @@ from functools import cache
 from ..config import BY_NAME
 
 DEFAULT_HEADROOM = BY_NAME["SMS_RATE_HEADROOM"].default
-LATE = 0.01  # seconds after its turn a send may still leave: well inside the ~40 ms of headroom
 HOLD = 30.0  # a departure not closed by then (its process died mid-write) no longer holds a slot
 POLL = 0.005  # how often a send waits for a departure still being written to close
 
@@ -153,28 +154,21 @@ class RateLimit:
         self.rate = per_second
         self.enabled = per_second > 0
         self.interval = 1 / (per_second * (1 - headroom)) if self.enabled else 0.0
-        # A fractional rate as a whole number of sends per whole seconds (2.5/s: 5 per 2 s).
+        # A fractional rate as a whole number of sends per whole seconds (2.5/s: 5 per 2 s), the
+        # seconds stretched by the headroom: the margin any rate + 1 departures keep.
         share = Fraction(per_second or 1).limit_denominator(60)
-        self.most, self.window = max(share.numerator, 1), float(max(share.denominator, 1))
+        self.most = max(share.numerator, 1)
+        self.window = max(share.denominator, 1) / (1 - headroom)
         self.storage = _storage(storage_uri)
         self.key = key
 
     def acquire(self) -> None:
-        """Wait for this send's turn on the schedule (where a send takes its turn)."""
+        """Wait for this send's turn on the schedule (where a send takes its turn). A thread woken
+        late (a garbage collection, a busy CPU) still goes: the departure log keeps it from
+        bunching with the sends after it, and no turn is thrown away."""
         if not self.enabled:
             return
-        while not self._on_time():
-            continue  # woke too late for its turn: take the next free one
-
-    def _on_time(self) -> bool:
-        """Reserve a turn and sleep until it; False when this thread woke too late to use it.
-
-        A process can stall for a while (a garbage collection of a big heap takes ~100 ms, a busy
-        CPU deschedules it): every thread of it then wakes late at once, and leaving together they
-        would bunch with the sends scheduled after theirs. A late thread takes a new turn instead."""
-        turn = time.monotonic() + self.storage.reserve(f"{self.key}:next", self.interval)
-        time.sleep(max(turn - time.monotonic(), 0))
-        return time.monotonic() - turn <= LATE
+        time.sleep(self.storage.reserve(f"{self.key}:next", self.interval))
 
     @contextmanager
     def departure(self):

@@ -115,6 +115,8 @@ class FakeTwilio:
         self.stopping.clear()
         self.server = FakeHTTPServer((self.host, self.port), self)
         self.server.RequestHandlerClass = _ArrivalHandler
+        with contextlib.suppress(OSError):  # accepted sockets inherit it: their first bytes are stamped too
+            self.server.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.server.fake = self
         self.port = self.server.server_address[1]
         serving = threading.Thread(
