@@ -187,3 +187,27 @@ def test_runs_standalone_and_prints_its_url():
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
+
+
+def test_a_create_counts_when_it_arrives_not_after_the_latency(fake_twilio):
+    """Twilio counts arrivals: the stamp is taken before the simulated latency, so its sleep's
+    wake-up jitter never bunches stamps (the answer comes at least the latency after it)."""
+    fake_twilio.set(latency=0.3)
+    assert post(fake_twilio).status_code == 201
+    answered = time.monotonic()
+    assert len(fake_twilio.arrivals) == 1
+    assert answered - fake_twilio.arrivals[0] >= 0.3
+
+
+def test_rate_cap_judges_every_second_holding_an_arrival_even_out_of_order(fake_twilio):
+    """Requests are judged after their latency, not always in the order they arrived: a create
+    is refused when any rolling second holding its arrival would go over the cap."""
+    fake_twilio.set(rate_cap=2)
+    base = time.monotonic()
+    under = fake_twilio._under_cap
+    assert [under(base + 10.0), under(base + 10.5)] == [True, True]
+    assert under(base + 9.8) is False  # [9.8, 10.8) would hold three
+    assert under(base + 8.9) is True  # no second holding 8.9 reaches 10.0
+    assert under(base + 11.2) is True  # [10.5, 11.5) holds two with it
+    assert under(base + 11.3) is False  # [10.5, 11.5) would hold three
+    assert under(base + 11.6) is True  # 10.5 has left: [11.2, 12.2) holds two with it

@@ -1,6 +1,8 @@
 """The real Twilio SDK against the fake server over real HTTP, and how every outcome is classified."""
 
+import secrets
 import socket
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -8,6 +10,8 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from panel.config import load
+from panel.sms import ratelimit
 from panel.sms.client import PanelHttpClient, is_simulation, make_twilio_client, sender_kwargs
 from panel.sms.errors import Outcome, classify, is_credentials_error
 from panel.sms.simulator import SIM_FROM_NUMBER, SimulatedHttpClient
@@ -270,3 +274,37 @@ def test_http_client_rewrites_the_api_base_and_always_has_a_timeout(url):
     assert PanelHttpClient(timeout=2).timeout == (2.0, 2.0)
     with pytest.raises(ValueError):
         PanelHttpClient(timeout=0)
+
+
+def test_a_create_takes_the_rate_limits_departure_right_before_it_is_written(fake_twilio, twilio_app_config):
+    """With the departure log full (both slots of 2/s held open, as by two sends being written),
+    a create is not written at all; it goes once a slot is free. Fetches are not limited."""
+    sid = send(twilio_app_config).sid
+    config = {
+        **load({"SMS_RATE_PER_SECOND": 2, "SMS_RATE_STORAGE_URI": "memory://"}),
+        **twilio_app_config,
+        "SMS_RATE_KEY": f"test:client:{secrets.token_hex(4)}",
+    }
+    client = make_twilio_client(config)
+    limit, release, held = ratelimit.from_config(config), threading.Event(), threading.Barrier(3)
+
+    def hold() -> None:
+        with limit.departure():
+            held.wait(10)
+            release.wait(10)
+
+    holders = [threading.Thread(target=hold) for _ in range(2)]
+    for t in holders:
+        t.start()
+    held.wait(10)
+    sender = threading.Thread(
+        target=lambda: client.messages.create(to="+573001112233", body="Hola", **sender_kwargs(config))
+    )
+    sender.start()
+    assert client.messages(sid).fetch().sid == sid  # a GET goes through the full log
+    sender.join(0.3)
+    assert sender.is_alive() and fake_twilio.received_count == 1  # only the unlimited first send
+    release.set()
+    for t in [*holders, sender]:
+        t.join(10)
+    assert fake_twilio.received_count == 2 and len(fake_twilio.created) == 2

@@ -6,15 +6,24 @@ a proxy), TWILIO_TIMEOUT (seconds); defaults and checks in panel/config.py. Whet
 simulation is answered by ``panel.config.is_simulation``, used here and by the templates.
 Simulation only: TWILIO_SIMULATOR_OPT_OUT / TWILIO_SIMULATOR_INVALID (numbers, list or
 comma-separated) answer 21610 / 21211.
+
+With SMS_RATE_PER_SECOND set, every create (POST …/Messages.json) takes a slot of the rate
+limit's departure log (panel/sms/ratelimit.py) right before its headers are written to the
+socket, on a kept-alive connection (a new one is connected first): nothing between the last
+check and the first byte can bunch arrivals at Twilio.
 """
 
 import re
+import threading
 
 from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from panel.config import BY_NAME, is_simulation
+from panel.sms import ratelimit
 from panel.sms.simulator import (
     SIM_ACCOUNT_SID,
     SIM_FROM_NUMBER,
@@ -31,18 +40,78 @@ POOL_SIZE = 32
 
 # The SDK builds https://api.twilio.com/... (or api.<edge>.<region>.twilio.com with TWILIO_EDGE).
 _TWILIO_HOST = re.compile(r"^https://api(?:\.[\w-]+)*\.twilio\.com(?=/|$)")
+_CREATE = re.compile(r"/Messages\.json$")
+
+# The departure the request being sent on this thread must take (requests and urllib3 send on
+# the caller's thread): set by PanelHttpClient.request, taken by the connection's endheaders.
+_pending = threading.local()
+
+
+class _LastCheck:
+    """A connection that takes the pending departure right before the request's first byte."""
+
+    def endheaders(self, *args, **kwargs):
+        departure, _pending.departure = getattr(_pending, "departure", None), None
+        if departure is None:
+            return super().endheaders(*args, **kwargs)
+        if self.sock is None:
+            self.connect()  # a new connection's handshake happens before the check, not inside it
+        with departure():
+            return super().endheaders(*args, **kwargs)  # headers out; the small form follows
+
+
+class _CheckedHTTPConnection(_LastCheck, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_LastCheck, HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+_CHECKED_POOLS = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
+class _CheckedAdapter(HTTPAdapter):
+    """requests' adapter with the connections above (keep-alive pool of POOL_SIZE)."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _CHECKED_POOLS
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        """Through an HTTP(S) proxy too (HTTPS_PROXY); a SOCKS proxy keeps its own connections
+        and would send creates without the last check: not supported with a rate limit."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = _CHECKED_POOLS
+        return manager
 
 
 class PanelHttpClient(TwilioHttpClient):
-    """TwilioHttpClient that talks to TWILIO_API_BASE and never waits forever."""
+    """TwilioHttpClient that talks to TWILIO_API_BASE, never waits forever, and lets a create
+    leave only when the rate limit's departure log has room."""
 
-    def __init__(self, api_base: str = DEFAULT_API_BASE, timeout: float | tuple = DEFAULT_TIMEOUT):
+    def __init__(
+        self,
+        api_base: str = DEFAULT_API_BASE,
+        timeout: float | tuple = DEFAULT_TIMEOUT,
+        limit: ratelimit.RateLimit | None = None,
+    ):
         super().__init__(pool_connections=True, timeout=None)
+        self.limit = limit
         self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
         # requests takes (connect, read): a refused/slow connection is told apart from a slow answer.
         self.timeout = timeout if isinstance(timeout, tuple) else connect_read(float(timeout))
-        self.session.mount("http://", HTTPAdapter(pool_maxsize=POOL_SIZE))
-        self.session.mount("https://", HTTPAdapter(pool_maxsize=POOL_SIZE))
+        self.session.mount("http://", _CheckedAdapter(pool_maxsize=POOL_SIZE))
+        self.session.mount("https://", _CheckedAdapter(pool_maxsize=POOL_SIZE))
 
     def rewrite(self, url: str) -> str:
         """Point a Twilio API URL at the configured base."""
@@ -50,7 +119,32 @@ class PanelHttpClient(TwilioHttpClient):
 
     def request(self, method, url, *args, timeout=None, **kwargs):
         """The SDK's request, sent to the configured base with the client's (connect, read) timeout."""
-        return super().request(method, self.rewrite(url), *args, timeout=timeout, **kwargs)
+        if not _limited(self.limit, method, url):
+            return super().request(method, self.rewrite(url), *args, timeout=timeout, **kwargs)
+        _pending.departure = self.limit.departure
+        try:
+            return super().request(method, self.rewrite(url), *args, timeout=timeout, **kwargs)
+        finally:
+            _pending.departure = None  # not left behind for another request if this one failed early
+
+
+class _CheckedSimulatedHttpClient(SimulatedHttpClient):
+    """The simulated http layer, with the same departure log around each create."""
+
+    def __init__(self, simulator, limit: ratelimit.RateLimit | None = None):
+        super().__init__(simulator)
+        self.limit = limit
+
+    def request(self, method, url, *args, **kwargs):
+        if not _limited(self.limit, method, url):
+            return super().request(method, url, *args, **kwargs)
+        with self.limit.departure():
+            return super().request(method, url, *args, **kwargs)
+
+
+def _limited(limit: ratelimit.RateLimit | None, method: str, url: str) -> bool:
+    """Whether this request is a message create under an enabled rate limit."""
+    return limit is not None and limit.enabled and method.upper() == "POST" and bool(_CREATE.search(url))
 
 
 def connect_read(timeout: float) -> tuple[float, float]:
@@ -68,12 +162,19 @@ def make_twilio_client(config) -> Client:
         simulator.invalid.update(_numbers(config.get("TWILIO_SIMULATOR_INVALID")))
         # The simulated account signs its callbacks with the deployment's webhook secret.
         simulator.auth_token = simulation_token(config) or simulator.auth_token
-        return Client(SIM_ACCOUNT_SID, simulator.auth_token, http_client=SimulatedHttpClient(simulator))
+        http = _CheckedSimulatedHttpClient(simulator, _limit(config))
+        return Client(SIM_ACCOUNT_SID, simulator.auth_token, http_client=http)
     http_client = PanelHttpClient(
         api_base=config.get("TWILIO_API_BASE") or DEFAULT_API_BASE,
         timeout=config.get("TWILIO_TIMEOUT") or DEFAULT_TIMEOUT,
+        limit=_limit(config),
     )
     return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client)
+
+
+def _limit(config) -> ratelimit.RateLimit | None:
+    """The app's rate limit (None for a bare mapping without one, or when there is no limit)."""
+    return ratelimit.from_config(config) if config.get("SMS_RATE_PER_SECOND") else None
 
 
 def sender_kwargs(config) -> dict:

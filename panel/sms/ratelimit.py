@@ -1,33 +1,40 @@
 """The global messages-per-second limit (``SMS_RATE_PER_SECOND``) shared by every sender.
 
 Two rules, both in one storage (memory for the embedded sender, Redis when ``REDIS_URL`` is set,
-so every RQ worker draws from one budget):
-- pacing: each send reserves the next start time on a shared schedule, one every 1/pace
-  seconds, and waits for it; any ``n + 1`` consecutive sends are then at least ``n`` intervals
-  apart, whenever the threads asked. (Fixed per-slot windows did not guarantee that: a slot
-  taken at its end and the next at its start left two sends a millisecond apart.) The pace is
-  ``rate × (1 − SMS_RATE_HEADROOM)`` (default 4 %) because the limit is taken when a request
-  *leaves*, while Twilio counts *arrivals*: jitter on the way shortens some gaps, and at exactly
-  ``rate`` one late request next to prompt ones puts ``rate + 1`` in some second at Twilio (a
-  429). With the headroom, arrivals may bunch by up to ~4 % of a second (40 ms) without that;
-- a moving window of ``rate`` per second (the ``limits`` library): the hard cap on departures,
-  never exceeded in any one second, whatever the pacing does.
-``acquire`` blocks until both allow a send: the limit is only ever waited for.
+so every RQ worker on every host draws from one budget, on Redis' clock):
+- pacing (``acquire``, where a send takes its turn): each send reserves the next start time on a
+  shared schedule, one every 1/pace seconds, and waits for it, so the sends are spread evenly.
+  The pace is ``rate × (1 − SMS_RATE_HEADROOM)`` (default 4 %);
+- the departure log (``departure``, taken by the Twilio HTTP client right before a create's
+  first byte is written, see panel/sms/client.py): the hard cap. A send may leave only while
+  fewer than ``rate`` departures are in the log's window, and it is logged from the moment it is
+  let go until *after* its request was written. A process that stalls between the check and the
+  socket therefore keeps its slot open-ended and holds the others back, instead of its late
+  request bunching with the ones let go after it. The window is one second stretched by the
+  headroom (1/(1 − headroom) s: 1.04 s at 4 %), so any ``rate + 1`` requests written are more
+  than a second apart by that margin — the margin for the jitter of the way to Twilio, which
+  counts *arrivals* — whatever stalls where. (Before, the margin came from the pacing alone,
+  with a thread woken more than 10 ms late taking a new turn: a stall of a whole process after
+  that check still bunched requests — one 429 in 10,000 — and under load every late turn given
+  up was a slot lost.)
+Both only ever wait: the limit never drops a send.
 """
 
+import logging
+import secrets
 import threading
 import time
+from contextlib import contextmanager
 from fractions import Fraction
 from functools import cache
-
-from limits import RateLimitItemPerSecond
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from ..config import BY_NAME
 
 DEFAULT_HEADROOM = BY_NAME["SMS_RATE_HEADROOM"].default
-LATE = 0.01  # seconds after its turn a send may still leave: well inside the ~40 ms of headroom
+HOLD = 30.0  # a departure not closed by then (its process died mid-write) no longer holds a slot
+POLL = 0.005  # how often a send waits for a departure still being written to close
+
+log = logging.getLogger(__name__)
 
 # Reserve the next start time: max(schedule, now), then move the schedule one interval on. Redis'
 # own clock, so workers on several hosts share one timeline; returns the seconds to wait.
@@ -39,13 +46,46 @@ redis.call('SET', KEYS[1], string.format('%.6f', start + tonumber(ARGV[1])), 'EX
 return string.format('%.6f', start - t)
 """
 
+# The departure log: a sorted set of departures scored by when they closed (an open one: now +
+# HOLD). Let one more go, opened, when fewer than ARGV[1] closed within the last ARGV[2] seconds
+# (or are still open); else return the seconds until the oldest of them leaves the window.
+_ENTER = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.6f', t - window))
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], string.format('%.6f', t + tonumber(ARGV[4])), ARGV[3])
+  redis.call('EXPIRE', KEYS[1], 120)
+  return 'ok'
+end
+local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+if oldest > t then
+  return ARGV[5]
+end
+return string.format('%.6f', oldest + window - t)
+"""
 
-class _MemorySchedule:
-    """The pacing schedule of one process (the embedded sender)."""
+# Close a departure: its request was written, at the latest, now.
+_LEAVE = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+redis.call('ZADD', KEYS[1], string.format('%.6f', t), ARGV[1])
+return 1
+"""
+
+
+class LimitUnavailable(Exception):
+    """The limit's storage failed before the request was written: nothing was sent."""
+
+
+class _MemoryStorage:
+    """The schedule and the departure log of one process (the embedded sender)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._next: dict[str, float] = {}
+        self._log: dict[str, dict[str, float]] = {}
 
     def reserve(self, key: str, interval: float) -> float:
         with self._lock:
@@ -54,28 +94,53 @@ class _MemorySchedule:
             self._next[key] = start + interval
             return start - now
 
+    def enter(self, key: str, most: int, window: float, token: str) -> float:
+        with self._lock:
+            now = time.monotonic()
+            departures = self._log.setdefault(key, {})
+            for old in [k for k, closed in departures.items() if closed <= now - window]:
+                del departures[old]
+            if len(departures) < most:
+                departures[token] = now + HOLD
+                return 0.0
+            oldest = min(departures.values())
+            return POLL if oldest > now else oldest + window - now
 
-class _RedisSchedule:
-    """The pacing schedule shared by every worker on one Redis."""
+    def leave(self, key: str, token: str) -> None:
+        with self._lock:
+            self._log.setdefault(key, {})[token] = time.monotonic()
+
+
+class _RedisStorage:
+    """The schedule and the departure log shared by every worker on one Redis."""
 
     def __init__(self, url: str):
         from redis import Redis
 
-        self._script = Redis.from_url(url).register_script(_RESERVE)
+        redis = Redis.from_url(url)
+        self._reserve = redis.register_script(_RESERVE)
+        self._enter = redis.register_script(_ENTER)
+        self._leave = redis.register_script(_LEAVE)
 
     def reserve(self, key: str, interval: float) -> float:
-        return float(self._script(keys=[key], args=[repr(interval)]))
+        return float(self._reserve(keys=[key], args=[repr(interval)]))
+
+    def enter(self, key: str, most: int, window: float, token: str) -> float:
+        answer = self._enter(keys=[key], args=[most, repr(window), token, repr(HOLD), repr(POLL)])
+        return 0.0 if answer == b"ok" else max(float(answer), 1e-4)
+
+    def leave(self, key: str, token: str) -> None:
+        self._leave(keys=[key], args=[token])
 
 
 @cache
-def _storage(storage_uri: str) -> tuple[object, MovingWindowRateLimiter]:
-    """One schedule and one window per process and URI: the threads of a process share them."""
-    schedule = _MemorySchedule() if storage_uri.startswith("memory") else _RedisSchedule(storage_uri)
-    return schedule, MovingWindowRateLimiter(storage_from_string(storage_uri))
+def _storage(storage_uri: str):
+    """One storage per process and URI: the threads of a process share it."""
+    return _MemoryStorage() if storage_uri.startswith("memory") else _RedisStorage(storage_uri)
 
 
 class RateLimit:
-    """Block until one more message fits in the global per-second budget."""
+    """Pace sends under the global per-second budget, and never let more than it leave in a second."""
 
     def __init__(
         self,
@@ -89,31 +154,46 @@ class RateLimit:
         self.rate = per_second
         self.enabled = per_second > 0
         self.interval = 1 / (per_second * (1 - headroom)) if self.enabled else 0.0
+        # A fractional rate as a whole number of sends per whole seconds (2.5/s: 5 per 2 s), the
+        # seconds stretched by the headroom: the margin any rate + 1 departures keep.
         share = Fraction(per_second or 1).limit_denominator(60)
-        self.window = RateLimitItemPerSecond(max(share.numerator, 1), max(share.denominator, 1))
-        self.schedule, self.limiter = _storage(storage_uri)
+        self.most = max(share.numerator, 1)
+        self.window = max(share.denominator, 1) / (1 - headroom)
+        self.storage = _storage(storage_uri)
         self.key = key
 
     def acquire(self) -> None:
-        """Wait for this send's turn on the schedule, then for room in the window, and take it."""
+        """Wait for this send's turn on the schedule (where a send takes its turn). A thread woken
+        late (a garbage collection, a busy CPU) still goes: the departure log keeps it from
+        bunching with the sends after it, and no turn is thrown away."""
         if not self.enabled:
             return
-        while not self._on_time():
-            continue  # woke too late for its turn: take the next free one
-        while not self.limiter.hit(self.window, self.key):  # only when the pacing was outrun
-            time.sleep(self.interval)
+        time.sleep(self.storage.reserve(f"{self.key}:next", self.interval))
 
-    def _on_time(self) -> bool:
-        """Reserve a turn and sleep until it; False when this thread woke too late to use it.
+    @contextmanager
+    def departure(self):
+        """Hold one slot of the departure log while the request is written (the hard cap)."""
+        if not self.enabled:
+            yield
+            return
+        key, token = f"{self.key}:log", secrets.token_hex(8)
+        try:
+            while (wait := self.storage.enter(key, self.most, self.window, token)) > 0:
+                time.sleep(wait)
+        except Exception as exc:
+            raise LimitUnavailable(f"límite de envío no disponible: {exc}") from exc
+        try:
+            yield
+        finally:
+            self._leave(key, token)
 
-        A process can stall for a while (a garbage collection of a big heap takes ~100 ms, a busy
-        CPU deschedules it): every thread of it then wakes late at once, and leaving together they
-        would bunch with the sends scheduled after theirs. A late thread takes a new turn instead.
-        Lateness is judged here only, never after the window's round trip to Redis: with a Redis
-        more than LATE away, every send would be late again and retaken forever."""
-        turn = time.monotonic() + self.schedule.reserve(f"{self.key}:next", self.interval)
-        time.sleep(max(turn - time.monotonic(), 0))
-        return time.monotonic() - turn <= LATE
+    def _leave(self, key: str, token: str) -> None:
+        """Close the departure; a failure here must not fail a request already written (a retry
+        would send it twice): the open slot then frees itself after HOLD."""
+        try:
+            self.storage.leave(key, token)
+        except Exception:  # noqa: BLE001 — logged, never raised: see above
+            log.warning("no se pudo cerrar la salida %s del límite de envío", token, exc_info=True)
 
 
 def from_config(config) -> RateLimit:

@@ -326,6 +326,8 @@ def _deliver(run: _Run, row) -> Result:
         try:
             message = run.messages.create(to=row.telefono, body=row.mensaje, **run.kwargs, **_validity(run))
             return Result("sent", attempt, message)
+        except ratelimit.LimitUnavailable:
+            raise  # the limit's storage failed before a byte left (its last check is in the client)
         except Exception as exc:  # noqa: BLE001 — every failure is classified below
             outcome = classify(exc)
         if is_credentials_error(outcome):

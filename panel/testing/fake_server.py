@@ -7,6 +7,11 @@ error_rates keys: "429" and "503" (refused, nothing created), "500"/"502"/"504" 
 the error is answered), "timeout" (created, then no answer until long past the client's read
 timeout), "drop" (created, then the connection is closed without an answer), "21211"/"21610"
 (refused as invalid / opted out). rate_cap: at most N creates per rolling second, then 429/20429.
+A create counts when it *arrives* (the kernel's receive time of its first bytes), not after the
+simulated latency nor when a handler thread gets to run: that is where Twilio counts, and a stamp
+taken after a 100 ms sleep, or by a thread waiting for the GIL, adds that wait's jitter to every
+arrival (threads woken together look like a burst that never was). The rule is unchanged: no
+more than rate_cap creates in any rolling second of arrivals.
 
 Standalone: ``python -m panel.testing.fake_server --port 0 --latency 0.1 --rate-cap 50`` prints
 its URL and serves until killed; ``GET /_fake/stats`` returns the counters as JSON and
@@ -14,17 +19,19 @@ its URL and serves until killed; ``GET /_fake/stats`` returns the counters as JS
 """
 
 import argparse
+import bisect
 import contextlib
 import json
 import random
 import signal
 import socket
+import struct
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 
 from panel.sms.simulator import SIM_FROM_NUMBER, TwilioSimulator, error, twilio_error
-from panel.testing.fake_http import FakeHTTPServer
+from panel.testing.fake_http import FakeHTTPServer, _Handler
 
 FAKE_ACCOUNT_SID = "AC" + "fa4e" * 8
 FAKE_AUTH_TOKEN = "token-de-prueba"
@@ -37,6 +44,36 @@ _INJECTED = {
     "504": (504, 20504, "Gateway Timeout"),
 }
 _BEFORE_CREATE = {"429", "503", "21211", "21610"}  # these never create the message
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; Python names it from 3.12 only
+FORGET = 10.0  # seconds after which an admitted create can no longer share a second with a new one
+
+
+class _ArrivalHandler(_Handler):
+    """The HTTP handler, noting when each request arrived: the kernel's receive time of its first
+    bytes where the socket gives it (SO_TIMESTAMPNS), so a handler thread that waits for the GIL
+    or a CPU does not move an arrival later and bunch it with the next ones."""
+
+    def setup(self) -> None:
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+    def handle_one_request(self) -> None:
+        self.server.fake.arrived(_kernel_arrival(self.connection))
+        super().handle_one_request()
+
+
+def _kernel_arrival(conn: socket.socket) -> float | None:
+    """When the next request's first byte reached this host (time.monotonic's clock), peeking at
+    it without reading; None when the socket gives no time. Waits for that byte: our clients
+    never pipeline, so nothing of the next request is ever in the handler's buffer already."""
+    with contextlib.suppress(OSError, ValueError):
+        data, ancillary, _, _ = conn.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+        for level, kind, value in ancillary:
+            if data and level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                seconds, nanos = struct.unpack("qq", value[:16])
+                return seconds + nanos / 1e9 - (time.time() - time.monotonic())
+    return None
 
 
 class FakeTwilio:
@@ -65,6 +102,7 @@ class FakeTwilio:
         self.stopping = threading.Event()
         self.server: FakeHTTPServer | None = None
         self.connections: set[socket.socket] = set()
+        self._arrival = threading.local()  # when the request this handler thread serves arrived
         # Called with each created message (outside the lock): a test moves its clock here,
         # e.g. to close the contact window in the middle of a campaign.
         self.on_create = None
@@ -76,6 +114,9 @@ class FakeTwilio:
         """Bind and serve in a daemon thread."""
         self.stopping.clear()
         self.server = FakeHTTPServer((self.host, self.port), self)
+        self.server.RequestHandlerClass = _ArrivalHandler
+        with contextlib.suppress(OSError):  # accepted sockets inherit it: their first bytes are stamped too
+            self.server.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.server.fake = self
         self.port = self.server.server_address[1]
         serving = threading.Thread(
@@ -138,7 +179,8 @@ class FakeTwilio:
             self.received_count = 0
             self.rejected_429 = 0
             self.injected: Counter = Counter()
-            self.window: deque = deque()
+            self.window: list[float] = []  # arrival times of the admitted creates, sorted
+            self.arrivals: list[float] = []  # every create's arrival, admitted or not
             with self.simulator.lock:
                 self.simulator.messages.clear()
 
@@ -166,13 +208,19 @@ class FakeTwilio:
 
     # -- the create flow -------------------------------------------------------------------
 
+    def arrived(self, at: float | None = None) -> None:
+        """Note when the request this handler thread is about to read arrived (default: now)."""
+        self._arrival.at = at if at is not None else time.monotonic()
+
     def admit(self, auth, account: str) -> tuple[str | None, tuple[int, dict] | None]:
         """Count a create request; return (injected failure kind, an answer to send now or None)."""
+        at, self._arrival.at = getattr(self._arrival, "at", None) or time.monotonic(), None
         with self.lock:
             self.received_count += 1
+            self.arrivals.append(at)
             if not self.simulator.authorized(auth, account):
                 return None, error(20003)
-            if self.rate_cap is not None and not self._under_cap():
+            if self.rate_cap is not None and not self._under_cap(at):
                 self.rejected_429 += 1
                 return None, twilio_error(429, 20429, "Too Many Requests (límite por segundo)")
             kind = self._draw()
@@ -182,14 +230,19 @@ class FakeTwilio:
             return kind, twilio_error(*_INJECTED[kind])
         return kind, None
 
-    def _under_cap(self) -> bool:
-        """Rolling one-second window of admitted creates (caller holds the lock)."""
-        now = time.monotonic()
-        while self.window and now - self.window[0] >= 1.0:
-            self.window.popleft()
-        if len(self.window) >= self.rate_cap:
-            return False
-        self.window.append(now)
+    def _under_cap(self, at: float) -> bool:
+        """Admit a create that arrived at ``at`` only if no rolling second holding it would then
+        have more than rate_cap admitted arrivals (caller holds the lock). Requests are judged
+        after their latency, not always in the order they arrived: every second holding ``at``
+        is checked, not only the one ending at it."""
+        times = self.window
+        del times[: bisect.bisect_left(times, time.monotonic() - FORGET)]
+        first, start = bisect.bisect_right(times, at - 1.0), bisect.bisect_right(times, at)
+        for begin in [*times[first:start], at]:  # a busiest second starts at one of its arrivals
+            held = bisect.bisect_left(times, begin + 1.0) - bisect.bisect_left(times, begin)
+            if held >= self.rate_cap:  # with this one it would be rate_cap + 1
+                return False
+        bisect.insort(times, at)
         return True
 
     def _draw(self) -> str | None:
@@ -263,11 +316,11 @@ def main(argv=None) -> None:
         host=args.host,
         port=args.port,
     ).start()
+    done = threading.Event()  # before the URL is printed: a caller may terminate us right after
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(fake.url, flush=True)
     for key, value in fake.config().items():
         print(f"{key}={value}", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
         done.wait()
     except KeyboardInterrupt:
