@@ -67,8 +67,8 @@ class ExportMixin:
         nombre = str(self.name).lower()  # Historial's words; the file is named by the endpoint
         entry = export.audit_start(self.model.__name__, nombre, formato, self.export_filters(args))
         stmt = query.with_entities(*(c.campo for c in columnas)).statement
-        batches = export.stream_batches(stmt, on_end=lambda n: export.audit_end(entry, nombre, formato, n))
-        return export.response(formato, self.endpoint, batches, columnas)
+        on_end = lambda n: export.audit_end(entry, nombre, formato, n)  # noqa: E731
+        return export.response(formato, self.endpoint, stmt, columnas, on_end)
 
     @property
     def export_formats(self) -> list[Formato]:
