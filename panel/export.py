@@ -41,6 +41,7 @@ from .extensions import db
 # OWASP: a cell starting with one of these may be evaluated as a formula.
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _DANGEROUS_FIRST = frozenset(DANGEROUS)
+_DANGEROUS_CODES = [ord(c) for c in DANGEROUS]
 FORMULA_GUARD = "'"
 # ASCII digits only ([0-9], not \d): PostgreSQL's twin below reads the same pattern, and a
 # "phone" of other scripts' digits is not E.164 anyway, so it gets the apostrophe.
@@ -112,9 +113,10 @@ def seguro(text) -> str:
 
 def seguro_sql(text):
     """``seguro`` in SQL, for PostgreSQL's COPY: ``text`` is a SQL text (NULL stays NULL, which
-    the COPY writes as an empty cell)."""
+    the COPY writes as an empty cell). The first character is read by its code (ascii() is the
+    code point in a UTF-8 database): an integer IN, not seven text comparisons, is ~7× cheaper."""
     return sa.case(
-        (sa.func.left(text, 1).in_(DANGEROUS), sa.literal(FORMULA_GUARD, sa.Text) + text), else_=text
+        (sa.func.ascii(text).in_(_DANGEROUS_CODES), sa.literal(FORMULA_GUARD, sa.Text) + text), else_=text
     )
 
 
@@ -124,7 +126,9 @@ def _telefono(value) -> str:
 
 
 def _telefono_sql(value):
-    return sa.case((value.regexp_match(f"^{E164_PATTERN}$"), value), else_=seguro_sql(value))
+    # E.164 starts with "+": the regular expression only runs for the values that do
+    e164 = sa.and_(sa.func.ascii(value) == ord("+"), value.regexp_match(f"^{E164_PATTERN}$"))
+    return sa.case((e164, value), else_=seguro_sql(value))
 
 
 def _fecha(value) -> str:
@@ -134,10 +138,10 @@ def _fecha(value) -> str:
     return formatting.export_time(value) if isinstance(value, datetime) else value.isoformat()
 
 
-# formatting.export_time in SQL: the COPY's transaction runs with TimeZone = Bogotá (SQL_TIMEZONE),
-# so to_char writes Bogotá's wall clock and offset. to_char's offset has no seconds; Python's
-# has them when they are not zero (Bogotá's local mean time before 1914 was -04:56:16).
-SQL_TIMEZONE = formatting.BOGOTA.key
+# formatting.export_time in SQL: the COPY's transaction runs with TimeZone = Bogotá, so to_char
+# writes Bogotá's wall clock and offset. to_char's offset has no seconds; Python's has them when
+# they are not zero (Bogotá's local mean time before 1914 was -04:56:16).
+SQL_SETTINGS = {"TimeZone": formatting.BOGOTA.key, "DateStyle": "ISO"}  # the COPY's transaction
 _SQL_MOMENT = "YYYY-MM-DD HH24:MI:SSTZH:TZM"
 
 
@@ -149,7 +153,7 @@ def _fecha_hora_sql(value):
 
 
 def _fecha_sql(value):
-    return sa.func.to_char(value, "YYYY-MM-DD")  # date.isoformat()
+    return value  # date.isoformat() is a date's own text with DateStyle ISO (SQL_SETTINGS)
 
 
 def _fecha_xlsx(value):
@@ -163,7 +167,7 @@ def _numero(value):
 
 def _numero_sql(value):
     """str() of an int or a Decimal is PostgreSQL's own text of the integer or numeric."""
-    return sa.cast(value, sa.Text)
+    return value
 
 
 def _decimal_comma_sql(value):
@@ -201,6 +205,7 @@ SQL_CONVERTERS: dict[str, Callable] = {
     "numero": _numero_sql,
     "booleano": _booleano_sql,
 }
+TEXT_KINDS = ("texto", "telefono")
 SQL_TYPES: dict[str, tuple] = {
     "texto": (sa.String, sa.Integer),
     "telefono": (sa.String,),
@@ -223,20 +228,29 @@ def converter(columna: Columna, formato: Formato = FORMATOS["csv"]) -> Callable:
     return CONVERTERS[columna.tipo]
 
 
-def sql_converter(columna: Columna, formato: Formato):
+def sql_converter(columna: Columna, formato: Formato, campo=None):
     """``converter`` in SQL: the expression that writes ``columna`` as its CSV cell (NULL for an
-    empty one), or None when PostgreSQL would not write exactly the same text."""
-    campo = columna.campo
-    kind = getattr(campo, "type", None)
+    empty one), or None when PostgreSQL would not write exactly the same text. ``campo`` is
+    where the statement reads the column's value (default: ``columna.campo`` itself)."""
+    kind = getattr(columna.campo, "type", None)
     if not _sql_writes_as_python(kind, columna.tipo if columna.nombres is None else "texto"):
         return None
+    return _sql_cell(columna, formato, columna.campo if campo is None else campo, kind)
+
+
+def _sql_cell(columna: Columna, formato: Formato, campo, kind):
     if columna.nombres is not None:
-        return _nombres_sql(campo, columna.nombres, kind)
-    if columna.tipo == "texto" and not isinstance(kind, sa.String):
-        campo = sa.cast(campo, sa.Text)
-    if formato.coma_decimal and columna.tipo == "numero" and not isinstance(kind, sa.Integer):
+        cell = _nombres_sql(campo, columna.nombres, kind)
+        if cell is None:
+            return None
+    elif columna.tipo == "texto" and not isinstance(kind, sa.String):
+        cell = seguro_sql(sa.cast(campo, sa.Text))
+    elif formato.coma_decimal and columna.tipo == "numero" and not isinstance(kind, sa.Integer):
         return _decimal_comma_sql(campo)
-    return SQL_CONVERTERS[columna.tipo](campo)
+    else:
+        cell = SQL_CONVERTERS[columna.tipo](campo)
+    # COPY quotes a '' (its NULL is ''), Python's csv writes nothing: only text can be ''
+    return sa.func.nullif(cell, "") if columna.nombres is not None or columna.tipo in TEXT_KINDS else cell
 
 
 def _sql_writes_as_python(kind, tipo: str) -> bool:

@@ -10,7 +10,7 @@ be told (docs/decisions/export-copy.md):
 - the line ending: COPY ends each row with LF, Python's csv module with CRLF. Each COPY data
   message is exactly one row (its LF last), so the LF is swapped per row, never inside a value;
 - an empty text: COPY quotes a value equal to its NULL string (''), Python writes nothing, so
-  every cell goes out as NULLIF(cell, '').
+  every text cell goes out as NULLIF(cell, '').
 
 A one-column export keeps the Python path: Python writes its empty row as ``""``.
 """
@@ -36,10 +36,28 @@ def copy_select(stmt, columnas: list, formato) -> sa.Select | None:
     a CSV format on PostgreSQL, two columns or more, every one with its twin; else None."""
     if not (usable(formato) and len(columnas) >= 2):
         return None
-    cells = [export.sql_converter(c, formato) for c in columnas]
+    if any(_has_subquery(c.campo) for c in columnas):
+        stmt, values = _values_once(stmt, columnas)
+    else:
+        values = [c.campo for c in columnas]
+    cells = [export.sql_converter(c, formato, value) for c, value in zip(columnas, values, strict=True)]
     if any(cell is None for cell in cells):
         return None
-    return stmt.with_only_columns(*(sa.func.nullif(cell, "").label(f"c{i}") for i, cell in enumerate(cells)))
+    return stmt.with_only_columns(*(cell.label(f"c{i}") for i, cell in enumerate(cells)))
+
+
+def _has_subquery(campo) -> bool:
+    clause = campo.__clause_element__() if hasattr(campo, "__clause_element__") else campo
+    return any(isinstance(e, sa.ScalarSelect) for e in sa.sql.visitors.iterate(clause))
+
+
+def _values_once(stmt, columnas: list) -> tuple[sa.Select, list]:
+    """A twin reads its value two or three times, and PostgreSQL would run a subquery's (Clientes'
+    "Acepta SMS desde") each time: the values come from the export's own select, tenant-scoped,
+    in a derived table that OFFSET 0 keeps PostgreSQL from folding back in (and in its order)."""
+    inner = tenancy.scoped(stmt.with_only_columns(*(c.campo.label(f"v{i}") for i, c in enumerate(columnas))))
+    derived = inner.offset(0).subquery("exportadas")
+    return sa.select(*derived.c).select_from(derived), list(derived.c)
 
 
 def usable(formato) -> bool:
@@ -79,12 +97,8 @@ def copy_chunks(
                 conn = db.session.connection()
                 # through SQLAlchemy, so the tenancy hook sets app.tenant on this transaction too;
                 # both settings end with it (the audit's commit)
-                conn.execute(
-                    sa.select(
-                        sa.func.set_config("TimeZone", export.SQL_TIMEZONE, True),
-                        sa.func.set_config("client_encoding", "UTF8", True),
-                    )
-                )
+                settings = {**export.SQL_SETTINGS, "client_encoding": "UTF8"}
+                conn.execute(sa.select(*(sa.func.set_config(k, v, True) for k, v in settings.items())))
                 sql, params = copy_sql(conn, copy_stmt, formato)
                 total = 0
                 with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(sql, params) as copy:
