@@ -23,8 +23,9 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +34,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from . import clock, formatting, tenancy
 from .extensions import db
@@ -140,7 +141,7 @@ def _fecha(value) -> str:
 
 # formatting.export_time in SQL: the COPY's transaction runs with TimeZone = Bogotá, so to_char
 # writes Bogotá's wall clock and offset. to_char's offset has no seconds; Python's has them when
-# they are not zero (Bogotá's local mean time before 1914 was -04:56:16).
+# they are not zero, which only local mean times had (Bogotá's until 1914: -04:56:16).
 SQL_SETTINGS = {"TimeZone": formatting.BOGOTA.key, "DateStyle": "ISO"}  # the COPY's transaction
 _SQL_MOMENT = "YYYY-MM-DD HH24:MI:SSTZH:TZM"
 
@@ -149,7 +150,22 @@ def _fecha_hora_sql(value):
     moment = value if value.type.timezone else sa.func.timezone("UTC", value)  # stored naive UTC
     offset = sa.cast(sa.func.abs(sa.extract("timezone", moment)), sa.Integer) % 60
     seconds = sa.case((offset != 0, ":" + sa.func.lpad(sa.cast(offset, sa.Text), 2, "0")), else_="")
-    return sa.func.to_char(moment, _SQL_MOMENT) + seconds
+    # the offset's seconds are looked for only before the last of them (a third of the cost)
+    until = _seconds_in_offset_until()
+    before = value < (until.replace(tzinfo=UTC) if value.type.timezone else until)
+    return sa.func.to_char(moment, _SQL_MOMENT) + sa.case((before, seconds), else_="")
+
+
+@cache
+def _seconds_in_offset_until(step: timedelta = timedelta(days=7)) -> datetime:
+    """A naive UTC moment after which Bogotá's offset never has seconds (Python's zoneinfo, the
+    same tz database as PostgreSQL's): a week past the last moment seen with them, 1800-2100."""
+    moment, last = datetime(1800, 1, 1), datetime(1800, 1, 1)
+    while moment < datetime(2100, 1, 1):
+        if formatting.local(moment).utcoffset() % timedelta(minutes=1):
+            last = moment
+        moment += step
+    return last + step
 
 
 def _fecha_sql(value):
@@ -262,26 +278,34 @@ def _sql_writes_as_python(kind, tipo: str) -> bool:
 
 
 def _nombres_sql(campo, nombres: dict, kind):
-    """The ``nombres`` branch of ``converter`` in SQL: a JSON object of the safe names by key
-    (keys of another type than the column's never match, in Python either), else the value."""
+    """The ``nombres`` branch of ``converter`` in SQL: the safe name of the value's key (keys of
+    another type than the column's never match, in Python either), else the value, safe."""
     if not all(isinstance(k, str | int) or k is None for k in nombres):
         return None  # a float or tuple key: only Python's == knows what it matches
-    names = {_json_key(k): seguro(v) for k, v in nombres.items() if k is not None and _can_equal(k, kind)}
+    safe = {k: seguro(v) for k, v in nombres.items() if k is not None and _can_equal(k, kind)}
     text = sa.cast(campo, sa.Text)
-    found = sa.cast(sa.literal(json.dumps(names), sa.Text), JSONB).op("->>")(text)
     return sa.case(
         (campo.is_(None), sa.literal(seguro(nombres[None]) if None in nombres else "", sa.Text)),
-        else_=sa.func.coalesce(found, seguro_sql(text)),
+        else_=sa.func.coalesce(_lookup_sql(campo, text, safe), seguro_sql(text)),
     )
+
+
+def _lookup_sql(campo, text, safe: dict):
+    """The name of ``campo``'s key, NULL if it has none: ids (dense integers, a few empresas or
+    ciudades) index an array, half the cost of a JSON object, which serves every other key."""
+    if safe and all(isinstance(k, int) for k in safe):
+        low, high = min(safe), max(safe)
+        if high - low < 4 * len(safe) + 64:
+            names = [safe.get(key) for key in range(low, high + 1)]
+            array = sa.sql.elements.Grouping(sa.cast(sa.literal(names, ARRAY(sa.Text)), ARRAY(sa.Text)))
+            return array[campo - (low - 1) if low != 1 else campo]  # ( )[i]: PostgreSQL's syntax
+    names = {str(int(k)) if isinstance(k, int) else k: name for k, name in safe.items()}
+    return sa.cast(sa.literal(json.dumps(names), sa.Text), JSONB).op("->>")(text)
 
 
 def _can_equal(key, kind) -> bool:
     """Whether a value read from a column of this type can equal ``key`` in Python (1 == True)."""
     return isinstance(key, str) if isinstance(kind, sa.String) else isinstance(key, int)
-
-
-def _json_key(key) -> str:
-    return str(int(key)) if isinstance(key, int) else key  # PostgreSQL's text of the value
 
 
 def celda(value, tipo: str = "texto"):
