@@ -4,13 +4,14 @@ breaks inside values, '' against NULL, accents, emoji, Bogotá's midnight in UTC
 booleans, numbers, labels, unknown codes), the tenant's rows only, the same Historial count."""
 
 import logging
+import os
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
-from panel import export, export_sql
+from panel import export, export_sql, tenancy
 from panel.extensions import db
 from panel.models import (
     CampanaPublicitaria,
@@ -31,9 +32,10 @@ from panel.models import (
 from . import factories
 from .helpers import login
 from .test_export_formats import exporting_lists
+from .test_rls import rls_app, two_tenants  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.skipif(
-    not __import__("os").environ.get("DATABASE_URL", "").startswith("postgres"),
+postgres_only = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="COPY is PostgreSQL's; on SQLite every export takes the Python path",
 )
 
@@ -224,6 +226,7 @@ def _counts() -> list[int]:
     return [e.filas for e in entries]
 
 
+@postgres_only
 @pytest.mark.parametrize("codigo", ["csv", "csv-excel"])
 @pytest.mark.parametrize("who", ["admin.a@test.co", "super@test.co"])
 def test_copy_writes_the_same_bytes_as_the_python_path(app, client, hostile, caplog, codigo, who):
@@ -242,6 +245,7 @@ def test_copy_writes_the_same_bytes_as_the_python_path(app, client, hostile, cap
         assert copy_rows == python_rows and copy_rows > 0, view
 
 
+@postgres_only
 def test_search_and_filters_reach_the_copy_statement(app, client, hostile, caplog):
     login(client, "admin.a@test.co")
     for query in ("?search=%C3%91and%C3%BA", "?flt0_estado=0", "?sort=2&desc=1"):
@@ -256,6 +260,7 @@ def _first_difference(a: bytes, b: bytes) -> str:
     return f"byte {i}: COPY {a[max(0, i - 60) : i + 60]!r} / Python {b[max(0, i - 60) : i + 60]!r}"
 
 
+@postgres_only
 def test_a_column_without_sql_twin_keeps_the_python_path(app):
     """A float's text differs between Python and PostgreSQL: no twin, so no COPY for that export."""
     with app.test_request_context():
@@ -267,3 +272,20 @@ def test_a_column_without_sql_twin_keeps_the_python_path(app):
         assert export_sql.copy_select(stmt, columnas, export.FORMATOS["csv"]) is None
         assert export_sql.copy_select(stmt, columnas[:1] * 2, export.FORMATOS["csv"]) is not None
         assert export_sql.copy_select(stmt, columnas[:1] * 2, export.FORMATOS["xlsx"]) is None
+
+
+def test_copy_runs_under_row_level_security_as_the_tenant(rls_app, two_tenants):  # noqa: F811
+    """The table's own columns (no ORM entity, so no ORM criteria): RLS alone keeps the COPY to
+    the tenant's rows, as a role that cannot bypass it (tests/test_rls.py)."""
+    admin_a, _ = two_tenants
+    cliente = Cliente.__table__
+    columnas = [
+        export.Columna("ID", cliente.c.id_cliente, "numero"),
+        export.Columna("Propietario", cliente.c.id_propietario, "numero"),
+    ]
+    formato = export.FORMATOS["csv"]
+    with rls_app.test_request_context(), tenancy.using(admin_a):
+        copy_stmt = export_sql.copy_select(sa.select(*(c.campo for c in columnas)), columnas, formato)
+        body = b"".join(export_sql.copy_chunks(copy_stmt, columnas, formato))
+    rows = body.split(b"\r\n")[1:-1]
+    assert len(rows) == 3 and {row.split(b",")[1] for row in rows} == {str(admin_a.id).encode()}
