@@ -61,6 +61,7 @@ def _values_once(stmt, columnas: list) -> tuple[sa.Select, list]:
 
 
 def usable(formato) -> bool:
+    """A CSV format, on PostgreSQL, with the switch on."""
     return (
         formato.extension == "csv"
         and current_app.config.get(CONFIG_KEY, True)
