@@ -186,3 +186,13 @@ def test_the_user_loads_setting_is_the_scopes(app, tenants, who):
     setting = db.session.scalar(sa.select(tenancy.pg_setting_of_user()).where(Usuario.id == account.id))
     user = db.session.get(Usuario, account.id)
     assert setting == tenancy.pg_setting(tenancy.scope_for(user))
+
+
+def test_the_cache_is_per_filter_value(client, view, clientes):
+    """A filter's value is part of the cached statement: estado 0 is not estado 1's "large" count."""
+    login(client, "admin.a@test.co")
+    estado = db.session.scalar(sa.select(Cliente.estado).where(Cliente.id_propietario == clientes.admin_a.id))
+    large = TOTAL.search(list_page(client, f"/admin/clientes/?flt0_estado={estado}")).group(1)
+    assert large.startswith(("unos ", "más de "))
+    other = 2 if estado != 2 else 0
+    assert TOTAL.search(list_page(client, f"/admin/clientes/?flt0_estado={other}")).group(1) == "0"
