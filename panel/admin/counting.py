@@ -134,7 +134,7 @@ class CappedCount:
         return rewrap
 
     @property
-    def limit(self) -> int:
+    def exact_limit(self) -> int:
         """The most rows counted exactly on this engine."""
         postgres = db.engine.dialect.name == "postgresql"
         return min(self._cap, ESTIMATE_FROM) if postgres else self._cap
@@ -148,7 +148,7 @@ class CappedCount:
             g.counts_later = None  # the deferred call runs this method again, for real
             return None
         rows = self._query.with_entities(sa.literal(1))
-        cap = self.limit
+        cap = self.exact_limit
         key = cache_key(rows.statement, cap)
         cached = INEXACT.get(key)
         if cached is not None:

@@ -191,7 +191,7 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
             return None, rows  # simple pager: no count at all
         size = self.page_size if page_size is None else page_size
         known = counted_from_rows(len(rows), page or 0, size)
-        return (known if known is not None and known <= later[0].limit else later[0].scalar()), rows
+        return (known if known is not None and known <= later[0].exact_limit else later[0].scalar()), rows
 
     def get_one(self, id):
         """The row by primary key, within the tenant; anything else (missing, other tenant,
