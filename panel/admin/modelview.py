@@ -313,6 +313,14 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
             "eliminar_url": self.get_url(".delete_view", id=pk, url=return_url) if self.can_delete else None,
         }
 
+    def delete_form(self):
+        """Flask-Admin builds a delete form (with its CSRF token) on every list page for its
+        row-delete buttons; ours are links to the confirmation page (ConfirmDeleteRowAction),
+        so a list page builds none. The delete itself (POST) still validates its form."""
+        if request.endpoint == f"{self.endpoint}.index_view":
+            return None
+        return super().delete_form()
+
     def get_list_row_actions(self):
         return [
             ConfirmDeleteRowAction() if isinstance(a, template.DeleteRowAction) else a
