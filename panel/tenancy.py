@@ -190,6 +190,33 @@ def pg_setting(scope: Scope) -> str:
     return "*" if scope.tenant_id is None else str(scope.tenant_id)
 
 
+def pg_setting_of_user():
+    """``pg_setting(scope_for(user))`` as SQL on the ``usuario`` row (the same rule as
+    :func:`scope_for`, for the user load; tests/test_tenancy.py checks both agree per role)."""
+    u = Usuario.__table__.c
+    return sa.case(
+        (u.rol == "superadmin", "*"),
+        (u.rol == "cliente", ""),
+        (u.rol == "admin", sa.cast(u.id, sa.String)),
+        else_=sa.func.coalesce(sa.cast(u.creado_por, sa.String), ""),
+    )
+
+
+def load_user(user_id: int) -> Usuario | None:
+    """The request's user by id. On PostgreSQL the same statement sets the transaction's
+    ``app.tenant`` to that user's scope, so the page's first tenant query needs no set_config
+    round trip of its own; if the session then turns out not to be valid, the scope is "no
+    tenant" and the hook below sets '' before the next statement as always."""
+    if db.engine.dialect.name != "postgresql":
+        return db.session.get(Usuario, user_id)
+    setting = sa.func.set_config(PG_SETTING, pg_setting_of_user(), True)
+    row = db.session.execute(sa.select(Usuario, setting).where(Usuario.id == user_id)).one_or_none()
+    if row is None:
+        return None
+    db.session.connection().info[PG_SETTING] = row[1]
+    return row[0]
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _sync_pg_tenant(conn, cursor, statement, parameters, context, executemany) -> None:
     """Keep the transaction's ``app.tenant`` equal to the scope in force (transaction-local,
@@ -197,7 +224,9 @@ def _sync_pg_tenant(conn, cursor, statement, parameters, context, executemany) -
     if conn.dialect.name != "postgresql":
         return
     wanted = pg_setting(current_scope())
-    if conn.info.get(PG_SETTING) != wanted:
+    # A transaction that has not set it reads NULL (nothing sets it session-wide on the app's
+    # pool), which the policies treat as '' (nothing): "no tenant" needs no round trip.
+    if conn.info.get(PG_SETTING, "") != wanted:
         helper = conn.connection.cursor()  # a plain cursor: `cursor` may be a server-side one
         helper.execute("SELECT set_config(%s, %s, true)", (PG_SETTING, wanted))
         helper.close()

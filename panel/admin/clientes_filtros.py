@@ -26,23 +26,36 @@ def apply_search(query, search: str | None):
 
 
 CHOICE_MODELS = (Empresa, CampanaPublicitaria, Ciudad, Pais)
+AGENCIAS = "agencias"  # the superadmin's part of the union: the tenants' admins
+
+
+def _choice_parts() -> list:
+    """One SELECT (tabla, id, nombre) per choice list; the agencies only for a global scope
+    (a tenant's staff have only their own agency to choose from)."""
+    parts = [
+        sa.select(sa.literal(m.__tablename__).label("tabla"), m.id.label("id"), m.nombre.label("nombre"))
+        for m in CHOICE_MODELS
+    ]
+    if current_scope().is_global:
+        nombre = sa.func.coalesce(sa.func.nullif(Usuario.nombre, ""), Usuario.email)  # `nombre or email`
+        tabla = sa.literal(AGENCIAS).label("tabla")
+        admins = sa.select(tabla, Usuario.id.label("id"), nombre.label("nombre"))
+        parts.append(admins.where(Usuario.rol == "admin"))
+    return parts
 
 
 def _all_choices() -> dict[str, list[tuple[str, str]]]:
-    """Every choice list of the filters in ONE statement (a UNION ALL through the ORM, so the
-    tenancy hook scopes each part), cached for the request: the list page then costs the same
-    number of statements whatever the filters."""
+    """Every choice list of the filters, and the agencies, in ONE statement (a UNION ALL through
+    the ORM, so the tenancy hook scopes each part), cached for the request: the list page then
+    costs the same number of statements whatever the filters and the role."""
     cached = g.get("clientes_filter_choices")
     if cached is None:
-        parts = [
-            sa.select(sa.literal(m.__tablename__).label("tabla"), m.id.label("id"), m.nombre.label("nombre"))
-            for m in CHOICE_MODELS
-        ]
-        union = sa.union_all(*parts).subquery()
+        union = sa.union_all(*_choice_parts()).subquery()
         stmt = sa.select(union.c.tabla, union.c.id, union.c.nombre).order_by(union.c.tabla, union.c.nombre)
-        cached = {m.__tablename__: [] for m in CHOICE_MODELS}
+        cached = {m.__tablename__: [] for m in CHOICE_MODELS} | {AGENCIAS: []}
         for tabla, i, nombre in db.session.execute(stmt):
             cached[tabla].append((str(i), nombre))
+        cached[AGENCIAS].sort(key=lambda o: o[1].lower())
         g.clientes_filter_choices = cached
     return cached
 
@@ -118,9 +131,7 @@ def agencias() -> list[tuple[str, str]]:
     tenant's own staff have only their own agency to choose from (no query)."""
     if not current_scope().is_global:
         return []
-    stmt = sa.select(Usuario.id, Usuario.nombre, Usuario.email).where(Usuario.rol == "admin")
-    options = [(str(i), nombre or email) for i, nombre, email in db.session.execute(stmt)]
-    return sorted(options, key=lambda o: o[1].lower())
+    return _all_choices()[AGENCIAS]
 
 
 # Only the superadmin sees the Agencia filter (ClienteView); for anyone else it could only

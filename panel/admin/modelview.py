@@ -54,6 +54,16 @@ URL_SAFE = "!$'()*,/:;?@"  # what Werkzeug leaves unquoted in a query string, as
 INVALID_VALUE = "No se pudo guardar: hay un valor no válido (caracteres no permitidos o fuera de rango)."
 
 
+def counted_from_rows(rows: int, page: int, size: int) -> int | None:
+    """The list's exact length when the page fetched shows it: a page shorter than its size
+    (or no size at all) holds the last rows; an empty first page, none. None: not known."""
+    if not size:
+        return rows
+    if rows < size and (rows or not page):
+        return page * size + rows
+    return None
+
+
 class Protegido(Exception):
     """A delete refused because other rows depend on this one."""
 
@@ -163,6 +173,25 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
 
     def get_count_query(self):
         return CappedCount(super().get_count_query(), self.count_cap)
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """Flask-Admin's list, with the rows fetched before the count: a page shorter than its
+        size is the end of the list, so its count is the rows before it plus its own, and no
+        count statement runs (a cédula search, a small tenant). Otherwise the capped count runs
+        as before."""
+        args = (page, sort_column, sort_desc, search, filters)
+        if not execute:
+            return super().get_list(*args, execute=False, page_size=page_size)
+        g.counts_later = later = []
+        try:
+            _, rows = super().get_list(*args, execute=True, page_size=page_size)
+        finally:
+            g.pop("counts_later", None)
+        if not later:
+            return None, rows  # simple pager: no count at all
+        size = self.page_size if page_size is None else page_size
+        known = counted_from_rows(len(rows), page or 0, size)
+        return (known if known is not None and known <= later[0].exact_limit else later[0].scalar()), rows
 
     def get_one(self, id):
         """The row by primary key, within the tenant; anything else (missing, other tenant,
@@ -283,6 +312,14 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
             "historial_url": registros.history_url(modelo, pk) if audited else None,
             "eliminar_url": self.get_url(".delete_view", id=pk, url=return_url) if self.can_delete else None,
         }
+
+    def delete_form(self):
+        """Flask-Admin builds a delete form (with its CSRF token) on every list page for its
+        row-delete buttons; ours are links to the confirmation page (ConfirmDeleteRowAction),
+        so a list page builds none. The delete itself (POST) still validates its form."""
+        if request.endpoint == f"{self.endpoint}.index_view":
+            return None
+        return super().delete_form()
 
     def get_list_row_actions(self):
         return [

@@ -8,6 +8,7 @@ from flask_login import current_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import tenancy
 from ..extensions import db, login_manager
 from ..models import Usuario
 from . import sessions, throttle
@@ -98,7 +99,7 @@ def _throttled():
 def _load_user(user_id: str) -> Usuario | None:
     """The session's user, if the session is still valid on the server (panel/auth/sessions.py)."""
     try:
-        user = db.session.get(Usuario, int(user_id))
+        user = tenancy.load_user(int(user_id))
     except (TypeError, ValueError):
         return None
     return user if sessions.valid(user) else None

@@ -1,0 +1,216 @@
+"""The Clientes list near the floor (issue #19): its statements per page, the cached inexact
+count (bounded in age, dropped on a write), the count known from a short page, and the user
+load that sets the transaction's tenant in the same statement."""
+
+import re
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from panel import tenancy
+from panel.admin import counting
+from panel.admin.modelview import counted_from_rows
+from panel.extensions import db
+from panel.models import Cliente, Usuario
+
+from . import factories
+from .helpers import csrf_of, login
+
+TOTAL = re.compile(r'data-testid="total-clientes">\(([^)]*)\)')
+
+
+@pytest.fixture
+def view(app):
+    """The Clientes view, with a count cap of 2 so a handful of rows is a "large" list."""
+    found = next(v for v in app.extensions["panel_admin"]._views if getattr(v, "endpoint", "") == "clientes")
+    found.count_cap = 2
+    counting.INEXACT.clear()
+    yield found
+    found.count_cap = 10_000
+    counting.INEXACT.clear()
+
+
+@pytest.fixture
+def clientes(app, tenants):
+    """Three clients of tenant A, one of B."""
+    a, b = db.session.get(Usuario, tenants.admin_a.id), db.session.get(Usuario, tenants.admin_b.id)
+    for _ in range(3):
+        factories.cliente(a)
+    factories.cliente(b)
+    return tenants
+
+
+@contextmanager
+def statements(monkeypatch):
+    """Every statement the request sends: through SQLAlchemy (as bench/b1_list.py counts them)
+    and, on PostgreSQL, every execute on a psycopg cursor (the tenancy's set_config goes
+    through a plain cursor, unseen by SQLAlchemy's events)."""
+    seen: list[str] = []
+    raw: list[str] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    if db.engine.dialect.name == "postgresql":
+        import psycopg
+
+        execute = psycopg.Cursor.execute
+
+        def spy(self, query, *args, **kwargs):
+            raw.append(str(query))
+            return execute(self, query, *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.Cursor, "execute", spy)
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        yield seen, raw
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listen)
+
+
+def list_page(client, url="/admin/clientes/") -> str:
+    html = client.get(url).get_data(as_text=True)
+    assert 'data-testid="total-clientes"' in html, html[:500]  # on the Clientes list page
+    return html
+
+
+def counts_in(sql: list[str]) -> int:
+    return sum(1 for s in sql if "count(*)" in s.lower() or s.startswith("EXPLAIN"))
+
+
+@pytest.mark.parametrize("email", ["admin.a@test.co", "super@test.co"])
+def test_a_large_lists_page_costs_at_most_three_statements(client, view, clientes, monkeypatch, email):
+    """User load (with the tenant set in it), the rows, the filters' choice lists: the count of
+    a large list comes from the cache after the first page (before: 5 to 7)."""
+    login(client, email)
+    list_page(client)  # the first page counts and estimates
+    with statements(monkeypatch) as (seen, raw):
+        html = list_page(client)
+    assert len(seen) <= 3, seen
+    assert db.engine.dialect.name != "postgresql" or len(raw) <= 3, raw
+    assert counts_in(seen) == 0
+    assert TOTAL.search(html).group(1).startswith(("unos ", "más de "))
+
+
+@pytest.mark.parametrize("url", ["/admin/clientes/", "/admin/clientes/?search=Nombre"])
+def test_a_short_page_is_counted_from_its_rows(client, clientes, monkeypatch, url):
+    """Three rows on a page of 20: the count is 3 with no count statement, as the capped count says."""
+    counting.INEXACT.clear()
+    login(client, "admin.a@test.co")
+    list_page(client)
+    with statements(monkeypatch) as (seen, raw):
+        html = list_page(client, url)
+    assert counts_in(seen) == 0 and len(seen) <= 3, seen
+    assert db.engine.dialect.name != "postgresql" or len(raw) <= 3, raw
+    with tenancy.using(clientes.admin_a.id):
+        flask_admins = db.session.query(sa.func.count("*")).select_from(Cliente)  # its get_count_query
+        counted = counting.CappedCount(flask_admins, 10_000).scalar()
+    assert TOTAL.search(html).group(1) == str(counted) == "3"
+
+
+def test_a_page_past_the_end_still_counts(client, clientes):
+    """An empty page after the first says nothing about the length: the count runs."""
+    login(client, "admin.a@test.co")
+    html = list_page(client, "/admin/clientes/?page=5")
+    assert TOTAL.search(html).group(1) == "3"
+
+
+@pytest.mark.parametrize(
+    ("rows", "page", "size", "known"),
+    [(3, 0, 20, 3), (0, 0, 20, 0), (20, 0, 20, None), (5, 2, 20, 45), (0, 2, 20, None), (7, 0, 0, 7)],
+)
+def test_the_count_known_from_a_page(rows, page, size, known):
+    assert counted_from_rows(rows, page, size) == known
+
+
+@contextmanager
+def clock_at_now():
+    with time_machine.travel(datetime.now(UTC), tick=False) as traveller:
+        yield traveller
+
+
+def test_the_cached_estimate_expires(client, view, clientes, monkeypatch):
+    with clock_at_now() as traveller:
+        login(client, "admin.a@test.co")
+        list_page(client)
+        traveller.shift(counting.ESTIMATE_TTL.total_seconds() - 1)
+        with statements(monkeypatch) as (seen, _):
+            list_page(client)
+        assert counts_in(seen) == 0, seen  # still fresh
+        traveller.shift(1)
+        with statements(monkeypatch) as (seen, _):
+            list_page(client)
+        assert counts_in(seen) >= 1, seen  # as old as ESTIMATE_TTL: counted again
+
+
+def test_a_write_to_the_table_drops_the_cached_count(client, view, clientes, monkeypatch):
+    login(client, "admin.a@test.co")
+    list_page(client)
+    with statements(monkeypatch) as (seen, _):
+        list_page(client)
+    assert counts_in(seen) == 0  # cached
+    factories.cliente(db.session.get(Usuario, clientes.admin_a.id))  # an INSERT INTO cliente
+    with statements(monkeypatch) as (seen, _):
+        html = list_page(client)
+    assert counts_in(seen) >= 1, seen  # counted again
+    assert TOTAL.search(html).group(1).startswith(("unos ", "más de "))
+
+
+def test_a_delete_shows_the_exact_count_at_once(client, view, clientes):
+    """Deleting rows below the cap: the next page says the exact number, not the cached "large" one."""
+    login(client, "admin.a@test.co")
+    assert TOTAL.search(list_page(client)).group(1).startswith(("unos ", "más de "))
+    with tenancy.using(clientes.admin_a.id):
+        doomed = db.session.scalars(sa.select(Cliente.id_cliente).limit(2)).all()
+        db.session.execute(sa.delete(Cliente).where(Cliente.id_cliente.in_(doomed)))
+        db.session.commit()
+    assert TOTAL.search(list_page(client)).group(1) == "1"
+
+
+def test_the_cache_is_per_tenant(client, view, clientes):
+    """Tenant B (one client) never sees tenant A's cached "large" count."""
+    login(client, "admin.a@test.co")
+    assert TOTAL.search(list_page(client)).group(1).startswith(("unos ", "más de "))
+    other = type(client)(client.application)
+    login(other, "admin.b@test.co")
+    assert TOTAL.search(list_page(other)).group(1) == "1"
+
+
+@pytest.mark.parametrize("who", ["superadmin", "admin_a", "vendedor_a", "cliente_a", "admin_b"])
+def test_the_user_loads_setting_is_the_scopes(app, tenants, who):
+    """The SQL of the user load gives the same ``app.tenant`` as scope_for on the loaded user."""
+    account = getattr(tenants, who)
+    setting = db.session.scalar(sa.select(tenancy.pg_setting_of_user()).where(Usuario.id == account.id))
+    user = db.session.get(Usuario, account.id)
+    assert setting == tenancy.pg_setting(tenancy.scope_for(user))
+
+
+def test_the_cache_is_per_filter_value(client, view, clientes):
+    """A filter's value is part of the cached statement: estado 0 is not estado 1's "large" count."""
+    login(client, "admin.a@test.co")
+    estado = db.session.scalar(sa.select(Cliente.estado).where(Cliente.id_propietario == clientes.admin_a.id))
+    large = TOTAL.search(list_page(client, f"/admin/clientes/?flt0_estado={estado}")).group(1)
+    assert large.startswith(("unos ", "más de "))
+    other = 2 if estado != 2 else 0
+    assert TOTAL.search(list_page(client, f"/admin/clientes/?flt0_estado={other}")).group(1) == "0"
+
+
+def test_a_list_page_builds_no_delete_form_and_deletes_still_validate(client, app, clientes, monkeypatch):
+    """Flask-Admin's delete form is for row buttons we do not use (ours link to the
+    confirmation page): the list page skips it; the POST that deletes still checks its CSRF."""
+    from flask_admin.model.base import BaseModelView
+
+    built = []
+    original = BaseModelView.delete_form
+    monkeypatch.setattr(BaseModelView, "delete_form", lambda self: built.append(1) or original(self))
+    login(client, "admin.a@test.co")
+    html = list_page(client)
+    assert built == [] and "/admin/clientes/delete/?id=" in html  # the row's delete link is there
+    pk = db.session.scalar(sa.select(Cliente.id_cliente).where(Cliente.id_propietario == clientes.admin_a.id))
+    answer = client.post("/admin/clientes/delete/", data={"id": pk, "csrf_token": csrf_of(client)})
+    assert answer.status_code == 302 and built == [1]  # the delete built and validated its form
+    db.session.expire_all()
+    assert db.session.get(Cliente, pk) is None
