@@ -4,12 +4,14 @@ breaks inside values, '' against NULL, accents, emoji, Bogotá's midnight in UTC
 booleans, numbers, labels, unknown codes), the tenant's rows only, the same Historial count."""
 
 import logging
-import os
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
+import psycopg
 import pytest
 import sqlalchemy as sa
+from flask_migrate import upgrade
 
 from panel import export, export_sql, tenancy
 from panel.extensions import db
@@ -30,14 +32,36 @@ from panel.models import (
 )
 
 from . import factories
+from .conftest import make_app
 from .helpers import login
+from .services import PG_ADMIN_URL, require_postgres
 from .test_export_formats import exporting_lists
 from .test_rls import rls_app, two_tenants  # noqa: F401 (fixtures)
 
-postgres_only = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="COPY is PostgreSQL's; on SQLite every export takes the Python path",
-)
+
+@pytest.fixture(scope="module")
+def database_url(database_url):
+    """COPY is PostgreSQL's: in the SQLite pass this module runs against the local PostgreSQL
+    too (a migrated database of its own, as tests/test_rls.py does), so no test here is skipped."""
+    if database_url.startswith("postgres"):
+        yield database_url
+        return
+    require_postgres()
+    name = f"panel_copy_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    url = url.render_as_string(hide_password=False)
+    try:
+        migrated = make_app(url)
+        with migrated.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield url
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 # Each at most 10 characters: they go into the narrowest columns too (cédula, placa).
 HOSTILE = [
@@ -226,7 +250,6 @@ def _counts() -> list[int]:
     return [e.filas for e in entries]
 
 
-@postgres_only
 @pytest.mark.parametrize("codigo", ["csv", "csv-excel"])
 @pytest.mark.parametrize("who", ["admin.a@test.co", "super@test.co"])
 def test_copy_writes_the_same_bytes_as_the_python_path(app, client, hostile, caplog, codigo, who):
@@ -245,7 +268,6 @@ def test_copy_writes_the_same_bytes_as_the_python_path(app, client, hostile, cap
         assert copy_rows == python_rows and copy_rows > 0, view
 
 
-@postgres_only
 def test_search_and_filters_reach_the_copy_statement(app, client, hostile, caplog):
     login(client, "admin.a@test.co")
     for query in ("?search=%C3%91and%C3%BA", "?flt0_estado=0", "?sort=2&desc=1"):
@@ -260,7 +282,6 @@ def _first_difference(a: bytes, b: bytes) -> str:
     return f"byte {i}: COPY {a[max(0, i - 60) : i + 60]!r} / Python {b[max(0, i - 60) : i + 60]!r}"
 
 
-@postgres_only
 def test_a_column_without_sql_twin_keeps_the_python_path(app):
     """A float's text differs between Python and PostgreSQL: no twin, so no COPY for that export."""
     with app.test_request_context():
