@@ -8,7 +8,7 @@ from panel import tenancy
 from panel.admin.clientes import matching_clientes
 from panel.extensions import db
 from panel.models import CampanaSMS, SMSLog, Usuario
-from panel.sms.outbox import create_campaign
+from panel.sms.outbox import create_campaign, dry_run
 
 from .common import bench_config, emit, machine_info, ratio, size, table, timer
 from .generate import ensure, tenant_ids
@@ -31,6 +31,13 @@ def ours(admin_id: int) -> tuple[float, int]:
             filtros=FILTROS,
         )
     return t[0], campana.id
+
+
+def warm_up() -> None:
+    """Read the tenant's clients once, untimed, before both ways: the database server's cache is
+    shared with other databases, and whichever runs first would otherwise pay the cold reads."""
+    dry_run(matching_clientes(FILTROS), MENSAJE)
+    db.session.remove()
 
 
 def baseline(admin_id: int) -> tuple[float, int]:
@@ -91,6 +98,7 @@ def run(s=None) -> str:
         info = machine_info(db.engine) + f"\nen proceso, tamaño {s.name}"
         admin = db.session.get(Usuario, admin_id)
         with tenancy.using(admin):
+            warm_up()
             t_ours, c_ours = ours(admin_id)
             db.session.remove()
             t_base, c_base = baseline(admin_id)
