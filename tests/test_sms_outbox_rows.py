@@ -3,6 +3,8 @@ sends each distinct text once with a number per row (commas, quotes and braces i
 survive it), SQLite an executemany of plain tuples; and the keys of sms_log still hold the tenancy
 without its own key to usuario (migration 0016)."""
 
+import gc
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -124,3 +126,19 @@ def test_an_outbox_row_cannot_change_tenant_without_its_key_to_usuario(app, tena
         _log_row(campana_id, mine.id_cliente, nobody)
     db.session.rollback()
     _log_row(campana_id, mine.id_cliente, tenants.admin_a.id)  # its own tenant: accepted
+
+
+def test_the_plan_pauses_garbage_collection_and_restores_it():
+    """Collection is off inside, back on after (even after an error); left off if it was off."""
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), outbox.gc_paused():
+        assert not gc.isenabled()
+        1 / 0  # noqa: B018
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with outbox.gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

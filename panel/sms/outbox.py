@@ -7,8 +7,9 @@ per distinct text or reason; the log rows are written with one Core insert per c
 each distinct ``Salida`` once (docs/decisions/outbox.md).
 """
 
-from collections.abc import Callable
-from contextlib import nullcontext
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -42,6 +43,21 @@ MOTIVOS = {
     "tope": tope.MOTIVO["dia"],
     "tope_semana": tope.MOTIVO["semana"],
 }
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a plan is built and written: its 100,000 rows and
+    tuples hold no cycles (reference counting frees them), yet allocating them set off two full
+    collections of the whole heap, ~0.5 s of a 100,000-recipient outbox. Collection resumes
+    after (if it was on: another caller may have paused it)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def cap_reason(tope_: str) -> tuple[str, str]:
@@ -251,7 +267,8 @@ def dry_run(
 ) -> dict:
     """What sending would do, without writing: recipients, skipped and why, segments, UCS-2,
     and when it will start and end (``rate``: messages per second)."""
-    p = plan(cliente_query, mensaje, tipo, programada_para)
+    with gc_paused():
+        p = plan(cliente_query, mensaje, tipo, programada_para)
     sendable, skipped = p.sendable, p.skipped
     motivos: dict[str, int] = {}
     for r in skipped:
@@ -343,7 +360,10 @@ def create_campaign(
     With ``programada_para`` (naive UTC), or outside the contact window for a commercial one,
     the campaign waits, ``programada``, for the pollers (``siguiente_envio``)."""
     try:
-        return _create(user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo)
+        with gc_paused():
+            return _create(
+                user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo
+            )
     except Exception:
         db.session.rollback()
         raise
