@@ -84,6 +84,12 @@ def drop(*campana_ids: int) -> None:
     with db.engine.begin() as conn:
         conn.execute(SMSLog.__table__.delete().where(SMSLog.__table__.c.id_campana.in_(campana_ids)))
         conn.execute(CampanaSMS.__table__.delete().where(CampanaSMS.__table__.c.id.in_(campana_ids)))
+    if db.engine.dialect.name == "postgresql":
+        # The benchmark server runs without autovacuum: without this, every run would leave its
+        # 200,000 dead rows in the table and its 7 indexes, and the next runs insert into the bloat.
+        db.session.remove()  # its open snapshot (rows_of) would keep the dead rows alive
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM sms_log, campana_sms")
 
 
 def run(s=None) -> str:
