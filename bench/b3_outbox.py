@@ -17,6 +17,7 @@ FILTROS = "flt0_creado_desde=2000-01-01"  # every client of the tenant
 # Issue #19: a 100,000-recipient outbox within these seconds, and this many times the baseline.
 GOAL_SECONDS = {"postgresql": 2.0, "sqlite": 3.0}
 GOAL_RATIO = 10.0
+ENGINE_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 GOAL_ROWS = 100_000
 MENSAJE = "Hola {nombre}, tenemos una oferta para usted. Responda STOP para no recibir más."
 
@@ -155,7 +156,8 @@ def goals(engine: str, n: int, t_ours: float, t_base: float) -> str:
     """The issue's two goals, met or not, for this engine (measured at GOAL_ROWS recipients)."""
     limit = GOAL_SECONDS[engine]
     return (
-        f"metas ({engine}): ≤ {limit:.0f} s para {GOAL_ROWS:,} destinatarios: {_met(t_ours <= limit)}; "
+        f"metas ({ENGINE_NAMES[engine]}): "
+        f"≤ {limit:.0f} s para {GOAL_ROWS:,} destinatarios: {_met(t_ours <= limit)}; "
         f"≥ {GOAL_RATIO:.0f}× la base: {_met(t_base >= GOAL_RATIO * t_ours)}"
         + ("" if n == GOAL_ROWS else f" (metas para {GOAL_ROWS:,} destinatarios; aquí {n:,})")
     )
