@@ -59,6 +59,8 @@ class Cliente(TenantOwned, db.Model):
         Index("ix_cliente_propietario_ciudad", "id_propietario", "id_ciudad"),
         Index("ix_cliente_propietario_pais", "id_propietario", "id_pais"),
         Index("ix_cliente_propietario_creado", "id_propietario", "creado"),
+        # A tenant's list in id order (its deep pages), migration 0017.
+        Index("ix_cliente_propietario_id", "id_propietario", "id_cliente"),
         Index("ix_cliente_estado", "estado"),
         Index("ix_cliente_ciudad", "id_ciudad"),
         Index("ix_cliente_pais", "id_pais"),

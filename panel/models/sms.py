@@ -115,8 +115,9 @@ class SMSLog(TenantOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # No key of its own to usuario (migration 0016): the composite key to campana_sms already
-    # makes it an existing user's id, one trigger call per outbox row fewer.
-    id_propietario: Mapped[int] = mapped_column(index=True, nullable=False)
+    # makes it an existing user's id, one trigger call per outbox row fewer. No index of its own
+    # either (0017): ix_sms_log_tope starts with it.
+    id_propietario: Mapped[int] = mapped_column(nullable=False)
     id_campana: Mapped[int] = mapped_column()
     id_cliente: Mapped[int | None] = mapped_column()
     # Copied from the campaign, so the database itself refuses a real row without a client.
