@@ -62,9 +62,20 @@ def summary(goals: list[tuple[str, str]], size_name: str) -> str:
     for name, line in goals:
         head, _, parts = line.partition(": ")  # "metas" or "metas (PostgreSQL, …)"
         where = head.removeprefix("metas").strip()
-        for part in parts.split("; "):
+        for part in _parts(parts):
             out.append(f"- {name.upper()}{' ' + where if where else ''}: {part.strip()}")
     return "\n".join(out) + "\n"
+
+
+def _parts(text: str) -> list[str]:
+    """The goals of one ``metas`` line: split on "; " outside parentheses (a note may hold one)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith("; ", i):
+            parts.append(text[start:i])
+            start = i + 2
+    return parts + [text[start:]]
 
 
 if __name__ == "__main__":
