@@ -458,21 +458,10 @@ def stream_batches(stmt, on_end: Callable[[int], None] | None = None, batch: int
     return batches()
 
 
-def response(
-    codigo: str, nombre: str, stmt, columnas: list[Columna], on_end: Callable[[int], None] | None = None
-) -> Response:
-    """A streamed download of the rows of ``stmt`` (a select of ``columnas``' fields) in the format
-    ``codigo`` (a key of FORMATOS): PostgreSQL's COPY writes the CSVs when every column has its
-    SQL twin (panel/export_sql.py), the batched Python path writes the rest. ``on_end(n)`` runs
-    after the last row."""
-    from . import export_sql
-
+def response(codigo: str, nombre: str, chunks: Iterable[bytes]) -> Response:
+    """A streamed download of ``chunks`` (written by ``export_sql.chunks``: COPY or the batched
+    Python path) in the format ``codigo`` (a key of FORMATOS), named after ``nombre`` and now."""
     formato = FORMATOS[codigo]
-    copy_stmt = export_sql.copy_select(stmt, columnas, formato)
-    if copy_stmt is not None:
-        chunks = export_sql.copy_chunks(copy_stmt, columnas, formato, on_end)
-    else:
-        chunks = python_chunks(formato, nombre, stream_batches(stmt, on_end), columnas)
     result = Response(chunks, mimetype=formato.mimetype)
     stamp = formatting.local(clock.now()).strftime("%Y%m%d-%H%M%S")
     suffix = "-excel" if formato.coma_decimal else ""

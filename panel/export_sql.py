@@ -31,6 +31,20 @@ CHUNK_BYTES = 64 * 1024
 CONFIG_KEY = "EXPORT_COPY"  # False: every export takes the Python path (a switch, on by default)
 
 
+def chunks(
+    stmt, columnas: list, codigo: str, nombre: str, on_end: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
+    """The file of ``stmt``'s rows (a select of ``columnas``' fields) in the format ``codigo``:
+    PostgreSQL's COPY writes the CSVs when every column has its SQL twin, the batched Python
+    path (``export``) writes the rest. ``on_end(n)`` runs after the last row. The choice lives
+    here, above ``export``, so the exporter's rules never import the COPY that uses them."""
+    formato = export.FORMATOS[codigo]
+    copy_stmt = copy_select(stmt, columnas, formato)
+    if copy_stmt is not None:
+        return copy_chunks(copy_stmt, columnas, formato, on_end)
+    return export.python_chunks(formato, nombre, export.stream_batches(stmt, on_end), columnas)
+
+
 def copy_select(stmt, columnas: list, formato) -> sa.Select | None:
     """``stmt`` with each exported column written by its SQL twin, when COPY writes this export:
     a CSV format on PostgreSQL, two columns or more, every one with its twin; else None."""

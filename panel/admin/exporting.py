@@ -6,7 +6,7 @@ from flask import abort, request
 from flask_admin import expose
 from sqlalchemy.orm import RelationshipProperty, aliased
 
-from .. import export
+from .. import export, export_sql
 from ..export import CODIGOS, FORMATOS, Formato
 from ..models import Cliente, Usuario
 
@@ -71,7 +71,8 @@ class ExportMixin:
         entry = export.audit_start(self.model.__name__, nombre, formato, self.export_filters(args))
         stmt = query.with_entities(*(c.campo for c in columnas)).statement
         on_end = lambda n: export.audit_end(entry, nombre, formato, n)  # noqa: E731
-        return export.response(formato, self.endpoint, stmt, columnas, on_end)
+        chunks = export_sql.chunks(stmt, columnas, formato, self.endpoint, on_end)
+        return export.response(formato, self.endpoint, chunks)
 
     @property
     def export_formats(self) -> list[Formato]:
