@@ -4,6 +4,8 @@ database when DATABASE_URL points at PostgreSQL), an app per test, the tenants."
 import contextvars
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import psycopg
@@ -17,7 +19,7 @@ from panel import create_app
 from panel.extensions import db
 
 from . import factories
-from .services import require_postgres
+from .services import PG_ADMIN_URL, require_postgres
 
 pytest_plugins = ["tests.twilio_fixtures", "tests.clock_fixtures"]
 
@@ -88,6 +90,33 @@ def make_app(database_url: str, **extra):
     app = create_app(config)
     app.test_client_class = IsolatedClient
     return app
+
+
+@contextmanager
+def own_postgres_database(prefix: str, own_role: bool = False) -> Iterator[str]:
+    """A migrated PostgreSQL database of its own on the local server, whatever engine the run
+    uses (tests of what only PostgreSQL has: RLS, COPY, its row locks), dropped afterwards;
+    yields its URL. ``own_role``: owned by, and reached as, a new role without BYPASSRLS, so
+    FORCE ROW LEVEL SECURITY applies."""
+    require_postgres()
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        if own_role:
+            conn.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER NOBYPASSRLS")
+        conn.execute(f'CREATE DATABASE "{name}"' + (f" OWNER {name}" if own_role else ""))
+    url = sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    url = (url.set(username=name) if own_role else url).render_as_string(hide_password=False)
+    try:
+        migrating = make_app(url)
+        with migrating.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield url
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if own_role:
+                conn.execute(f"DROP ROLE IF EXISTS {name}")
 
 
 REFERENCE_ROWS: dict[str, list[dict]] = {}

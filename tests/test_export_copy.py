@@ -4,14 +4,11 @@ breaks inside values, '' against NULL, accents, emoji, Bogotá's midnight in UTC
 booleans, numbers, labels, unknown codes), the tenant's rows only, the same Historial count."""
 
 import logging
-import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
-import psycopg
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from panel import export, export_sql, tenancy
 from panel.extensions import db
@@ -32,9 +29,8 @@ from panel.models import (
 )
 
 from . import factories
-from .conftest import make_app
+from .conftest import own_postgres_database
 from .helpers import login
-from .services import PG_ADMIN_URL, require_postgres
 from .test_export_formats import exporting_lists
 from .test_rls import rls_app, two_tenants  # noqa: F401 (fixtures)
 
@@ -46,21 +42,8 @@ def database_url(database_url):
     if database_url.startswith("postgres"):
         yield database_url
         return
-    require_postgres()
-    name = f"panel_copy_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
-    url = url.render_as_string(hide_password=False)
-    try:
-        migrated = make_app(url)
-        with migrated.app_context():
-            upgrade()
-            db.engine.dispose()
+    with own_postgres_database("panel_copy") as url:
         yield url
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # Each at most 10 characters: they go into the narrowest columns too (cédula, placa).

@@ -3,40 +3,24 @@
 Always runs against the local PostgreSQL (in the SQLite pass too), as a role without
 BYPASSRLS that owns the tables, so FORCE ROW LEVEL SECURITY applies."""
 
-import secrets
-
-import psycopg
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from panel import tenancy
 from panel.extensions import db
 
 from . import factories
-from .conftest import make_app
-from .services import PG_ADMIN_URL, require_postgres
+from .conftest import make_app, own_postgres_database
 
 
 @pytest.fixture
 def rls_app():
-    require_postgres()
-    name = f"panel_rls_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER NOBYPASSRLS")
-        conn.execute(f'CREATE DATABASE "{name}" OWNER {name}')
-    url = sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", username=name, database=name)
-    app = make_app(url.render_as_string(hide_password=False))
-    try:
+    with own_postgres_database("panel_rls", own_role=True) as url:
+        app = make_app(url)
         with app.app_context():
-            upgrade()
             yield app
             db.session.remove()
             db.engine.dispose()
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f"DROP ROLE IF EXISTS {name}")
 
 
 @pytest.fixture

@@ -7,38 +7,24 @@ holding one and asking for it deadlock (B4 saw it with two RQ workers: a run "in
 its rows left "enviando"). ``FOR NO KEY UPDATE`` still serialises the counts and does not wait for
 key-share locks. Runs against the local PostgreSQL in the SQLite pass too (as tests/test_rls.py)."""
 
-import secrets
-
-import psycopg
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from panel.extensions import db
 from panel.sms import lifecycle
 
 from . import factories
-from .conftest import make_app
-from .services import PG_ADMIN_URL, require_postgres
+from .conftest import make_app, own_postgres_database
 
 
 @pytest.fixture
 def pg_app():
-    require_postgres()
-    name = f"panel_totals_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
-    app = make_app(url.render_as_string(hide_password=False))
-    try:
+    with own_postgres_database("panel_totals") as url:
+        app = make_app(url)
         with app.app_context():
-            upgrade()
             yield app
             db.session.remove()
             db.engine.dispose()
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_counting_the_totals_does_not_wait_for_a_sender_writing_its_rows(pg_app):
