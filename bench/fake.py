@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import requests
 
-from panel.testing.fake_server import FakeTwilio
+from panel.testing.fake_server import FakeTwilio, busiest
 
 from .common import ROOT
 
@@ -26,16 +26,6 @@ class ArrivalsFake(FakeTwilio):
         with self.lock:
             arrivals = sorted(self.arrivals)
         return super().stats() | {"busiest_second": busiest(arrivals)}
-
-
-def busiest(times: list[float], window: float = 1.0) -> int:
-    """The most of the sorted ``times`` that fall in any rolling window of ``window`` seconds."""
-    most, first = 0, 0
-    for i, t in enumerate(times):
-        while t - times[first] >= window:
-            first += 1
-        most = max(most, i - first + 1)
-    return most
 
 
 @contextmanager

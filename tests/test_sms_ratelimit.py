@@ -10,6 +10,7 @@ import pytest
 from panel.config import load
 from panel.sms import ratelimit
 from panel.sms.ratelimit import RateLimit
+from panel.testing.fake_server import busiest
 
 from .helpers import hold_the_gil
 from .services import REDIS_URL, require_redis
@@ -53,16 +54,6 @@ def _departures(limit: RateLimit, clock, threads: int, each: int, pace=True, sta
     return sorted(times)
 
 
-def _busiest(times: list[float], window: float = 1.0) -> int:
-    """The most of the sorted ``times`` in any rolling ``window`` seconds."""
-    most, first = 0, 0
-    for i, t in enumerate(times):
-        while t - times[first] >= window:
-            first += 1
-        most = max(most, i - first + 1)
-    return most
-
-
 def test_a_burst_never_puts_more_than_the_rate_in_any_second_and_its_margin(storage):
     """No pacing at all: 8 threads racing; the log alone lets at most 50 leave in any 1.04 s
     (one second and the 4 % headroom: the margin for the jitter on the way to Twilio)."""
@@ -71,7 +62,7 @@ def test_a_burst_never_puts_more_than_the_rate_in_any_second_and_its_margin(stor
     times = _departures(limit, clock, threads=8, each=15, pace=False)
     assert len(times) == 120
     assert limit.window == pytest.approx(1 / 0.96)
-    assert _busiest(times, limit.window) <= 50
+    assert busiest(times, limit.window) <= 50
 
 
 def test_a_send_stalled_between_the_check_and_the_socket_keeps_its_slot(storage):
@@ -80,7 +71,7 @@ def test_a_send_stalled_between_the_check_and_the_socket_keeps_its_slot(storage)
     uri, clock = storage
     times = _departures(_limit(5, uri), clock, threads=8, each=3, pace=False, late=1.2)
     assert len(times) == 24
-    assert _busiest(times) <= 5
+    assert busiest(times) <= 5
 
 
 def test_threads_woken_late_by_a_stall_never_bunch_past_the_rate(storage):
@@ -96,7 +87,7 @@ def test_threads_woken_late_by_a_stall_never_bunch_past_the_rate(storage):
 
     times = _departures(limit, clock, threads=6, each=8, stall=stalls)
     assert len(times) == 48
-    assert _busiest(times) <= 20
+    assert busiest(times) <= 20
 
 
 def test_pacing_spreads_the_turns_one_interval_apart(storage):

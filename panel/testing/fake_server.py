@@ -284,6 +284,17 @@ class FakeTwilio:
         return status, body
 
 
+def busiest(times: list[float], window: float = 1.0) -> int:
+    """The most of the sorted ``times`` that fall in any rolling window of ``window`` seconds
+    (tests and benchmarks: how many creates a rate cap saw at once)."""
+    most, first = 0, 0
+    for i, t in enumerate(times):
+        while t - times[first] >= window:
+            first += 1
+        most = max(most, i - first + 1)
+    return most
+
+
 def _repeated(created: list[dict]) -> list[tuple[str, str]]:
     counts = Counter((m["to"], m["body"]) for m in created)
     return [pair for pair, n in counts.items() if n > 1]
