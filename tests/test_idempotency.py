@@ -19,7 +19,7 @@ from panel.extensions import db
 from panel.models import CampanaSMS, ClaveIdempotencia, Cliente
 
 from .api_support import body, cuenta_cliente, keys
-from .clock_fixtures import real_time
+from .clock_fixtures import next_open_morning, real_time
 from .conftest import make_app
 from .helpers import csrf_of, login
 from .test_sms_sender import ROOT, configure
@@ -195,7 +195,9 @@ def test_after_24_hours_the_key_is_new(sms_app, keys, destinatarios, fake_twilio
     client = sms_app.test_client()
     first = send(client, keys.admin_a, destinatarios, "diaria")
     assert first.status_code == 200
-    with time_machine.travel(datetime.now(UTC) + timedelta(hours=24, minutes=1), tick=True):
+    # A day later, and inside the window again (the next day may be a Sunday or a festivo).
+    day_later = next_open_morning(datetime.now(UTC) + timedelta(hours=24, minutes=1))
+    with time_machine.travel(day_later, tick=True):
         later = send(client, keys.admin_a, destinatarios, "diaria")
     assert later.status_code == 200 and later.json["campana_id"] != first.json["campana_id"]
     assert campaigns() == 2

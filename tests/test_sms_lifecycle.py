@@ -21,6 +21,7 @@ from .api_support import (
     keys,  # noqa: F401 — the fixture
     token_for,
 )
+from .clock_fixtures import next_open_morning
 from .test_sms_sender import assert_aggregates_match_rows, campaign, configure, rows
 
 ENVIAR = "/clientes/enviar-sms/"
@@ -259,7 +260,9 @@ def test_programar_para_without_offset_is_bogota_and_answers_202_programada(
 ):
     configure(app, twilio_app_config)
     ids = [cliente_of(tenants.admin_a.id, telefono="3001112233").id_cliente]
-    when = (clock.now() + timedelta(days=2)).astimezone(lifecycle_bogota()).replace(tzinfo=None)
+    # Two days ahead or later, on a weekday morning: inside the window, so sending starts then
+    # (from a Saturday night, two days ahead is Monday night, and the next opening is later).
+    when = next_open_morning(clock.now() + timedelta(days=2)).replace(tzinfo=None)
     body = {"cliente_ids": ids, "mensaje": "Hola", "programar_para": when.isoformat(timespec="minutes")}
     answer = app.test_client().post(ENVIAR, json=body, headers=keys.admin_a)
     assert answer.status_code == 202, answer.json
@@ -268,12 +271,6 @@ def test_programar_para_without_offset_is_bogota_and_answers_202_programada(
     assert stored == when.replace(second=0, microsecond=0) + timedelta(hours=5)  # Bogotá is UTC-5
     assert answer.json["siguiente_envio"] == answer.json["programada_para"]
     assert fake_twilio.received_count == 0
-
-
-def lifecycle_bogota():
-    from panel.formatting import BOGOTA
-
-    return BOGOTA
 
 
 # --- the campaign page's buttons -------------------------------------------------------------
