@@ -37,3 +37,10 @@ def blocked(tenant: int | None, numbers: Iterable[str], conn=None, comercial: bo
     if comercial:
         out |= {n: "rne" for n in rne.excluded(wanted, conn)}
     return out
+
+
+def own_clause(tenant: int, numero: str):
+    """SQL true when ``numero`` is on the tenant's own list: the departure gate's per-row form of
+    the "excluido" kind above (one indexed lookup, in the gate's one statement)."""
+    table = NumeroExcluidoPropio.__table__
+    return sa.exists(sa.select(table.c.id).where(table.c.id_propietario == tenant, table.c.numero == numero))

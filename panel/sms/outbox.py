@@ -19,8 +19,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from .. import audit, clock, formatting, tenancy
 from ..extensions import db
-from ..models import CampanaSMS, Cliente, Pais, SMSLog, Usuario, utcnow
+from ..models import CampanaSMS, Cliente, SMSLog, Usuario, utcnow
 from . import exclusions, lifecycle, reglas, tope, ventana
+from .elegibilidad import MOTIVOS, cap_reason, countries, planned_reason, skip_reason
 from .encoding import analyze
 from .render import TemplateError, personalizer
 
@@ -30,19 +31,6 @@ GRACE = timedelta(seconds=1)
 # Historial says when a campaign was exempt from the window and the cap (SPEC §10).
 TIPO_RESUMEN = {"comercial": "", "transaccional": " transaccional (sin ventana ni tope)"}
 PREVIEW = 3
-MOTIVOS = {
-    "inactivo": "Cliente inactivo",
-    "deshabilitado": "Cliente deshabilitado",
-    "opt_out": "El cliente no acepta SMS (se dio de baja)",
-    "sin_telefono": "Sin teléfono",
-    "telefono_invalido": "Teléfono inválido para su país",
-    "duplicado": "Teléfono duplicado en la campaña",
-    "fijo": "Teléfono fijo: no recibe SMS",
-    "excluido": "En la lista de exclusión de la empresa (se dio de baja)",
-    "rne": "Inscrito en el Registro de Números Excluidos",
-    "tope": tope.MOTIVO["dia"],
-    "tope_semana": tope.MOTIVO["semana"],
-}
 
 
 @contextmanager
@@ -58,12 +46,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_on:
             gc.enable()
-
-
-def cap_reason(tope_: str) -> tuple[str, str]:
-    """The skip reason of the daily (or weekly) cap, as (kind, text)."""
-    kind = "tope" if tope_ == "dia" else "tope_semana"
-    return kind, MOTIVOS[kind]
 
 
 class OutboxError(ValueError):
@@ -144,33 +126,6 @@ def _recipients(cliente_query):
     return db.session.execute(stmt.order_by(None).order_by(Cliente.id_cliente)).all()
 
 
-def skip_reason(
-    c, seen: dict[str, int] | None = None, iso: dict | None = None, blocked: dict[str, str] | None = None
-) -> tuple[str, str] | None:
-    """Why a client gets no SMS, as (kind, text), or None when it does: the one rule of the plan
-    at confirmation and of the sender's check at send time (``blocked``: exclusions.blocked)."""
-    phone, seen = c.telefono_e164, seen if seen is not None else {}
-    if c.estado != 1:
-        kind = "deshabilitado" if c.estado == 3 else "inactivo"
-        return kind, MOTIVOS[kind]
-    if not c.acepta_sms:
-        return "opt_out", MOTIVOS["opt_out"]
-    if not (c.telefono or "").strip():
-        return "sin_telefono", MOTIVOS["sin_telefono"]
-    if phone is None:
-        pais = (iso if iso is not None else _iso()).get(c.id_pais, "?")
-        return "telefono_invalido", f"{MOTIVOS['telefono_invalido']} ({pais}): {c.telefono}"
-    if blocked and phone in blocked:
-        return blocked[phone], MOTIVOS[blocked[phone]]
-    if phone in seen:
-        return "duplicado", f"{MOTIVOS['duplicado']} (igual al del cliente #{seen[phone]})"
-    return None
-
-
-def _iso() -> dict:
-    return {i: code for i, code in db.session.execute(sa.select(Pais.id, Pais.codigo_iso))}
-
-
 def _memo(personalise):
     """The Salida of a sendable row per (nombre, apellido): names repeat across a campaign (many
     clients share a first name), so each distinct one is personalised once, and each distinct
@@ -214,10 +169,16 @@ def start_of(rules: reglas.Reglas | None, programada_para: datetime | None) -> d
 
 
 def plan(
-    cliente_query, mensaje: str, tipo: str = "comercial", programada_para: datetime | None = None
+    cliente_query,
+    mensaje: str,
+    tipo: str = "comercial",
+    programada_para: datetime | None = None,
+    review: bool = False,
 ) -> Plan:
     """Personalise the message for every recipient (commercial ones end with the tenant's
-    opt-out text, counted in the segments), or record why one is skipped."""
+    opt-out text, counted in the segments), or record why one is skipped. The ``review`` also
+    skips the phones another campaign already plans to reach that day; the outbox leaves them to
+    the check at send time (whichever campaign sends first takes the day)."""
     try:
         personalise = personalizer(mensaje)
     except TemplateError as exc:
@@ -228,9 +189,9 @@ def plan(
     if rules is not None:
         personalise = _with_opt_out(personalise, rules.texto_baja)
     sent, omitted = _memo(personalise), _omitted()
-    iso = _iso()
+    iso = countries()
     result, seen = Plan(tipo=tipo, rules=rules, inicio=start_of(rules, programada_para)), {}
-    blocked = _blocked(recipients, rules, result.inicio)
+    blocked = _blocked(recipients, rules, result.inicio, review)
     append = result.rows.append
     for c in recipients:
         phone = c.telefono_e164
@@ -247,15 +208,19 @@ def _with_opt_out(personalise, texto_baja: str):
     return lambda nombre, apellido: personalise(nombre, apellido) + texto_baja
 
 
-def _blocked(recipients, rules: reglas.Reglas | None, inicio: datetime) -> dict[str, str]:
+def _blocked(recipients, rules: reglas.Reglas | None, inicio: datetime, review: bool) -> dict[str, str]:
     """The excluded numbers among the recipients, per tenant (a campaign has one), and — for a
-    commercial campaign — those the cap already used up on the day sending starts."""
+    commercial campaign — those the cap already used up on the day sending starts (and, in the
+    review, those another campaign plans to reach that day)."""
     by_tenant: dict[int, set[str]] = {}
     for tenant in {c.id_propietario for c in recipients}:
         by_tenant[tenant] = {c.telefono_e164 for c in recipients if c.id_propietario == tenant}
     out: dict[str, str] = {}
     for tenant, numbers in by_tenant.items():
         if rules is not None:
+            if review:
+                kind = planned_reason(rules.tope)[0]
+                out |= {n: kind for n in tope.planned(tenant, numbers, inicio, rules.tope)}
             kind = cap_reason(rules.tope)[0]
             out |= {n: kind for n in tope.capped(tenant, numbers, inicio, rules.tope)}
         out |= exclusions.blocked(tenant, numbers, comercial=rules is not None)
@@ -268,7 +233,7 @@ def dry_run(
     """What sending would do, without writing: recipients, skipped and why, segments, UCS-2,
     and when it will start and end (``rate``: messages per second)."""
     with gc_paused():
-        p = plan(cliente_query, mensaje, tipo, programada_para)
+        p = plan(cliente_query, mensaje, tipo, programada_para, review=True)
     sendable, skipped = p.sendable, p.skipped
     motivos: dict[str, int] = {}
     for r in skipped:

@@ -155,3 +155,13 @@ def excluded(numbers: Iterable[str], conn=None) -> set[str]:
         )
         found.update(reader.scalars(stmt))
     return found
+
+
+def listed_clause(numero: str):
+    """SQL true when ``numero`` is in the list in force: the departure gate's per-row form of
+    ``excluded`` (one indexed lookup, in the gate's one statement)."""
+    lista, numeros = ListaExcluidos.__table__, NumeroExcluido.__table__
+    in_force = sa.select(lista.c.id).where(lista.c.activa.is_(True)).scalar_subquery()
+    return sa.exists(
+        sa.select(numeros.c.id_lista).where(numeros.c.id_lista == in_force, numeros.c.numero == numero)
+    )

@@ -20,16 +20,18 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import clock
+from .. import clock, consent
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, SMSLog, utcnow
-from . import exclusions, lifecycle, outbox, ratelimit, reglas, tope
+from . import elegibilidad, exclusions, gate, lifecycle, ratelimit, reglas, tope
 from .client import make_twilio_client, sender_kwargs
 from .errors import Outcome, classify, is_credentials_error
 
 LOG = SMSLog.__table__
 CAMPANA = CampanaSMS.__table__
 _MORE = (LOG.c.twilio_sid, LOG.c.reclamado)
+# Twilio refused the send: the number replied STOP to this sender (the evidence says so).
+OPT_OUT_21610 = "Twilio (error 21610)"
 REVIEW = "Resultado incierto: revisar en Twilio antes de reenviar"
 MAX_VALIDITY = 36_000  # seconds: Twilio's largest ValidityPeriod
 
@@ -61,10 +63,11 @@ class Settings:
 class Result:
     """What happened to one row: sent (with the Twilio message), failed, or uncertain."""
 
-    kind: str  # sent | permanent | exhausted | credentials | aborted | review | halted
+    kind: str  # sent | permanent | exhausted | credentials | aborted | review | halted | skipped
     attempts: int = 0
     message: object = None
     outcome: Outcome | None = None
+    reason: tuple[str, str] | None = None  # skipped: the gate's (kind, text)
     at: datetime = field(default_factory=utcnow)  # when it was known (the row's actualizado)
 
 
@@ -265,9 +268,9 @@ def _recheck(conn, campana_id: int, rows: list, rules) -> list:
     skipped = {}
     for row in rows:
         client = clients.get(row.id_cliente)
-        reason = outbox.skip_reason(client, blocked=blocked) if client is not None else None
+        reason = elegibilidad.skip_reason(client, blocked=blocked) if client is not None else None
         if reason is None and row.telefono in capped:
-            reason = outbox.cap_reason(rules.tope)
+            reason = elegibilidad.cap_reason(rules.tope)
         if reason:
             skipped[row.id] = reason
     if skipped:
@@ -299,7 +302,7 @@ def _omit(conn, campana_id: int, skipped: dict[int, tuple[str, str]]) -> None:
         actualizado=utcnow(),
     )
     params = [
-        {"row_id": i, "p_motivo": outbox.MOTIVOS[kind], "p_error": text}
+        {"row_id": i, "p_motivo": elegibilidad.MOTIVOS[kind], "p_error": text}
         for i, (kind, text) in skipped.items()
     ]
     conn.execute(stmt, params)
@@ -320,9 +323,16 @@ def _deliver(run: _Run, row) -> Result:
     for attempt in range(1, run.settings.max_attempts + 1):
         if run.stop.is_set():
             return Result("aborted", attempt - 1)
-        if not _may_send(run):
+        if run.halted.is_set():
             return Result("halted", attempt - 1)
         run.limit.acquire()
+        verdict = _gate(run, row)  # after the turn's wait: the state now, not at the claim
+        if not verdict.go:
+            return (
+                Result("halted", attempt - 1)
+                if verdict.halt
+                else Result("skipped", attempt - 1, reason=verdict.reason)
+            )
         try:
             message = run.messages.create(to=row.telefono, body=row.mensaje, **run.kwargs, **_validity(run))
             return Result("sent", attempt, message)
@@ -341,6 +351,21 @@ def _deliver(run: _Run, row) -> Result:
     return Result("exhausted", run.settings.max_attempts, outcome=outcome)
 
 
+def _gate(run: _Run, row) -> gate.Verdict:
+    """The departure gate for this row, now (panel/sms/gate.py). A halt stops this pass: a paused
+    or cancelled campaign, or a closed window (then the campaign waits, ``programada``, for the
+    next opening); the rows not sent go back to ``pendiente``."""
+    now = clock.now()
+    with run.engine.connect() as conn:
+        verdict = gate.check(conn, run.campana_id, row, run.reglas, now)
+    if verdict.halt:
+        if run.reglas is not None and not run.reglas.ventana.is_open(now):
+            with run.engine.begin() as conn:
+                lifecycle.postpone(conn, run.campana_id, _naive(run.reglas.ventana.next_opening(now)))
+        run.halted.set()
+    return verdict
+
+
 def _validity(run: _Run) -> dict:
     """Twilio's ValidityPeriod up to the window's close: what it could not deliver by then is
     dropped, never delivered late (SPEC §15)."""
@@ -348,30 +373,6 @@ def _validity(run: _Run) -> dict:
         return {}
     left = int((run.closes - clock.now()).total_seconds())
     return {"validity_period": max(1, min(left, MAX_VALIDITY))}
-
-
-def _window_closed(run: _Run) -> bool:
-    """At the window's close the campaign waits, ``programada``, for the next opening; no new
-    Twilio call starts (the claim and this check both look for ``procesando``)."""
-    now = clock.now()
-    if run.closes is None or now < run.closes:
-        return False
-    with run.engine.begin() as conn:
-        lifecycle.postpone(conn, run.campana_id, _naive(run.reglas.ventana.next_opening(now)))
-    run.halted.set()
-    return True
-
-
-def _may_send(run: _Run) -> bool:
-    """Paused or cancelled (by a person, committed before we look), or the contact window
-    closed: no new Twilio call starts."""
-    if run.halted.is_set() or _window_closed(run):
-        return False
-    with run.engine.connect() as conn:
-        if lifecycle.is_sending(conn, run.campana_id):
-            return True
-    run.halted.set()
-    return False
 
 
 def _reconciled(run: _Run, row, attempts: int, outcome: Outcome | None) -> Result:
@@ -444,8 +445,8 @@ def store(run: _Run, finished: list[tuple]) -> None:
             first = LOG.update().where(LOG.c.id == sa.bindparam("row_id"), LOG.c.estado_entrega.is_(None))
             conn.execute(first.values(estado_entrega=sa.bindparam("p_estado_entrega")), queued)
         for row, result in finished:
-            if result.outcome is not None and result.outcome.opt_out:
-                conn.execute(_opt_out(row))
+            if result.outcome is not None and result.outcome.opt_out and row.id_cliente is not None:
+                consent.record_opt_out(conn, row.id_propietario, row.telefono, fuente=OPT_OUT_21610)
         # The totals move with the outcomes, in their transaction: a reader never sees them apart.
         lifecycle.refresh_totals(run.campana_id, finish=False, conn=conn)
         lifecycle.settle_cancelled(conn, run.campana_id)
@@ -469,6 +470,16 @@ def _values(result: Result, reason: str) -> dict:
     code, text = (o.code, o.message) if o else (None, "")
     if result.kind == "halted":  # never reached Twilio: sent later, or cancelled
         return {"estado": "pendiente", "reclamado": None, "enviado_en": None}
+    if result.kind == "skipped":  # the gate stopped it: never reached Twilio
+        kind, detail = result.reason
+        motivo = elegibilidad.MOTIVOS[kind]
+        return {
+            "estado": "omitido",
+            "motivo": motivo,
+            "error_mensaje": detail,
+            "reclamado": None,
+            "enviado_en": None,
+        }
     if result.kind == "sent":
         m = result.message
         segments = getattr(m, "num_segments", None)
@@ -486,16 +497,6 @@ def _values(result: Result, reason: str) -> dict:
     elif result.kind == "aborted":
         text = f"No enviado: {reason or 'la campaña se detuvo'}"
     return failed | {"reintentable": True, "error_mensaje": text}
-
-
-def _opt_out(row):
-    """Twilio says the number opted out (21610): the client no longer accepts SMS."""
-    c = Cliente.__table__
-    return (
-        c.update()
-        .where(c.c.id_cliente == row.id_cliente, c.c.id_propietario == row.id_propietario)
-        .values(acepta_sms=False)
-    )
 
 
 def _track_failures(run: _Run, result: Result) -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from .. import clock
 from ..extensions import db
 from ..formatting import BOGOTA, local
 from ..models import CampanaSMS, SMSLog
@@ -45,10 +46,23 @@ def capped(
 ) -> set[str]:
     """The phones among ``phones`` that already got this tenant's commercial SMS in the period of
     ``moment`` (the rows of ``campana_id`` itself left out: a campaign never caps itself)."""
-    wanted = sorted({p for p in phones if p})
-    if not wanted:
-        return set()
     since, until = period(tope, moment)
+    return _among(phones, lambda: _used(tenant, since, until, campana_id), conn)
+
+
+def used_clause(tenant: int, phone, moment: datetime, tope: str, campana_id: int, row_id=None):
+    """SQL true when ``phone`` already used up ``moment``'s allowance (the departure gate asks it
+    per row, in its one statement; the same definition as ``capped``). ``row_id``: the row about
+    to leave, which is ``enviando`` itself and must not count."""
+    since, until = period(tope, moment)
+    used = _used(tenant, since, until, campana_id).where(LOG.c.telefono == phone)
+    if row_id is not None:
+        used = used.where(LOG.c.id != row_id)
+    return sa.exists(used)
+
+
+def _used(tenant: int, since: datetime, until: datetime, campana_id: int | None):
+    """The phones of the tenant's commercial rows that use up an allowance in [since, until)."""
     commercial = sa.select(CAMPANA.c.id).where(
         CAMPANA.c.id == LOG.c.id_campana, CAMPANA.c.tipo == "comercial", CAMPANA.c.prueba.is_(False)
     )
@@ -63,10 +77,42 @@ def capped(
             sa.exists(commercial),
         )
     )
+    return stmt if campana_id is None else stmt.where(LOG.c.id_campana != campana_id)
+
+
+def planned(
+    tenant: int, phones: Iterable[str], moment: datetime, tope: str, conn=None, campana_id: int | None = None
+) -> set[str]:
+    """The phones among ``phones`` that another commercial campaign of the tenant still plans to
+    send to in the period of ``moment``: its rows ``pendiente``, the campaign ``programada`` for a
+    start in the period, or ``pendiente``/``procesando`` (sending now, when ``moment``'s period is
+    the current one). The review counts them (SPEC §18); the gate decides at send time."""
+    since, until = period(tope, moment)
+    now = clock.utcnow()
+    starts = sa.case((CAMPANA.c.estado == "programada", CAMPANA.c.siguiente_envio), else_=sa.literal(now))
+    campaigns = sa.select(CAMPANA.c.id).where(
+        CAMPANA.c.id == LOG.c.id_campana,
+        CAMPANA.c.tipo == "comercial",
+        CAMPANA.c.prueba.is_(False),
+        CAMPANA.c.estado.in_(("programada", "pendiente", "procesando")),
+        starts >= since,
+        starts < until,
+    )
+    stmt = sa.select(LOG.c.telefono).distinct()
+    stmt = stmt.where(LOG.c.id_propietario == tenant, LOG.c.estado == "pendiente", sa.exists(campaigns))
     if campana_id is not None:
         stmt = stmt.where(LOG.c.id_campana != campana_id)
-    # A claim asks about a few phones (by the index); a plan may ask about 100,000: then the
-    # tenant's phones of the period come in one query and are intersected here.
+    return _among(phones, lambda: stmt, conn)
+
+
+def _among(phones: Iterable[str], query, conn) -> set[str]:
+    """The phones of ``query()`` among ``phones``. A claim asks about a few phones (by the index);
+    a plan may ask about 100,000: then the tenant's phones of the period come in one query and are
+    intersected here."""
+    wanted = sorted({p for p in phones if p})
+    if not wanted:
+        return set()
+    stmt = query()
     if len(wanted) <= MAX_IN:
         stmt = stmt.where(LOG.c.telefono.in_(wanted))
     reader = conn if conn is not None else db.session

@@ -1,0 +1,114 @@
+"""The departure gate (SPEC §18): the last word on whether one row's message may leave, asked by
+the sender right before the request to Twilio is written — where the rate limit has granted the
+row its turn, after any wait. Claiming a batch only shares rows between senders; it promises
+nothing: a row claimed a minute ago, under a rate of one message a second, is judged now.
+
+One statement reads what decides it, at that moment: the campaign is still ``procesando``; and,
+for the row's client, its estado, consent, the tenant's exclusion list, the RNE (commercial only)
+and the cap (commercial only) — the same definitions as the plan's (``elegibilidad``,
+``exclusions``, ``rne``, ``tope``). The window is the clock's. The answer:
+
+- ``GO``: send it;
+- ``HALT``: the campaign was paused or cancelled, or the window closed: the row goes back to
+  ``pendiente`` (cancelled rows then become ``cancelado``), unsent;
+- a reason (kind, text): the row becomes ``omitido`` with it, unsent.
+
+The embedded sender and every RQ worker run the same ``sender.run_campaign``, so they share it.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..models import CampanaSMS, Cliente
+from . import elegibilidad, exclusions, rne, tope
+from .reglas import Reglas
+
+CAMPANA = CampanaSMS.__table__
+CLIENTE = Cliente.__table__
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's answer for one row: go, halt (back to pendiente), or skip with a reason."""
+
+    halt: bool = False
+    reason: tuple[str, str] | None = None
+
+    @property
+    def go(self) -> bool:
+        return not self.halt and self.reason is None
+
+
+GO = Verdict()
+HALT = Verdict(halt=True)
+
+
+def check(conn, campana_id: int, row, rules: Reglas | None, now: datetime) -> Verdict:
+    """May ``row`` (an SMSLog row: id, id_cliente, id_propietario, telefono) leave now?
+
+    ``rules``: what binds the campaign (None: transactional or a test send — no window, no cap,
+    no RNE; the tenant's opt-outs still bind a transactional one). ``now``: the clock's aware
+    time, read by the caller once for the window and the cap alike."""
+    if rules is not None and not rules.ventana.is_open(now):
+        return HALT
+    state = conn.execute(_statement(campana_id, row, rules, now)).one()
+    if state.campana != "procesando":
+        return HALT
+    if row.id_cliente is None:  # a test send: the staff member's own verified phone (SPEC §15)
+        return GO
+    return _client_verdict(state, row, rules)
+
+
+def _statement(campana_id: int, row, rules: Reglas | None, now: datetime):
+    """One round trip: the campaign's estado and, for a client's row, what may stop it."""
+    estado = sa.select(CAMPANA.c.estado).where(CAMPANA.c.id == campana_id).scalar_subquery()
+    columns = [estado.label("campana")]
+    if row.id_cliente is not None:
+        client = CLIENTE.c.id_cliente == row.id_cliente
+        columns += [
+            sa.select(CLIENTE.c.estado).where(client).scalar_subquery().label("estado"),
+            sa.select(CLIENTE.c.acepta_sms).where(client).scalar_subquery().label("acepta_sms"),
+            exclusions.own_clause(row.id_propietario, row.telefono).label("excluido"),
+        ]
+        if rules is not None:
+            columns += [
+                rne.listed_clause(row.telefono).label("rne"),
+                tope.used_clause(row.id_propietario, row.telefono, now, rules.tope, campana_id, row.id).label(
+                    "tope"
+                ),
+            ]
+    return sa.select(*columns)
+
+
+def _client_verdict(state, row, rules: Reglas | None) -> Verdict:
+    """The client's own rule (elegibilidad.skip_reason), then the exclusions and the cap."""
+    if state.estado is None:  # the client was deleted after the claim: nobody to send to
+        return Verdict(reason=elegibilidad.reason("inactivo"))
+    blocked = {}
+    if exclusions.is_landline(row.telefono):
+        blocked[row.telefono] = "fijo"
+    elif state.excluido:
+        blocked[row.telefono] = "excluido"
+    elif rules is not None and state.rne:
+        blocked[row.telefono] = "rne"
+    client = _Client(state.estado, state.acepta_sms, row.telefono)
+    found = elegibilidad.skip_reason(client, blocked=blocked)
+    if found is None and rules is not None and state.tope:
+        found = elegibilidad.cap_reason(rules.tope)
+    return GO if found is None else Verdict(reason=found)
+
+
+@dataclass(frozen=True)
+class _Client:
+    """What ``skip_reason`` reads of a client, as the gate knows it: the number the row goes to."""
+
+    estado: int
+    acepta_sms: bool
+    telefono: str
+    id_pais: int | None = None
+
+    @property
+    def telefono_e164(self) -> str:
+        return self.telefono
