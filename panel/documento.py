@@ -22,7 +22,7 @@ from .api.errors import PAGES_BLUEPRINT
 from .api.sms import AJAX_NAMES, document_fields
 from .forms.binding import bind
 from .models import dependents
-from .models.users import SUPERADMIN, can_write, has_role, is_staff
+from .models.users import can_write, is_staff, sees_every_tenant
 
 bp = Blueprint(PAGES_BLUEPRINT, __name__, url_prefix="/clientes")
 
@@ -147,7 +147,7 @@ def _create(pagina: Pagina):
     view = panel_view(pagina.view)
     if request.method == "GET":
         return redirect(panel_url(view, "create_view", url=url_for(pagina.lista)))
-    if has_role(current_user, SUPERADMIN):  # no tenant of its own: the panel's page asks for one
+    if sees_every_tenant(current_user):  # no tenant of its own: the panel's page asks for one
         abort(403)
     return _save(pagina, view, None)
 

@@ -28,7 +28,7 @@ from ..models import (
     Vehiculo,
     Venta,
 )
-from ..models.users import STAFF, SUPERADMIN, can_send_sms
+from ..models.users import can_import, can_read, can_send_sms, sees_every_tenant
 from .clientes_acciones import AccionesClientes
 from .clientes_filtros import (
     FILTROS,
@@ -38,7 +38,7 @@ from .clientes_filtros import (
     list_args,
     matching_clientes,
 )
-from .modelview import TenantModelView, role_in
+from .modelview import TenantModelView, allowed
 
 __all__ = ["ClienteView", "matching_clientes"]
 
@@ -142,7 +142,7 @@ class ClienteView(AccionesClientes, TenantModelView):
     details_template = "admin/clientes/details.html"
     form = ClientePanelForm
     needs_owner = True
-    allowed_roles = STAFF  # vendedores: read-only, and "Enviar SMS"
+    permission = staticmethod(can_read)  # vendedores: read-only, and "Enviar SMS"
     column_list = (
         "cedula_cliente",
         "nombre_cliente",
@@ -202,7 +202,7 @@ class ClienteView(AccionesClientes, TenantModelView):
     def _get_filter_groups(self):
         """The Agencia filter is the superadmin's: a tenant's staff only ever see their own."""
         groups = super()._get_filter_groups() or {}
-        if not role_in(SUPERADMIN):
+        if not allowed(sees_every_tenant):
             groups.pop(LABELS["agencia"], None)
         return groups or None
 
@@ -226,8 +226,9 @@ class ClienteView(AccionesClientes, TenantModelView):
     def render(self, template, **kwargs):
         if template == self.list_template:
             kwargs.update(filtros=list_args(request.args), count_cap=self.count_cap)
+            kwargs.update(puede_importar=allowed(can_import))
             kwargs.update(fila=self._row_links(kwargs["return_url"]))
-            if role_in(SUPERADMIN):  # which agency owns each client: the superadmin's column
+            if allowed(sees_every_tenant):  # which agency owns each client: the superadmin's column
                 kwargs["list_columns"] = [*kwargs["list_columns"], ("agencia", LABELS["agencia"])]
                 kwargs["fila"]["agencias"] = {int(i): nombre for i, nombre in agencias()}
         elif template == self.details_template:

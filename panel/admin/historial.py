@@ -20,7 +20,7 @@ from .. import formatting
 from ..extensions import db
 from ..models import Historial, Usuario
 from ..models.audit import ACCIONES
-from ..models.users import WRITERS
+from ..models.users import can_see_historial
 from . import registros
 from .modelview import TenantModelView
 
@@ -224,7 +224,7 @@ def _registro(view, context, model, name):
 
 
 class HistorialView(TenantModelView):
-    allowed_roles = WRITERS
+    permission = staticmethod(can_see_historial)
     read_only = True
     export_types: list = []
     list_template = "admin/historial/list.html"

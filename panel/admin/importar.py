@@ -14,7 +14,7 @@ from ..forms.clientes import ChoiceField
 from ..ids import coerce_choice
 from ..importing import background, columns, reading, service
 from ..models import ImportacionClientes, Usuario
-from ..models.users import SUPERADMIN, WRITERS
+from ..models.users import can_import, sees_every_tenant
 from .base import PanelAccessMixin
 
 MAX_BYTES = 64 * 1024 * 1024  # 200,000 rows of a wide CSV fit with room to spare
@@ -44,7 +44,7 @@ class SubirForm(ModosForm):
 
 def _upload_form() -> SubirForm:
     """The upload form; a superadmin also picks the tenant that receives the clients."""
-    if current_user.rol not in SUPERADMIN:
+    if not sees_every_tenant(current_user):
         return SubirForm()
     field = ChoiceField("Empresa cliente (administrador)", coerce=coerce_choice)
     form = type("SubirConPropietario", (SubirForm,), {"propietario": field})()
@@ -75,7 +75,7 @@ def progress(job: ImportacionClientes) -> dict:
 class ImportarView(PanelAccessMixin, BaseView):
     """Admins (and the superadmin, for a tenant it picks) import clients from a file."""
 
-    allowed_roles = WRITERS
+    permission = staticmethod(can_import)
 
     def is_visible(self) -> bool:
         return False  # reached from the Clientes list

@@ -34,7 +34,7 @@ from ..extensions import db
 from ..forms.clientes import ChoiceField
 from ..ids import as_id, coerce_choice, parse_ids
 from ..models import TenantOwned, Usuario, dependents
-from ..models.users import SUPERADMIN, WRITERS, can_export, can_write, has_role
+from ..models.users import can_export, can_write, sees_every_tenant
 from ..tenancy import TenancyError
 from . import registros
 from .base import PanelAccessMixin
@@ -68,9 +68,10 @@ class Protegido(Exception):
     """A delete refused because other rows depend on this one."""
 
 
-def role_in(roles) -> bool:
-    """The logged-in user has one of ``roles`` (False outside a request)."""
-    return has_request_context() and has_role(current_user, roles)
+def allowed(permission) -> bool:
+    """The logged-in user passes ``permission`` (a function of panel/models/users.py); False
+    outside a request (Flask-Admin builds some lists at start-up)."""
+    return has_request_context() and permission(current_user)
 
 
 class SafeAjaxLoader(QueryAjaxModelLoader):
@@ -101,7 +102,7 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
 
     form_base_class = FlaskForm  # Flask-WTF's CSRF; SecureForm conflicts with CSRFProtect
     list_template = "admin/panel_list.html"  # a labelled search box, no javascript: links
-    allowed_roles: tuple[str, ...] = WRITERS  # vendedores only see the views that say so
+    permission = staticmethod(can_write)  # vendedores only see the views that say so
     read_only = False  # True: nobody creates, edits or deletes here (history, campaigns)
     can_view_details = True
     can_set_page_size = True
@@ -265,7 +266,7 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
     def _writing_for(self, tenant: int | None):
         """A superadmin writes under ``tenancy.using(tenant)``: choice lists, lookups and checks
         are that tenant's and new rows are stamped with it; everyone else already has a tenant."""
-        if tenant is None or not role_in(SUPERADMIN) or not issubclass(self.model, TenantOwned):
+        if tenant is None or not allowed(sees_every_tenant) or not issubclass(self.model, TenantOwned):
             return nullcontext()
         return tenancy.using(tenant)
 
@@ -288,7 +289,7 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
 
     def create_form(self, obj=None):
         """A superadmin creating a tenant-owned row picks the tenant it belongs to."""
-        if not (self.needs_owner and role_in(SUPERADMIN)):
+        if not (self.needs_owner and allowed(sees_every_tenant)):
             return super().create_form(obj)
         field = ChoiceField("Propietario (administrador)", coerce=coerce_choice, validators=[InputRequired()])
         form = type("ConPropietario", (self._create_form_class,), {"propietario": field})(

@@ -11,7 +11,7 @@ from flask_wtf.file import FileField, FileRequired
 
 from .. import audit
 from ..extensions import db
-from ..models.users import SUPERADMIN
+from ..models.users import can_load_rne
 from ..sms import rne
 from .base import PanelAccessMixin
 
@@ -26,7 +26,7 @@ class RNEForm(FlaskForm):
 class RNEView(PanelAccessMixin, BaseView):
     """Load and look at the list in force."""
 
-    allowed_roles = SUPERADMIN
+    permission = staticmethod(can_load_rne)
 
     @expose("/", methods=("GET", "POST"))
     def index(self):

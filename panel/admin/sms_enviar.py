@@ -15,8 +15,8 @@ from markupsafe import Markup
 from .. import formatting, idempotency
 from ..extensions import db
 from ..forms.sms import EnviarSMSForm
-from ..models import STAFF, Cliente
-from ..models.users import can_send_transactional
+from ..models import Cliente
+from ..models.users import can_send_sms, can_send_transactional
 from ..sms import outbox, pruebas, reglas, runners
 from ..sms.render import PLACEHOLDERS, preview_rules
 from .base import PanelAccessMixin
@@ -45,7 +45,7 @@ def _first_error(form: EnviarSMSForm) -> str:
 class EnviarSMSView(PanelAccessMixin, BaseView):
     """Admins and vendedores send SMS campaigns to a selection of clients."""
 
-    allowed_roles = STAFF
+    permission = staticmethod(can_send_sms)
 
     def is_visible(self) -> bool:
         return False  # reached from the Clientes list action, not from the menu

@@ -14,9 +14,9 @@ from ..extensions import db
 from ..formatting import LABELS
 from ..models import CampanaSMS, PlantillaSMS, SMSLog
 from ..models.sms import ESTADOS_LOG
+from ..models.users import can_read, can_steer
 from ..sms import lifecycle, outbox, pruebas, runners
 from ..sms.render import PLACEHOLDERS, TemplateError, validate_template
-from .base import STAFF
 from .modelview import TenantModelView
 from .sms_enviar import flash_test_sent
 
@@ -50,7 +50,7 @@ def _test_send_button(view, context, model, name) -> Markup:
 class PlantillaSMSView(TenantModelView):
     """Templates: admins write them, vendedores read them; everyone may send themselves a test."""
 
-    allowed_roles = STAFF
+    permission = staticmethod(can_read)
     needs_owner = True
     can_view_details = False
     column_list = ("nombre", "mensaje", "activo", "autor", "creado", "prueba")
@@ -115,7 +115,7 @@ def _campaign_link(view, context, model, name) -> Markup:
 class CampanaSMSView(TenantModelView):
     """Campaigns: list and detail (read-only but for "Reintentar fallidos"), live progress."""
 
-    allowed_roles = STAFF
+    permission = staticmethod(can_read)
     read_only = True
     can_view_details = False
     column_list = (
@@ -189,7 +189,7 @@ class CampanaSMSView(TenantModelView):
             progreso=lifecycle.progress(campana.id),
             acciones=self._acciones(campana),
             entregas=self._entregas(campana.id),
-            reintentables=self._reintentables(campana.id),
+            reintentables=self._reintentables(campana),
             logs=logs,
             filtro={"estado": estado, "entrega": entrega, "revision": revision},
             estados=ESTADOS_LOG,
@@ -203,15 +203,22 @@ class CampanaSMSView(TenantModelView):
         stmt = sa.select(SMSLog.estado_entrega, sa.func.count()).where(SMSLog.id_campana == campana_id)
         return {k or "sin dato": n for k, n in db.session.execute(stmt.group_by(SMSLog.estado_entrega))}
 
-    def _reintentables(self, campana_id: int) -> int:
+    def _reintentables(self, campana: CampanaSMS) -> int:
+        """The failed rows "Reintentar fallidos" would send again; 0 (no button) where this user
+        may not steer the campaign or its estado refuses the retry."""
+        if not can_steer(current_user, campana) or campana.estado not in lifecycle.RETRY.desde:
+            return 0
         stmt = sa.select(sa.func.count()).where(
-            SMSLog.id_campana == campana_id, SMSLog.estado == "fallido", SMSLog.reintentable.is_(True)
+            SMSLog.id_campana == campana.id,
+            SMSLog.estado == "fallido",
+            SMSLog.reintentable.is_(True),
+            SMSLog.requiere_revision.is_(False),
         )
         return db.session.scalar(stmt)
 
     def _acciones(self, campana: CampanaSMS) -> list[str]:
         """The buttons this user may press on this campaign now."""
-        if not lifecycle.may_steer(current_user, campana):
+        if not can_steer(current_user, campana):
             return []
         return [a for a, rule in lifecycle.ACTIONS.items() if campana.estado in rule.desde]
 
@@ -234,7 +241,7 @@ class CampanaSMSView(TenantModelView):
     def accion(self, campana_id: int, accion: str):
         """Pause, resume or cancel from the page (CSRF-checked POST), as the API does."""
         campana = self._campana(campana_id)
-        if not lifecycle.may_steer(current_user, campana):
+        if not can_steer(current_user, campana):
             abort(403)
         try:
             lifecycle.apply(accion, campana.id)
@@ -251,25 +258,34 @@ class CampanaSMSView(TenantModelView):
 
     @expose("/<int:campana_id>/reintentar", methods=("POST",))
     def reintentar(self, campana_id: int):
-        """Send again the failed messages Twilio certainly never got (CSRF-checked POST)."""
+        """Send again the failed messages Twilio certainly never got (CSRF-checked POST): reanudar
+        from error, under its rule (SPEC §18) — who may steer the campaign, and only from error."""
         campana = self._campana(campana_id)
-        n = outbox.retry_failed(campana.id)
-        if n:
-            audit.record(
-                "sms",
-                "CampanaSMS",
-                filas=n,
-                objeto_id=campana.id,
-                id_propietario=campana.id_propietario,
-                resumen=f"Reintentar fallidos de «{campana.nombre}»: {n} mensajes",
-            )
-        db.session.commit()
-        if n:
-            runners.dispatch(campana.id, current_app._get_current_object())
-            flash(f"Se reintentarán {n} mensajes fallidos.", "success")
-        else:
+        if not can_steer(current_user, campana):
+            abort(403)
+        back = url_for(".detalle", campana_id=campana.id)
+        try:
+            n = lifecycle.retry(campana.id)
+        except lifecycle.TransitionRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(back)
+        if not n:  # nothing to send again: the campaign stays as it was
+            db.session.rollback()
             flash("No hay mensajes fallidos que se puedan reintentar.", "warning")
-        return redirect(url_for(".detalle", campana_id=campana.id))
+            return redirect(back)
+        audit.record(
+            "sms",
+            "CampanaSMS",
+            filas=n,
+            objeto_id=campana.id,
+            id_propietario=campana.id_propietario,
+            resumen=f"Reintentar fallidos de «{campana.nombre}»: {n} mensajes",
+        )
+        db.session.commit()
+        runners.dispatch(campana.id, current_app._get_current_object())
+        flash(f"Se reintentarán {n} mensajes fallidos.", "success")
+        return redirect(back)
 
 
 def _fila(r: SMSLog) -> dict:

@@ -7,10 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..api.tokens import TokenError, create_token
+from ..api.tokens import TokenError, create_token, revoke_token
 from ..extensions import db
 from ..models import STAFF, ApiToken, Usuario
-from ..models.users import WRITERS
+from ..models.users import can_manage_tokens
 from .base import PanelAccessMixin
 
 
@@ -38,7 +38,7 @@ def visible_tokens():
 class TokensView(PanelAccessMixin, BaseView):
     """List, create and revoke API tokens; only the SHA-256 of a key is kept."""
 
-    allowed_roles = WRITERS
+    permission = staticmethod(can_manage_tokens)
 
     @expose("/", methods=["GET", "POST"])
     def index(self):
@@ -68,7 +68,7 @@ class TokensView(PanelAccessMixin, BaseView):
         ).scalar_one_or_none()
         if row is None:
             abort(404)
-        row.revocado = True
+        revoke_token(row)
         db.session.commit()
         flash(f"Token {row.prefijo}… revocado.", "success")
         return redirect(url_for(".index"))

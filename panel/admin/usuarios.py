@@ -11,7 +11,14 @@ from ..extensions import db
 from ..forms.clientes import REQUIRED, ChoiceField, strip
 from ..ids import coerce_optional_choice
 from ..models import Ciudad, Usuario
-from ..models.users import ROLE_LABELS, SUPERADMIN, WRITERS
+from ..models.users import (
+    ROLE_LABELS,
+    assignable_roles,
+    can_manage_catalogs,
+    can_manage_user,
+    can_manage_users,
+    sees_every_tenant,
+)
 from .modelview import TenantModelView
 
 MIN_PASSWORD = 8
@@ -45,9 +52,8 @@ class UsuarioForm(FlaskForm):
     def __init__(self, *args, obj=None, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
         self._obj = obj
-        superadmin = current_user.rol == "superadmin"
-        roles = ROLE_LABELS if superadmin else {r: ROLE_LABELS[r] for r in ("vendedor", "cliente")}
-        self.rol.choices = list(roles.items())
+        superadmin = sees_every_tenant(current_user)
+        self.rol.choices = [(r, ROLE_LABELS[r]) for r in assignable_roles(current_user)]
         admins = db.session.scalars(sa.select(Usuario).where(Usuario.rol == "admin").order_by(Usuario.email))
         self.creado_por.choices = [(None, "—")] + [(u.id, u.email) for u in admins]
         if not superadmin:
@@ -86,7 +92,7 @@ class UsuarioForm(FlaskForm):
 
 
 class UsuarioView(TenantModelView):
-    allowed_roles = WRITERS
+    permission = staticmethod(can_manage_users)
     export_types: list = []
     form = UsuarioForm
     column_list = ("email", "nombre", "rol", "creador", "activo", "creado")
@@ -114,7 +120,7 @@ class UsuarioView(TenantModelView):
     @staticmethod
     def may_change_row(user: Usuario) -> bool:
         """Also read by the list (templates/admin/panel_list.html): no edit icon where editing is refused."""
-        return current_user.rol == "superadmin" or user.creado_por == current_user.id
+        return can_manage_user(current_user, user)
 
     @staticmethod
     def _changing() -> bool:
@@ -126,7 +132,7 @@ class UsuarioView(TenantModelView):
 
 
 class PaisView(TenantModelView):
-    allowed_roles = SUPERADMIN
+    permission = staticmethod(can_manage_catalogs)
     column_list = ("id", "nombre", "codigo_iso")
     column_labels = {"nombre": "Nombre", "codigo_iso": "Código ISO"}
     column_searchable_list = ("nombre", "codigo_iso")
@@ -141,7 +147,7 @@ class PaisView(TenantModelView):
 
 
 class CiudadView(TenantModelView):
-    allowed_roles = SUPERADMIN
+    permission = staticmethod(can_manage_catalogs)
     column_list = ("id", "nombre", "pais")
     column_labels = {"nombre": "Nombre", "pais": "País"}
     column_searchable_list = ("nombre",)

@@ -13,6 +13,7 @@ from ..forms.binding import bind
 from ..forms.clientes import ClienteForm
 from ..ids import MAX_ID
 from ..models import Cliente, Usuario
+from ..models.users import sees_every_tenant
 from .errors import ApiError
 from .payload import REQUIRED, UNKNOWN, check_type, is_int
 from .schema import bound_fields, is_optional, is_required
@@ -90,7 +91,7 @@ def _owner_of_account(id_usuario) -> int | None:
 
 def write_scope(owner: int | None):
     """A superadmin writes inside the owner's tenant, so choice lists and checks are that tenant's."""
-    if current_user.rol != "superadmin" or owner is None:
+    if not sees_every_tenant(current_user) or owner is None:
         return nullcontext()
     return tenancy.using(owner)
 

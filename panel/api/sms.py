@@ -12,7 +12,7 @@ from ..forms.binding import bind
 from ..forms.sms import EnviarSMSForm, active_templates
 from ..ids import MAX_ID
 from ..models import CampanaSMS, Cliente, SMSLog
-from ..models.users import can_write
+from ..models.users import can_steer, can_write
 from ..sms import lifecycle, outbox, runners
 from .auth import protect_blueprint, requires
 from .cliente_data import DEFAULTS, bind_form, form_errors, write
@@ -260,7 +260,7 @@ def _steerable(campana_id: int) -> CampanaSMS:
     c = db.session.get(CampanaSMS, campana_id) if 0 < campana_id <= MAX_ID else None
     if c is None:
         raise ApiError(404, "Campaña no encontrada.")
-    if not lifecycle.may_steer(current_user, c):
+    if not can_steer(current_user, c):
         raise ApiError(403, "Solo un administrador o quien envió la campaña puede cambiarla.")
     return c
 

@@ -14,10 +14,12 @@ from .base import NEVER_REUSE_IDS, utcnow
 ROLES = ("superadmin", "admin", "vendedor", "cliente")
 ROLE_LABELS = LABELS["rol"]
 
-# Who may do what, in the spirit of Django's has_*_permission; the panel and the API both ask here.
+# Who may do what, in the spirit of Django's has_*_permission: the one home of permissions
+# (SPEC §18). Every view, endpoint and template asks a function below; none tests ``rol`` itself.
 STAFF = ("superadmin", "admin", "vendedor")  # may log in to the panel and the API
 WRITERS = ("superadmin", "admin")  # may create, edit and delete the tenant's data
 SUPERADMIN = ("superadmin",)
+TENANT_ADMIN = ("admin",)
 
 
 def has_role(user, roles) -> bool:
@@ -48,6 +50,79 @@ def can_send_transactional(user) -> bool:
 def can_send_sms(user) -> bool:
     """Send SMS campaigns to the tenant's clients (every staff role)."""
     return has_role(user, STAFF)
+
+
+def can_read(user) -> bool:
+    """List, search and view the tenant's clients, templates and campaigns (every staff role)."""
+    return has_role(user, STAFF)
+
+
+def can_steer(user, campana) -> bool:
+    """Pause, resume, cancel or retry a campaign (SPEC §15): an admin of its tenant, the
+    superadmin, or the user who sent it. The tenant is the caller's lookup (the tenancy hook
+    answers 404 for another tenant's campaign before this is asked)."""
+    if not is_staff(user):
+        return False
+    return has_role(user, WRITERS) or campana.id_usuario == user.id
+
+
+def can_manage_users(user) -> bool:
+    """Create and edit accounts: an admin its vendedores and clientes, the superadmin all."""
+    return has_role(user, WRITERS)
+
+
+def can_manage_user(user, other) -> bool:
+    """Change (edit, deactivate, delete) the account ``other``: the superadmin any, an admin
+    only those it created (it may look at its own, not change it here)."""
+    return has_role(user, SUPERADMIN) or (has_role(user, WRITERS) and other.creado_por == user.id)
+
+
+def assignable_roles(user) -> tuple[str, ...]:
+    """The roles ``user`` may give an account it creates or edits."""
+    if has_role(user, SUPERADMIN):
+        return ROLES
+    return ("vendedor", "cliente") if has_role(user, WRITERS) else ()
+
+
+def can_manage_tokens(user) -> bool:
+    """Create and revoke API tokens (for the accounts the user sees)."""
+    return has_role(user, WRITERS)
+
+
+def may_hold_token(user) -> bool:
+    """Whose account may carry an API token: staff, never a cliente account."""
+    return bool(user is not None and user.rol in STAFF)
+
+
+def can_see_historial(user) -> bool:
+    """Read the Historial (the audit trail) of the tenant; vendedores do not."""
+    return has_role(user, WRITERS)
+
+
+def can_import(user) -> bool:
+    """Import clients from a file (it creates and updates rows: a writer's act)."""
+    return has_role(user, WRITERS)
+
+
+def can_configure_sending(user) -> bool:
+    """The tenant's settings (Configuración → Envío de SMS): its own admin, since they are the
+    tenant's (the superadmin has none)."""
+    return has_role(user, TENANT_ADMIN)
+
+
+def can_manage_catalogs(user) -> bool:
+    """Shared reference data (países, ciudades): the superadmin only (SPEC §3)."""
+    return has_role(user, SUPERADMIN)
+
+
+def can_load_rne(user) -> bool:
+    """Load the Registro de Números Excluidos: it binds every tenant, so the superadmin only."""
+    return has_role(user, SUPERADMIN)
+
+
+def sees_every_tenant(user) -> bool:
+    """The superadmin has no tenant of its own: it sees every one and, to write, picks one."""
+    return has_role(user, SUPERADMIN)
 
 
 class Usuario(UserMixin, db.Model):

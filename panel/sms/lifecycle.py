@@ -14,7 +14,6 @@ from .. import audit, clock
 from ..extensions import db
 from ..models import CampanaSMS, SMSLog
 from ..models.sms import ESTADOS_LOG
-from ..models.users import WRITERS, has_role
 
 CAMPANA = CampanaSMS.__table__
 LOG = SMSLog.__table__
@@ -26,7 +25,7 @@ class TransitionRefused(Exception):
     """The campaign's estado does not allow this action (the API answers 409)."""
 
     def __init__(self, action: str, estado: str | None):
-        super().__init__(f"No se puede {ACTIONS[action].verbo} una campaña en estado «{estado}».")
+        super().__init__(f"No se puede {VERBS[action]} una campaña en estado «{estado}».")
         self.action, self.estado = action, estado
 
 
@@ -45,6 +44,13 @@ ACTIONS = {
     "reanudar": Action(("pausada", "error"), "reanudar"),
     "cancelar": Action(("programada", "pendiente", "procesando", "pausada", "error"), "cancelar"),
 }
+# "Reintentar fallidos" is reanudar from error (SPEC §18), under the same permission
+# (users.can_steer). Not from pausada: there "Reanudar" sends the rows still pending, and a retry
+# would also put back rows while nobody sends. Not from cancelada (stopped for good), nor from
+# completado or procesando: reanudar is not allowed there (SPEC §15), and a sender still working
+# could finish the campaign with the put-back rows left pendiente.
+RETRY = Action(("error",), "reintentar los fallidos de")
+VERBS = {**{name: a.verbo for name, a in ACTIONS.items()}, "reintentar": RETRY.verbo}
 
 
 def _move(conn, campana_id: int, desde: tuple[str, ...], values: dict, *extra) -> bool:
@@ -58,11 +64,6 @@ def _estado(conn, campana_id: int) -> str | None:
 
 
 # --- a person's actions --------------------------------------------------------------------
-
-
-def may_steer(user, campana: CampanaSMS) -> bool:
-    """An admin of the tenant (the caller scoped the lookup) or the user who sent it (SPEC §15)."""
-    return has_role(user, WRITERS) or campana.id_usuario == getattr(user, "id", None)
 
 
 PAST = {"pausar": "pausada", "reanudar": "reanudada", "cancelar": "cancelada"}
@@ -93,23 +94,42 @@ def _pause(conn, campana_id: int) -> bool:
     return _move(conn, campana_id, ACTIONS["pausar"].desde, {"estado": "pausada"})
 
 
+def retry(campana_id: int) -> int:
+    """The panel's "Reintentar fallidos" (in the caller's session transaction): reanudar from error only;
+    returns how many failed rows go back to pendiente. Raise TransitionRefused otherwise, with
+    no row changed."""
+    conn = db.session.connection()
+    reopened = _back_to_sender(conn, campana_id, RETRY.desde)
+    if reopened is None:
+        raise TransitionRefused("reintentar", _estado(conn, campana_id))
+    return reopened
+
+
 def _resume(conn, campana_id: int) -> bool:
+    """Reanudar: from pausada, or from error (the retry)."""
+    return _back_to_sender(conn, campana_id, ACTIONS["reanudar"].desde) is not None
+
+
+def _back_to_sender(conn, campana_id: int, desde: tuple[str, ...]) -> int | None:
     """Back to waiting for a sender (or for its time); from error this is the retry. Outside the
-    contact window the sender that takes it puts it back to wait for the next opening."""
+    contact window the sender that takes it puts it back to wait for the next opening. None when
+    the estado is not one of ``desde``, else how many failed rows were put back.
+
+    The campaign moves first (one conditional UPDATE), then its rows: the rows are only ever put
+    back on a campaign a sender will take, never on a paused or cancelled one."""
     now = clock.utcnow()
     later = sa.and_(CAMPANA.c.siguiente_envio.is_not(None), CAMPANA.c.siguiente_envio > now)
     target = sa.case((later, "programada"), else_="pendiente")
     values = {"estado": target, "completado": None, "error_mensaje": None}
-    was_error = _estado(conn, campana_id) == "error"
-    if not _move(conn, campana_id, ACTIONS["reanudar"].desde, values):
-        return False
-    if was_error:
-        _reopen_retryable(conn, campana_id)
-    return True
+    estado = _estado(conn, campana_id)
+    if estado not in desde or not _move(conn, campana_id, (estado,), values):
+        return None
+    return _reopen_retryable(conn, campana_id) if estado == "error" else 0
 
 
-def _reopen_retryable(conn, campana_id: int) -> None:
-    """The rows an error left failed but certainly not at Twilio go back to pendiente."""
+def _reopen_retryable(conn, campana_id: int) -> int:
+    """The rows an error left failed but certainly not at Twilio go back to pendiente (the
+    sender checks each again before it goes: a client who no longer qualifies is omitido)."""
     stmt = LOG.update().where(
         LOG.c.id_campana == campana_id,
         LOG.c.estado == "fallido",
@@ -117,8 +137,9 @@ def _reopen_retryable(conn, campana_id: int) -> None:
         LOG.c.requiere_revision.is_(False),
     )
     values = {"estado": "pendiente", "reintentable": False, "error_codigo": None, "error_mensaje": None}
-    conn.execute(stmt.values(**values, reclamado=None, actualizado=clock.utcnow()))
+    n = conn.execute(stmt.values(**values, reclamado=None, actualizado=clock.utcnow())).rowcount
     refresh_totals(campana_id, finish=False, conn=conn)
+    return n
 
 
 def _cancel(conn, campana_id: int) -> bool:
@@ -209,9 +230,12 @@ def fail(conn, campana_id: int, reason: str) -> None:
 
 
 def reopen(conn, campana_id: int) -> None:
-    """Failed rows put back by "Reintentar fallidos": the campaign waits for a sender again."""
+    """Failed rows put back (outbox.retry_failed): the campaign waits for a sender again. The
+    panel's retry is :func:`retry` now; should a caller still put rows back on a cancelled
+    campaign, they are settled ``cancelado`` rather than left ``pendiente`` for no sender."""
     values = {"estado": "pendiente", "completado": None, "error_mensaje": None}
-    _move(conn, campana_id, ("completado", "error"), values)
+    if not _move(conn, campana_id, ("completado", "error"), values):
+        settle_cancelled(conn, campana_id)
 
 
 def campaigns_with_work() -> list[int]:
