@@ -254,19 +254,19 @@ def test_a_retry_is_refused_on_a_cancelled_paused_or_finished_campaign_and_chang
     assert snapshot(cid) == before and fake_twilio.received_count == 0
 
 
-def test_rows_put_back_on_a_cancelled_campaign_are_never_left_pendiente(
-    app, tenants, fake_twilio, twilio_app_config
-):
-    """The outbox's own retry (outbox.retry_failed) cannot strand rows either: on a campaign no
-    sender will take they are settled cancelado."""
+def test_rows_are_never_put_back_on_a_cancelled_campaign(app, tenants, fake_twilio, twilio_app_config):
+    """"Put failed rows back" has one home (lifecycle): on a campaign no sender will take, it
+    refuses and leaves every row as it was — none stranded in pendiente."""
     cid = sent_by(tenants.admin_a.id, tenants.admin_a)
     failed_while_twilio_was_down(app, twilio_app_config, fake_twilio, cid)
     lifecycle.apply("cancelar", cid)
     db.session.commit()
-    outbox.retry_failed(cid)
-    db.session.commit()
-    assert estado(cid) == "cancelada"
-    assert [r.estado for r in rows(cid)] == ["cancelado", "cancelado"]
+    before = snapshot(cid)
+    with pytest.raises(lifecycle.TransitionRefused):
+        lifecycle.retry(cid)
+    db.session.rollback()
+    assert estado(cid) == "cancelada" and snapshot(cid) == before
+    assert "pendiente" not in [r.estado for r in rows(cid)]
     assert_aggregates_match_rows(cid)
 
 

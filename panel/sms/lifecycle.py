@@ -229,15 +229,6 @@ def fail(conn, campana_id: int, reason: str) -> None:
     _move(conn, campana_id, ACTIVE, values)
 
 
-def reopen(conn, campana_id: int) -> None:
-    """Failed rows put back (outbox.retry_failed): the campaign waits for a sender again. The
-    panel's retry is :func:`retry` now; should a caller still put rows back on a cancelled
-    campaign, they are settled ``cancelado`` rather than left ``pendiente`` for no sender."""
-    values = {"estado": "pendiente", "completado": None, "error_mensaje": None}
-    if not _move(conn, campana_id, ("completado", "error"), values):
-        settle_cancelled(conn, campana_id)
-
-
 def campaigns_with_work() -> list[int]:
     """Campaigns a sender should run: active ones and scheduled ones that are due."""
     with db.engine.begin() as conn:

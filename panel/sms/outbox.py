@@ -438,25 +438,3 @@ def _insert_joined(batch: list[Fila], fixed: dict) -> None:
         "ORDER BY f.orden"
     ).bindparams(*binds)
     db.session.execute(stmt, params)
-
-
-def retry_failed(campana_id: int) -> int:
-    """Put back to ``pendiente`` the failed rows Twilio certainly never got, for clients that
-    still accept SMS; the campaign waits for a sender again. Returns how many rows."""
-    t, c = SMSLog.__table__, Cliente.__table__
-    still_ok = sa.select(c.c.id_cliente).where(c.c.estado == 1, c.c.acepta_sms.is_(True))
-    stmt = t.update().where(
-        t.c.id_campana == campana_id,
-        t.c.estado == "fallido",
-        t.c.reintentable.is_(True),
-        t.c.requiere_revision.is_(False),
-        t.c.id_cliente.in_(still_ok),
-    )
-    values = dict(
-        estado="pendiente", reintentable=False, error_codigo=None, error_mensaje=None, reclamado=None
-    )
-    n = db.session.execute(stmt.values(**values, actualizado=clock.utcnow())).rowcount
-    if n:
-        lifecycle.reopen(db.session.connection(), campana_id)
-        lifecycle.refresh_totals(campana_id, finish=False)
-    return n
