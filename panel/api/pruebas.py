@@ -7,7 +7,7 @@ answers 202 with the test campaign's JSON (as ``GET /clientes/campanas-sms/<id>/
 No Idempotency-Key: a test send is its own small act and the limits bound any repetition.
 """
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, jsonify, url_for
 from flask_login import current_user
 
 from ..extensions import db
@@ -18,7 +18,7 @@ from ..sms.render import TemplateError, validate_template
 from .auth import protect_blueprint
 from .errors import ApiError
 from .payload import UNKNOWN, check_type, is_int, json_object
-from .sms import _campaign_response
+from .sms import campaign_json
 
 bp = Blueprint("api_pruebas", __name__, url_prefix="/clientes")
 protect_blueprint(bp)
@@ -94,4 +94,14 @@ def enviar_prueba():
     except outbox.OutboxError as exc:
         raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None
     runners.dispatch(campana.id, current_app._get_current_object())
-    return _campaign_response(campana.id, finished=False)
+    return _accepted(campana.id)
+
+
+def _accepted(campana_id: int):
+    """202 with the campaign's JSON (as enviar-sms answers while sending) and where to poll it."""
+    body = campaign_json(campana_id, detalles=False)
+    body["url"] = url_for("api_sms.campana", campana_id=campana_id, _external=True)
+    response = jsonify(body)
+    response.status_code = 202
+    response.headers["Location"] = body["url"]
+    return response
