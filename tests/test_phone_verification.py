@@ -175,6 +175,20 @@ def test_a_code_lasts_ten_minutes(app, client, tenants, fake_twilio, twilio_app_
         assert user(tenants.vendedor_a.id).telefono_verificado is None
 
 
+def test_a_code_twilio_refused_is_a_clear_error_and_not_pending(
+    app, client, tenants, fake_twilio, twilio_app_config
+):
+    configure(app, twilio_app_config)
+    login(client, tenants.vendedor_a.email)
+    save_phone(client)
+    assert "Le enviamos un código" in text(ask_code(client))
+    fake_twilio.set(error_rates={"503": 1.0})  # Twilio refuses: nothing created
+    page = ask_code(client)
+    assert page.status_code == 200 and "No se pudo enviar el código por SMS" in text(page)
+    assert user(tenants.vendedor_a.id).codigo_hash is None  # neither the old code nor a new one
+    assert len(fake_twilio.created) == 1
+
+
 def test_at_most_five_codes_an_hour(app, client, tenants, fake_twilio, twilio_app_config):
     configure(app, twilio_app_config)
     with at("2026-12-07 10:00", tick=True) as clock:
