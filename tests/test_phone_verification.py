@@ -151,6 +151,20 @@ def test_five_wrong_codes_use_up_the_code_and_a_new_one_is_needed(
     assert user(tenants.vendedor_a.id).telefono_verificado == E164
 
 
+def test_a_code_that_is_not_six_digits_is_refused_without_using_a_try(
+    app, client, tenants, fake_twilio, twilio_app_config
+):
+    configure(app, twilio_app_config)
+    login(client, tenants.vendedor_a.email)
+    save_phone(client)
+    ask_code(client)
+    page = type_code(client, "12ab")
+    assert page.status_code == 200 and "Escriba los 6 dígitos del código." in text(page)
+    assert user(tenants.vendedor_a.id).codigo_intentos == 0
+    code = code_sent(fake_twilio)
+    assert "verificado" in text(type_code(client, f"{code[:3]} {code[3:]}"))  # spaces are fine
+
+
 def test_a_code_lasts_ten_minutes(app, client, tenants, fake_twilio, twilio_app_config):
     configure(app, twilio_app_config)
     with at("2026-12-07 10:00", tick=True) as clock:
