@@ -37,6 +37,9 @@ AUDITED = (
 SECRETS = {"password_hash"}
 # Noise in the history: changes on every update, or derived from what the history already shows.
 SKIPPED = {"actualizado", "sesion_version", "busqueda", "telefono_e164"}
+# Phone verification writes its own entries (panel/sms/verificacion.py); its columns are noise here.
+SKIPPED |= {"telefono_verificado", "codigo_hash", "codigo_expira", "codigo_intentos"}
+SKIPPED |= {"codigos_enviados", "codigos_desde"}
 
 _capture_as: ContextVar[int | None | bool] = ContextVar("audit_capture_as", default=False)
 

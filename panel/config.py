@@ -129,6 +129,9 @@ SETTINGS = (
     # Confirmation and test sends (panel/idempotency.py, "Enviar prueba"), the review's cost.
     Setting("IDEMPOTENCY_WAIT", 10.0, "float", "non-negative"),  # a duplicate waits this long for the first
     Setting("SMS_TEST_SENDS_PER_HOUR", 10, "int", "at-least-one"),  # "Enviar prueba" per user and hour
+    Setting("SMS_TEST_SENDS_PER_DAY", 50, "int", "at-least-one"),  # "Enviar prueba" per tenant and Bogotá day
+    Setting("SMS_VERIFY_CODES_PER_HOUR", 5, "int", "at-least-one"),  # codes of "Verificar" per user and hour
+    Setting("SMS_TEST_OTHER_COUNTRIES", False, "bool"),  # test phones abroad (operator decides)
     Setting("SMS_PRICE_PER_SEGMENT", Decimal("0.0500"), "decimal", "non-negative"),
     Setting("SMS_PRICE_CURRENCY", "USD", "str"),  # ISO 4217 code of SMS_PRICE_PER_SEGMENT
     Setting("TWILIO_SIMULATION_TOKEN", None, "str"),  # simulation: the webhooks' secret; unset: off

@@ -99,7 +99,8 @@ def test_a_test_send_does_not_use_up_the_confirmation_key(
     configure(app, twilio_app_config)
     from panel.models import Usuario
 
-    db.session.get(Usuario, tenants.vendedor_a.id).telefono = "3109998877"
+    user = db.session.get(Usuario, tenants.vendedor_a.id)
+    user.telefono, user.telefono_verificado = "3109998877", "+573109998877"  # verified (a fixture)
     db.session.commit()
     login(client, tenants.vendedor_a.email)
     clave, data = review(client, clientes_a)

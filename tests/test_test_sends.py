@@ -12,6 +12,7 @@ from panel.admin.dashboard import dashboard_data
 from panel.extensions import db
 from panel.models import CampanaSMS, SMSLog, Usuario
 from panel.models.envio import TEXTO_BAJA
+from panel.phones import e164
 from panel.tenancy import using
 
 from . import factories
@@ -25,7 +26,10 @@ TELEFONO = "3109998877"
 
 
 def set_phone(user_id: int, telefono: str | None = TELEFONO) -> None:
-    db.session.get(Usuario, user_id).telefono = telefono
+    """A fixture: the user's phone, already verified (tests/test_phone_verification.py goes
+    through the real code by SMS)."""
+    user = db.session.get(Usuario, user_id)
+    user.telefono, user.telefono_verificado = telefono, e164(telefono, "CO")
     db.session.commit()
 
 
@@ -105,8 +109,9 @@ def test_from_a_template_the_sample_name_is_the_users_own(
 ):
     configure(app, twilio_app_config)
     user = db.session.get(Usuario, tenants.admin_a.id)
-    user.nombre, user.telefono = "Camila Rojas", TELEFONO
+    user.nombre = "Camila Rojas"
     db.session.commit()
+    set_phone(user.id)
     plantilla = factories.plantilla(user, "Hola {nombre_completo}")
     login(client, tenants.admin_a.email)
     token = csrf_of(client, "/admin/plantillas-sms/")
@@ -160,10 +165,15 @@ def test_mi_cuenta_is_in_the_menu_for_every_staff_role(client, tenants):
 
 
 @pytest.mark.parametrize(
-    "typed,stored",
-    [("300 123 4567", "3001234567"), ("+573001234567", "+573001234567"), ("+14155552671", "+14155552671")],
+    "typed,stored,otros_paises",
+    [
+        ("300 123 4567", "3001234567", False),
+        ("+573001234567", "+573001234567", False),
+        ("+14155552671", "+14155552671", True),  # a mobile abroad, once the deployment allows it
+    ],
 )
-def test_mi_cuenta_saves_the_phone(client, tenants, typed, stored):
+def test_mi_cuenta_saves_the_phone(app, client, tenants, typed, stored, otros_paises):
+    app.config["SMS_TEST_OTHER_COUNTRIES"] = otros_paises
     login(client, tenants.vendedor_a.email)
     token = csrf_of(client, "/admin/mi-cuenta/")
     response = client.post("/admin/mi-cuenta/telefono", data={"telefono": typed, "csrf_token": token})

@@ -1,35 +1,37 @@
-""" "Mi cuenta" (/admin/mi-cuenta/): every staff user edits their own phone and password.
+""" "Mi cuenta" (/admin/mi-cuenta/): every staff user edits their own phone and password, and
+verifies the phone with a code by SMS.
 
-The phone is where "Enviar prueba" sends. Changing the password goes through
+The phone is where "Enviar prueba" sends, once verified (panel/sms/verificacion.py holds the
+rules: which numbers, the code, its limits). Changing the password goes through
 ``Usuario.set_password`` (which ends the user's other sessions, §13, where that is built).
 """
 
 import re
 
-import phonenumbers
 from flask import flash, redirect, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, ValidationError
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from ..extensions import db
 from ..models import STAFF
-from ..phones import PUNCTUATION, e164
+from ..phones import PUNCTUATION
+from ..sms import verificacion
 from .base import PanelAccessMixin
 
 MIN_PASSWORD = 8
-TELEFONO_NO_VALIDO = "Escriba un celular colombiano (3001234567) o un número internacional (+573001234567)."
+NO_ESPECIALES = "no se aceptan fijos, números de tarifa especial, de costo compartido ni satelitales."
+SOLO_COLOMBIA = f"Escriba un celular colombiano (3001234567): {NO_ESPECIALES}"
+OTROS_PAISES = (
+    "Escriba un celular colombiano (3001234567) o de otro país con su indicativo (+14155552671): "
+    + NO_ESPECIALES
+)
 
 
-def mobile_e164(telefono: str) -> str | None:
-    """The E.164 form of a phone that can receive SMS (not a landline), or None."""
-    number = e164(telefono, "CO")
-    if number is None:
-        return None
-    kind = phonenumbers.number_type(phonenumbers.parse(number))
-    return None if kind == phonenumbers.PhoneNumberType.FIXED_LINE else number
+def phone_refusal() -> str:
+    return OTROS_PAISES if verificacion.other_countries() else SOLO_COLOMBIA
 
 
 class TelefonoForm(FlaskForm):
@@ -38,14 +40,23 @@ class TelefonoForm(FlaskForm):
     )
 
     def validate_telefono(self, field) -> None:
-        """Empty removes it; otherwise a mobile as typed, kept without punctuation."""
+        """Empty removes it; otherwise a mobile test sends may go to, kept without punctuation."""
         cleaned = PUNCTUATION.sub("", field.data or "")
         if not cleaned:
             field.data = None
             return
-        if not re.fullmatch(r"\+?\d+", cleaned) or mobile_e164(cleaned) is None:
-            raise ValidationError(TELEFONO_NO_VALIDO)
+        allowed = verificacion.allowed_phone(cleaned, verificacion.other_countries())
+        if not re.fullmatch(r"\+?\d+", cleaned) or allowed is None:
+            raise ValidationError(phone_refusal())
         field.data = cleaned
+
+
+class CodigoForm(FlaskForm):
+    codigo = StringField(
+        "Código recibido por SMS",
+        filters=[lambda v: "".join((v or "").split())],
+        validators=[Regexp(r"^\d{6}$", message="Escriba los 6 dígitos del código.")],
+    )
 
 
 class ClaveForm(FlaskForm):
@@ -71,14 +82,19 @@ class ClaveForm(FlaskForm):
 
 
 class MiCuentaView(PanelAccessMixin, BaseView):
-    """One's own account: phone for test sends, password."""
+    """One's own account: phone for test sends and its verification, password."""
 
     allowed_roles = STAFF
 
-    def _page(self, telefono_form=None, clave_form=None):
+    def _page(self, telefono_form=None, clave_form=None, codigo_form=None):
         telefono_form = telefono_form or TelefonoForm(data={"telefono": current_user.telefono})
         return self.render(
-            "admin/cuenta/index.html", telefono_form=telefono_form, clave_form=clave_form or ClaveForm()
+            "admin/cuenta/index.html",
+            telefono_form=telefono_form,
+            clave_form=clave_form or ClaveForm(),
+            codigo_form=codigo_form or CodigoForm(),
+            verificado=verificacion.is_verified(current_user),
+            codigo_pendiente=verificacion.code_pending(current_user),
         )
 
     @expose("/")
@@ -90,9 +106,43 @@ class MiCuentaView(PanelAccessMixin, BaseView):
         form = TelefonoForm()
         if not form.validate():
             return self._page(telefono_form=form)
-        current_user.telefono = form.telefono.data
+        verificacion.change_phone(current_user, form.telefono.data)
         db.session.commit()
-        flash("Teléfono guardado." if form.telefono.data else "Teléfono quitado.", "success")
+        if not form.telefono.data:
+            flash("Teléfono quitado.", "success")
+        elif verificacion.is_verified(current_user):
+            flash("Teléfono guardado.", "success")
+        else:
+            flash(
+                "Teléfono guardado. Verifíquelo para recibir las pruebas: pulse «Enviar código».", "success"
+            )
+        return redirect(url_for(".index"))
+
+    @expose("/verificar", methods=("POST",))
+    def verificar(self):
+        """Send a code by SMS to the saved phone (the app's CSRF check guards every POST)."""
+        try:
+            phone = verificacion.send_code(current_user)
+        except verificacion.VerificacionError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(
+                f"Le enviamos un código por SMS al {phone}: escríbalo abajo (vence en 10 minutos).", "success"
+            )
+        return redirect(url_for(".index"))
+
+    @expose("/codigo", methods=("POST",))
+    def codigo(self):
+        """Check the code typed: the phone is verified, or the reason it is not."""
+        form = CodigoForm()
+        if not form.validate():
+            return self._page(codigo_form=form)
+        try:
+            phone = verificacion.check_code(current_user, form.codigo.data)
+        except verificacion.VerificacionError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Teléfono {phone} verificado: las pruebas le llegarán ahí.", "success")
         return redirect(url_for(".index"))
 
     @expose("/clave", methods=("POST",))

@@ -179,6 +179,7 @@ def paths() -> dict:
                 )
             ),
         },
+        **test_send_path(),
         "/clientes/campanas-sms/{campana_id}/": {
             "get": op(
                 "getCampanaSMS",
@@ -192,6 +193,31 @@ def paths() -> dict:
         },
         **lifecycle_paths(),
     }
+
+
+def test_send_path() -> dict:
+    """POST /clientes/enviar-prueba/ (panel/api/pruebas.py): no Idempotency-Key, limits as 429."""
+    answers = {
+        "202": response("Prueba en curso, al teléfono verificado del usuario", ref("CampanaSMS")),
+        "403": response(
+            "«Teléfono no verificado.» (verifíquelo en Mi cuenta), o su rol no lo permite", ref("ErrorSMS")
+        ),
+        "429": response(
+            "Límite de pruebas: SMS_TEST_SENDS_PER_HOUR por usuario y hora (10), "
+            "SMS_TEST_SENDS_PER_DAY por empresa y día de Bogotá (50)",
+            ref("ErrorSMS"),
+        ),
+    }
+    operation = op(
+        "enviarPruebaSMS",
+        "Enviar una prueba al teléfono verificado del usuario",
+        answers,
+        (400, 401, 403, 415),
+        body="EnvioPrueba",
+        sms=True,
+        tag="SMS",
+    )
+    return {"/clientes/enviar-prueba/": {"post": operation}}
 
 
 LIFECYCLE = {

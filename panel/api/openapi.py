@@ -10,7 +10,7 @@ from ..forms.clientes import ClienteForm
 from ..forms.sms import EnviarSMSForm
 from ..ids import MAX_ID, MAX_IDS
 from ..models.sms import ESTADOS_CAMPANA, ESTADOS_LOG
-from ..sms.render import PLACEHOLDERS
+from ..sms.render import MAX_LENGTH, PLACEHOLDERS
 from .cliente_data import API_REQUIRED, FORM_FIELDS, READ_ONLY
 from .clientes import FILTERS, MAX_PAGE_SIZE, ORDERING, PAGE_SIZE
 from .schema import BLANK, TEXT, field_schema, form_schema
@@ -158,6 +158,20 @@ def _envio_sms() -> dict:
     return form | {"properties": ids | properties, "required": ["cliente_ids", "mensaje"]}
 
 
+def _envio_prueba() -> dict:
+    """The body of POST /clientes/enviar-prueba/: a message or a template, exactly one of them."""
+    mensaje = {"type": "string", "minLength": 1, "maxLength": MAX_LENGTH, "pattern": message_pattern()}
+    mensaje["description"] = "Admite {" + "}, {".join(PLACEHOLDERS) + "} (con el nombre del usuario)."
+    return {
+        "type": "object",
+        "description": "«mensaje» o «id_plantilla» (una plantilla activa): uno de los dos.",
+        "properties": {"mensaje": mensaje, "id_plantilla": ID},
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+    }
+
+
 def _sms_schemas() -> dict:
     text = {"type": "string"}
     return {
@@ -197,6 +211,7 @@ def _sms_schemas() -> dict:
             "required": ["success", "plantillas"],
         },
         "EnvioSMS": _envio_sms(),
+        "EnvioPrueba": _envio_prueba(),
         "CampanaSMS": _campaign_schema(),
     }
 

@@ -147,6 +147,15 @@ class Usuario(UserMixin, db.Model):
     creado: Mapped[datetime] = mapped_column(default=utcnow)
     # Where "Enviar prueba" sends (edited in "Mi cuenta"): as typed, a Colombian mobile or E.164.
     telefono: Mapped[str | None] = mapped_column(String(20))
+    # Phone verification (panel/sms/verificacion.py): the E.164 number the user proved is theirs
+    # (NULL: none); the pending code, only as an HMAC, with its expiry and wrong tries; and the
+    # codes sent in the hour that started at codigos_desde (the limit on "Verificar").
+    telefono_verificado: Mapped[str | None] = mapped_column(String(20))
+    codigo_hash: Mapped[str | None] = mapped_column(String(64))
+    codigo_expira: Mapped[datetime | None]
+    codigo_intentos: Mapped[int] = mapped_column(default=0, server_default="0")
+    codigos_enviados: Mapped[int] = mapped_column(default=0, server_default="0")
+    codigos_desde: Mapped[datetime | None]
     # The generation of the user's sessions: a session carries the one it was opened with, and
     # bumping it (logout, new password, deactivation) ends every session of the user at once.
     sesion_version: Mapped[int] = mapped_column(default=0, server_default="0")
