@@ -1,11 +1,37 @@
-"""The Registro de Números Excluidos: loaded from a file, swapped in whole, looked up by number."""
+"""The Registro de Números Excluidos: loaded from a file, swapped in whole, looked up by number;
+one load at a time, an empty or halved list only when confirmed, in the background in the panel."""
+
+import io
+import threading
+import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
+from panel.clock import now
 from panel.extensions import db
-from panel.models import ListaExcluidos, NumeroExcluido
+from panel.models import CargaExcluidos, Historial, ListaExcluidos, NumeroExcluido
 from panel.sms import rne
+
+from .helpers import csrf_of, login
+
+URL = "/admin/rne/"
+
+
+def _numbers(n: int, first: int = 3_000_000_000) -> list[str]:
+    return [f"{first + i}\n" for i in range(n)]
+
+
+def _in_force() -> list[tuple[str, int]]:
+    """(archivo, total) of the lists in force, and every stored number belongs to one of them."""
+    rows = db.session.execute(sa.select(ListaExcluidos.archivo, ListaExcluidos.total, ListaExcluidos.activa))
+    return [(archivo, total) for archivo, total, activa in rows if activa]
+
+
+def _stored() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(NumeroExcluido))
 
 
 def _file(tmp_path, text: str):
@@ -61,28 +87,164 @@ def test_without_a_list_nothing_is_excluded(app):
     assert rne.excluded(["+573001234567"]) == set()
 
 
-def test_the_superadmin_uploads_a_new_list_in_the_panel(client, tenants):
-    import io
-
-    from .helpers import csrf_of, login
-
-    login(client, "super@test.co")
-    page = client.get("/admin/rne/")
-    assert page.status_code == 200 and "Todavía no se ha cargado" in page.get_data(as_text=True)
-    data = {
-        "csrf_token": csrf_of(client, "/admin/rne/"),
-        "archivo": (io.BytesIO(b"numero\n3001234567\nx\n"), "crc.csv"),
-    }
-    response = client.post(
-        "/admin/rne/", data=data, content_type="multipart/form-data", follow_redirects=True
-    )
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200 and "1 número cargado, 1 línea inválida ignorada" in html
-    assert rne.excluded(["+573001234567"]) == {"+573001234567"}
-
-
 def test_only_the_superadmin_loads_the_registry(client, tenants):
     from .helpers import login
 
     login(client, "admin.a@test.co")
     assert client.get("/admin/rne/").status_code == 403
+
+
+# --- one load at a time (SPEC §18) -----------------------------------------------------------
+
+
+def test_two_concurrent_loads_of_the_same_file_keep_one_full_list(app):
+    """Before the lock, each load's clean-up removed the other's list mid-write and the second
+    swap put in force a list already gone: the registry ended empty."""
+    lines = _numbers(50_000)  # three batches each: the two loads interleave
+    rne.load(_numbers(40_000, 3_100_000_000), archivo="vieja.csv")
+    barrier, outcomes = threading.Barrier(2), []
+
+    def upload() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes.append(rne.load(lines, archivo="crc.csv").cargados)
+            except rne.CargaEnCurso as exc:
+                outcomes.append(str(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert 50_000 in outcomes and len(outcomes) == 2
+    assert all(o == 50_000 or o.startswith("Ya se está cargando una lista") for o in outcomes), outcomes
+    assert _in_force() == [("crc.csv", 50_000)] and _stored() == 50_000
+    assert rne.excluded(["+573000049999", "+573100000001"]) == {"+573000049999"}
+
+
+def test_a_second_load_while_one_runs_is_refused_everywhere(app, runner, client, tenants, tmp_path):
+    rne.load(["3001234567\n"], archivo="vieja.csv")
+    running = rne.start("larga.csv")  # a load holds the lock (its process is busy writing)
+    with pytest.raises(rne.CargaEnCurso, match="Ya se está cargando una lista"):
+        rne.load(["3002222222\n"], archivo="otra.csv")
+    result = runner.invoke(args=["rne-import", _file(tmp_path, "3002222222\n")])
+    assert result.exit_code == 1 and "Ya se está cargando una lista" in result.output
+    login(client, "super@test.co")
+    page = _upload(client, b"3002222222\n", "otra.csv")
+    assert page.status_code == 200 and "Ya se está cargando una lista" in page.get_data(as_text=True)
+    assert _in_force() == [("vieja.csv", 1)]
+    # once the running load ends, the next one may start
+    rne.run(running, ["3003333333\n"])
+    assert rne.load(["3004444444\n"], archivo="otra.csv").cargados == 1
+    assert _in_force() == [("otra.csv", 1)] and _stored() == 1
+
+
+def test_a_load_silent_past_the_timeout_loses_its_turn_and_never_swaps_its_list(app):
+    rne.load(["3001234567\n"], archivo="vieja.csv")
+    crashed = rne.start("colgada.csv")
+    with pytest.raises(rne.CargaEnCurso):
+        rne.load(["3002222222\n"], archivo="nueva.csv")
+    with time_machine.travel(now() + rne.STALE + timedelta(seconds=1), tick=False):
+        assert rne.load(["3002222222\n", "3003333333\n"], archivo="nueva.csv").cargados == 2
+    assert db.session.get(CargaExcluidos, crashed).estado == "error"
+    with pytest.raises(rne.CargaPerdida):  # it wakes up: its list is never put in force
+        rne.run(crashed, ["3009999999\n"] * 3)
+    assert _in_force() == [("nueva.csv", 2)] and _stored() == 2
+
+
+# --- empty or halved lists need a confirmation ----------------------------------------------
+
+
+def test_a_file_without_a_valid_number_is_refused_unless_confirmed(app, runner, tmp_path):
+    rne.load(_numbers(10), archivo="vieja.csv")
+    junk = _file(tmp_path, "nombre,telefono\nAna,no tiene\nx\n")
+    result = runner.invoke(args=["rne-import", junk])
+    assert result.exit_code == 1 and "no tiene ningún número válido" in result.output
+    assert "--confirmar" in result.output
+    assert _in_force() == [("vieja.csv", 10)] and _stored() == 10
+    result = runner.invoke(args=["rne-import", junk, "--confirmar"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == "0 números cargados, 3 líneas inválidas ignoradas"
+    assert _in_force() == [(junk, 0)] and _stored() == 0
+
+
+def test_a_list_under_half_of_the_one_in_force_is_refused_unless_confirmed(app):
+    rne.load(_numbers(10), archivo="vieja.csv")
+    assert rne.load(_numbers(5), archivo="mitad.csv").cargados == 5  # half: not less than half
+    with pytest.raises(rne.CargaRechazada, match="menos de la mitad de los 5"):
+        rne.load(_numbers(2), archivo="corta.csv")
+    assert _in_force() == [("mitad.csv", 5)] and _stored() == 5
+    assert rne.load(_numbers(2), archivo="corta.csv", confirmado=True).cargados == 2
+    assert _in_force() == [("corta.csv", 2)] and _stored() == 2
+    refused = db.session.scalars(sa.select(CargaExcluidos).where(CargaExcluidos.estado == "rechazada")).all()
+    assert [(c.archivo_nombre, c.en_curso) for c in refused] == [("corta.csv", None)]
+
+
+# --- the panel: in the background, with progress, in the Historial ---------------------------
+
+
+def _upload(client, data: bytes, name: str, confirmar: bool = False):
+    fields = {"csrf_token": csrf_of(client, URL), "archivo": (io.BytesIO(data), name)}
+    if confirmar:
+        fields["confirmar"] = "y"
+    return client.post(URL, data=fields, content_type="multipart/form-data")
+
+
+def _wait_until_done(client, timeout: float = 120) -> dict:
+    """Poll the last load's progress JSON (bounded) until it ends."""
+    carga_id = db.session.scalar(sa.select(sa.func.max(CargaExcluidos.id)))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        p = client.get(f"{URL}{carga_id}/progreso.json").get_json()
+        if p["terminado"]:
+            return p
+        time.sleep(0.05)
+    raise AssertionError(f"la carga {carga_id} no terminó: {p}")
+
+
+def test_the_superadmin_uploads_a_new_list_and_it_loads_in_the_background(client, tenants):
+    login(client, "super@test.co")
+    page = client.get(URL)
+    assert page.status_code == 200 and "Todavía no se ha cargado" in page.get_data(as_text=True)
+    response = _upload(client, b"numero\n3001234567\nx\n", "crc.csv")
+    assert response.status_code == 302
+    p = _wait_until_done(client)
+    assert (p["estado"], p["procesadas"], p["invalidas"]) == ("completada", 1, 1)
+    html = client.get(URL).get_data(as_text=True)
+    assert "1 número cargado, 1 línea inválida ignorada" in html
+    assert rne.excluded(["+573001234567"]) == {"+573001234567"}
+    entry = db.session.scalars(sa.select(Historial).where(Historial.modelo == "ListaExcluidos")).one()
+    assert entry.id_usuario == tenants.superadmin.id and "crc.csv" in entry.resumen
+    assert (entry.detalle["archivo"], entry.detalle["cargados"], entry.detalle["invalidas"]) == (
+        "crc.csv",
+        1,
+        1,
+    )
+
+
+def test_in_the_panel_a_halved_list_needs_the_confirmation_box(client, tenants):
+    rne.load(_numbers(10), archivo="vieja.csv")
+    login(client, "super@test.co")
+    assert _upload(client, b"3001234567\n", "corta.csv").status_code == 302
+    p = _wait_until_done(client)
+    assert p["estado"] == "rechazada" and "menos de la mitad" in p["mensaje"]
+    assert "Confirmo que la lista nueva reemplaza" in client.get(URL).get_data(as_text=True)
+    assert _in_force() == [("vieja.csv", 10)]
+    assert _upload(client, b"3001234567\n", "corta.csv", confirmar=True).status_code == 302
+    assert _wait_until_done(client)["estado"] == "completada"
+    assert _in_force() == [("corta.csv", 1)]
+    estados = db.session.scalars(
+        sa.select(Historial.detalle).where(Historial.modelo == "ListaExcluidos").order_by(Historial.id)
+    ).all()
+    assert [d["estado"] for d in estados] == ["completada", "rechazada", "completada"]
+
+
+def test_an_upload_over_the_size_limit_is_refused(client, tenants):
+    login(client, "super@test.co")
+    big = b"3001234567\n" * (rne.MAX_BYTES // 11 + 1)
+    page = _upload(client, big, "enorme.csv")
+    assert page.status_code == 200 and "El archivo pasa de" in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CargaExcluidos)) == 0
