@@ -2,6 +2,7 @@
 one load at a time, an empty or halved list only when confirmed, in the background in the panel."""
 
 import io
+import secrets
 import threading
 import time
 from datetime import timedelta
@@ -9,13 +10,17 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 import time_machine
+from redis import Redis
+from rq import Queue, SimpleWorker
 
+from panel import jobs
 from panel.clock import now
 from panel.extensions import db
 from panel.models import CargaExcluidos, Historial, ListaExcluidos, NumeroExcluido
 from panel.sms import rne
 
 from .helpers import csrf_of, login
+from .services import REDIS_URL, require_redis
 
 URL = "/admin/rne/"
 
@@ -193,12 +198,20 @@ def _upload(client, data: bytes, name: str, confirmar: bool = False):
     return client.post(URL, data=fields, content_type="multipart/form-data")
 
 
-def _wait_until_done(client, timeout: float = 120) -> dict:
-    """Poll the last load's progress JSON (bounded) until it ends."""
-    carga_id = db.session.scalar(sa.select(sa.func.max(CargaExcluidos.id)))
+def _last_load() -> int:
+    return db.session.scalar(sa.select(sa.func.max(CargaExcluidos.id)))
+
+
+def _wait_until_done(
+    client, carga_id: int | None = None, seen: list | None = None, timeout: float = 120
+) -> dict:
+    """Poll a load's progress JSON (bounded) until it ends; every answer goes to ``seen``."""
+    carga_id = carga_id or _last_load()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         p = client.get(f"{URL}{carga_id}/progreso.json").get_json()
+        if seen is not None:
+            seen.append(p)
         if p["terminado"]:
             return p
         time.sleep(0.05)
@@ -248,3 +261,34 @@ def test_an_upload_over_the_size_limit_is_refused(client, tenants):
     page = _upload(client, big, "enorme.csv")
     assert page.status_code == 200 and "El archivo pasa de" in page.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CargaExcluidos)) == 0
+
+
+@pytest.fixture
+def import_queue(app):
+    require_redis()
+    name = f"rne-test-{secrets.token_hex(4)}"
+    app.config.update(REDIS_URL=REDIS_URL, IMPORT_QUEUE=name)
+    jobs.use_app(app)
+    yield Queue(name, connection=Redis.from_url(REDIS_URL))
+    jobs.use_app(None)
+    Queue(name, connection=Redis.from_url(REDIS_URL)).delete(delete_jobs=True)
+
+
+def test_with_redis_the_load_runs_on_rq_and_reports_its_progress(app, client, tenants, import_queue):
+    login(client, "super@test.co")
+    data = "".join(_numbers(45_000)).encode() + b"basura\n"
+    assert _upload(client, data, "crc.csv").status_code == 302
+    assert [j.func_name for j in import_queue.jobs] == ["panel.jobs.run_rne_load"]  # by name, on its queue
+    assert _in_force() == []  # nothing loaded until a worker runs it
+    html = client.get(URL).get_data(as_text=True)
+    assert 'data-estado="pendiente"' in html and "/progreso.json" in html
+    seen: list[dict] = []
+    poller_client = app.test_client()  # reads the progress while this thread is the worker
+    login(poller_client, "super@test.co")
+    poller = threading.Thread(target=_wait_until_done, args=(poller_client, _last_load(), seen))
+    poller.start()
+    SimpleWorker([import_queue], connection=import_queue.connection).work(burst=True)
+    poller.join(timeout=120)
+    done = [p["procesadas"] for p in seen]
+    assert done == sorted(done) and seen[-1]["mensaje"] == "45000 números cargados, 1 línea inválida ignorada"
+    assert _in_force() == [("crc.csv", 45_000)]

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import CargaExcluidos
 from ..models.users import SUPERADMIN
 from ..sms import rne, rne_background
-from .base import PanelAccessMixin
+from .base import CONTROL, PanelAccessMixin
 
 
 class RNEForm(FlaskForm):
@@ -72,6 +72,9 @@ class RNEView(PanelAccessMixin, BaseView):
     def _start(self, form: RNEForm) -> bool:
         """Store the upload with a new load (refused while another runs) and start it."""
         upload = request.files["archivo"]
+        if CONTROL.search(upload.filename or ""):
+            form.archivo.errors.append("El nombre del archivo contiene caracteres de control no permitidos.")
+            return False
         data = upload.stream.read(rne.MAX_BYTES + 1)  # hostile input: never more than the limit
         if len(data) > rne.MAX_BYTES:
             form.archivo.errors.append(f"El archivo pasa de {rne.MAX_BYTES // (1024 * 1024)} MB.")

@@ -115,7 +115,9 @@ def parse(lines: Iterable[str]) -> tuple[set[str], int]:
     return numbers, invalid
 
 
-def start(archivo: str = "", id_usuario: int | None = None, confirmado: bool = False, data=None) -> int:
+def start(
+    archivo: str = "", id_usuario: int | None = None, confirmado: bool = False, data: bytes | None = None
+) -> int:
     """Take the lock for a new load (the panel stores its upload in ``data``); its id.
 
     A load silent past STALE loses its lock in the same transaction. Raises CargaEnCurso when
@@ -146,16 +148,11 @@ def start(archivo: str = "", id_usuario: int | None = None, confirmado: bool = F
 
 
 def _busy_message() -> str:
-    running = db.session.scalar(sa.select(CargaExcluidos).where(CargaExcluidos.en_curso.is_(True)))
-    db.session.rollback()
-    if running is None:
+    with db.engine.connect() as conn:
+        since = conn.scalar(sa.select(CARGA.c.creado).where(CARGA.c.en_curso.is_(True)))
+    if since is None:  # it ended in the meantime
         return EN_CURSO + "."
-    return f"{EN_CURSO} (desde el {formatting.date_time(running.creado)}): espere a que termine."
-
-
-def running() -> CargaExcluidos | None:
-    """The load in progress, if any (a crashed one too, until STALE passes)."""
-    return db.session.scalar(sa.select(CargaExcluidos).where(CargaExcluidos.en_curso.is_(True)))
+    return f"{EN_CURSO} (desde el {formatting.date_time(since)}): espere a que termine."
 
 
 def load(
@@ -185,11 +182,12 @@ def run(carga_id: int, stream: io.TextIOBase | Iterable[str]) -> Carga:
         numbers, invalid = parse(stream)
         _beat(carga_id, estado="cargando", total=len(numbers), invalidas=invalid)
         _guard(len(numbers), carga_id)
-        lista_id = _new_list(carga_id, len(numbers), invalid)
+        lista_id = stored = _new_list(carga_id, len(numbers), invalid)
         _insert(lista_id, sorted(numbers), carga_id)
         _analyze()
         _swap(lista_id, carga_id)
-        _drop_inactive(before=lista_id)
+        lista_id = None  # in force now: whatever happens next, it stays
+        _drop_inactive(before=stored)
     except CargaRechazada as exc:
         _finish(carga_id, "rechazada", str(exc))
         raise
@@ -292,12 +290,17 @@ def _drop_inactive(before: int | None = None) -> None:
 
 
 def _drop(lista_id: int) -> None:
+    """Remove a list's numbers, a batch per transaction, then the list; never the list in force
+    (each delete checks it is still out of force)."""
     lista, numero_ = ListaExcluidos.__table__, NumeroExcluido.__table__
+    out_of_force = sa.exists().where(lista.c.id == lista_id, lista.c.activa.is_(False))
     while True:
         with db.engine.begin() as conn:
             batch = sa.select(numero_.c.numero).where(numero_.c.id_lista == lista_id).limit(BATCH)
             gone = conn.execute(
-                numero_.delete().where(numero_.c.id_lista == lista_id, numero_.c.numero.in_(batch))
+                numero_.delete().where(
+                    numero_.c.id_lista == lista_id, numero_.c.numero.in_(batch), out_of_force
+                )
             ).rowcount
         if not gone:
             break
