@@ -2,7 +2,10 @@
 one load at a time, an empty or halved list only when confirmed, in the background in the panel."""
 
 import io
+import os
 import secrets
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -128,6 +131,23 @@ def test_two_concurrent_loads_of_the_same_file_keep_one_full_list(app):
     assert all(o == 50_000 or o.startswith("Ya se está cargando una lista") for o in outcomes), outcomes
     assert _in_force() == [("crc.csv", 50_000)] and _stored() == 50_000
     assert rne.excluded(["+573000049999", "+573100000001"]) == {"+573000049999"}
+
+
+def test_two_flask_rne_import_processes_at_once_keep_one_full_list(app, tmp_path):
+    """The lock is the database's: it holds across processes (two operators, two shells)."""
+    path = _file(tmp_path, "".join(_numbers(50_000)))
+    env = os.environ | {"PANEL_ENV": "testing", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "rne-import", path]
+    procesos = [
+        subprocess.Popen(flask, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
+    salidas = [(p.communicate(timeout=180)[0], p.returncode) for p in procesos]
+    ok = [out for out, code in salidas if code == 0]
+    assert ok and ok[0].strip().splitlines()[-1] == "50000 números cargados, 0 líneas inválidas ignoradas"
+    assert all(code == 0 or "Ya se está cargando una lista" in out for out, code in salidas), salidas
+    db.session.expire_all()
+    assert _in_force() == [(path, 50_000)] and _stored() == 50_000
 
 
 def test_a_second_load_while_one_runs_is_refused_everywhere(app, runner, client, tenants, tmp_path):
