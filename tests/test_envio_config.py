@@ -92,3 +92,5 @@ def test_each_change_of_the_settings_is_in_the_historial_before_and_after(client
         " Responde SALIR para no recibir mas.",
     ]
     assert second == {"tope": ["semana", "dia"]}
+    page = client.get("/admin/historial/")
+    assert page.status_code == 200 and "Configuración de envío: tope" in page.get_data(as_text=True)

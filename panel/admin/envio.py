@@ -94,20 +94,22 @@ class EnvioView(PanelAccessMixin, BaseView):
             form.populate_obj(config)
             config.texto_baja = " " + form.texto_baja.data.strip()
             db.session.add(config)
-            _record(antes, _values(config))
+            db.session.flush()  # a first save's id, for its Historial entry
+            _record(config.id, antes, _values(config))
             db.session.commit()
             flash("Configuración de envío guardada.", "success")
             return redirect(url_for(".index"))
         return self.render("admin/envio/index.html", form=form, legal=LEGAL)
 
 
-def _record(antes: dict, despues: dict) -> None:
+def _record(config_id: int, antes: dict, despues: dict) -> None:
     """The change in the Historial, before → after (nothing when nothing changed)."""
     cambios = {c: [antes.get(c), despues[c]] for c in CAMPOS if antes.get(c) != despues[c]}
     if cambios:
         audit.record(
             "editar",
             "ConfiguracionEnvio",
+            objeto_id=config_id,
             resumen="Configuración de envío: " + ", ".join(cambios),
             detalle={"cambios": cambios},
         )
