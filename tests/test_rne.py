@@ -180,6 +180,21 @@ def test_a_load_silent_past_the_timeout_loses_its_turn_and_never_swaps_its_list(
     assert _in_force() == [("nueva.csv", 2)] and _stored() == 2
 
 
+def test_a_load_that_fails_midway_keeps_the_list_in_force_and_frees_the_lock(app):
+    rne.load(_numbers(10), archivo="vieja.csv")
+
+    def cut_file():
+        yield from _numbers(8, 3_200_000_000)
+        raise OSError("se cortó la lectura")
+
+    with pytest.raises(OSError):
+        rne.load(cut_file(), archivo="cortada.csv")
+    failed = db.session.scalars(sa.select(CargaExcluidos).where(CargaExcluidos.estado == "error")).one()
+    assert failed.en_curso is None and "la lista vigente sigue" in failed.mensaje
+    assert _in_force() == [("vieja.csv", 10)] and _stored() == 10
+    assert rne.load(_numbers(6), archivo="nueva.csv").cargados == 6  # the lock is free
+
+
 # --- empty or halved lists need a confirmation ----------------------------------------------
 
 

@@ -131,18 +131,17 @@ def start(
                 .where(CARGA.c.en_curso.is_(True), CARGA.c.latido < now - STALE)
                 .values(en_curso=None, estado="error", terminado=now, mensaje="La carga se interrumpió.")
             )
-            row = {
-                "archivo_nombre": archivo[:255],
-                "archivo": data,
-                "confirmado": confirmado,
-                "estado": "pendiente",
-                "en_curso": True,
-                "latido": now,
-                "id_usuario": id_usuario,
-                "creado": now,
-            }
-            row |= {k: 0 for k in ("total", "procesadas", "invalidas")} | {"mensaje": ""}
-            return conn.execute(CARGA.insert().values(row)).inserted_primary_key[0]
+            new = CARGA.insert().values(  # the other columns: their defaults (0, "")
+                archivo_nombre=archivo[:255],
+                archivo=data,
+                confirmado=confirmado,
+                estado="pendiente",
+                en_curso=True,
+                latido=now,
+                creado=now,
+                id_usuario=id_usuario,
+            )
+            return conn.execute(new).inserted_primary_key[0]
     except IntegrityError:
         raise CargaEnCurso(_busy_message()) from None
 
@@ -177,7 +176,7 @@ def run(carga_id: int, stream: io.TextIOBase | Iterable[str]) -> Carga:
     """Parse, check the guard, write beside the list in force, swap in, remove the old lists; the
     load ends "completada", "rechazada" (the guard: CargaRechazada) or "error", in the Historial.
     The lock is held by ``carga_id`` (:func:`start`) throughout and released at the end."""
-    lista_id = None
+    lista_id = stored = None
     try:
         numbers, invalid = parse(stream)
         _beat(carga_id, estado="cargando", total=len(numbers), invalidas=invalid)
@@ -195,7 +194,10 @@ def run(carga_id: int, stream: io.TextIOBase | Iterable[str]) -> Carga:
         _discard(lista_id)
         raise
     except BaseException:
-        _finish(carga_id, "error", "La carga se interrumpió por un error inesperado; la lista vigente sigue.")
+        en_vigor = (
+            "la lista nueva ya está en vigor" if stored and lista_id is None else "la lista vigente sigue"
+        )
+        _finish(carga_id, "error", f"La carga se interrumpió por un error inesperado; {en_vigor}.")
         _discard(lista_id)
         raise
     carga = Carga(len(numbers), invalid)
