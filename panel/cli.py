@@ -63,12 +63,21 @@ def demo_data_command():
 
 @click.command("rne-import")
 @click.argument("archivo", type=click.Path(exists=True, dir_okay=False))
-def rne_import_command(archivo):
-    """Load the Registro de Números Excluidos from FILE (replaces the list in force)."""
+@click.option(
+    "--confirmar",
+    is_flag=True,
+    help="Reemplazar la lista vigente aunque la nueva no tenga números válidos o tenga menos de la mitad.",
+)
+def rne_import_command(archivo, confirmar):
+    """Load the Registro de Números Excluidos from FILE (replaces the list in force); refused while
+    another load runs, and for an empty or halved list without --confirmar (exit 1)."""
     from .sms import rne
 
-    with open(archivo, encoding="utf-8-sig", errors="replace", newline="") as stream:
-        carga = rne.load(stream, archivo=archivo)
+    try:
+        with open(archivo, encoding="utf-8-sig", errors="replace", newline="") as stream:
+            carga = rne.load(stream, archivo=archivo, confirmado=confirmar)
+    except (rne.CargaEnCurso, rne.CargaRechazada) as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(carga.resumen())
 
 

@@ -88,3 +88,11 @@ def run_import(importacion_id: int) -> dict | None:
 
     resumen = background.run_in_app(worker_app(), importacion_id)
     return None if resumen is None else vars(resumen)
+
+
+def run_rne_load(carga_id: int) -> dict | None:
+    """A load of the Registro de Números Excluidos uploaded in the panel, on the queue IMPORT_QUEUE."""
+    from .sms import rne_background
+
+    carga = rne_background.run_in_app(worker_app(), carga_id)
+    return None if carga is None else vars(carga)

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from panel.extensions import db
-from panel.models import ConfiguracionEnvio
+from panel.models import ConfiguracionEnvio, Historial
 
 from .helpers import csrf_of, login
 
@@ -45,6 +45,11 @@ def test_an_admin_narrows_the_window_and_states_the_law(client, tenants):
         ({"sabado_fin": "16:00"}, "solo puede reducirse"),
         ({"texto_baja": "   "}, "no puede quedar vacío"),
         ({"texto_baja": "Responde SALIR para no recibir más."}, "GSM-7"),
+        (
+            {"texto_baja": "Escribenos si no quieres recibir mas."},
+            "debe incluir una palabra de baja (SALIR, BAJA",
+        ),
+        ({"texto_baja": "Responde SALIRR o BAJAS."}, "debe incluir una palabra de baja (SALIR, BAJA"),
     ],
 )
 def test_settings_beyond_the_law_or_a_blank_opt_out_are_refused(client, tenants, over, message):
@@ -57,3 +62,35 @@ def test_settings_beyond_the_law_or_a_blank_opt_out_are_refused(client, tenants,
 def test_vendedores_cannot_change_the_sending_settings(client, tenants):
     login(client, "vendedor.a@test.co")
     assert client.get(URL).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "texto",
+    ["Responde SALIR para darte de baja.", "Envia stop", "Para no recibir mas: Cancelar.", "BAJA al 890"],
+)
+def test_the_opt_out_text_accepts_any_opt_out_word_of_the_inbound_webhook(client, tenants, texto):
+    login(client, "admin.a@test.co")
+    assert client.post(URL, data=_fields(csrf_of(client, URL), texto_baja=texto)).status_code == 302
+    assert db.session.scalars(sa.select(ConfiguracionEnvio.texto_baja)).one() == " " + texto
+
+
+def test_each_change_of_the_settings_is_in_the_historial_before_and_after(client, tenants):
+    login(client, "admin.a@test.co")
+    assert client.post(URL, data=_fields(csrf_of(client, URL))).status_code == 302
+    assert client.post(URL, data=_fields(csrf_of(client, URL), tope="dia")).status_code == 302
+    assert client.post(URL, data=_fields(csrf_of(client, URL), tope="dia")).status_code == 302  # no change
+    entries = db.session.scalars(
+        sa.select(Historial).where(Historial.modelo == "ConfiguracionEnvio").order_by(Historial.id)
+    ).all()
+    assert [(e.id_usuario, e.id_propietario) for e in entries] == [
+        (tenants.admin_a.id, tenants.admin_a.id)
+    ] * 2
+    first, second = (e.detalle["cambios"] for e in entries)
+    assert first["semana_inicio"] == ["07:00", "08:00"] and first["tope"] == ["dia", "semana"]
+    assert first["texto_baja"] == [
+        " Responde SALIR para darte de baja.",
+        " Responde SALIR para no recibir mas.",
+    ]
+    assert second == {"tope": ["semana", "dia"]}
+    page = client.get("/admin/historial/")
+    assert page.status_code == 200 and "Configuración de envío: tope" in page.get_data(as_text=True)

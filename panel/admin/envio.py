@@ -1,6 +1,7 @@
 """ "Configuración → Envío de SMS": a tenant narrows the legal contact window, makes the cap
 stricter and writes its opt-out text; the limits of Ley 2300 de 2023 are stated beside them."""
 
+import re
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -10,19 +11,39 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TimeField, ValidationError
 from wtforms.validators import DataRequired, Length
 
+from .. import audit, text
 from ..extensions import db
 from ..models import ConfiguracionEnvio
 from ..sms import reglas
 from ..sms.encoding import analyze
 from ..sms.ventana import LEGAL, VentanaError
+from ..sms.webhooks import STOP
 from .base import PanelAccessMixin
 
+# The fields this page edits, in the Historial's before → after.
+CAMPOS = ("semana_inicio", "semana_fin", "sabado_activo", "sabado_inicio", "sabado_fin", "tope", "texto_baja")
+_WORD = re.compile(r"[a-z0-9]+")
 TOPES = [("dia", "Un SMS comercial por cliente al día"), ("semana", "Un SMS comercial por cliente en 7 días")]
 
 
 def settings_of_tenant() -> ConfiguracionEnvio:
     """The tenant's settings (the tenancy hook scopes the query), or the legal defaults unsaved."""
     return db.session.scalar(sa.select(ConfiguracionEnvio)) or ConfiguracionEnvio(**reglas.DEFAULTS)
+
+
+def has_opt_out_word(texto: str) -> bool:
+    """Whether the text names a word the inbound webhook takes as an opt-out (its STOP set: SALIR,
+    BAJA, STOP, CANCELAR…), as a word of its own, case and accents ignored: a recipient who
+    answers what the text says is opted out."""
+    return any(word in STOP for word in _WORD.findall(text.fold(texto)))
+
+
+def _values(config: ConfiguracionEnvio) -> dict:
+    return {campo: _plain(getattr(config, campo)) for campo in CAMPOS}
+
+
+def _plain(value):
+    return value.strftime("%H:%M") if hasattr(value, "strftime") else value
 
 
 class EnvioForm(FlaskForm):
@@ -45,6 +66,8 @@ class EnvioForm(FlaskForm):
             raise ValidationError(
                 "Use solo caracteres GSM-7 (sin tildes): una tilde pasa cada SMS a UCS-2 y duplica su costo."
             )
+        if field.data.strip() and not has_opt_out_word(field.data):
+            raise ValidationError("El texto de baja debe incluir una palabra de baja (SALIR, BAJA…).")
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
@@ -67,10 +90,26 @@ class EnvioView(PanelAccessMixin, BaseView):
         config = settings_of_tenant()
         form = EnvioForm(obj=config)
         if form.validate_on_submit():
+            antes = _values(config)  # a first save: the legal defaults the page showed
             form.populate_obj(config)
             config.texto_baja = " " + form.texto_baja.data.strip()
             db.session.add(config)
+            db.session.flush()  # a first save's id, for its Historial entry
+            _record(config.id, antes, _values(config))
             db.session.commit()
             flash("Configuración de envío guardada.", "success")
             return redirect(url_for(".index"))
         return self.render("admin/envio/index.html", form=form, legal=LEGAL)
+
+
+def _record(config_id: int, antes: dict, despues: dict) -> None:
+    """The change in the Historial, before → after (nothing when nothing changed)."""
+    cambios = {c: [antes.get(c), despues[c]] for c in CAMPOS if antes.get(c) != despues[c]}
+    if cambios:
+        audit.record(
+            "editar",
+            "ConfiguracionEnvio",
+            objeto_id=config_id,
+            resumen="Configuración de envío: " + ", ".join(cambios),
+            detalle={"cambios": cambios},
+        )

@@ -8,7 +8,7 @@ from .envio import ConfiguracionEnvio, ConsentimientoSMS, NumeroExcluidoPropio
 from .geo import Ciudad, Pais
 from .idempotency import ClaveIdempotencia
 from .importing import ImportacionClientes
-from .rne import ListaExcluidos, NumeroExcluido
+from .rne import CargaExcluidos, ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
 from .throttle import IntentoLogin
 from .users import ROLES, STAFF, WRITERS, ApiToken, Usuario
@@ -22,6 +22,7 @@ __all__ = [
     "ApiToken",
     "CampanaPublicitaria",
     "CampanaSMS",
+    "CargaExcluidos",
     "Ciudad",
     "ClaveIdempotencia",
     "ConfiguracionEnvio",
