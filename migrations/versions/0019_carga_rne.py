@@ -4,8 +4,8 @@
 load (NULLs never clash on SQLite or PostgreSQL). Shared reference data like rne_lista: no tenant,
 no RLS policy. AUTOINCREMENT on SQLite: the Historial names these ids.
 
-Revision ID: 0019_carga_rne
-Revises: 0017 (the lead re-chains it at merge)
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06
 
 """
