@@ -144,6 +144,22 @@ def test_without_a_phone_the_button_says_how_to_add_one(client, tenants, cliente
     assert "agréguelo en «Mi cuenta»" in response.get_data(as_text=True) and pruebas_enviadas() == []
 
 
+def test_an_unverified_phone_gets_no_test_button_until_verified(client, tenants, clientes_a):
+    user = db.session.get(Usuario, tenants.vendedor_a.id)
+    user.telefono = TELEFONO  # typed in Mi cuenta, never verified
+    factories.plantilla(db.session.get(Usuario, tenants.admin_a.id), "Hola {nombre}")
+    db.session.commit()
+    login(client, tenants.vendedor_a.email)
+    page = client.get(f"/admin/enviar-sms/?ids={_ids(clientes_a)}").get_data(as_text=True)
+    assert 'data-testid="sin-telefono-prueba"' in page and "verifique su teléfono" in page
+    assert 'value="prueba"' not in page
+    plantillas = client.get("/admin/plantillas-sms/").get_data(as_text=True)
+    assert "Agregue y verifique su teléfono" in plantillas
+    set_phone(tenants.vendedor_a.id)  # now verified: the button is there
+    page = client.get(f"/admin/enviar-sms/?ids={_ids(clientes_a)}").get_data(as_text=True)
+    assert 'value="prueba"' in page and 'data-testid="sin-telefono-prueba"' not in page
+
+
 def test_a_real_log_row_needs_a_client(app, tenants):
     campana_id = campaign(db.session.get(Usuario, tenants.admin_a.id), n=1)
     with pytest.raises(IntegrityError):

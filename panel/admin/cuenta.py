@@ -16,7 +16,7 @@ from wtforms import PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from ..extensions import db
-from ..models import STAFF
+from ..models.users import is_staff
 from ..phones import PUNCTUATION
 from ..sms import verificacion
 from .base import PanelAccessMixin
@@ -84,7 +84,7 @@ class ClaveForm(FlaskForm):
 class MiCuentaView(PanelAccessMixin, BaseView):
     """One's own account: phone for test sends and its verification, password."""
 
-    allowed_roles = STAFF
+    permission = staticmethod(is_staff)
 
     def _page(self, telefono_form=None, clave_form=None, codigo_form=None):
         telefono_form = telefono_form or TelefonoForm(data={"telefono": current_user.telefono})

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 from .. import audit, text
 from ..extensions import db
 from ..models import ConfiguracionEnvio
+from ..models.users import can_configure_sending
 from ..sms import reglas
 from ..sms.encoding import analyze
 from ..sms.ventana import LEGAL, VentanaError
@@ -83,7 +84,7 @@ class EnvioForm(FlaskForm):
 class EnvioView(PanelAccessMixin, BaseView):
     """An admin's sending settings for its tenant."""
 
-    allowed_roles = ("admin",)
+    permission = staticmethod(can_configure_sending)
 
     @expose("/", methods=("GET", "POST"))
     def index(self):

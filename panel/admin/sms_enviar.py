@@ -17,7 +17,7 @@ from ..extensions import db
 from ..forms.sms import EnviarSMSForm
 from ..models import Cliente
 from ..models.users import can_send_sms, can_send_transactional
-from ..sms import outbox, pruebas, reglas, runners
+from ..sms import outbox, pruebas, reglas, runners, verificacion
 from ..sms.render import PLACEHOLDERS, preview_rules
 from .base import PanelAccessMixin
 from .seleccion import Seleccion
@@ -93,7 +93,8 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
             # The live preview ends a commercial message with the tenant's opt-out text, as sent.
             reglas_mensaje=preview_rules() | {"texto_baja": _opt_out_text(query)},
             volver=url_for("clientes.index_view"),
-            telefono_prueba=current_user.telefono,
+            # Test sends go only to the user's own verified phone (SPEC §18).
+            telefono_prueba=current_user.telefono if verificacion.is_verified(current_user) else None,
             # A fresh one-time key per review: the confirmation form carries it (see _confirm).
             clave_confirmacion=secrets.token_urlsafe(24) if resumen else None,
             puede_transaccional=can_send_transactional(current_user),

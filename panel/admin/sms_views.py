@@ -15,7 +15,7 @@ from ..formatting import LABELS
 from ..models import CampanaSMS, PlantillaSMS, SMSLog
 from ..models.sms import ESTADOS_LOG
 from ..models.users import can_read, can_steer
-from ..sms import lifecycle, outbox, pruebas, runners
+from ..sms import lifecycle, outbox, pruebas, runners, verificacion
 from ..sms.render import PLACEHOLDERS, TemplateError, validate_template
 from .modelview import TenantModelView
 from .sms_enviar import flash_test_sent
@@ -33,11 +33,11 @@ def _valid_template(form, field) -> None:
 
 
 def _test_send_button(view, context, model, name) -> Markup:
-    """ "Enviar prueba" (a CSRF-checked POST), or how to add a phone in "Mi cuenta"."""
-    if not current_user.telefono:
+    """ "Enviar prueba" (a CSRF-checked POST), or how to add and verify a phone in "Mi cuenta"."""
+    if not verificacion.is_verified(current_user):
         cuenta = url_for("mi_cuenta.index")
         return Markup(
-            '<small>Agregue su teléfono en <a href="{}">Mi cuenta</a> para probarla.</small>'
+            '<small>Agregue y verifique su teléfono en <a href="{}">Mi cuenta</a> para probarla.</small>'
         ).format(cuenta)
     action = url_for(".prueba", plantilla_id=model.id)
     return Markup(
