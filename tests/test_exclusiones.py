@@ -196,3 +196,57 @@ def test_a_vendedor_gets_403(app, client, tenants, url):
     login(vendedor, "vendedor.a@test.co")
     assert ask(vendedor).status_code == 403
     assert _list(tenants.admin_a.id) == [("+573001234567", "respuesta SMS", "")]
+
+
+def test_a_superadmin_has_no_tenant_list_to_manage(app, tenants):
+    superadmin = app.test_client()
+    login(superadmin, "super@test.co")
+    assert superadmin.get(URL).status_code == 403
+
+
+def test_migration_0021_takes_the_source_of_existing_rows_from_their_motivo(databases):
+    from flask_migrate import downgrade, upgrade
+
+    from .conftest import make_app
+
+    def everything(conn):
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT set_config('app.tenant', '*', true)"))
+
+    app = make_app(databases.new())
+    with app.app_context():
+        upgrade(revision="0017")
+        with db.engine.begin() as conn:
+            everything(conn)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO usuario (email, password_hash, nombre, rol, activo, creado) "
+                    "VALUES ('a@m.co', 'x', 'A', 'admin', true, CURRENT_TIMESTAMP)"
+                )
+            )
+            owner = conn.scalar(sa.text("SELECT id FROM usuario"))
+            for numero, motivo in (
+                ("+573001", "Baja (respuesta SMS)"),
+                ("+573002", "Baja (API)"),
+                ("+573003", "x"),
+            ):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO exclusion_propia (numero, motivo, creado, id_propietario) "
+                        "VALUES (:n, :m, CURRENT_TIMESTAMP, :o)"
+                    ),
+                    {"n": numero, "m": motivo, "o": owner},
+                )
+        upgrade(revision="0021")
+        read = sa.text("SELECT numero, fuente, motivo FROM exclusion_propia ORDER BY numero")
+        with db.engine.begin() as conn:
+            everything(conn)
+            got = conn.execute(read).all()
+        assert got == [("+573001", "respuesta SMS", ""), ("+573002", "API", ""), ("+573003", "sistema", "x")]
+        downgrade(revision="0017")
+        with db.engine.begin() as conn:
+            everything(conn)
+            motivos = conn.scalars(sa.text("SELECT motivo FROM exclusion_propia ORDER BY numero")).all()
+        assert motivos == ["Baja (respuesta SMS)", "Baja (API)", "x"]
+        db.session.remove()
+        db.engine.dispose()
