@@ -1,5 +1,6 @@
 """Consent evidence for acepta_sms (Ley 1581 de 2012): when, how and who; the tenant's exclusion list."""
 
+import pytest
 import sqlalchemy as sa
 
 from panel import consent
@@ -145,8 +146,6 @@ def test_twilio_21610_writes_evidence_and_the_exclusion_and_the_history_names_it
 
 
 def test_an_unknown_source_is_refused_rather_than_recorded(app, tenants):
-    import pytest
-
     with pytest.raises(ValueError), db.engine.begin() as conn:
         consent.record_opt_out(conn, tenants.admin_a.id, "+573001234567", "twilio")
 
@@ -158,3 +157,20 @@ def test_a_later_opt_out_keeps_the_first_source_of_an_excluded_number(app, tenan
         consent.record_number(conn, a, "+573001234567", False, "a mano", actor=a, motivo="Pidió por teléfono")
         consent.record_opt_out(conn, a, "+573001234567")
     assert _exclusion(a) == [("+573001234567", "a mano")]
+
+
+@pytest.mark.xfail(strict=True, reason="the sender writes 21610 without consent.record_opt_out (lead's file)")
+def test_a_21610_on_a_send_writes_evidence_and_the_exclusion(app, tenants, fake_twilio, twilio_app_config):
+    from panel.sms import sender
+
+    from .test_sms_sender import campaign, configure, rows
+
+    configure(app, twilio_app_config)
+    cid = campaign(tenants.admin_a, 1)
+    row = rows(cid)[0]
+    fake_twilio.set(opt_out={row.telefono})
+    sender.run_campaign(cid)
+    db.session.expire_all()
+    assert db.session.get(Cliente, row.id_cliente).acepta_sms is False
+    assert _history(row.id_cliente)[-1] == (False, "Twilio (error 21610)", None)
+    assert _exclusion(tenants.admin_a.id) == [(row.telefono, "Twilio (error 21610)")]
