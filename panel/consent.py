@@ -171,17 +171,33 @@ def record_number(
     """A number opts out (or back in) for one tenant: its clients of ``tenant`` change
     ``acepta_sms``, each change has its evidence, and the exclusion list follows. Returns how
     many clients changed."""
-    cliente = Cliente.__table__
-    stmt = sa.select(cliente.c.id_cliente).where(
-        cliente.c.id_propietario == tenant,
-        cliente.c.telefono_e164 == numero,
-        cliente.c.acepta_sms.is_(not acepta),
-    )
-    ids = list(conn.scalars(stmt))
-    _set_acepta(conn, ids, acepta)
-    clientes = [(i, acepta) for i in ids]
-    record(conn, tenant, fuente, clientes=clientes, numeros={numero: acepta}, actor=actor, motivo=motivo)
-    return len(ids)
+    return record_numbers(conn, tenant, [numero], acepta, fuente, actor, motivo)
+
+
+def record_numbers(
+    conn,
+    tenant: int,
+    numeros: list[str],
+    acepta: bool,
+    fuente: str,
+    actor: int | None = None,
+    motivo: str = "",
+) -> int:
+    """:func:`record_number` for many numbers at once (a file of them), a chunk at a time."""
+    cliente, changed = Cliente.__table__, 0
+    for start in range(0, len(numeros), CHUNK):
+        chunk = numeros[start : start + CHUNK]
+        stmt = sa.select(cliente.c.id_cliente).where(
+            cliente.c.id_propietario == tenant,
+            cliente.c.telefono_e164.in_(chunk),
+            cliente.c.acepta_sms.is_(not acepta),
+        )
+        ids = list(conn.scalars(stmt))
+        _set_acepta(conn, ids, acepta)
+        clientes, said = [(i, acepta) for i in ids], dict.fromkeys(chunk, acepta)
+        record(conn, tenant, fuente, clientes=clientes, numeros=said, actor=actor, motivo=motivo)
+        changed += len(ids)
+    return changed
 
 
 def record_opt_out(conn, tenant: int, numero: str, fuente: str = FUENTE_RESPUESTA_SMS) -> int:

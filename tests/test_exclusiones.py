@@ -148,6 +148,8 @@ def test_removing_needs_a_reason_and_gives_the_clients_their_consent_back(client
     assert last == "a mano"
     entries = _historial(admin_a)
     assert [e.accion for e in entries] == ["crear", "eliminar"] and "Volvió a autorizar" in entries[1].resumen
+    historial = client.get("/admin/historial/?flt0_modelo=NumeroExcluidoPropio")
+    assert historial.status_code == 200 and "Número excluido" in historial.get_data(as_text=True)
 
 
 def test_another_tenants_number_is_a_404(client, tenants, admin_a):

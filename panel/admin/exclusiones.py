@@ -116,12 +116,11 @@ def add_file(data: bytes) -> Agregados:
     """Every valid number of a file on the list (the RNE's reader: one a line, or a «numero» column)."""
     lines = io.StringIO(data.decode("utf-8-sig", errors="replace"), newline="")
     numeros, invalidas = rne.parse(lines)
-    numeros = sorted(numeros)
-    there = on_list(numeros)
-    for numero in numeros:
-        if numero not in there:
-            add(numero)
-    return Agregados(len(numeros) - len(there), len(there), invalidas)
+    there = on_list(sorted(numeros))
+    nuevos = sorted(numeros - there)
+    conn, actor = db.session.connection(), current_user.id
+    consent.record_numbers(conn, tenant(), nuevos, False, consent.FUENTE_A_MANO, actor=actor)
+    return Agregados(len(nuevos), len(there), invalidas)
 
 
 class ExclusionesView(TenantModelView):
