@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from babel.numbers import format_currency, format_decimal
 from flask import Flask
 
@@ -170,6 +171,26 @@ def yes_no(value) -> str:
     return "Sí" if value else "No"
 
 
+# --- phones --------------------------------------------------------------------------------
+
+
+def phone(e164: str | None) -> str:
+    """A stored E.164 number as people read it: national for Colombia ('300 123 4567',
+    '(601) 345 6789'), international with + otherwise; what is not a number, as it is."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    digits = str(number.national_number)
+    if number.country_code == 57 and len(digits) == 10:
+        # phonenumbers writes '300 1234567'; Colombians group it 3-3-4, a landline's area in ().
+        grouped = f"{digits[3:6]} {digits[6:]}"
+        return f"{digits[:3]} {grouped}" if digits.startswith("3") else f"({digits[:3]}) {grouped}"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def init_app(app: Flask) -> None:
     """The same functions as Jinja filters (Spanish names: templates are UI), for every template."""
     app.jinja_env.filters.update(
@@ -180,6 +201,7 @@ def init_app(app: Flask) -> None:
         costo=cost,
         etiqueta=lambda code, kind: label(kind, code),
         si_no=yes_no,
+        telefono=phone,
     )
 
 

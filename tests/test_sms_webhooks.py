@@ -4,11 +4,16 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
+from panel import consent
 from panel.extensions import db
-from panel.models import Cliente, SMSLog
+from panel.models import Cliente, ConsentimientoSMS, NumeroExcluidoPropio, SMSLog
+from panel.sms import sender
 
 from . import factories
-from .test_sms_sender import campaign, rows
+from .api_support import BASE, keys
+from .test_sms_sender import campaign, configure, rows
+
+__all__ = ["keys"]
 
 TOKEN = "token-de-la-cuenta"
 STATUS_URL = "http://localhost/twilio/status"
@@ -254,3 +259,76 @@ def test_a_salir_reply_is_recorded_as_consent_evidence_and_excludes_the_number(c
     signed_post(client, INBOUND_URL, {"From": row.telefono, "To": "+15005550006", "Body": "ALTA"})
     assert acepta(row.id_cliente) is True
     assert db.session.scalar(sa.select(sa.func.count()).select_from(NumeroExcluidoPropio)) == 0
+
+
+# --- opt-in by SMS undoes only an opt-out made by SMS reply (SPEC §18) ---------------------------
+
+
+def _excluded(tenant_id: int) -> list[tuple[str, str]]:
+    db.session.expire_all()
+    stmt = sa.select(NumeroExcluidoPropio.numero, NumeroExcluidoPropio.fuente)
+    return db.session.execute(stmt.where(NumeroExcluidoPropio.id_propietario == tenant_id)).all()
+
+
+def _last_source(id_cliente: int) -> str:
+    stmt = sa.select(ConsentimientoSMS.fuente).where(ConsentimientoSMS.id_cliente == id_cliente)
+    return db.session.scalars(stmt.order_by(ConsentimientoSMS.id.desc())).first()
+
+
+@pytest.fixture
+def both_sent(app, tenants, fake_twilio, twilio_app_config):
+    """Tenants A and B each sent a message to the same number through the fake Twilio."""
+    configure(app, twilio_app_config)
+    sent = []
+    for admin in (tenants.admin_a, tenants.admin_b):
+        cid = campaign(admin, 1)
+        assert sender.run_campaign(cid)["enviado"] == 1
+        sent.append(rows(cid)[0])
+    assert sent[0].telefono == sent[1].telefono and len(fake_twilio.created) == 2
+    return sent
+
+
+def _reply(client, app, phone: str, body: str):
+    params = {"From": phone, "To": app.config["TWILIO_FROM_NUMBER"], "Body": body}
+    response = signed_post(client, INBOUND_URL, params, token=app.config["TWILIO_AUTH_TOKEN"])
+    assert response.status_code == 200
+
+
+def test_start_leaves_an_api_withdrawal_of_another_tenant_alone(app, client, keys, tenants, both_sent):
+    a, b = both_sent
+    off = client.patch(f"{BASE}{b.id_cliente}/", json={"acepta_sms": False}, headers=keys.admin_b)
+    assert off.status_code == 200
+    _reply(client, app, a.telefono, "SALIR")
+    assert (acepta(a.id_cliente), acepta(b.id_cliente)) == (False, False)
+    _reply(client, app, a.telefono, "START")
+    assert acepta(a.id_cliente) is True  # the SMS opt-out is undone…
+    assert acepta(b.id_cliente) is False  # …the admin's withdrawal through the API is not
+    assert _excluded(tenants.admin_a.id) == []
+    assert _last_source(b.id_cliente) == "API"
+    assert _excluded(tenants.admin_b.id) == [(a.telefono, "API")]
+
+
+@pytest.mark.parametrize("fuente", ["Twilio (error 21610)", "a mano", "importación"])
+def test_start_leaves_a_withdrawal_not_made_by_sms_alone(app, client, tenants, both_sent, fuente):
+    a, _ = both_sent
+    with db.engine.begin() as conn:
+        consent.record_number(conn, tenants.admin_a.id, a.telefono, False, fuente)
+    _reply(client, app, a.telefono, "ALTA")
+    assert acepta(a.id_cliente) is False
+    assert _excluded(tenants.admin_a.id) == [(a.telefono, fuente)]
+
+
+def test_start_undoes_an_sms_opt_out_only_in_the_tenants_that_sent(app, client, tenants, both_sent):
+    a, b = both_sent
+    third = factories.user("admin.c@test.co", "admin")
+    theirs = factories.cliente(third, telefono=a.telefono)
+    with db.engine.begin() as conn:  # withdrawn in C as if by reply, though C never sent to it
+        consent.record_opt_out(conn, third.id, a.telefono)
+    _reply(client, app, a.telefono, "Baja")
+    assert (acepta(a.id_cliente), acepta(b.id_cliente)) == (False, False)
+    _reply(client, app, a.telefono, " Acepto ")
+    assert (acepta(a.id_cliente), acepta(b.id_cliente)) == (True, True)
+    assert _excluded(tenants.admin_a.id) == _excluded(tenants.admin_b.id) == []
+    assert _last_source(a.id_cliente) == "respuesta SMS"
+    assert acepta(theirs.id_cliente) is False  # C sent nothing to that number: not C's reply
+    assert _excluded(third.id) == [(a.telefono, "respuesta SMS")]

@@ -21,7 +21,7 @@ def register_views(admin: Admin) -> None:
         Vehiculo,
         Venta,
     )
-    from . import importar
+    from . import exclusiones, importar
     from .catalogo import CampanaView, EmpresaView, MovimientoView, VehiculoView, VentaView
     from .clientes import ClienteView
     from .cuenta import MiCuentaView
@@ -63,6 +63,7 @@ def register_views(admin: Admin) -> None:
         UsuarioView(Usuario, name="Usuarios", endpoint="usuarios", url="usuarios", category=config)
     )
     admin.add_view(EnvioView(name="Envío de SMS", endpoint="envio", url="envio-sms", category=config))
+    exclusiones.register(admin)
     admin.add_view(RNEView(name="Números excluidos (RNE)", endpoint="rne", url="rne", category=config))
     admin.add_view(PaisView(Pais, name="Países", endpoint="paises", url="paises", category=config))
     admin.add_view(CiudadView(Ciudad, name="Ciudades", endpoint="ciudades", url="ciudades", category=config))

@@ -1,14 +1,16 @@
 """Writing a validated chunk with Core statements: what the ORM's hooks would do per row
-(tenant stamp, ``telefono_e164``, ``busqueda``, consent evidence, the tenant's exclusion list),
-done once per chunk. Historial gets one entry for the whole import (written by the caller)."""
+(tenant stamp, ``telefono_e164``, ``busqueda``), done once per chunk; the consent evidence and
+the tenant's exclusion list go through the one consent path (panel/consent.py). Historial gets
+one entry for the whole import (written by the caller)."""
 
 import sqlalchemy as sa
 
+from .. import consent
 from ..clock import utcnow
-from ..models import Cliente, ConsentimientoSMS, NumeroExcluidoPropio
+from ..models import Cliente
 from .rows import Fila, Lector
 
-FUENTE = "importación"
+FUENTE = consent.FUENTE_IMPORTACION
 
 
 def write(conn, lector: Lector, filas: list[Fila], tenant: int, actor: int | None) -> tuple[int, int]:
@@ -16,14 +18,9 @@ def write(conn, lector: Lector, filas: list[Fila], tenant: int, actor: int | Non
     now = utcnow()
     nuevas = [f for f in filas if f.valores is not None and f.id_cliente is None]
     cambiadas = [f for f in filas if f.valores is not None and f.id_cliente is not None]
-    consent = _insert(conn, lector, nuevas, tenant, now) + _update(conn, cambiadas, tenant, now)
-    if consent:
-        rows = [
-            {"id_cliente": i, "acepta": a, "fuente": FUENTE, "id_usuario": actor, "fecha": now}
-            for i, a in consent
-        ]
-        conn.execute(ConsentimientoSMS.__table__.insert(), [r | {"id_propietario": tenant} for r in rows])
-    _sync_exclusions(conn, [f for f in nuevas + cambiadas if f.acepta_dicho], tenant, now)
+    clientes = _insert(conn, lector, nuevas, tenant, now) + _update(conn, cambiadas, tenant, now)
+    numeros = _said(f for f in nuevas + cambiadas if f.acepta_dicho)
+    consent.record(conn, tenant, FUENTE, clientes=clientes, numeros=numeros, actor=actor)
     return len(nuevas), len(cambiadas)
 
 
@@ -58,20 +55,8 @@ def _update(conn, filas: list[Fila], tenant: int, now) -> list[tuple[int, bool]]
     ]
 
 
-def _sync_exclusions(conn, filas: list[Fila], tenant: int, now) -> None:
-    """What the file says about consent moves the number on or off the tenant's own list (a
-    default "acepta" of a new client takes no number off it: only the file's own Sí does)."""
-    numeros = {}
-    for fila in filas:
-        if numero := fila.valores["telefono_e164"]:
-            numeros[numero] = bool(fila.valores["acepta_sms"])
-    if not numeros:
-        return
-    table = NumeroExcluidoPropio.__table__
-    for start in range(0, len(numeros), 500):
-        chunk = list(numeros)[start : start + 500]
-        conn.execute(table.delete().where(table.c.id_propietario == tenant, table.c.numero.in_(chunk)))
-    excluded = [n for n, acepta in numeros.items() if not acepta]
-    if excluded:
-        values = {"id_propietario": tenant, "motivo": f"Baja ({FUENTE})", "creado": now}
-        conn.execute(table.insert(), [values | {"numero": n} for n in excluded])
+def _said(filas) -> dict[str, bool]:
+    """{E.164: acepta} of the rows whose file says yes or no: that moves the number on or off the
+    tenant's own list (a default "acepta" of a new client takes no number off it)."""
+    said = ((f.valores["telefono_e164"], bool(f.valores["acepta_sms"])) for f in filas)
+    return {numero: acepta for numero, acepta in said if numero}

@@ -12,7 +12,23 @@ from .base import TenantOwned, utcnow
 # GSM-7 on purpose: one accented letter would turn every message into UCS-2 and double its cost.
 TEXTO_BAJA = " Responde SALIR para darte de baja."
 TOPES = ("dia", "semana")
-FUENTES = ("formulario", "importación", "API", "respuesta SMS", "sistema")
+# How a consent or an exclusion came to be (the evidence's ``fuente``, shown as written).
+FUENTE_FORMULARIO = "formulario"
+FUENTE_IMPORTACION = "importación"
+FUENTE_API = "API"
+FUENTE_RESPUESTA_SMS = "respuesta SMS"
+FUENTE_TWILIO_21610 = "Twilio (error 21610)"  # Twilio refused a send: the number opted out there
+FUENTE_A_MANO = "a mano"  # an admin in Configuración → Exclusiones
+FUENTE_SISTEMA = "sistema"
+FUENTES = (
+    FUENTE_FORMULARIO,
+    FUENTE_IMPORTACION,
+    FUENTE_API,
+    FUENTE_RESPUESTA_SMS,
+    FUENTE_TWILIO_21610,
+    FUENTE_A_MANO,
+    FUENTE_SISTEMA,
+)
 
 
 class ConfiguracionEnvio(TenantOwned, db.Model):
@@ -36,7 +52,8 @@ class ConfiguracionEnvio(TenantOwned, db.Model):
 
 
 class NumeroExcluidoPropio(TenantOwned, db.Model):
-    """A number this tenant must not send commercial SMS to (an opt-out, or added by hand)."""
+    """A number this tenant must not send SMS to: a withdrawal of consent (its ``fuente``, as
+    the evidence's), or added by hand in Configuración → Exclusiones (``motivo``: the admin's note)."""
 
     __tablename__ = "exclusion_propia"
     __table_args__ = (UniqueConstraint("id_propietario", "numero", name="uq_exclusion_propia_numero"),)
@@ -44,6 +61,7 @@ class NumeroExcluidoPropio(TenantOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     numero: Mapped[str] = mapped_column(String(16))
     motivo: Mapped[str] = mapped_column(String(120), default="")
+    fuente: Mapped[str] = mapped_column(String(20), default=FUENTE_SISTEMA, server_default=FUENTE_SISTEMA)
     creado: Mapped[datetime] = mapped_column(default=utcnow)
 
 

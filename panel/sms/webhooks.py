@@ -91,7 +91,7 @@ def status():
 @bp.post("/inbound")
 def inbound():
     """An opt-out word (SALIR, BAJA, STOP, CANCELAR…) opts the sender's number out, for every
-    tenant that has sent it a message; START, ALTA or ACEPTO opt it back in."""
+    tenant that has sent it a message; START, ALTA or ACEPTO undo such an opt-out (SPEC §18)."""
     params = _require_signature()
     keyword = keyword_of(params.get("Body"))
     phone = params.get("From") or ""
@@ -106,9 +106,15 @@ def keyword_of(body: str | None) -> str:
 
 
 def set_acepta_sms(phone: str, acepta: bool) -> int:
-    """Record the reply for each tenant that sent to this E.164 phone (its consent evidence and
-    exclusion list included); how many clients changed."""
+    """Record the reply for each tenant that sent to this E.164 phone, through the consent path
+    (evidence and exclusion list); how many clients changed. An opt-in undoes only what an SMS
+    reply withdrew: a withdrawal by form, API, import, Twilio or by hand stays."""
+    record = consent.record_opt_in_reply if acepta else consent.record_opt_out
     # Twilio is no user: the row's own tenant is found from who sent to this number.
     with tenancy.using(tenancy.EVERY_TENANT), db.engine.begin() as conn:
-        tenants = conn.scalars(sa.select(LOG.c.id_propietario).where(LOG.c.telefono == phone).distinct())
-        return sum(consent.record_reply(conn, tenant, phone, acepta) for tenant in list(tenants))
+        return sum(record(conn, tenant, phone) for tenant in tenants_that_sent(conn, phone))
+
+
+def tenants_that_sent(conn, phone: str) -> list[int]:
+    """The tenants that have sent this E.164 phone a message: only they hear its replies."""
+    return list(conn.scalars(sa.select(LOG.c.id_propietario).where(LOG.c.telefono == phone).distinct()))
