@@ -159,7 +159,6 @@ def test_a_later_opt_out_keeps_the_first_source_of_an_excluded_number(app, tenan
     assert _exclusion(a) == [("+573001234567", "a mano")]
 
 
-@pytest.mark.xfail(strict=True, reason="the sender writes 21610 without consent.record_opt_out (lead's file)")
 def test_a_21610_on_a_send_writes_evidence_and_the_exclusion(app, tenants, fake_twilio, twilio_app_config):
     from panel.sms import sender
 

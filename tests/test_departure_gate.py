@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from panel import tenancy
 from panel.extensions import db
 from panel.formatting import BOGOTA
-from panel.models import Cliente, ConsentimientoSMS, NumeroExcluidoPropio
+from panel.models import Cliente, NumeroExcluidoPropio
 from panel.sms import elegibilidad, outbox, runners, sender
 
 from .api_support import keys  # noqa: F401 — the fixture
@@ -175,33 +175,6 @@ def campaign_to(owner, ids: list[int], **extra) -> int:
         return outbox.create_campaign(
             user_id=owner.id, cliente_query=query, mensaje="Hola {nombre}", **extra
         ).id
-
-
-# --- Twilio's 21610: the consent path ----------------------------------------------------------
-
-
-def test_twilio_21610_writes_the_consent_evidence_and_the_exclusion(
-    app, tenants, fake_twilio, twilio_app_config
-):
-    configure(app, twilio_app_config)
-    cid = campaign(tenants.admin_a, 2)
-    target = rows(cid)[0]
-    fake_twilio.set(opt_out=[target.telefono])
-    sender.run_campaign(cid)
-    logs = {r.id: r for r in rows(cid)}
-    assert logs[target.id].estado == "fallido" and logs[target.id].error_codigo == 21610
-    db.session.expire_all()
-    assert db.session.get(Cliente, target.id_cliente).acepta_sms is False
-    evidence = db.session.scalars(
-        sa.select(ConsentimientoSMS).where(ConsentimientoSMS.id_cliente == target.id_cliente)
-    ).all()
-    assert [(e.acepta, e.fuente) for e in evidence][-1] == (False, sender.OPT_OUT_21610)
-    excluded = db.session.scalars(
-        sa.select(NumeroExcluidoPropio.numero).where(
-            NumeroExcluidoPropio.id_propietario == tenants.admin_a.id
-        )
-    ).all()
-    assert target.telefono in excluded
 
 
 # --- the review counts what is already planned -------------------------------------------------

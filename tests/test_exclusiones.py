@@ -206,7 +206,7 @@ def test_a_superadmin_has_no_tenant_list_to_manage(app, tenants):
     assert superadmin.get(URL).status_code == 403
 
 
-def test_migration_0021_takes_the_source_of_existing_rows_from_their_motivo(databases):
+def test_migration_0020_takes_the_source_of_existing_rows_from_their_motivo(databases):
     from flask_migrate import downgrade, upgrade
 
     from .conftest import make_app
@@ -217,7 +217,7 @@ def test_migration_0021_takes_the_source_of_existing_rows_from_their_motivo(data
 
     app = make_app(databases.new())
     with app.app_context():
-        upgrade(revision="0017")
+        upgrade(revision="0019")
         with db.engine.begin() as conn:
             everything(conn)
             conn.execute(
@@ -239,13 +239,13 @@ def test_migration_0021_takes_the_source_of_existing_rows_from_their_motivo(data
                     ),
                     {"n": numero, "m": motivo, "o": owner},
                 )
-        upgrade(revision="0021")
+        upgrade(revision="0020")
         read = sa.text("SELECT numero, fuente, motivo FROM exclusion_propia ORDER BY numero")
         with db.engine.begin() as conn:
             everything(conn)
             got = conn.execute(read).all()
         assert got == [("+573001", "respuesta SMS", ""), ("+573002", "API", ""), ("+573003", "sistema", "x")]
-        downgrade(revision="0017")
+        downgrade(revision="0019")
         with db.engine.begin() as conn:
             everything(conn)
             motivos = conn.scalars(sa.text("SELECT motivo FROM exclusion_propia ORDER BY numero")).all()

@@ -23,6 +23,7 @@ from flask import current_app
 from .. import clock, consent
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, SMSLog, utcnow
+from ..models.envio import FUENTE_TWILIO_21610
 from . import elegibilidad, exclusions, gate, lifecycle, ratelimit, reglas, tope
 from .client import make_twilio_client, sender_kwargs
 from .errors import Outcome, classify, is_credentials_error
@@ -30,8 +31,6 @@ from .errors import Outcome, classify, is_credentials_error
 LOG = SMSLog.__table__
 CAMPANA = CampanaSMS.__table__
 _MORE = (LOG.c.twilio_sid, LOG.c.reclamado)
-# Twilio refused the send: the number replied STOP to this sender (the evidence says so).
-OPT_OUT_21610 = "Twilio (error 21610)"
 REVIEW = "Resultado incierto: revisar en Twilio antes de reenviar"
 MAX_VALIDITY = 36_000  # seconds: Twilio's largest ValidityPeriod
 
@@ -446,7 +445,7 @@ def store(run: _Run, finished: list[tuple]) -> None:
             conn.execute(first.values(estado_entrega=sa.bindparam("p_estado_entrega")), queued)
         for row, result in finished:
             if result.outcome is not None and result.outcome.opt_out and row.id_cliente is not None:
-                consent.record_opt_out(conn, row.id_propietario, row.telefono, fuente=OPT_OUT_21610)
+                consent.record_opt_out(conn, row.id_propietario, row.telefono, fuente=FUENTE_TWILIO_21610)
         # The totals move with the outcomes, in their transaction: a reader never sees them apart.
         lifecycle.refresh_totals(run.campana_id, finish=False, conn=conn)
         lifecycle.settle_cancelled(conn, run.campana_id)

@@ -5,8 +5,8 @@ Exclusiones shows the source beside the admin's own note, and an opt-in by SMS m
 an exclusion an SMS reply made, so the source gets a column of its own. Existing rows take it
 from their "Baja (…)" text; anything else was written by the system.
 
-Revision ID: 0021
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06
 
 """
@@ -14,8 +14,8 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0017"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
