@@ -201,8 +201,9 @@ def test_the_review_of_a_second_campaign_for_the_same_day_counts_the_first(app, 
 # --- the same under RQ (PostgreSQL in CI's second pass) ----------------------------------------
 
 
-def test_under_rq_a_pause_lets_through_only_the_request_on_the_wire(
-    app, tenants, fake_twilio, twilio_app_config, keys, queue_name
+@pytest.mark.parametrize("action, estado_final", [("pausar", "pausada"), ("cancelar", "cancelada")])
+def test_under_rq_a_pause_or_cancel_lets_through_only_the_request_on_the_wire(
+    app, tenants, fake_twilio, twilio_app_config, keys, queue_name, action, estado_final
 ):
     from .test_sms_rq import start_worker, worker_env
 
@@ -215,18 +216,63 @@ def test_under_rq_a_pause_lets_through_only_the_request_on_the_wire(
     worker = start_worker(env, queue_name)  # a burst worker: it ends once its queue is empty
     try:
         wait_until(lambda: fake_twilio.received_count >= 2, "los primeros envíos")
-        answer = app.test_client().post(url(cid, "pausar"), headers=keys.admin_a)
+        answer = app.test_client().post(url(cid, action), headers=keys.admin_a)
         at_answer = fake_twilio.received_count
-        assert answer.status_code == 200 and answer.json["estado"] == "pausada"
+        assert answer.status_code == 200 and answer.json["estado"] == estado_final
     finally:
-        output = stop(worker)  # its job ends with the pause
+        output = stop(worker)  # its job ends with the pause or the cancel
     assert fake_twilio.received_count <= at_answer + 1, (at_answer, fake_twilio.received_count, output)
-    assert {r.estado for r in rows(cid)} == {"enviado", "pendiente"}
+    unsent = "pendiente" if action == "pausar" else "cancelado"
+    assert {r.estado for r in rows(cid)} == {"enviado", unsent}
+    assert sum(r.estado == "enviado" for r in rows(cid)) == len(fake_twilio.created)
+    assert_aggregates_match_rows(cid)
+    if action == "cancelar":
+        return
     resumed = app.test_client().post(url(cid, "reanudar"), headers=keys.admin_a)
     assert resumed.status_code == 200, resumed.json
     output = stop(start_worker(env, queue_name))
     assert campana(cid).estado == "completado", output
     assert len(fake_twilio.created) == 8 and fake_twilio.duplicates() == [], output
+    assert_aggregates_match_rows(cid)
+
+
+def test_under_rq_the_19_00_close_lets_through_only_the_request_on_the_wire(
+    paced, tenants, fake_twilio, queue_name
+):
+    """A burst worker in this process: the test's clock is its clock (SPEC §15 "One clock")."""
+    from rq import SimpleWorker
+
+    from panel import jobs
+
+    paced.config.update(
+        REDIS_URL=redis_url(), SMS_QUEUE=queue_name, SMS_JOBS_PER_CAMPAIGN=1, SMS_POLL_SECONDS=0.05
+    )
+    jobs.use_app(paced)
+    queue = runners.queue(paced)
+    work = lambda **kw: SimpleWorker([queue], connection=queue.connection).work(burst=True, **kw)  # noqa: E731
+    ids = clientes(tenants.admin_a, 6)
+    try:
+        with at("2026-12-09 18:59:55", tick=True) as traveller:
+            cid = commercial(tenants.admin_a, ids)
+            late, count_late = arrivals_after(fake_twilio, 2)
+
+            def hook(message):
+                count_late(message)
+                if len(fake_twilio.created) == 2:
+                    traveller.move_to(datetime(2026, 12, 9, 19, 0, tzinfo=BOGOTA))
+
+            fake_twilio.on_create = hook
+            runners.dispatch(cid, paced)
+            work(max_jobs=1)
+            fake_twilio.on_create = None
+            assert late == [] and len(fake_twilio.created) == 2
+            assert campana(cid).estado == "programada"
+            traveller.move_to(datetime(2026, 12, 10, 7, 0, tzinfo=BOGOTA))
+            work()
+    finally:
+        jobs.use_app(None)
+    assert campana(cid).estado == "completado"
+    assert len(fake_twilio.created) == 6 and fake_twilio.duplicates() == []
     assert_aggregates_match_rows(cid)
 
 
