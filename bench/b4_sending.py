@@ -1,6 +1,7 @@
 """B4: sending to the fake Twilio answering after 100 ms, ours against the document's loop
 (for each client: ``client.messages.create(...)`` then save its log row, one at a time)."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -15,7 +16,8 @@ from panel.admin.clientes import matching_clientes
 from panel.config import defaults
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, Usuario
-from panel.sms import lifecycle, outbox, runners
+from panel.sms import gate as panel_gate
+from panel.sms import lifecycle, outbox, runners, sender
 from panel.sms.client import make_twilio_client, sender_kwargs
 from panel.sms.sender import Settings
 
@@ -55,13 +57,37 @@ def campaign(app, admin_id: int, n: int) -> int:
         return campana.id
 
 
-def ours_in_process(url: str, fake_config: dict, admin_id: int, n: int, extra: dict) -> dict:
-    """One process (this one) running the sender's claim loop over the campaign."""
+def ours_in_process(url: str, fake_config: dict, admin_id: int, n: int, extra: dict, gate=True) -> dict:
+    """One process (this one) running the sender's claim loop over the campaign; ``gate=False``
+    runs it with the departure gate answering "go" without reading anything (the reference the
+    gate's cost is measured against, in the same run)."""
     app = create_app(bench_config(url, **fake_config, **extra))
     campana_id = campaign(app, admin_id, n)
-    with timer() as t:
+    with _gate_off() if not gate else contextlib.nullcontext(), timer() as t:
         counts = runners.run_in_app(app, campana_id)
     return {"rate": counts["enviado"] / t[0], "sent": counts["enviado"], "campana": campana_id}
+
+
+@contextlib.contextmanager
+def _gate_off():
+    """The benchmark's reference only: the sender without the departure gate's read."""
+    saved = sender._gate
+    sender._gate = lambda run, row: panel_gate.GO
+    try:
+        yield
+    finally:
+        sender._gate = saved
+
+
+def gate_cost(url: str, fake_config: dict, admin_id: int, n: int) -> dict:
+    """The unthrottled one-process rate with the gate and without it, alternated twice (the best
+    of each: the machine is shared and noisy)."""
+    runs = {True: [], False: []}
+    for gate in (True, False, True, False):
+        runs[gate].append(ours_in_process(url, fake_config, admin_id, n, FAST, gate=gate))
+    best = {gate: max(r["rate"] for r in rs) for gate, rs in runs.items()}
+    made = [r["campana"] for rs in runs.values() for r in rs]
+    return {"with": best[True], "without": best[False], "campanas": made}
 
 
 def baseline(url: str, fake_config: dict, admin_id: int, n: int) -> dict:
@@ -213,6 +239,13 @@ def goals(runs: list[dict]) -> str:
     )
 
 
+def gate_goal(cost: dict) -> str:
+    """Issue 24: the departure gate costs at most 10 % of the unthrottled one-process rate."""
+    kept = cost["with"] / cost["without"] if cost["without"] else 0
+    goal = f"ritmo sin límite ≥ 90 % del de sin puerta ({kept:.0%})"
+    return f"metas (puerta de salida): {goal}: {_met(kept >= 0.9)}"
+
+
 def lost(thr: dict) -> int:
     """Rows of a throttled run not sent (pending, in flight, failed or under review)."""
     return thr["total"] - thr["sent"] + (not thr["aggregates_ok"])
@@ -236,8 +269,9 @@ def run(s=None) -> str:
         default = ours_in_process(
             url, fake_config, admin_id, min(s.messages, 400), {"SMS_RATE_PER_SECOND": 0}
         )
+        cost = gate_cost(url, fake_config, admin_id, min(s.messages, 2000))
         dupes = stats(fake_url)["duplicates"]
-    made += [base["campana"], fast["campana"], default["campana"]]
+    made += [base["campana"], fast["campana"], default["campana"], *cost["campanas"]]
     rows.append(
         (
             f"sin límite, 1 proceso: mensajes/s ({fast['sent']:,} vs {base['sent']:,} enviados)",
@@ -254,6 +288,14 @@ def run(s=None) -> str:
             ratio(default["rate"], base["rate"], True),
         )
     )
+    rows.append(
+        (
+            "  la puerta de salida: con ella vs. sin ella (mejor de 2 cada una)",
+            f"{cost['with']:.1f}",
+            f"{cost['without']:.1f}",
+            ratio(cost["with"], cost["without"], True),
+        )
+    )
     rows.append(("  duplicados en el falso Twilio", len(dupes), "", ""))
     for _ in range(throttled_runs(s)):
         with fake_twilio(0.1, rate_cap=RATE) as (fake_url, fake_config):  # a fresh fake: its own counters
@@ -264,7 +306,7 @@ def run(s=None) -> str:
     with app.app_context():
         drop(*made)
         db.engine.dispose()
-    text = table("B4 envío de SMS", rows, info) + "\n" + goals(runs_) + "\n"
+    text = table("B4 envío de SMS", rows, info) + "\n" + goals(runs_) + "\n" + gate_goal(cost) + "\n"
     emit(text)
     return text
 
