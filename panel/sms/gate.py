@@ -45,40 +45,57 @@ GO = Verdict()
 HALT = Verdict(halt=True)
 
 
+class Gate:
+    """The gate of one sender's pass over a campaign: its statements are built once (with bind
+    parameters) and run once per row, so a row's check costs one indexed round trip and no
+    statement building (B4 measures it: the unthrottled rate with the gate and without)."""
+
+    def __init__(self, campana_id: int, rules: Reglas | None):
+        self.campana_id, self.rules = campana_id, rules
+        self.test_send = _statement(rules, client=False)
+        self.client = _statement(rules, client=True)
+
+    def check(self, conn, row, now: datetime) -> Verdict:
+        """May ``row`` (an SMSLog row: id, id_cliente, id_propietario, telefono) leave now?
+        ``now``: the clock's aware time, read once by the caller for the window and the cap."""
+        rules = self.rules
+        if rules is not None and not rules.ventana.is_open(now):
+            return HALT
+        params = {"campana": self.campana_id}
+        if row.id_cliente is None:  # a test send: the staff member's own verified phone (SPEC §15)
+            state = conn.execute(self.test_send, params).one()
+            return GO if state.campana == "procesando" else HALT
+        params |= {"cliente": row.id_cliente, "tenant": row.id_propietario, "phone": row.telefono}
+        if rules is not None:
+            since, until = tope.period(rules.tope, now)
+            params |= {"since": since, "until": until, "row": row.id}
+        state = conn.execute(self.client, params).one()
+        if state.campana != "procesando":
+            return HALT
+        return _client_verdict(state, row, rules)
+
+
 def check(conn, campana_id: int, row, rules: Reglas | None, now: datetime) -> Verdict:
-    """May ``row`` (an SMSLog row: id, id_cliente, id_propietario, telefono) leave now?
-
-    ``rules``: what binds the campaign (None: transactional or a test send — no window, no cap,
-    no RNE; the tenant's opt-outs still bind a transactional one). ``now``: the clock's aware
-    time, read by the caller once for the window and the cap alike."""
-    if rules is not None and not rules.ventana.is_open(now):
-        return HALT
-    state = conn.execute(_statement(campana_id, row, rules, now)).one()
-    if state.campana != "procesando":
-        return HALT
-    if row.id_cliente is None:  # a test send: the staff member's own verified phone (SPEC §15)
-        return GO
-    return _client_verdict(state, row, rules)
+    """One row's check, for a caller without a pass (the pass keeps its ``Gate``)."""
+    return Gate(campana_id, rules).check(conn, row, now)
 
 
-def _statement(campana_id: int, row, rules: Reglas | None, now: datetime):
-    """One round trip: the campaign's estado and, for a client's row, what may stop it."""
-    estado = sa.select(CAMPANA.c.estado).where(CAMPANA.c.id == campana_id).scalar_subquery()
+def _statement(rules: Reglas | None, client: bool):
+    """The campaign's estado and, for a client's row, what may stop it: one SELECT of scalar
+    subqueries, with bind parameters (campana, cliente, tenant, phone; since, until, row)."""
+    p = sa.bindparam
+    estado = sa.select(CAMPANA.c.estado).where(CAMPANA.c.id == p("campana")).scalar_subquery()
     columns = [estado.label("campana")]
-    if row.id_cliente is not None:
-        client = CLIENTE.c.id_cliente == row.id_cliente
+    if client:
+        this = CLIENTE.c.id_cliente == p("cliente")
         columns += [
-            sa.select(CLIENTE.c.estado).where(client).scalar_subquery().label("estado"),
-            sa.select(CLIENTE.c.acepta_sms).where(client).scalar_subquery().label("acepta_sms"),
-            exclusions.own_clause(row.id_propietario, row.telefono).label("excluido"),
+            sa.select(CLIENTE.c.estado).where(this).scalar_subquery().label("estado"),
+            sa.select(CLIENTE.c.acepta_sms).where(this).scalar_subquery().label("acepta_sms"),
+            exclusions.own_clause(p("tenant"), p("phone")).label("excluido"),
         ]
         if rules is not None:
-            columns += [
-                rne.listed_clause(row.telefono).label("rne"),
-                tope.used_clause(row.id_propietario, row.telefono, now, rules.tope, campana_id, row.id).label(
-                    "tope"
-                ),
-            ]
+            used = tope.used_clause(p("tenant"), p("phone"), p("since"), p("until"), p("campana"), p("row"))
+            columns += [rne.listed_clause(p("phone")).label("rne"), used.label("tope")]
     return sa.select(*columns)
 
 

@@ -50,14 +50,12 @@ def capped(
     return _among(phones, lambda: _used(tenant, since, until, campana_id), conn)
 
 
-def used_clause(tenant: int, phone, moment: datetime, tope: str, campana_id: int, row_id=None):
-    """SQL true when ``phone`` already used up ``moment``'s allowance (the departure gate asks it
-    per row, in its one statement; the same definition as ``capped``). ``row_id``: the row about
-    to leave, which is ``enviando`` itself and must not count."""
-    since, until = period(tope, moment)
-    used = _used(tenant, since, until, campana_id).where(LOG.c.telefono == phone)
-    if row_id is not None:
-        used = used.where(LOG.c.id != row_id)
+def used_clause(tenant, phone, since, until, campana_id, row_id):
+    """SQL true when ``phone`` already used up an allowance in [since, until) (the departure gate
+    asks it per row, in its one statement; the same definition as ``capped``). ``row_id``: the
+    row about to leave, which is ``enviando`` itself and must not count. Values or bind
+    parameters alike: the gate builds its statement once and binds them per row."""
+    used = _used(tenant, since, until, campana_id).where(LOG.c.telefono == phone, LOG.c.id != row_id)
     return sa.exists(used)
 
 
