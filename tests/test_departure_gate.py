@@ -12,11 +12,11 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from panel import tenancy
+from panel import clock, tenancy
 from panel.extensions import db
 from panel.formatting import BOGOTA
-from panel.models import Cliente, NumeroExcluidoPropio
-from panel.sms import elegibilidad, outbox, runners, sender
+from panel.models import Cliente, NumeroExcluidoPropio, SMSLog
+from panel.sms import elegibilidad, outbox, rne, runners, sender
 
 from .api_support import keys  # noqa: F401 — the fixture
 from .clock_fixtures import at
@@ -166,6 +166,47 @@ def test_a_number_excluded_by_hand_after_the_claim_is_skipped_at_the_gate(paced,
         fake_twilio.on_create = None
     skipped = {r.id_cliente: r for r in rows(cid)}[ids[-1]]
     assert (skipped.estado, skipped.motivo) == ("omitido", elegibilidad.MOTIVOS["excluido"])
+    assert len(fake_twilio.created) == 2
+
+
+def test_a_number_put_in_the_rne_after_the_claim_is_skipped_at_the_gate(paced, tenants, fake_twilio):
+    ids = clientes(tenants.admin_a, 3)
+
+    def register():
+        with paced.app_context():
+            rne.load(["+573104000002"])
+
+    with at("2026-12-09 10:00", tick=True):
+        cid = commercial(tenants.admin_a, ids)
+        fake_twilio.on_create = _after_first(fake_twilio, register)
+        sender.run_campaign(cid)
+        fake_twilio.on_create = None
+    skipped = {r.id_cliente: r for r in rows(cid)}[ids[-1]]
+    assert (skipped.estado, skipped.motivo) == ("omitido", elegibilidad.MOTIVOS["rne"])
+    assert len(fake_twilio.created) == 2
+
+
+def test_a_phone_that_used_up_its_day_after_the_claim_is_skipped_at_the_gate(paced, tenants, fake_twilio):
+    """Another commercial campaign reached the number after this one claimed it (e.g. a sender
+    of another process that claimed first): the gate reads the day's use at the turn."""
+    ids = clientes(tenants.admin_a, 3)
+    with at("2026-12-09 10:00", tick=True):
+        other = commercial(tenants.admin_a, [ids[-1]])
+        cid = commercial(tenants.admin_a, ids)
+
+        def other_sent():
+            with paced.app_context():
+                log = SMSLog.__table__
+                mine = sa.and_(log.c.id_campana == other, log.c.estado == "pendiente")
+                with db.engine.begin() as conn:
+                    now = clock.utcnow()
+                    conn.execute(log.update().where(mine).values(estado="enviado", enviado_en=now))
+
+        fake_twilio.on_create = _after_first(fake_twilio, other_sent)
+        sender.run_campaign(cid)
+        fake_twilio.on_create = None
+    skipped = {r.id_cliente: r for r in rows(cid)}[ids[-1]]
+    assert (skipped.estado, skipped.motivo) == ("omitido", elegibilidad.MOTIVOS["tope"])
     assert len(fake_twilio.created) == 2
 
 

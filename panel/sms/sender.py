@@ -91,7 +91,7 @@ class _Run:
         with self.engine.connect() as conn:
             # What binds this campaign (None: transactional or a test send — no window, no cap).
             self.reglas = reglas.of_campaign(conn, campana_id)
-        self.gate = gate.Gate(campana_id, self.reglas)  # judges each row right before it leaves
+        self.gate = gate.Gate(campana_id, self.reglas, self.engine)  # judges each row right before it leaves
         # A commercial campaign sends until its window closes (now, if it is already closed).
         now = clock.now()
         self.closes = (self.reglas.ventana.closing(now) or now) if self.reglas else None
@@ -356,8 +356,7 @@ def _gate(run: _Run, row) -> gate.Verdict:
     or cancelled campaign, or a closed window (then the campaign waits, ``programada``, for the
     next opening); the rows not sent go back to ``pendiente``."""
     now = clock.now()
-    with run.engine.connect() as conn:
-        verdict = run.gate.check(conn, row, now)
+    verdict = run.gate.check(row, now)
     if verdict.halt:
         if run.reglas is not None and not run.reglas.ventana.is_open(now):
             with run.engine.begin() as conn:
