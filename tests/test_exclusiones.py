@@ -200,10 +200,20 @@ def test_a_vendedor_gets_403(app, client, tenants, url):
     assert _list(tenants.admin_a.id) == [("+573001234567", "respuesta SMS", "")]
 
 
-def test_a_superadmin_has_no_tenant_list_to_manage(app, tenants):
+def test_a_superadmin_reads_every_list_but_has_no_tenant_list_to_manage(app, tenants):
+    admin = app.test_client()
+    login(admin, tenants.admin_a.email)
+    _agregar(admin, "3001234567")
+    assert _list(tenants.admin_a.id) != []
     superadmin = app.test_client()
     login(superadmin, "super@test.co")
-    assert superadmin.get(URL).status_code == 403
+    page = superadmin.get(URL)
+    assert page.status_code == 200 and "300 123 4567" in page.get_data(as_text=True)
+    assert 'data-testid="form-agregar"' not in page.get_data(as_text=True)
+    refused = superadmin.post(
+        URL + "agregar/", data={"csrf_token": csrf_from(page.data), "agregar-numero": "3009999999"}
+    )
+    assert refused.status_code == 403
 
 
 def test_migration_0020_takes_the_source_of_existing_rows_from_their_motivo(databases):

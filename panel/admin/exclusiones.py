@@ -141,8 +141,15 @@ class ExclusionesView(TenantModelView):
     ]
 
     def is_accessible(self) -> bool:
-        """Admins of a tenant: the list is theirs (a superadmin has no tenant to add to)."""
-        return panel_user_ok() and can_write(current_user) and current_user.tenant_id is not None
+        """Admins of a tenant manage their list; the superadmin reads and exports every tenant's
+        (as every list), but has no tenant to add to or remove from (``_manages``)."""
+        return panel_user_ok() and can_write(current_user)
+
+    @staticmethod
+    def _manages() -> None:
+        """Adding and removing are a tenant's own acts: 403 for the superadmin."""
+        if current_user.tenant_id is None:
+            abort(403)
 
     def export_columns(self, query):
         """The number as the exporter writes phones (formula-safe), the rest as listed."""
@@ -155,10 +162,12 @@ class ExclusionesView(TenantModelView):
             kwargs.setdefault("agregar", AgregarForm(prefix="agregar"))
             kwargs.setdefault("subir", ArchivoForm(prefix="subir"))
             kwargs["max_mb"] = MAX_BYTES // (1024 * 1024)
+            kwargs["gestiona"] = current_user.tenant_id is not None
         return super().render(template, **kwargs)
 
     @expose("/agregar/", methods=("POST",))
     def agregar(self):
+        self._manages()
         form = AgregarForm(prefix="agregar")
         if not form.validate_on_submit():
             return self._refused(form)
@@ -178,6 +187,7 @@ class ExclusionesView(TenantModelView):
 
     @expose("/archivo/", methods=("POST",))
     def archivo(self):
+        self._manages()
         form = ArchivoForm(prefix="subir")
         if not form.validate_on_submit():
             return self._refused(form)
@@ -197,6 +207,7 @@ class ExclusionesView(TenantModelView):
 
     @expose("/quitar/", methods=("GET", "POST"))
     def quitar(self):
+        self._manages()
         pk = as_id(request.args.get("id", ""))
         if pk is None:
             abort(404)
