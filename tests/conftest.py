@@ -21,7 +21,7 @@ from panel.extensions import db
 from . import factories
 from .services import PG_ADMIN_URL, require_postgres
 
-pytest_plugins = ["tests.twilio_fixtures", "tests.clock_fixtures"]
+pytest_plugins = ["tests.twilio_fixtures", "tests.clock_fixtures", "tests.support.fixtures"]
 
 
 def _postgres_server() -> str | None:
