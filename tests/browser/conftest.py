@@ -48,6 +48,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            # Under xdist (`make test`: --dist loadgroup) all on one worker: one set of served
+            # processes and one Chromium, not one per worker, on the session's servers.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")
