@@ -30,9 +30,12 @@ $(SIM_TOKEN):
 	@umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > $@
 	@echo "TWILIO_SIMULATION_TOKEN generado en $@: $$(cat $@)"
 
-## make test: the whole suite (SQLite by default; DATABASE_URL=postgresql://… for PostgreSQL)
+## make test: the whole suite (SQLite by default; DATABASE_URL=postgresql://… for PostgreSQL), on
+## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); the
+## browser tests stay together on one worker (their xdist_group)
+PYTEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check panel tests bench wsgi.py

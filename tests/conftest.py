@@ -2,6 +2,7 @@
 database when DATABASE_URL points at PostgreSQL), an app per test, the tenants."""
 
 import contextvars
+import gc
 import os
 import secrets
 from collections.abc import Iterator
@@ -20,8 +21,12 @@ from panel.extensions import db
 
 from . import factories
 from .services import PG_ADMIN_URL, require_postgres
+from .support.routes import share_compiled_url_builders
+from .support.templates import TEMPLATES
 
-pytest_plugins = ["tests.twilio_fixtures", "tests.clock_fixtures"]
+pytest_plugins = ["tests.twilio_fixtures", "tests.clock_fixtures", "tests.support.fixtures"]
+
+share_compiled_url_builders()  # an app per test, its URL builders compiled once per run
 
 
 def _postgres_server() -> str | None:
@@ -89,6 +94,7 @@ def make_app(database_url: str, **extra):
     config.update(extra)
     app = create_app(config)
     app.test_client_class = IsolatedClient
+    app.jinja_env.bytecode_cache = TEMPLATES  # templates compiled once per run, not per test
     return app
 
 
@@ -190,3 +196,9 @@ def tenants(app):
         vendedor_b=factories.user("vendedor.b@test.co", "vendedor", creado_por=admin_b),
     )
     return SimpleNamespace(**{k: factories.snapshot(u) for k, u in users.items()})
+
+
+def pytest_collection_finish(session):
+    """What is loaded by now (modules, the collected tests) lives all run: out of the garbage
+    collector's full passes, which each test's app would otherwise make walk it again and again."""
+    gc.freeze()

@@ -162,7 +162,7 @@ def test_a_later_opt_out_keeps_the_first_source_of_an_excluded_number(app, tenan
 def test_a_21610_on_a_send_writes_evidence_and_the_exclusion(app, tenants, fake_twilio, twilio_app_config):
     from panel.sms import sender
 
-    from .test_sms_sender import campaign, configure, rows
+    from .support.sms import campaign, configure, rows
 
     configure(app, twilio_app_config)
     cid = campaign(tenants.admin_a, 1)

@@ -20,10 +20,18 @@ from panel.sms import elegibilidad, outbox, rne, runners, sender
 
 from .api_support import keys  # noqa: F401 — the fixture
 from .clock_fixtures import at
-from .test_ley_envio import bogota, campana, clientes, commercial, poll_and_send
-from .test_sms_lifecycle import url, wait_until
-from .test_sms_rq import queue_name  # noqa: F401 — the fixture
-from .test_sms_sender import assert_aggregates_match_rows, campaign, configure, rows
+from .support.pages import url, wait_until
+from .support.sms import (
+    assert_aggregates_match_rows,
+    bogota,
+    campaign,
+    campana,
+    clientes,
+    commercial,
+    configure,
+    poll_and_send,
+    rows,
+)
 
 ONE_A_SECOND = {"SMS_RATE_PER_SECOND": 1, "SMS_BATCH_SIZE": 32, "SMS_CONCURRENCY": 4}
 
@@ -246,7 +254,7 @@ def test_the_review_of_a_second_campaign_for_the_same_day_counts_the_first(app, 
 def test_under_rq_a_pause_or_cancel_lets_through_only_the_request_on_the_wire(
     app, tenants, fake_twilio, twilio_app_config, keys, queue_name, action, estado_final
 ):
-    from .test_sms_rq import start_worker, worker_env
+    from .support.rq_workers import start_worker, worker_env
 
     configure(app, twilio_app_config, **ONE_A_SECOND)
     app.config.update(REDIS_URL=redis_url(), SMS_QUEUE=queue_name, SMS_JOBS_PER_CAMPAIGN=1)

@@ -31,8 +31,7 @@ from panel.models import (
 from . import factories
 from .conftest import own_postgres_database
 from .helpers import login
-from .test_export_formats import exporting_lists
-from .test_rls import rls_app, two_tenants  # noqa: F401 (fixtures)
+from .support.pages import exporting_lists
 
 
 @pytest.fixture(scope="module")

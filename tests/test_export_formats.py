@@ -10,16 +10,15 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from flask import url_for
 from openpyxl import load_workbook
 
 from panel import export, formatting
-from panel.admin.modelview import TenantModelView
 from panel.extensions import db
 from panel.models import Historial, Usuario
 
 from . import factories
 from .helpers import login
+from .support.pages import exporting_lists
 
 STORED = datetime(2026, 12, 1, 6, 50, 25, 481538)  # naive UTC, as the database returns it
 IN_BOGOTA = datetime(2026, 12, 1, 1, 50, 25)
@@ -198,17 +197,6 @@ def test_the_three_formats_carry_the_same_headers(client, data, view):
 
 
 # --- the menus, the URLs and Historial --------------------------------------------------------
-
-
-def exporting_lists(app) -> dict[str, str]:
-    """The list URL of every model view that exports (read from the app, not listed by hand)."""
-    views = app.extensions["panel_admin"]._views
-    with app.test_request_context():
-        return {
-            v.endpoint: url_for(f"{v.endpoint}.index_view")
-            for v in views
-            if isinstance(v, TenantModelView) and v.export_types
-        }
 
 
 def test_every_view_that_exports_offers_the_three_formats_by_name(app, client, data):

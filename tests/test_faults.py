@@ -13,7 +13,7 @@ from panel.testing.fake_server import FakeTwilio
 
 from .reliability import faults
 from .services import require
-from .test_sms_sender import campaign, rows
+from .support.sms import campaign, rows
 
 RUNS = int(os.environ.get("FAULT_RUNS", 3))
 SIZE = int(os.environ.get("FAULT_SIZE", 150))

@@ -22,13 +22,13 @@ from .api_support import body, cuenta_cliente, keys
 from .clock_fixtures import next_open_morning, real_time
 from .conftest import make_app
 from .helpers import csrf_of, login
-from .test_sms_sender import ROOT, configure
-from .test_sms_views import _ids, clientes_a, wait_finished
+from .support.pages import _ids, wait_finished
+from .support.sms import ROOT, configure
 
 # Commercial campaigns (the default) send only inside the contact window: a weekday morning.
 pytestmark = pytest.mark.usefixtures("ventana_abierta")
 
-__all__ = ["clientes_a", "keys"]
+__all__ = ["keys"]
 
 ENVIAR = "/clientes/enviar-sms/"
 CLIENTES = "/Database/Database/clientes/"

@@ -5,7 +5,7 @@ database and the fake Twilio over HTTP, with the clock under the test's control 
 """
 
 import threading
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -21,43 +21,13 @@ from . import factories
 from .api_support import keys  # noqa: F401 — the fixture
 from .clock_fixtures import at
 from .helpers import csrf_from, login
-from .test_sms_rq import queue_name  # noqa: F401 — the fixture
-from .test_sms_sender import configure, rows
+from .support.sms import bogota, campana, clientes, commercial, configure, poll_and_send, rows
 
 ENVIAR = "/clientes/enviar-sms/"
 
 
-def bogota(text: str) -> datetime:
-    """A Bogotá wall-clock time as stored: naive UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=BOGOTA).astimezone(UTC).replace(tzinfo=None)
-
-
 def bogota_aware(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=BOGOTA)
-
-
-def clientes(owner, n: int, start: int = 0) -> list[int]:
-    return [factories.cliente(owner, telefono=f"3104{start + i:06d}").id_cliente for i in range(n)]
-
-
-def commercial(owner, ids: list[int], mensaje: str = "Oferta para {nombre}", **extra) -> int:
-    """A commercial campaign (the default tipo) to these clients; returns its id."""
-    query = sa.select(Cliente).where(Cliente.id_cliente.in_(ids))
-    with tenancy.using(owner):
-        return outbox.create_campaign(user_id=owner.id, cliente_query=query, mensaje=mensaje, **extra).id
-
-
-def campana(cid: int) -> CampanaSMS:
-    db.session.expire_all()
-    return db.session.get(CampanaSMS, cid)
-
-
-def poll_and_send() -> list[int]:
-    """What a sender's poll does: start the due campaigns and run every active one."""
-    active = lifecycle.campaigns_with_work()
-    for cid in active:
-        sender.run_campaign(cid)
-    return active
 
 
 def close_after(n: int, fake_twilio, traveller, closing: datetime):

@@ -20,7 +20,7 @@ from panel.sms import lifecycle, outbox, runners, sender
 from . import factories
 from .api_support import auth, keys, token_for  # noqa: F401 — keys: the fixture
 from .helpers import csrf_from, csrf_of, login
-from .test_sms_sender import assert_aggregates_match_rows, configure, rows
+from .support.sms import assert_aggregates_match_rows, configure, rows
 
 ROLES = ("superadmin", "admin", "vendedor", "cliente")
 

@@ -18,11 +18,10 @@ from . import factories
 from .api_support import keys
 from .clock_fixtures import at
 from .helpers import csrf_of, login
-from .test_sms_sender import configure
-from .test_sms_views import clientes_a
-from .test_test_sends import TELEFONO, post_test, pruebas_enviadas, set_phone
+from .support.pages import TELEFONO, post_test, pruebas_enviadas, set_phone
+from .support.sms import configure
 
-__all__ = ["clientes_a", "keys"]
+__all__ = ["keys"]
 
 E164 = "+573109998877"
 CUENTA = "/admin/mi-cuenta/"

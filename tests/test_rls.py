@@ -9,30 +9,6 @@ import sqlalchemy as sa
 from panel import tenancy
 from panel.extensions import db
 
-from . import factories
-from .conftest import make_app, own_postgres_database
-
-
-@pytest.fixture
-def rls_app():
-    with own_postgres_database("panel_rls", own_role=True) as url:
-        app = make_app(url)
-        with app.app_context():
-            yield app
-            db.session.remove()
-            db.engine.dispose()
-
-
-@pytest.fixture
-def two_tenants(rls_app):
-    admin_a = factories.snapshot(factories.user("a@rls.co", "admin"))
-    admin_b = factories.snapshot(factories.user("b@rls.co", "admin"))
-    for owner in (admin_a, admin_b):
-        for _ in range(3):
-            factories.cliente(owner)
-    db.session.remove()
-    return admin_a, admin_b
-
 
 def _raw(sql: str):
     """A query that forgets every ORM filter: plain SQL on the engine."""

@@ -22,41 +22,15 @@ from .api_support import (
     token_for,
 )
 from .clock_fixtures import next_open_morning
-from .test_sms_sender import assert_aggregates_match_rows, campaign, configure, rows
+from .support.pages import url, wait_until
+from .support.sms import assert_aggregates_match_rows, campaign, configure, rows, scheduled
 
 ENVIAR = "/clientes/enviar-sms/"
-
-
-def url(cid: int, action: str = "") -> str:
-    return f"/clientes/campanas-sms/{cid}/" + (action and f"{action}/")
-
-
-def wait_until(predicate, what: str, seconds: float = 60.0):
-    """Bounded wait for something to happen (never an assertion on how fast)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        db.session.rollback()
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"no ocurrió: {what}")
 
 
 def estado(cid: int) -> str:
     db.session.expire_all()
     return db.session.get(CampanaSMS, cid).estado
-
-
-def scheduled(owner, n: int, at: datetime, tipo: str = "transaccional") -> int:
-    """A campaign of ``n`` clients scheduled for ``at`` (naive UTC); transactional, so that the
-    time asked is the time it starts whatever the hour (the window has its own tests)."""
-    ids = [factories.cliente(owner, telefono=f"3003{i:06d}").id_cliente for i in range(n)]
-    query = sa.select(Cliente).where(Cliente.id_cliente.in_(ids))
-    with tenancy.using(owner):
-        return outbox.create_campaign(
-            user_id=owner.id, cliente_query=query, mensaje="Hola {nombre}", programada_para=at, tipo=tipo
-        ).id
 
 
 # --- pause, resume, cancel -------------------------------------------------------------------

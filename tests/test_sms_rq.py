@@ -1,16 +1,11 @@
 """At scale: RQ jobs on real Redis, run by real ``rq worker`` processes (and by a burst worker in
 this process, where the test's app is the worker's app), share one campaign."""
 
-import os
-import secrets
-import subprocess
-import sys
 from datetime import UTC, timedelta
-from pathlib import Path
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from rq.job import Job
 
 from panel import jobs
@@ -19,45 +14,8 @@ from panel.models import SMSLog, utcnow
 from panel.sms import runners
 
 from .services import REDIS_URL, require_redis
-from .test_sms_sender import assert_aggregates_match_rows, campaign, configure, rows
-
-RQ = str(Path(sys.executable).with_name("rq"))
-
-
-@pytest.fixture
-def queue_name():
-    """A queue of this test only (never flush Redis: other runs may share it)."""
-    require_redis()
-    name = f"sms-test-{secrets.token_hex(4)}"
-    yield name
-    Queue(name, connection=Redis.from_url(REDIS_URL)).delete(delete_jobs=True)
-
-
-def worker_env(app, fake) -> dict:
-    """The environment of a worker process: the test database, Redis and the fake Twilio."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMS_"))}
-    env.update(
-        PANEL_ENV="testing",
-        DATABASE_URL=url,
-        REDIS_URL=REDIS_URL,
-        SMS_RATE_PER_SECOND="200",
-        SMS_RATE_KEY=f"test:rq:{secrets.token_hex(4)}",  # a schedule of its own, not other runs'
-        SMS_CONCURRENCY="2",
-        SMS_BATCH_SIZE="5",
-    )
-    env.update({k: str(v) for k, v in fake.config().items()})
-    return env
-
-
-def start_worker(env: dict, queue: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [RQ, "worker", "--burst", "--url", REDIS_URL, queue],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+from .support.rq_workers import start_worker, worker_env
+from .support.sms import assert_aggregates_match_rows, campaign, configure, rows
 
 
 def run_workers(app, fake, queue: str, n: int = 2, **settings) -> list[str]:
@@ -178,7 +136,7 @@ def test_a_scheduled_campaign_is_started_once_by_racing_workers_and_sends_nothin
     from panel import clock
     from panel.sms import lifecycle
 
-    from .test_sms_lifecycle import scheduled
+    from .support.sms import scheduled
 
     due = clock.utcnow() + timedelta(seconds=3)
     cid = scheduled(tenants.admin_a, 6, due)

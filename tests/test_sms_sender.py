@@ -1,6 +1,5 @@
 """The sender against the fake Twilio over real HTTP, with the real SDK."""
 
-import itertools
 import os
 import signal
 import subprocess
@@ -8,71 +7,20 @@ import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import requests
 import sqlalchemy as sa
 
-from panel import tenancy
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, utcnow
-from panel.sms import lifecycle, outbox, sender
+from panel.sms import lifecycle, sender
 from panel.sms.client import make_twilio_client, sender_kwargs
 from panel.sms.errors import Outcome
 
 from . import factories
 from .helpers import hold_the_gil
-from .test_rls import rls_app  # noqa: F401 — the fixture: a PostgreSQL role bound by RLS
-
-_keys = itertools.count()
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def configure(app, twilio_app_config, **extra):
-    """Point the app's sender at the fake, with fast retries and a private rate-limit key."""
-    settings = {
-        "SMS_RETRY_BACKOFF": 0.01,
-        "SMS_RATE_PER_SECOND": 0,
-        "SMS_RATE_KEY": f"test:sms:{next(_keys)}",
-    }
-    app.config.update({**twilio_app_config, **settings, **extra})
-
-
-def campaign(owner, n: int = 3, mensaje: str = "Hola {nombre}", tipo: str = "transaccional", **fields) -> int:
-    """A pending campaign of ``n`` sendable clients of ``owner``; returns its id.
-
-    Transactional by default: these tests are about the sending machinery (retries, crashes, the
-    rate limit, RQ worker processes the test's clock cannot reach), which must behave the same
-    whatever hour CI runs at; the contact window and the cap have their own tests
-    (tests/test_ley_envio.py), with the clock under control."""
-    ids = [
-        factories.cliente(owner, telefono=f"3002{i:06d}{n % 10}"[:10], **fields).id_cliente for i in range(n)
-    ]
-    query = sa.select(Cliente).where(Cliente.id_cliente.in_(ids))
-    with tenancy.using(owner):
-        campana = outbox.create_campaign(
-            user_id=owner.id, cliente_query=query, mensaje=mensaje, nombre="Prueba", tipo=tipo
-        )
-    return campana.id
-
-
-def rows(campana_id: int) -> list[SMSLog]:
-    db.session.expire_all()
-    return list(
-        db.session.scalars(sa.select(SMSLog).where(SMSLog.id_campana == campana_id).order_by(SMSLog.id))
-    )
-
-
-def assert_aggregates_match_rows(campana_id: int) -> CampanaSMS:
-    """The campaign's totals equal the counts of its log rows."""
-    db.session.expire_all()
-    campana = db.session.get(CampanaSMS, campana_id)
-    logs = rows(campana_id)
-    assert campana.total_clientes == len(logs)
-    assert campana.enviados_exitosos == sum(r.estado == "enviado" for r in logs)
-    assert campana.enviados_fallidos == sum(r.estado == "fallido" for r in logs)
-    return campana
+from .support.sms import ROOT, assert_aggregates_match_rows, campaign, configure, rows
 
 
 def test_success_records_sid_status_and_segments(app, tenants, fake_twilio, twilio_app_config):
@@ -307,14 +255,27 @@ def _stall_now_and_then(done: threading.Event) -> None:
 
 
 def test_the_pool_stays_fed_between_claims(app, tenants, fake_twilio, twilio_app_config):
-    """Claiming one row at a time, 5 threads still keep 5 calls in flight: 20 messages answered
-    after 0.2 s take ~0.8 s, not the 4 s of waiting for each claim's sends before the next claim."""
+    """Claiming one row at a time, 5 threads still keep 5 calls in flight: with each create held
+    0.2 s at the fake, 5 are under way together at some moment. A sender that waited for each
+    claim's sends before claiming again would never have more than one (one row a claim)."""
     configure(app, twilio_app_config, SMS_BATCH_SIZE=1, SMS_CONCURRENCY=5)
-    fake_twilio.set(latency=0.2)
+    lock, under_way, most = threading.Lock(), [0], [0]
+
+    def held(message):  # counts the creates under way at once (not how long anything takes)
+        with lock:
+            under_way[0] += 1
+            most[0] = max(most[0], under_way[0])
+        time.sleep(0.2)
+        with lock:
+            under_way[0] -= 1
+
+    fake_twilio.on_create = held
     cid = campaign(tenants.admin_a, 20)
-    start = time.monotonic()
-    assert sender.run_campaign(cid)["enviado"] == 20
-    assert time.monotonic() - start < 2.0
+    try:
+        assert sender.run_campaign(cid)["enviado"] == 20
+    finally:
+        fake_twilio.on_create = None
+    assert most[0] == 5
     assert len(fake_twilio.created) == 20 and fake_twilio.duplicates() == []
     assert assert_aggregates_match_rows(cid).estado == "completado"
 

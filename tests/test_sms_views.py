@@ -1,7 +1,5 @@
 """The SMS pages as a browser uses them (CSRF on): templates, Enviar SMS, campaigns, progress, retry."""
 
-import time
-
 import pytest
 import sqlalchemy as sa
 
@@ -11,7 +9,8 @@ from panel.models.envio import TEXTO_BAJA
 
 from . import factories
 from .helpers import csrf_of, login
-from .test_sms_sender import assert_aggregates_match_rows, campaign, configure, rows
+from .support.pages import _ids, wait_finished
+from .support.sms import assert_aggregates_match_rows, campaign, configure, rows
 
 # Commercial campaigns (the default) send only inside the contact window: a weekday morning.
 pytestmark = pytest.mark.usefixtures("ventana_abierta")
@@ -67,21 +66,6 @@ def test_other_tenants_template_is_404(client, tenants):
 # --- Enviar SMS ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def clientes_a(app, tenants):
-    a = tenants.admin_a
-    return [
-        factories.cliente(a, nombre_cliente="Ana", apellido_cliente="Ruiz", telefono="3005550001"),
-        factories.cliente(a, nombre_cliente="María", apellido_cliente="León", telefono="3005550002"),
-        factories.cliente(a, nombre_cliente="Luis", telefono="3005550003", acepta_sms=False),
-        factories.cliente(a, nombre_cliente="Sin", telefono=None),
-    ]
-
-
-def _ids(clientes) -> str:
-    return ",".join(str(c.id_cliente) for c in clientes)
-
-
 def test_page_shows_the_selection_and_the_counter(client, tenants, clientes_a):
     factories.plantilla(tenants.admin_a, "Hola {nombre}", nombre="Saludo")
     login(client, tenants.vendedor_a.email)
@@ -110,16 +94,6 @@ def test_review_with_an_unknown_placeholder_says_so(client, tenants, clientes_a)
     data = {"ids": _ids(clientes_a), "mensaje": "Hola {name}", "paso": "revisar", "csrf_token": token}
     page = client.post("/admin/enviar-sms/", data=data).get_data(as_text=True)
     assert "Marcador desconocido: {name}" in page and "Confirmar y enviar" not in page
-
-
-def wait_finished(client, campana_id: int, timeout: float = 15) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        progreso = client.get(f"/admin/campanas-sms/{campana_id}/progreso.json").get_json()
-        if progreso["estado"] not in ("pendiente", "procesando"):
-            return progreso
-        time.sleep(0.1)
-    raise AssertionError(f"la campaña no terminó: {progreso}")
 
 
 def test_confirm_creates_the_campaign_and_sends_it(

@@ -11,7 +11,7 @@ from panel.sms import sender
 
 from . import factories
 from .api_support import BASE, keys
-from .test_sms_sender import campaign, configure, rows
+from .support.sms import campaign, configure, rows
 
 __all__ = ["keys"]
 

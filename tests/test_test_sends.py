@@ -10,39 +10,14 @@ from sqlalchemy.exc import IntegrityError
 
 from panel.admin.dashboard import dashboard_data
 from panel.extensions import db
-from panel.models import CampanaSMS, SMSLog, Usuario
+from panel.models import SMSLog, Usuario
 from panel.models.envio import TEXTO_BAJA
-from panel.phones import e164
 from panel.tenancy import using
 
 from . import factories
 from .helpers import PASSWORD, csrf_of, login
-from .test_sms_sender import campaign, configure
-from .test_sms_views import _ids, clientes_a, wait_finished
-
-__all__ = ["clientes_a"]
-
-TELEFONO = "3109998877"
-
-
-def set_phone(user_id: int, telefono: str | None = TELEFONO) -> None:
-    """A fixture: the user's phone, already verified (tests/test_phone_verification.py goes
-    through the real code by SMS)."""
-    user = db.session.get(Usuario, user_id)
-    user.telefono, user.telefono_verificado = telefono, e164(telefono, "CO")
-    db.session.commit()
-
-
-def pruebas_enviadas() -> list[CampanaSMS]:
-    db.session.expire_all()
-    return list(db.session.scalars(sa.select(CampanaSMS).where(CampanaSMS.prueba.is_(True))))
-
-
-def post_test(client, clientes, mensaje="Hola {nombre}"):
-    token = csrf_of(client, f"/admin/enviar-sms/?ids={_ids(clientes)}")
-    data = {"ids": _ids(clientes), "mensaje": mensaje, "paso": "prueba", "csrf_token": token}
-    return client.post("/admin/enviar-sms/", data=data)
-
+from .support.pages import TELEFONO, _ids, post_test, pruebas_enviadas, set_phone, wait_finished
+from .support.sms import campaign, configure
 
 # --- Enviar prueba -----------------------------------------------------------------------------
 

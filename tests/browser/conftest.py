@@ -48,6 +48,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            # Under xdist (`make test`: --dist loadgroup) all on one worker: one set of served
+            # processes and one Chromium, not one per worker, on the session's servers.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +104,7 @@ def serve(database_url: str, extra_env: dict | None = None) -> SimpleNamespace:
         stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a bound for a loaded CI machine (two passes at once), not a speed
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             log.seek(0)
@@ -112,7 +115,7 @@ def serve(database_url: str, extra_env: dict | None = None) -> SimpleNamespace:
         except requests.ConnectionError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("el servidor no respondió en 30 s")
+    raise RuntimeError("el servidor no respondió en 90 s")
 
 
 def stop(server: SimpleNamespace) -> None:
