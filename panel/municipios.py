@@ -310,7 +310,7 @@ def read(data: bytes) -> list[dict]:
     )
     if not reader.fieldnames or not set(COLUMNAS) <= {key(f).replace(" ", "_") for f in reader.fieldnames}:
         raise ArchivoInvalido(f"El archivo debe tener las columnas {', '.join(COLUMNAS)}.")
-    rows = []
+    rows, vistos = [], {}
     for n, raw in enumerate(reader, 2):
         row = {key(k).replace(" ", "_"): (v or "").strip() for k, v in raw.items() if k}
         dep, mun = row["codigo_departamento"].zfill(2), row["codigo_municipio"].zfill(5)
@@ -318,6 +318,9 @@ def read(data: bytes) -> list[dict]:
             raise ArchivoInvalido(f"Línea {n}: códigos DANE no válidos ({dep}, {mun}).")
         if not row["departamento"] or not row["municipio"]:
             raise ArchivoInvalido(f"Línea {n}: falta el nombre del departamento o del municipio.")
+        if mun in vistos:
+            raise ArchivoInvalido(f"Línea {n}: el código {mun} ya estaba en la línea {vistos[mun]}.")
+        vistos[mun] = n
         rows.append({**row, "codigo_departamento": dep, "codigo_municipio": mun})
     return rows
 

@@ -225,7 +225,7 @@ def test_import_adds_renames_and_never_deletes_a_municipio_in_use(runner, tmp_pa
             dict(
                 codigo_departamento="94",
                 departamento="Guainía",
-                codigo_municipio="94888",
+                codigo_municipio="94889",
                 municipio="Morichal Nuevo",
             )
         ]
@@ -233,14 +233,14 @@ def test_import_adds_renames_and_never_deletes_a_municipio_in_use(runner, tmp_pa
     result = runner.invoke(args=["divipola-import", str(_file(tmp_path, change))])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Municipio nuevo: 94888 Morichal Nuevo (Guainía)" in out
+    assert "Municipio nuevo: 94889 Morichal Nuevo (Guainía)" in out
     assert "Municipio renombrado: 25843 Villa de San Diego de Ubate → Villa de San Diego de Ubaté" in out
     assert "Municipio retirado: 05004 Abriaquí" in out
     assert "Se conserva 05360 Itagüí: no está en el archivo, pero 1 cliente vive allí." in out
     assert db.session.get(Ciudad, itagui) is not None
     assert db.session.scalar(sa.select(Ciudad.id).where(Ciudad.codigo_dane == "05004")) is None
     assert _counts() == (33, 1123)  # +1 −1
-    assert _code(municipios.match("Morichal Nuevo")) == "94888"
+    assert _code(municipios.match("Morichal Nuevo")) == "94889"
 
 
 def test_import_refuses_a_cut_or_broken_file(runner, tmp_path):
@@ -251,3 +251,6 @@ def test_import_refuses_a_cut_or_broken_file(runner, tmp_path):
     broken.write_text("nombre,codigo\nx,1\n", encoding="utf-8")
     result = runner.invoke(args=["divipola-import", str(broken)])
     assert result.exit_code == 1 and "columnas" in result.output
+    twice = _file(tmp_path, lambda rows: [*rows, rows[0]])
+    result = runner.invoke(args=["divipola-import", str(twice)])
+    assert result.exit_code == 1 and "el código 05001 ya estaba en la línea 2" in result.output
