@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
 from panel import municipios
 from panel.extensions import db
 from panel.models import Ciudad, Departamento
 from tests import factories
+from tests.conftest import make_app
 
 MIGRATION = Path(__file__).resolve().parents[1] / "migrations/versions/0021_divipola.py"
 HEADER = "codigo_departamento,departamento,codigo_municipio,municipio\n"
@@ -58,6 +60,67 @@ def test_the_load_is_idempotent_and_keeps_the_clients_cities(app, tenants):
     assert _counts() == (33, 1123)
     assert dict(db.session.execute(sa.select(Ciudad.codigo_dane, Ciudad.id)).all()) == before
     assert db.session.get(type(cliente), cliente.id_cliente).ciudad.codigo_dane == "05360"
+
+
+def _clients_before(conn) -> int:
+    """An agency with clients in Bogotá (1), Armenia (16: Quindío's, DIVIPOLA has two) and Quito
+    (21), written with the schema of 0020 (plain SQL)."""
+    if conn.dialect.name == "postgresql":  # the RLS policies: a migration-time view of every tenant
+        conn.execute(sa.text("SELECT set_config('app.tenant', '*', true)"))
+    t = "2026-12-01 12:00:00"
+    conn.execute(
+        sa.text(
+            "INSERT INTO usuario (email, password_hash, nombre, rol, activo, creado, sesion_version) "
+            "VALUES ('admin@agencia.co', 'x', 'Admin', 'admin', true, :t, 0)"
+        ),
+        {"t": t},
+    )
+    admin = conn.execute(sa.text("SELECT id FROM usuario")).scalar_one()
+    for cedula, ciudad, pais in (("101", 1, 1), ("102", 16, 1), ("103", 21, 2)):
+        conn.execute(
+            sa.text(
+                "INSERT INTO cliente (cedula_cliente, nombre_cliente, id_ciudad, id_pais, estado,"
+                " acepta_sms, creado, actualizado, id_propietario)"
+                " VALUES (:c, 'Ana', :ciudad, :pais, 1, true, :t, :t, :a)"
+            ),
+            {"c": cedula, "ciudad": ciudad, "pais": pais, "t": t, "a": admin},
+        )
+    return admin
+
+
+def test_the_migration_on_a_database_with_clients_keeps_their_cities(databases):
+    app = make_app(databases.new())
+    with app.app_context():
+        upgrade(revision="0020")
+        with db.engine.begin() as conn:
+            _clients_before(conn)
+        upgrade()
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT set_config('app.tenant', '*', true)"))
+            rows = conn.execute(
+                sa.text(
+                    "SELECT cliente.cedula_cliente, ciudad.id, ciudad.codigo_dane, ciudad.nombre FROM cliente"
+                    " JOIN ciudad ON ciudad.id = cliente.id_ciudad ORDER BY cliente.cedula_cliente"
+                )
+            ).all()
+            counts = conn.execute(
+                sa.text(
+                    "SELECT (SELECT count(*) FROM departamento),"
+                    " (SELECT count(*) FROM ciudad WHERE codigo_dane IS NOT NULL),"
+                    " (SELECT count(*) FROM ciudad)"
+                )
+            ).one()
+        assert [tuple(r) for r in rows] == [
+            ("101", 1, "11001", "Bogotá D.C."),
+            ("102", 16, "63001", "Armenia"),
+            ("103", 21, None, "Quito"),
+        ]
+        assert tuple(counts) == (33, 1123, 1123 + 7)  # and the 7 foreign cities of 0002
+        downgrade(revision="0020")  # what no client names goes; the cities of 0002 stay
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_a_repeated_name_reads_with_its_departamento(app):
