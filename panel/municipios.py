@@ -149,7 +149,8 @@ class Indice:
 
     def departamento(self, escrito: str) -> str:
         """A departamento's 2-digit code from its name, a short name or its code."""
-        found = self.departamentos.get(escrito.strip()) or self.departamentos.get(key(escrito))
+        plain = escrito.strip()
+        found = self.departamentos.get(plain.zfill(2) if plain.isdigit() else key(plain))
         if found is None:
             raise MunicipioError(f"No existe el departamento «{escrito.strip()}».")
         return found
@@ -283,7 +284,8 @@ def mark_repeated() -> None:
     db.session.execute(
         ciudad.update().values(nombre_repetido=sa.and_(ciudad.c.id_departamento.is_not(None), repeats))
     )
-    g.pop("municipios_indice", None) if has_app_context() else None
+    if has_app_context():  # the request's index knew the old names
+        g.pop("municipios_indice", None)
 
 
 # --- refreshing from a newer DANE file -------------------------------------------------------
