@@ -317,3 +317,28 @@ def test_import_refuses_a_cut_or_broken_file(runner, tmp_path):
     twice = _file(tmp_path, lambda rows: [*rows, rows[0]])
     result = runner.invoke(args=["divipola-import", str(twice)])
     assert result.exit_code == 1 and "el código 05001 ya estaba en la línea 2" in result.output
+
+
+# --- the import ------------------------------------------------------------------------------------
+
+
+def test_the_import_reads_municipios_as_people_write_them(app, tenants):
+    from .import_support import HEADER, clientes, csv_bytes, errors_of, imported, row
+
+    header = [*HEADER, "Departamento"]
+    rows = [
+        row(1, Ciudad="BOGOTÁ, D.C.") + [""],
+        row(2, Ciudad="Itagui") + ["Antioquia"],
+        row(3, Ciudad="Rionegro") + ["Santander"],  # the departamento column settles it
+        row(4, Ciudad="Rionegro (Antioquia)") + [""],
+        row(5, Ciudad="05266") + [""],  # Envigado by its DANE code
+        row(6, Ciudad="Rionegro") + [""],  # ambiguous
+        row(7, Ciudad="Envigao") + [""],  # misspelt
+    ]
+    _, vista, _ = imported(csv_bytes(rows, header=header), tenants.admin_a.id)
+    assert errors_of(vista) == [
+        (7, "Ciudad", "«Rionegro» es ambiguo: Rionegro (Antioquia), Rionegro (Santander)."),
+        (8, "Ciudad", "No existe el municipio «Envigao». ¿Quiso decir Envigado (Antioquia)?"),
+    ]
+    found = {c.nombre_cliente: c.ciudad.codigo_dane for c in clientes(tenants.admin_a.id).values()}
+    assert found == {"Ana1": "11001", "Ana2": "05360", "Ana3": "68615", "Ana4": "05615", "Ana5": "05266"}
