@@ -32,6 +32,7 @@ AUDITED = (
     "PlantillaSMS",
     "Usuario",
     "Pais",
+    "Departamento",
     "Ciudad",
 )
 SECRETS = {"password_hash"}

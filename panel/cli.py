@@ -1,5 +1,5 @@
-"""Flask commands: create-user, set-password, demo-data, rne-import, import-clientes, and the
-registration of every command."""
+"""Flask commands: create-user, set-password, demo-data, rne-import, import-clientes,
+divipola-import, and the registration of every command."""
 
 import click
 import sqlalchemy as sa
@@ -105,6 +105,28 @@ def import_clientes_command(archivo, email, actualizar, dry_run, todo_o_nada):
         raise SystemExit(1)
 
 
+@click.command("divipola-import")
+@click.argument("archivo", type=click.Path(exists=True, dir_okay=False))
+def divipola_import_command(archivo):
+    """Refresh departamentos and municipios from a newer DANE DIVIPOLA FILE (the columns of
+    panel/data/divipola.csv): adds and renames; a municipio where clients live is never removed."""
+    from . import municipios, tenancy
+
+    with open(archivo, "rb") as stream:
+        data = stream.read()
+    try:
+        with tenancy.using(tenancy.EVERY_TENANT):
+            cambios = municipios.refresh(municipios.read(data))
+            db.session.commit()
+    except municipios.ArchivoInvalido as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    for linea in cambios:
+        click.echo(linea)
+    click.echo(f"DIVIPOLA actualizada: {len(cambios)} cambios." if cambios else "DIVIPOLA: sin cambios.")
+    click.echo(municipios.FUENTE)
+
+
 def init_app(app: Flask) -> None:
     """Register every flask command of the panel."""
     from .api.cli import create_token_command
@@ -115,3 +137,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_token_command)
     app.cli.add_command(rne_import_command)
     app.cli.add_command(import_clientes_command)
+    app.cli.add_command(divipola_import_command)

@@ -75,7 +75,7 @@ def load_demo_data(seed: int = 7) -> bool:
     rng, fake = random.Random(seed), Faker("es_CO")
     fake.seed_instance(seed)
     create_user("super@demo.co", DEMO_PASSWORD, "superadmin", nombre="Superadministrador")
-    city_ids = db.session.scalars(sa.select(Ciudad.id).where(Ciudad.id_pais == 1)).all()
+    city_ids = _demo_cities(rng)
     for n in (1, 2):
         admin = create_user(f"admin{n}@demo.co", DEMO_PASSWORD, "admin", nombre=AGENCIAS[n - 1])
         vendedor = create_user(
@@ -116,6 +116,24 @@ def _load_tenant(admin, vendedor, city_ids, rng, fake, cedula_base) -> None:
     db.session.flush()
     _load_history(clientes, campanas, vendedor, rng, owner)
     _load_finished_campaign(clientes, plantillas[0], admin, owner)
+
+
+# Where most clients of an agency live (DANE codes): the big cities and their neighbours, and
+# Rionegro in both departamentos, whose clients read "Rionegro (Antioquia)".
+CIUDADES_FRECUENTES = (
+    "11001", "05001", "76001", "08001", "13001", "68001", "05088", "25754", "05360", "05266",
+    "25175", "76834", "08758", "25899", "25290", "05615", "68615", "15759", "68276", "66001",
+)  # fmt: skip
+OTRAS_CIUDADES = 40  # and some from anywhere in DIVIPOLA: many departamentos
+
+
+def _demo_cities(rng) -> list[int]:
+    """The demo's cities, the frequent ones several times over (they weigh more in rng.choice)."""
+    coded = sa.select(Ciudad.codigo_dane, Ciudad.id).where(Ciudad.codigo_dane.is_not(None))
+    by_code = dict(db.session.execute(coded).all())
+    frecuentes = [by_code[c] for c in CIUDADES_FRECUENTES if c in by_code]
+    otras = rng.sample(sorted(set(by_code.values()) - set(frecuentes)), min(OTRAS_CIUDADES, len(by_code)))
+    return frecuentes * 3 + otras
 
 
 def _phone(rng) -> str:

@@ -34,6 +34,12 @@ def number(value) -> str:
     return format_decimal(value or 0, format="#,##0", locale=LOCALE)
 
 
+def city(nombre: str, departamento: str | None = None, repetido: bool = False) -> str:
+    """A municipio as people read it: 'Rionegro (Antioquia)' where its name repeats across
+    departamentos (DIVIPOLA has 70 such names), the bare name everywhere else."""
+    return f"{nombre} ({departamento})" if repetido and departamento else nombre
+
+
 # --- dates and times -----------------------------------------------------------------------
 
 

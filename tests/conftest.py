@@ -134,6 +134,10 @@ def database_url(databases):
     return migrated_database(databases)
 
 
+# Shared reference data the migrations load (parents first), put back after each test.
+REFERENCE_TABLES = ("pais", "departamento", "ciudad")
+
+
 def migrated_database(databases) -> str:
     """A new database at the head of the migrations; remembers the reference rows it holds."""
     url = databases.new()
@@ -141,7 +145,7 @@ def migrated_database(databases) -> str:
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:  # what the migrations loaded, to restore after each test
-            for name in ("pais", "ciudad"):
+            for name in REFERENCE_TABLES:
                 table = db.metadata.tables[name]
                 REFERENCE_ROWS[name] = [dict(r._mapping) for r in conn.execute(sa.select(table))]
         db.engine.dispose()
@@ -157,7 +161,7 @@ def _empty_tables() -> None:
                 conn.execute(table.delete().where(table.c.creado_por.is_not(None)))
             if table.name != "alembic_version":
                 conn.execute(table.delete())
-        for name in ("pais", "ciudad"):
+        for name in REFERENCE_TABLES:
             conn.execute(db.metadata.tables[name].insert(), REFERENCE_ROWS[name])
 
 

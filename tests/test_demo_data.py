@@ -48,3 +48,15 @@ def test_demo_emails_keep_accented_names_transliterated(app):
         )
     maria = [c.email for c in clientes if c.nombre_cliente.startswith("María")]
     assert maria and all(e.startswith("maria") for e in maria)
+
+
+def test_demo_clients_live_across_many_departamentos_and_municipios(app):
+    from panel.models import Ciudad
+
+    load_demo_data()
+    rows = db.session.execute(
+        sa.select(Ciudad.codigo_dane, Ciudad.id_departamento).join(Cliente, Cliente.id_ciudad == Ciudad.id)
+    ).all()
+    assert len({codigo for codigo, _ in rows}) >= 30
+    assert len({dep for _, dep in rows}) >= 10
+    assert {"05615", "05360"} & {codigo for codigo, _ in rows}  # Rionegro (Antioquia) or Itagüí

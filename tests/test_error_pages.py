@@ -31,7 +31,7 @@ def _assert_panel_error(response, code: int, title: str) -> str:
     "who,url,code,title",
     [
         ("vendedor.a@test.co", "/admin/clientes/new/", 403, "Sin permiso"),
-        ("admin.a@test.co", "/admin/paises/", 403, "Sin permiso"),
+        ("admin.a@test.co", "/admin/paises/new/", 403, "Sin permiso"),
         ("admin.a@test.co", "/admin/no-existe/", 404, "Página no encontrada"),
     ],
 )

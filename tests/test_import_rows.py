@@ -35,7 +35,7 @@ GOOD = row(1)
         ("Fecha de nacimiento", "ayer", "Fecha no válida: escriba dd/mm/aaaa o aaaa-mm-dd."),
         ("Fecha de nacimiento", "01/01/2999", "La fecha de nacimiento debe estar en el pasado."),
         ("Sexo", "X", "No es una opción válida."),
-        ("Ciudad", "Atlantis", "No existe la ciudad «Atlantis»."),
+        ("Ciudad", "Atlantis", "No existe el municipio «Atlantis»."),
     ],
 )
 def test_each_error_kind_names_its_row_column_and_message(app, tenants, column, value, message):

@@ -38,6 +38,7 @@ TABLE = {
     "can_see_historial": (1, 1, 0, 0),
     "can_import": (1, 1, 0, 0),
     "can_configure_sending": (0, 1, 0, 0),  # the tenant's own settings: the superadmin has none
+    "can_read_catalogs": (1, 1, 0, 0),
     "can_manage_catalogs": (1, 0, 0, 0),
     "can_load_rne": (1, 0, 0, 0),
     "sees_every_tenant": (1, 0, 0, 0),
@@ -96,7 +97,11 @@ PAGES = {
     "/admin/tokens/": "can_manage_tokens",
     "/admin/usuarios/": "can_manage_users",
     "/admin/clientes/importar/": "can_import",
-    "/admin/paises/": "can_manage_catalogs",
+    "/admin/paises/": "can_read_catalogs",
+    "/admin/departamentos/": "can_read_catalogs",
+    "/admin/ciudades/": "can_read_catalogs",
+    "/admin/paises/new/": "can_manage_catalogs",
+    "/admin/ciudades/new/": "can_manage_catalogs",
     "/admin/rne/": "can_load_rne",
 }
 

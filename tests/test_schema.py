@@ -40,7 +40,7 @@ def test_downgrade_to_base_and_upgrade_again(databases):
 
 
 def test_reference_data_colombia_and_bogota_are_row_one(app):
-    assert (db.session.get(Pais, 1).codigo_iso, db.session.get(Ciudad, 1).nombre) == ("CO", "Bogotá")
+    assert (db.session.get(Pais, 1).codigo_iso, db.session.get(Ciudad, 1).nombre) == ("CO", "Bogotá D.C.")
     cities = db.session.scalars(sa.select(Ciudad.nombre).where(Ciudad.id_pais == 1)).all()
     assert {"Medellín", "Cali", "Barranquilla", "Cartagena"} <= set(cities)
 

@@ -13,6 +13,7 @@ def register_views(admin: Admin) -> None:
         CampanaPublicitaria,
         Ciudad,
         Cliente,
+        Departamento,
         Empresa,
         Historial,
         MovimientoCapital,
@@ -30,7 +31,7 @@ def register_views(admin: Admin) -> None:
     from .rne import RNEView
     from .sms_views import register_sms_views
     from .tokens import register_token_views
-    from .usuarios import CiudadView, PaisView, UsuarioView
+    from .usuarios import CiudadView, DepartamentoView, PaisView, UsuarioView
 
     datos, config = "Datos", "Configuración"
     admin.add_view(ClienteView(Cliente, name="Clientes", endpoint="clientes", url="clientes"))
@@ -66,6 +67,11 @@ def register_views(admin: Admin) -> None:
     exclusiones.register(admin)
     admin.add_view(RNEView(name="Números excluidos (RNE)", endpoint="rne", url="rne", category=config))
     admin.add_view(PaisView(Pais, name="Países", endpoint="paises", url="paises", category=config))
+    admin.add_view(
+        DepartamentoView(
+            Departamento, name="Departamentos", endpoint="departamentos", url="departamentos", category=config
+        )
+    )
     admin.add_view(CiudadView(Ciudad, name="Ciudades", endpoint="ciudades", url="ciudades", category=config))
     admin.add_view(HistorialView(Historial, name="Historial", endpoint="historial", url="historial"))
     register_token_views(admin)

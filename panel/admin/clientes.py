@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from .. import export
+from .. import export, municipios
 from ..extensions import db
 from ..forms.clientes import ClienteForm
 from ..models import (
@@ -17,7 +17,6 @@ from ..models import (
     GENEROS,
     CampanaPublicitaria,
     CampanaSMS,
-    Ciudad,
     Cliente,
     ConsentimientoSMS,
     Empresa,
@@ -29,6 +28,7 @@ from ..models import (
     Venta,
 )
 from ..models.users import can_import, can_read, can_send_sms, sees_every_tenant
+from .ciudades import CiudadAjax, labels_of
 from .clientes_acciones import AccionesClientes
 from .clientes_filtros import (
     FILTROS,
@@ -112,7 +112,7 @@ def export_columns() -> list[export.Columna]:
         C("Estado", Cliente.estado, nombres=ESTADOS_CLIENTE),
         C("Empresa", Cliente.id_empresa, nombres=_nombres(Empresa)),
         C("Campaña", Cliente.id_campana, nombres=_nombres(CampanaPublicitaria)),
-        C("Ciudad", Cliente.id_ciudad, nombres=_nombres(Ciudad)),
+        C("Ciudad", Cliente.id_ciudad, nombres=municipios.labels()),  # "Rionegro (Antioquia)"
         C("País", Cliente.id_pais, nombres=_nombres(Pais)),
         C("Acepta SMS", Cliente.acepta_sms, "booleano"),
         C("Acepta SMS desde", consent_since(), "fecha_hora"),
@@ -195,6 +195,8 @@ class ClienteView(AccionesClientes, TenantModelView):
     )
     column_default_sort = ("id_cliente", True)
     column_filters = FILTROS
+    # The form's ciudad and the Ciudad filter search the municipios here (/ajax/lookup/).
+    form_ajax_refs = {"id_ciudad": CiudadAjax()}
 
     def get_filter_arg(self, index, flt):
         return flt.url_name  # readable, stable URLs: ?flt0_estado=1&flt1_empresa=3
@@ -228,12 +230,20 @@ class ClienteView(AccionesClientes, TenantModelView):
             kwargs.update(filtros=list_args(request.args), count_cap=self.count_cap)
             kwargs.update(puede_importar=allowed(can_import))
             kwargs.update(fila=self._row_links(kwargs["return_url"]))
+            kwargs.update(ciudades_filtro=self._ciudades_filtradas())
             if allowed(sees_every_tenant):  # which agency owns each client: the superadmin's column
                 kwargs["list_columns"] = [*kwargs["list_columns"], ("agencia", LABELS["agencia"])]
                 kwargs["fila"]["agencias"] = {int(i): nombre for i, nombre in agencias()}
         elif template == self.details_template:
             kwargs.update(self.related(kwargs["model"]), enviar_sms=enviar_sms_url(kwargs["model"]))
         return super().render(template, **kwargs)
+
+    @staticmethod
+    def _ciudades_filtradas() -> dict:
+        """The lookup's URL and the names of the cities the active filters name (the filter's
+        search box shows a name, and the page carries no other city)."""
+        ids = [v for k, v in request.args.items(multi=True) if k.startswith("flt") and k.endswith("_ciudad")]
+        return {"url": url_for(".ajax_lookup", name="id_ciudad"), "nombres": labels_of(ids)}
 
     def _row_links(self, return_url: str) -> dict:
         """What every row of the list repeats, computed once per page: the row template then

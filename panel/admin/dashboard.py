@@ -2,8 +2,9 @@
 
 import sqlalchemy as sa
 
+from .. import formatting
 from ..extensions import db
-from ..models import ESTADOS_CLIENTE, CampanaSMS, Ciudad, Cliente
+from ..models import ESTADOS_CLIENTE, CampanaSMS, Ciudad, Cliente, Departamento
 from ..sms import lifecycle
 
 RECENT_CAMPAIGNS = 8
@@ -20,16 +21,36 @@ def clients_per_estado() -> list[dict]:
     ]
 
 
+FUERA = "Fuera de Colombia"  # foreign cities have no departamento
+
+
 def clients_per_city() -> list[dict]:
     total = sa.func.count().label("total")
     rows = db.session.execute(
-        sa.select(Ciudad.nombre, total)
+        sa.select(Ciudad.nombre, Departamento.nombre, Ciudad.nombre_repetido, total)
         .join(Cliente, Cliente.id_ciudad == Ciudad.id)
-        .group_by(Ciudad.id, Ciudad.nombre)
+        .outerjoin(Departamento, Departamento.id == Ciudad.id_departamento)
+        .group_by(Ciudad.id, Ciudad.nombre, Departamento.nombre, Ciudad.nombre_repetido)
         .order_by(total.desc(), Ciudad.nombre)
         .limit(TOP_CITIES)
     ).all()
-    return [{"ciudad": nombre, "total": n} for nombre, n in rows]
+    return [
+        {"ciudad": formatting.city(nombre, dep, repetido), "total": n} for nombre, dep, repetido, n in rows
+    ]
+
+
+def clients_per_departamento() -> list[dict]:
+    """Every departamento with clients, most first; clients in foreign cities as one row."""
+    total = sa.func.count().label("total")
+    rows = db.session.execute(
+        sa.select(Departamento.nombre, total)
+        .select_from(Cliente)
+        .join(Ciudad, Ciudad.id == Cliente.id_ciudad)
+        .outerjoin(Departamento, Departamento.id == Ciudad.id_departamento)
+        .group_by(Departamento.nombre)
+        .order_by(total.desc(), Departamento.nombre)
+    ).all()
+    return [{"departamento": nombre or FUERA, "total": n} for nombre, n in rows]
 
 
 def _campaign(c: CampanaSMS) -> dict:
@@ -66,6 +87,7 @@ def dashboard_data() -> dict:
     return {
         "por_estado": clients_per_estado(),
         "por_ciudad": clients_per_city(),
+        "por_departamento": clients_per_departamento(),
         "campanas": recent_campaigns(),
         "en_curso": campaigns_in_progress(),
     }

@@ -1,12 +1,14 @@
-"""Usuarios (admins manage their vendedores and client accounts; superadmin all), países, ciudades."""
+"""Usuarios (admins manage their vendedores and client accounts; superadmin all); países,
+departamentos and ciudades (admins read them, the superadmin changes them)."""
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import abort, has_request_context, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, ValidationError
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from .. import municipios
 from ..extensions import db
 from ..forms.clientes import REQUIRED, ChoiceField, strip
 from ..ids import coerce_optional_choice
@@ -17,6 +19,7 @@ from ..models.users import (
     can_manage_catalogs,
     can_manage_user,
     can_manage_users,
+    can_read_catalogs,
     sees_every_tenant,
 )
 from .modelview import TenantModelView
@@ -131,8 +134,16 @@ class UsuarioView(TenantModelView):
             raise ValidationError("No puede desactivar su propia cuenta.")
 
 
-class PaisView(TenantModelView):
-    permission = staticmethod(can_manage_catalogs)
+class CatalogoView(TenantModelView):
+    """Shared reference data (no tenant): admins read it, only the superadmin changes it."""
+
+    permission = staticmethod(can_read_catalogs)
+
+    def _may_write(self) -> bool:
+        return has_request_context() and can_manage_catalogs(current_user)
+
+
+class PaisView(CatalogoView):
     column_list = ("id", "nombre", "codigo_iso")
     column_labels = {"nombre": "Nombre", "codigo_iso": "Código ISO"}
     column_searchable_list = ("nombre", "codigo_iso")
@@ -146,10 +157,66 @@ class PaisView(TenantModelView):
     }
 
 
-class CiudadView(TenantModelView):
-    permission = staticmethod(can_manage_catalogs)
-    column_list = ("id", "nombre", "pais")
-    column_labels = {"nombre": "Nombre", "pais": "País"}
-    column_searchable_list = ("nombre",)
-    column_select_related_list = (Ciudad.pais,)
-    form_columns = ("nombre", "pais")
+class DivipolaView(CatalogoView):
+    """A list that shows DANE's data says where it comes from."""
+
+    list_template = "admin/divipola_list.html"
+
+    def after_model_change(self, form, model, is_created) -> None:
+        """A new or renamed name may now repeat (or no longer): 'Rionegro (Antioquia)'."""
+        municipios.mark_repeated()
+        db.session.commit()
+
+    def after_model_delete(self, model) -> None:
+        municipios.mark_repeated()
+        db.session.commit()
+
+
+class DepartamentoView(DivipolaView):
+    column_list = ("codigo_dane", "nombre")
+    column_labels = {"codigo_dane": "Código DANE", "nombre": "Nombre"}
+    column_searchable_list = ("nombre", "codigo_dane")
+    column_default_sort = ("codigo_dane", False)
+    form_columns = ("codigo_dane", "nombre")
+    form_args = {
+        "codigo_dane": {"validators": [DataRequired(REQUIRED), Regexp(r"^\d{2}$", message="Dos dígitos.")]},
+        "nombre": {"validators": [DataRequired(REQUIRED), Length(max=80)], "filters": [strip]},
+    }
+
+
+CINCO_DIGITOS = "Cinco dígitos (vacío en una ciudad extranjera)."
+
+
+class CiudadView(DivipolaView):
+    column_list = ("codigo_dane", "nombre", "departamento", "pais")
+    column_labels = {
+        "codigo_dane": "Código DANE",
+        "nombre": "Nombre",
+        "departamento": "Departamento",
+        "pais": "País",
+    }
+    column_searchable_list = ("nombre", "codigo_dane")
+    column_sortable_list = ("codigo_dane", "nombre")
+    column_default_sort = ("nombre", False)
+    column_select_related_list = (Ciudad.pais,)  # the departamento comes joined with every city
+    form_columns = ("nombre", "codigo_dane", "departamento", "pais")
+    form_args = {
+        "nombre": {"validators": [DataRequired(REQUIRED), Length(max=80)], "filters": [strip]},
+        "codigo_dane": {
+            "validators": [Optional(), Regexp(r"^\d{5}$", message=CINCO_DIGITOS)],
+            "filters": [lambda v: (v.strip() or None) if isinstance(v, str) else v],
+        },
+    }
+
+    def on_model_change(self, form, model, is_created) -> None:
+        """A municipio's code starts with its departamento's; a foreign city has neither."""
+        super().on_model_change(form, model, is_created)
+        dep = model.departamento
+        if (dep is None) != (model.codigo_dane is None):
+            raise ValidationError(
+                "Un municipio lleva código DANE y departamento; una ciudad extranjera, ninguno de los dos."
+            )
+        if dep is not None and not model.codigo_dane.startswith(dep.codigo_dane):
+            raise ValidationError(
+                f"El código DANE de un municipio de {dep.nombre} empieza por {dep.codigo_dane}."
+            )

@@ -4,11 +4,14 @@ Choice lists (empresa, campaña, usuario, ciudad, país) are loaded through the 
 tenancy hook limits them to the current user's tenant: a forged id is "not a valid choice".
 """
 
+import json
 import re
 from datetime import date
 
 import sqlalchemy as sa
+from flask import url_for
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
@@ -51,6 +54,40 @@ class ChoiceField(SelectField):
     def process_formdata(self, valuelist):
         if valuelist:
             self.data = self.coerce(valuelist[0])
+
+
+class CiudadWidget:
+    """A hidden input that Flask-Admin's form.js turns into a search as you type (select2 ajax,
+    the Clientes view's lookup): the page carries the chosen city only, never all 1,123."""
+
+    def __call__(self, field, **kwargs):
+        ciudad = db.session.get(Ciudad, field.data) if isinstance(field.data, int) else None
+        current = [ciudad.id, ciudad.etiqueta] if ciudad is not None else None
+        attrs = {
+            "type": "hidden",
+            "id": kwargs.pop("id", field.id),
+            "name": field.name,
+            "value": "" if ciudad is None else ciudad.id,
+            "data-role": "select2-ajax",
+            "data-url": url_for("clientes.ajax_lookup", name=field.name),
+            "data-json": json.dumps(current, ensure_ascii=False),
+            "data-minimum-input-length": 1,
+            "data-placeholder": "Escriba el municipio o su código DANE",
+            "class": "form-control",
+        }
+        return Markup("<input {}>").format(
+            Markup(" ").join(Markup('{}="{}"').format(k, escape(v)) for k, v in attrs.items())
+        )
+
+
+class CiudadField(ChoiceField):
+    """The client's city among every municipio: valid when it exists (looked up, not listed)."""
+
+    widget = CiudadWidget()
+
+    def pre_validate(self, form):
+        if not isinstance(self.data, int) or db.session.get(Ciudad, self.data) is None:
+            raise ValidationError(NOT_A_CHOICE)
 
 
 def _pairs(model) -> list[tuple[int, str]]:
@@ -107,7 +144,7 @@ class ClienteForm(FlaskForm):
         render_kw={"placeholder": "3001234567 o +573001234567"},
     )
     id_pais = ChoiceField("País", coerce=coerce_choice, default=1)
-    id_ciudad = ChoiceField("Ciudad", coerce=coerce_choice, default=1)
+    id_ciudad = CiudadField("Ciudad", coerce=coerce_choice, default=1)
     id_empresa = ChoiceField("Empresa", coerce=coerce_optional_choice, validators=[Optional()])
     id_campana = ChoiceField("Campaña publicitaria", coerce=coerce_optional_choice, validators=[Optional()])
     id_usuario = ChoiceField(
@@ -127,7 +164,7 @@ class ClienteForm(FlaskForm):
     def _load_choices(self) -> None:
         none = [(None, "—")]
         self.id_pais.choices = _pairs(Pais)
-        self.id_ciudad.choices = _pairs(Ciudad)
+        self.id_ciudad.choices = []  # 1,123 municipios: searched as you type (CiudadField)
         self.id_empresa.choices = none + _pairs(Empresa)
         self.id_campana.choices = none + _pairs(CampanaPublicitaria)
         self.id_usuario.choices = none + self._free_client_accounts()

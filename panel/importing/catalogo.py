@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from .. import text
+from .. import municipios, text
 from ..extensions import db
 from ..models import CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais
 
@@ -24,6 +24,8 @@ class Catalogo:
     campanas: dict[int, str] = field(default_factory=dict)
     cedulas: dict[str, int] = field(default_factory=dict)  # the tenant's cédulas → id_cliente
     _by_name: dict[str, dict] = field(default_factory=dict)
+    lugares: municipios.Indice | None = None  # every municipio, for the one matcher
+    _etiquetas: dict[int, str] | None = None
     # The Pais and Ciudad rows themselves, held so that the session's (weak) identity map keeps
     # them: ClienteForm's cross-field rules look them up with session.get, which then needs no SQL.
     _held: list = field(default_factory=list)
@@ -39,6 +41,7 @@ class Catalogo:
             cedulas=dict(_rows(Cliente.cedula_cliente, Cliente.id_cliente)),
         )
         cat._held = [*db.session.scalars(sa.select(Pais)), *db.session.scalars(sa.select(Ciudad))]
+        cat.lugares = municipios.load()
         cat._index()
         return cat
 
@@ -51,14 +54,9 @@ class Catalogo:
                 index.setdefault(text.fold(nombre), i)
             return index
 
-        ciudades: dict[tuple[str, int], int] = {}
-        for i, (nombre, pais) in sorted(self.ciudades.items()):
-            ciudades.setdefault((text.fold(nombre), pais), i)
         self._by_name = {
             "pais": names((i, n) for i, (n, _) in self.paises.items())
             | {iso.lower(): i for i, (_, iso) in self.paises.items() if iso},
-            "ciudad_any": names((i, n) for i, (n, _) in self.ciudades.items()),
-            "ciudad": ciudades,
             "empresa": names(self.empresas.items()),
             "campana": names(self.campanas.items()),
         }
@@ -74,12 +72,19 @@ class Catalogo:
     def pais(self, value: str) -> int | None:
         return self._id_or_name("pais", self.paises, value)
 
-    def ciudad(self, value: str, id_pais: int | None) -> int | None:
-        """A city by id, or by name within the row's country (else any city of that name)."""
-        if value.isdigit() and int(value) in self.ciudades:
+    def ciudad(self, value: str, id_pais: int | None, departamento: str | None = None) -> int:
+        """A city as the file writes it (municipios.match: name, "Municipio, Departamento", DANE
+        code; the row's departamento settles a repeated name), or the panel's id of a city;
+        raises MunicipioError with the words for the row."""
+        if value.isdigit() and len(value) < 4 and int(value) in self.ciudades:  # an id (DANE codes have 5)
             return int(value)
-        folded = text.fold(value)
-        return self._by_name["ciudad"].get((folded, id_pais)) or self._by_name["ciudad_any"].get(folded)
+        return self.lugares.match(value, departamento, id_pais).id
+
+    def ciudad_label(self, id_ciudad) -> str:
+        """'Rionegro (Antioquia)': how the preview names a row's city."""
+        if self._etiquetas is None:
+            self._etiquetas = {lugar.id: lugar.etiqueta for lugar in self.lugares.lugares}
+        return self._etiquetas.get(id_ciudad, "")
 
     def empresa(self, value: str) -> int | None:
         return self._id_or_name("empresa", self.empresas, value)
@@ -94,7 +99,7 @@ class Catalogo:
         by_name = lambda pairs: sorted(pairs, key=lambda p: p[1])  # noqa: E731
         return {
             "id_pais": by_name((i, n) for i, (n, _) in self.paises.items()),
-            "id_ciudad": by_name((i, n) for i, (n, _) in self.ciudades.items()),
+            "id_ciudad": [],  # CiudadField looks the city up (the rows are held: no query)
             "id_empresa": none + by_name(self.empresas.items()),
             "id_campana": none + by_name(self.campanas.items()),
             "id_usuario": none,  # an import never links user accounts; an update keeps the stored one

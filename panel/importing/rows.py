@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import ValidationError
 
+from .. import municipios
 from ..extensions import db
 from ..forms.clientes import ClienteForm, cedula_digits
 from ..models import Cliente
@@ -29,6 +30,7 @@ CHUNK = 1000
 SAVED = tuple(f for f in ClienteForm.WRITABLE if f != "id_usuario")  # an import never links accounts
 # A form field → the file's field that feeds it (ids come from names).
 SOURCE = {"id_ciudad": "ciudad", "id_pais": "pais", "id_empresa": "empresa", "id_campana": "campana"}
+CONTEXT = ("departamento",)  # read only to tell a repeated municipio (the ciudad's column)
 YA_EXISTE = "Ya existe un cliente con esta cédula."  # ClienteForm's own words for the same rule
 
 
@@ -182,7 +184,7 @@ class Lector:
         }
         inputs: dict[str, str] = {}
         for campo, value in raw.items():
-            if campo in SOURCE.values():
+            if campo in SOURCE.values() or campo in CONTEXT:
                 continue
             try:
                 inputs[campo] = readers.get(campo, cells.plain)(value)
@@ -207,11 +209,13 @@ class Lector:
                     inputs[name] = str(found)
         if "ciudad" in raw:
             pais = inputs.get("id_pais", current.get("id_pais") or "1")
-            found = self.catalogo.ciudad(cells.plain(raw["ciudad"]), int(pais) if pais.isdigit() else None)
-            if found is None:
-                fila.errores.append(
-                    (self.columna["ciudad"], f"No existe la ciudad «{cells.plain(raw['ciudad'])}».")
+            departamento = cells.plain(raw["departamento"]) if "departamento" in raw else None
+            try:
+                found = self.catalogo.ciudad(
+                    cells.plain(raw["ciudad"]), int(pais) if pais.isdigit() else None, departamento
                 )
+            except municipios.MunicipioError as exc:
+                fila.errores.append((self.columna["ciudad"], str(exc)))
             else:
                 inputs["id_ciudad"] = str(found)
 

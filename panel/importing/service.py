@@ -132,7 +132,7 @@ def sample(lector: Lector, fila: Fila) -> dict:
         "Correo electrónico": v["email"] or "",
         "Fecha de nacimiento": formatting.day(v["fecha_nacimiento"]),
         "Género": formatting.label("genero", v["genero"]),
-        "Ciudad": cat.ciudades.get(v["id_ciudad"], ("", 0))[0],
+        "Ciudad": cat.ciudad_label(v["id_ciudad"]),
         "País": cat.paises.get(v["id_pais"], ("", ""))[0],
         "Empresa": cat.empresas.get(v["id_empresa"], ""),
         "Campaña": cat.campanas.get(v["id_campana"], ""),

@@ -5,7 +5,7 @@ from .base import TenantOwned, TenantScoped, utcnow
 from .campaigns import CampanaPublicitaria, Empresa
 from .clients import ESTADOS_CLIENTE, GENEROS, Cliente, MovimientoCapital, Vehiculo, Venta
 from .envio import ConfiguracionEnvio, ConsentimientoSMS, NumeroExcluidoPropio
-from .geo import Ciudad, Pais
+from .geo import Ciudad, Departamento, Pais
 from .idempotency import ClaveIdempotencia
 from .importing import ImportacionClientes
 from .rne import CargaExcluidos, ListaExcluidos, NumeroExcluido
@@ -24,6 +24,7 @@ __all__ = [
     "CampanaSMS",
     "CargaExcluidos",
     "Ciudad",
+    "Departamento",
     "ClaveIdempotencia",
     "ConfiguracionEnvio",
     "ConsentimientoSMS",

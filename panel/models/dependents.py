@@ -15,7 +15,7 @@ from .audit import Historial
 from .campaigns import CampanaPublicitaria, Empresa
 from .clients import Cliente, MovimientoCapital, Vehiculo, Venta
 from .envio import ConsentimientoSMS
-from .geo import Ciudad, Pais
+from .geo import Ciudad, Departamento, Pais
 from .importing import ImportacionClientes
 from .rne import ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
@@ -82,6 +82,7 @@ DEPENDENTS: dict[type, tuple[Dependent, ...]] = {
         Dependent(Ciudad.id_pais, "ciudades", "ciudad", "ciudades"),
         Dependent(Cliente.id_pais, "clientes", "cliente", "clientes"),
     ),
+    Departamento: (Dependent(Ciudad.id_departamento, "ciudades", "municipio", "municipios"),),
     Ciudad: (Dependent(Cliente.id_ciudad, "clientes", "cliente", "clientes"),),
 }
 

@@ -1,8 +1,9 @@
-"""Shared reference data: países and ciudades."""
+"""Shared reference data: países, departamentos and ciudades (DIVIPOLA's municipios)."""
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import formatting
 from ..extensions import db
 from .base import NEVER_REUSE_IDS
 
@@ -19,10 +20,27 @@ class Pais(db.Model):
         return self.nombre
 
 
+class Departamento(db.Model):
+    """A departamento of DANE's DIVIPOLA (Bogotá D.C. counted as one)."""
+
+    __tablename__ = "departamento"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    codigo_dane: Mapped[str] = mapped_column(String(2), unique=True)
+    nombre: Mapped[str] = mapped_column(String(80))
+
+    def __str__(self) -> str:
+        return self.nombre
+
+
 class Ciudad(db.Model):
+    """A municipio of DIVIPOLA (with its DANE code and departamento) or a foreign city (neither)."""
+
     __tablename__ = "ciudad"
     __table_args__ = (
-        UniqueConstraint("id_pais", "nombre", name="uq_ciudad_pais_nombre"),
+        # DIVIPOLA repeats names across departamentos (Rionegro, Providencia…), never within one.
+        UniqueConstraint("id_departamento", "nombre", name="uq_ciudad_departamento_nombre"),
         # Target of Cliente's (id_ciudad, id_pais) key: the city must be in the country.
         UniqueConstraint("id", "id_pais", name="uq_ciudad_id_pais"),
         NEVER_REUSE_IDS,
@@ -31,8 +49,22 @@ class Ciudad(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     nombre: Mapped[str] = mapped_column(String(80))
     id_pais: Mapped[int] = mapped_column(ForeignKey("pais.id", ondelete="RESTRICT"), index=True)
+    codigo_dane: Mapped[str | None] = mapped_column(String(5), unique=True)
+    id_departamento: Mapped[int | None] = mapped_column(
+        ForeignKey("departamento.id", ondelete="RESTRICT"), index=True
+    )
+    # Another municipio has the same name: it is shown with its departamento. Kept by
+    # municipios.mark_repeated() whenever names change, so a list page needs no extra query.
+    nombre_repetido: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     pais: Mapped[Pais] = relationship()
+    # Joined with every city loaded (the list's joined ciudad included): its name needs it.
+    departamento: Mapped[Departamento | None] = relationship(lazy="joined")
+
+    @property
+    def etiqueta(self) -> str:
+        departamento = self.departamento.nombre if self.departamento else None
+        return formatting.city(self.nombre, departamento, self.nombre_repetido)
 
     def __str__(self) -> str:
-        return self.nombre
+        return self.etiqueta

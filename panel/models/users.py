@@ -110,8 +110,13 @@ def can_configure_sending(user) -> bool:
     return has_role(user, TENANT_ADMIN)
 
 
+def can_read_catalogs(user) -> bool:
+    """Look at the shared reference data (países, departamentos, ciudades): admins too (SPEC §16)."""
+    return has_role(user, WRITERS)
+
+
 def can_manage_catalogs(user) -> bool:
-    """Shared reference data (países, ciudades): the superadmin only (SPEC §3)."""
+    """Change the shared reference data (países, departamentos, ciudades): the superadmin only (SPEC §3)."""
     return has_role(user, SUPERADMIN)
 
 

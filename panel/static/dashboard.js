@@ -30,6 +30,8 @@
   }
   bar("chart-ciudad", data.por_ciudad.map(function (r) { return r.ciudad; }),
       [{ label: "Clientes", data: data.por_ciudad.map(function (r) { return r.total; }), backgroundColor: "#0056b3" }]);
+  bar("chart-departamento", data.por_departamento.map(function (r) { return r.departamento; }),
+      [{ label: "Clientes", data: data.por_departamento.map(function (r) { return r.total; }), backgroundColor: "#0056b3" }]);
   bar("chart-campanas", data.campanas.map(function (c) { return c.nombre; }), [
     { label: "Enviados", data: data.campanas.map(function (c) { return c.enviados; }), backgroundColor: "#1e7b34" },
     { label: "Fallidos", data: data.campanas.map(function (c) { return c.fallidos; }), backgroundColor: "#b02a37" }

@@ -44,6 +44,15 @@ def add_filter(page: Page, name: str, value: str) -> None:
     page.locator("table.filters tr").last.locator("select.filter-val").select_option(label=value, force=True)
 
 
+def add_ciudad_filter(page: Page, typed: str, label: str) -> None:
+    """Add the Ciudad filter: its box searches the municipios as you type (no drop-down of 1,123)."""
+    page.get_by_text("Añadir filtro").click()
+    page.locator(".field-filters .filter", has_text="Ciudad").click()
+    page.locator("table.filters tr").last.locator(".select2-container.filter-val").click()
+    page.locator(".select2-drop-active input.select2-input").fill(typed)
+    page.locator(".select2-drop-active .select2-result-label", has_text=label).first.click()
+
+
 def assert_accessible(page: Page) -> None:
     """No serious or critical axe-core violations; the message lists each one in full."""
     from .conftest import axe_violations
