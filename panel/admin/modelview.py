@@ -28,12 +28,12 @@ from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import ValidationError
 from wtforms.validators import InputRequired
 
-from .. import formatting, tenancy
+from .. import formatting, tenancy, users
 from ..audit import AUDITED
 from ..extensions import db
 from ..forms.clientes import ChoiceField
 from ..ids import as_id, coerce_choice, parse_ids
-from ..models import TenantOwned, Usuario, dependents
+from ..models import TenantOwned, dependents
 from ..models.users import can_export, can_write, sees_every_tenant
 from ..tenancy import TenancyError
 from . import registros
@@ -295,8 +295,7 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
         form = type("ConPropietario", (self._create_form_class,), {"propietario": field})(
             get_form_data(), obj=obj
         )
-        admins = db.session.scalars(sa.select(Usuario).where(Usuario.rol == "admin").order_by(Usuario.email))
-        form.propietario.choices = [(u.id, str(u)) for u in admins]
+        form.propietario.choices = [(u.id, str(u)) for u in users.tenant_admins()]
         return form
 
     # --- a record's links: its history, its delete confirmation ---------------------------
