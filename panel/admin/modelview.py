@@ -264,11 +264,11 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
             return super().edit_view()
 
     def _writing_for(self, tenant: int | None):
-        """A superadmin writes under ``tenancy.using(tenant)``: choice lists, lookups and checks
-        are that tenant's and new rows are stamped with it; everyone else already has a tenant."""
-        if tenant is None or not allowed(sees_every_tenant) or not issubclass(self.model, TenantOwned):
+        """A superadmin writes under the tenant (``tenancy.writing_for``): choice lists, lookups and
+        checks are that tenant's and new rows are stamped with it."""
+        if not has_request_context() or not issubclass(self.model, TenantOwned):
             return nullcontext()
-        return tenancy.using(tenant)
+        return tenancy.writing_for(current_user, tenant)
 
     def _owner_of_new(self) -> int | None:
         """The tenant a superadmin picked (``propietario``), or that of the parent row chosen in

@@ -9,7 +9,7 @@ each distinct ``Salida`` once (docs/decisions/outbox.md).
 
 import gc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -302,11 +302,8 @@ def tenant_of(user: Usuario, cliente_query) -> int | None:
 
 def sending_for(user: Usuario, cliente_query):
     """The scope a campaign is validated and written in: a superadmin sends for the recipients'
-    tenant (``tenancy.using``), so its templates and checks are that tenant's."""
-    tenant = tenant_of(user, cliente_query)
-    if user.tenant_id is not None or tenant is None:
-        return nullcontext()
-    return tenancy.using(tenant)
+    tenant (``tenancy.writing_for``), so its templates and checks are that tenant's."""
+    return tenancy.writing_for(user, tenant_of(user, cliente_query))
 
 
 def create_campaign(
