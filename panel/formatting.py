@@ -7,13 +7,13 @@ Times are stored in UTC (naive, as the database returns them) and shown in Ameri
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from babel.numbers import format_currency, format_decimal
 from flask import Flask
 
-BOGOTA = ZoneInfo("America/Bogota")
+from .clock import BOGOTA
+
 LOCALE = "es_CO"
 
 # --- counts and lists of words -------------------------------------------------------------

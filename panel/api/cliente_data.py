@@ -1,6 +1,5 @@
 """A Cliente in and out of JSON; validation is ClienteForm's, fed the JSON as form data."""
 
-
 import sqlalchemy as sa
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
