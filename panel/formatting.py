@@ -34,6 +34,14 @@ def number(value) -> str:
     return format_decimal(value or 0, format="#,##0", locale=LOCALE)
 
 
+def row_name(obj, pk, quote: bool = False) -> str:
+    """A row as it reads by itself: its own name (``str``; «quoted» in running text), or '#7'
+    for a model that has none. Historial's summaries and every record link name rows this way."""
+    if type(obj).__str__ is object.__str__:
+        return f"#{pk}"
+    return f"«{obj}»" if quote else str(obj)
+
+
 # --- dates and times -----------------------------------------------------------------------
 
 

@@ -35,10 +35,7 @@ def primary_key(obj):
 
 def record_name(obj) -> str:
     """'Cliente «María Gómez (1012345678)»', or 'Movimiento de capital #7' for rows with no name."""
-    label = model_label(type(obj).__name__)
-    if type(obj).__str__ is object.__str__:
-        return f"{label} #{primary_key(obj)}"
-    return f"{label} «{obj}»"
+    return f"{model_label(type(obj).__name__)} {formatting.row_name(obj, primary_key(obj), quote=True)}"
 
 
 def _views():
