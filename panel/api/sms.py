@@ -170,7 +170,8 @@ def enviar_sms():
         with outbox.sending_for(current_user, query):
             form = _send_form(body)
             _check_found(ids)
-            campana = outbox.create_campaign(
+            campana_id = runners.create_and_start(
+                outbox.create_campaign,
                 user_id=current_user.id,
                 cliente_query=query,
                 mensaje=form.texto,
@@ -178,11 +179,9 @@ def enviar_sms():
                 filtros={"origen": "API", "clientes": len(ids)},
                 programada_para=form.programada_para,
                 tipo=form.tipo.data,
-            )
+            ).id
     except outbox.OutboxError as exc:
         raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None
-    campana_id = campana.id
-    runners.dispatch(campana_id, current_app._get_current_object())
     return _campaign_response(campana_id, _wait(campana_id, current_app.config["SMS_SYNC_WAIT"]))
 
 

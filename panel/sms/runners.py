@@ -9,7 +9,7 @@ import logging
 import threading
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
 from .. import clock, dispatcher
 from ..extensions import db
@@ -34,6 +34,17 @@ def dispatch(campana_id: int, app: Flask):
         return embedded
     # No resident thread (tests, or a disabled embedded sender): a one-off thread for this campaign.
     return dispatcher.start_thread(run_in_app, app, campana_id, name=f"sms-{campana_id}")
+
+
+def create_and_start(create, *, on_created=None, **fields) -> CampanaSMS:
+    """A new campaign leaves one way: ``create(**fields)`` writes it (``outbox.create_campaign``,
+    ``pruebas.create_test_send``: committed, the durable outbox), ``on_created`` sees it before
+    sending starts (a one-time key finds it from then on), then ``dispatch`` starts it."""
+    campana = create(**fields)
+    if on_created is not None:
+        on_created(campana)
+    dispatch(campana.id, current_app._get_current_object())
+    return campana
 
 
 def run_in_app(app: Flask, campana_id: int) -> dict | None:
