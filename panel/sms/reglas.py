@@ -66,6 +66,12 @@ def of_tenant(tenant: int | None, conn=None) -> Reglas:
     return Reglas(ventana=window_of(row), tope=row.tope, texto_baja=row.texto_baja or TEXTO_BAJA)
 
 
+def with_opt_out(text: str, rules: Reglas | None) -> str:
+    """The text as it leaves: a message the rules bind ends with the tenant's opt-out text (and
+    counts it in its segments); one they do not bind (``rules`` None) leaves as written."""
+    return text if rules is None else text + rules.texto_baja
+
+
 def binds(tipo: str, prueba: bool = False) -> bool:
     """Whether the window, the cap and the RNE bind a campaign: commercial ones, never a test
     send (SPEC §15) or a transactional one (opt-outs bind them all, elsewhere)."""
