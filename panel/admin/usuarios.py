@@ -10,6 +10,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Valida
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from .. import users
+from ..extensions import db
 from ..forms.clientes import REQUIRED, ChoiceField, strip
 from ..ids import coerce_optional_choice
 from ..models import Ciudad, Usuario
@@ -148,12 +149,12 @@ class UsuarioView(TenantModelView):
         try:
             model = form.create()
             self._on_model_change(form, model, True)
-            self.session.commit()
+            db.session.commit()
         except Exception as exc:
             if not self.handle_view_exception(exc):
                 flash(gettext("Failed to create record. %(error)s", error=str(exc)), "error")
                 log.exception("Failed to create record.")
-            self.session.rollback()
+            db.session.rollback()
             return False
         self.after_model_change(form, model, True)
         return model
