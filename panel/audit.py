@@ -18,6 +18,7 @@ from flask_login import current_user
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect
 
+from . import formatting
 from .extensions import db
 from .models import Historial, TenantScoped, Usuario
 from .tenancy import current_scope
@@ -138,20 +139,15 @@ def _owner(obj) -> int | None:
     return None
 
 
-def _label(obj, pk) -> str:
-    if type(obj).__str__ is object.__str__:
-        return "#" + ",".join(str(p) for p in pk or ())
-    return str(obj)
-
-
 def _entry(accion: str, obj, detalle: dict, actor: int | None) -> dict:
     pk = inspect(obj).mapper.primary_key_from_instance(obj)  # set by now, even on new rows
+    objeto_id = ",".join(str(p) for p in pk)
     return dict(
         accion=accion,
         modelo=type(obj).__name__,
-        objeto_id=",".join(str(p) for p in pk),
+        objeto_id=objeto_id,
         filas=1,
-        resumen=f"{accion.capitalize()} {type(obj).__name__}: {_label(obj, pk)}"[:255],
+        resumen=f"{accion.capitalize()} {type(obj).__name__}: {formatting.row_name(obj, objeto_id)}"[:255],
         detalle=detalle,
         id_usuario=actor,
         id_propietario=_owner(obj),

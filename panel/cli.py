@@ -7,14 +7,13 @@ from flask import Flask
 
 from .extensions import db
 from .models import ROLES, Usuario
+from .models.users import MIN_PASSWORD, SHORT_PASSWORD, password_too_short
 from .users import UserError, create_user
-
-MIN_PASSWORD = 8
 
 
 @click.command("create-user")
 @click.option("--email", required=True, help="Correo (login) del usuario.")
-@click.option("--password", required=True, help="Contraseña (mínimo 8 caracteres).")
+@click.option("--password", required=True, help=f"Contraseña (mínimo {MIN_PASSWORD} caracteres).")
 @click.option("--rol", required=True, type=click.Choice(ROLES), help="Rol del usuario.")
 @click.option("--creado-por", default=None, help="Correo del admin del que depende.")
 @click.option("--nombre", default="", help="Nombre para mostrar.")
@@ -29,11 +28,11 @@ def create_user_command(email, password, rol, creado_por, nombre):
 
 @click.command("set-password")
 @click.option("--email", required=True, help="Correo (login) del usuario.")
-@click.option("--password", required=True, help="Contraseña nueva (mínimo 8 caracteres).")
+@click.option("--password", required=True, help=f"Contraseña nueva (mínimo {MIN_PASSWORD} caracteres).")
 def set_password_command(email, password):
     """Give a user a new password; every open session of that user ends."""
-    if len(password) < MIN_PASSWORD:
-        raise click.ClickException(f"La contraseña debe tener al menos {MIN_PASSWORD} caracteres.")
+    if password_too_short(password):
+        raise click.ClickException(SHORT_PASSWORD)
     # The operator acts outside any tenant: the table itself, not the tenant-scoped ORM query.
     table = Usuario.__table__
     user_id = db.session.scalar(sa.select(table.c.id).where(table.c.email == email.strip().lower()))

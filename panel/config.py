@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .clock import BOGOTA
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 DEV_SECRET = "solo-para-desarrollo-no-usar-en-produccion"
@@ -236,7 +238,7 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     BABEL_DEFAULT_LOCALE = "es"
-    BABEL_DEFAULT_TIMEZONE = "America/Bogota"
+    BABEL_DEFAULT_TIMEZONE = BOGOTA.key
     FLASK_ADMIN_SWATCH = "default"
     # Throttle failed logins; successful ones do not count.
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"

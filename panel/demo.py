@@ -2,14 +2,14 @@
 
 import random
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import phonenumbers
 import sqlalchemy as sa
 from faker import Faker
 
-from . import tenancy
+from . import clock, tenancy
 from .extensions import db
 from .models import (
     CampanaPublicitaria,
@@ -92,7 +92,7 @@ def _load_tenant(admin, vendedor, city_ids, rng, fake, cedula_base) -> None:
         Empresa(nombre=nombre, nit=str(rng.randint(800000000, 999999999)), id_propietario=owner)
         for nombre in rng.sample(EMPRESAS, 4)
     ]
-    today = date.today()
+    today = clock.today()
     campanas = [
         CampanaPublicitaria(
             nombre=f"{nombre} {today.year}",

@@ -141,7 +141,7 @@ def _fecha(value) -> str:
 # formatting.export_time in SQL: the COPY's transaction runs with TimeZone = Bogotá, so to_char
 # writes Bogotá's wall clock and offset. to_char's offset has no seconds; Python's has them when
 # they are not zero, which only local mean times had (Bogotá's until 1914: -04:56:16).
-SQL_SETTINGS = {"TimeZone": formatting.BOGOTA.key, "DateStyle": "ISO"}  # the COPY's transaction
+SQL_SETTINGS = {"TimeZone": clock.BOGOTA.key, "DateStyle": "ISO"}  # the COPY's transaction
 _SQL_MOMENT = "YYYY-MM-DD HH24:MI:SSTZH:TZM"
 
 

@@ -7,13 +7,13 @@ Times are stored in UTC (naive, as the database returns them) and shown in Ameri
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from babel.numbers import format_currency, format_decimal
 from flask import Flask
 
-BOGOTA = ZoneInfo("America/Bogota")
+from .clock import BOGOTA
+
 LOCALE = "es_CO"
 
 # --- counts and lists of words -------------------------------------------------------------
@@ -38,6 +38,14 @@ def city(nombre: str, departamento: str | None = None, repetido: bool = False) -
     """A municipio as people read it: 'Rionegro (Antioquia)' where its name repeats across
     departamentos (DIVIPOLA has 70 such names), the bare name everywhere else."""
     return f"{nombre} ({departamento})" if repetido and departamento else nombre
+
+
+def row_name(obj, pk, quote: bool = False) -> str:
+    """A row as it reads by itself: its own name (``str``; «quoted» in running text), or '#7'
+    for a model that has none. Historial's summaries and every record link name rows this way."""
+    if type(obj).__str__ is object.__str__:
+        return f"#{pk}"
+    return f"«{obj}»" if quote else str(obj)
 
 
 # --- dates and times -----------------------------------------------------------------------

@@ -7,30 +7,25 @@ on (user, key) decides who goes first, on SQLite and PostgreSQL alike. The dupli
 is not stored: the key is freed, and a retry does the work. Keys older than 24 h (the one
 clock) are ignored and purged lazily, by the next claim.
 
-Used by the API (``idempotent`` decorator, ``Idempotency-Key`` header) and the panel's
-confirmation form (``claim``/``finish``/``forget`` with the form's one-time key).
+Used by the API (``api/idempotent.py``: the ``Idempotency-Key`` header) and the panel's
+confirmation form (``claim``/``finish``/``forget`` with the form's one-time key). Neither face is
+imported here: the keys are a rule, the answers are the faces' own.
 """
 
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import wraps
 
 import sqlalchemy as sa
-from flask import current_app, make_response, request
-from flask_login import current_user
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
 
 from . import clock
-from .api.errors import ApiError, error_response
 from .extensions import db
 from .models import ClaveIdempotencia
 
-HEADER = "Idempotency-Key"
 MAX_KEY = 255
 EXPIRY = timedelta(hours=24)
 EN_CURSO = "Una petición con esta Idempotency-Key todavía está en curso; reintente en unos segundos."
@@ -116,71 +111,3 @@ def forget(row_id: int) -> None:
     """Free the key: the work failed without an answer worth repeating (a 5xx, a crash)."""
     with db.engine.begin() as conn:
         conn.execute(KEYS.delete().where(KEYS.c.id == row_id))
-
-
-# --- the API's Idempotency-Key header ---------------------------------------------------------
-
-
-def _request_body():
-    """The body as JSON when it is JSON, else its text (so a non-JSON body also fingerprints)."""
-    body = request.get_json(silent=True)
-    return body if body is not None else request.get_data(as_text=True)
-
-
-def idempotent(scope: str, resource: Callable[[dict], int | None], replay: Callable[[Stored], object]):
-    """Decorate an API view: ``resource`` picks the id created from a 2xx body; ``replay``
-    answers a duplicate from what was stored (re-reading the resource, so counts are current)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            clave = request.headers.get(HEADER)
-            if clave is None:
-                return view(*args, **kwargs)
-            return _once(scope, _checked(clave), resource, replay, lambda: view(*args, **kwargs))
-
-        return wrapper
-
-    return decorator
-
-
-def _checked(clave: str) -> str:
-    clave = clave.strip()
-    if not clave or len(clave) > MAX_KEY or not clave.isprintable():
-        raise ApiError(
-            400, f"La cabecera {HEADER} debe ser un texto de 1 a {MAX_KEY} caracteres imprimibles."
-        )
-    return clave
-
-
-def _once(scope: str, clave: str, resource, replay, run):
-    """Run the view once per key; store a 2xx or 4xx answer, free the key on a 5xx."""
-    try:
-        row_id, stored = claim(current_user.id, clave, fingerprint(scope, _request_body()))
-    except KeyConflict as exc:
-        raise ApiError(409, exc.message) from None
-    if stored is not None:
-        return replay(stored)
-    try:
-        response = make_response(run())
-    except ApiError as exc:
-        response = error_response(exc.status, exc.detail, exc.errors, **exc.extra)
-    except HTTPException as exc:
-        response = exc.get_response()
-    except BaseException:
-        forget(row_id)
-        raise
-    _store(row_id, response, resource)
-    return response
-
-
-def _store(row_id: int, response, resource) -> None:
-    """2xx: the resource's id (re-read on a replay); 4xx: the error body itself; 5xx: nothing."""
-    if response.status_code >= 500:
-        forget(row_id)
-        return
-    body = response.get_json(silent=True)
-    if response.status_code < 400:
-        finish(row_id, response.status_code, recurso_id=resource(body or {}))
-    else:
-        finish(row_id, response.status_code, cuerpo=body)

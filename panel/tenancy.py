@@ -10,7 +10,7 @@ data; outside a request (CLI, background sender) every tenant.
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +26,7 @@ from sqlalchemy.pool import Pool
 
 from .extensions import db
 from .models import TenantOwned, TenantScoped, Usuario
+from .models.users import sees_every_tenant
 
 
 class TenancyError(PermissionError):
@@ -98,6 +99,14 @@ def using(target) -> Iterator[Scope]:
         yield scope
     finally:
         _override.reset(token)
+
+
+def writing_for(user, tenant: int | None):
+    """Where ``user`` writes for ``tenant``: a superadmin under ``using(tenant)``; everyone else
+    in the scope it already has (and a superadmin's write with no tenant yet, as it is)."""
+    if tenant is None or not sees_every_tenant(user):
+        return nullcontext()
+    return using(tenant)
 
 
 def scoped(stmt):

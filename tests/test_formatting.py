@@ -1,11 +1,12 @@
 """formatting.py: dates in Bogotá, pesos as Colombians write them, labels for codes."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 
-from panel import formatting
+from panel import clock, formatting
 
 
 @pytest.mark.parametrize(
@@ -50,3 +51,12 @@ def test_exports_and_the_api_carry_bogota_time_with_its_offset():
 )
 def test_codes_are_shown_by_their_labels(kind, code, label):
     assert formatting.label(kind, code) == label
+
+
+def test_today_is_the_date_in_bogota_not_in_utc():
+    """At 03:00 UTC it is still the evening before in Bogotá: "today" (a birth date must come
+    before it, the demo's campaigns count from it) is Bogotá's date, read through the one clock."""
+    with time_machine.travel(datetime(2026, 12, 6, 6, 0, tzinfo=UTC), tick=False):
+        assert clock.today() == date(2026, 12, 6)
+    with time_machine.travel(datetime(2026, 12, 6, 3, 0, tzinfo=UTC), tick=False):
+        assert clock.today() == date(2026, 12, 5)

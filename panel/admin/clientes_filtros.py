@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
+from .. import users
 from ..extensions import db
 from ..ids import MAX_ID
 from ..models import (
@@ -49,8 +50,7 @@ def _choice_parts() -> list:
     if current_scope().is_global:
         nombre = sa.func.coalesce(sa.func.nullif(Usuario.nombre, ""), Usuario.email)  # `nombre or email`
         tabla = sa.literal(AGENCIAS).label("tabla")
-        admins = sa.select(tabla, Usuario.id.label("id"), nombre.label("nombre"))
-        parts.append(admins.where(Usuario.rol == "admin"))
+        parts.append(users.admins_select(tabla, Usuario.id.label("id"), nombre.label("nombre")))
     return parts
 
 

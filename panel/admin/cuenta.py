@@ -16,12 +16,11 @@ from wtforms import PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from ..extensions import db
-from ..models.users import is_staff
+from ..models.users import MIN_PASSWORD, is_staff
 from ..phones import PUNCTUATION
 from ..sms import verificacion
 from .base import PanelAccessMixin
 
-MIN_PASSWORD = 8
 NO_ESPECIALES = "no se aceptan fijos, números de tarifa especial, de costo compartido ni satelitales."
 SOLO_COLOMBIA = f"Escriba un celular colombiano (3001234567): {NO_ESPECIALES}"
 OTROS_PAISES = (

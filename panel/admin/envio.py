@@ -29,7 +29,7 @@ TOPES = [("dia", "Un SMS comercial por cliente al día"), ("semana", "Un SMS com
 
 def settings_of_tenant() -> ConfiguracionEnvio:
     """The tenant's settings (the tenancy hook scopes the query), or the legal defaults unsaved."""
-    return db.session.scalar(sa.select(ConfiguracionEnvio)) or ConfiguracionEnvio(**reglas.DEFAULTS)
+    return db.session.scalar(sa.select(ConfiguracionEnvio)) or ConfiguracionEnvio()
 
 
 def has_opt_out_word(texto: str) -> bool:

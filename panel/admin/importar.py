@@ -1,7 +1,6 @@
 """Importar clientes (/admin/clientes/importar/): upload, preview with the mapping the user
 corrects, confirm, live progress, result. The work is in panel/importing; this page formats it."""
 
-import sqlalchemy as sa
 from flask import Response, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
@@ -9,11 +8,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField
 
+from .. import users
 from ..extensions import db
 from ..forms.clientes import ChoiceField
 from ..ids import coerce_choice
 from ..importing import background, columns, reading, service
-from ..models import ImportacionClientes, Usuario
+from ..models import ImportacionClientes
 from ..models.users import can_import, sees_every_tenant
 from .base import PanelAccessMixin
 
@@ -48,8 +48,7 @@ def _upload_form() -> SubirForm:
         return SubirForm()
     field = ChoiceField("Empresa cliente (administrador)", coerce=coerce_choice)
     form = type("SubirConPropietario", (SubirForm,), {"propietario": field})()
-    admins = db.session.scalars(sa.select(Usuario).where(Usuario.rol == "admin").order_by(Usuario.email))
-    form.propietario.choices = [(u.id, str(u)) for u in admins]
+    form.propietario.choices = [(u.id, str(u)) for u in users.tenant_admins()]
     return form
 
 

@@ -28,12 +28,12 @@ from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import ValidationError
 from wtforms.validators import InputRequired
 
-from .. import formatting, tenancy
+from .. import formatting, tenancy, users
 from ..audit import AUDITED
 from ..extensions import db
 from ..forms.clientes import ChoiceField
 from ..ids import as_id, coerce_choice, parse_ids
-from ..models import TenantOwned, Usuario, dependents
+from ..models import TenantOwned, dependents
 from ..models.users import can_export, can_write, sees_every_tenant
 from ..tenancy import TenancyError
 from . import registros
@@ -264,11 +264,11 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
             return super().edit_view()
 
     def _writing_for(self, tenant: int | None):
-        """A superadmin writes under ``tenancy.using(tenant)``: choice lists, lookups and checks
-        are that tenant's and new rows are stamped with it; everyone else already has a tenant."""
-        if tenant is None or not allowed(sees_every_tenant) or not issubclass(self.model, TenantOwned):
+        """A superadmin writes under the tenant (``tenancy.writing_for``): choice lists, lookups and
+        checks are that tenant's and new rows are stamped with it."""
+        if not has_request_context() or not issubclass(self.model, TenantOwned):
             return nullcontext()
-        return tenancy.using(tenant)
+        return tenancy.writing_for(current_user, tenant)
 
     def _owner_of_new(self) -> int | None:
         """The tenant a superadmin picked (``propietario``), or that of the parent row chosen in
@@ -295,8 +295,7 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
         form = type("ConPropietario", (self._create_form_class,), {"propietario": field})(
             get_form_data(), obj=obj
         )
-        admins = db.session.scalars(sa.select(Usuario).where(Usuario.rol == "admin").order_by(Usuario.email))
-        form.propietario.choices = [(u.id, str(u)) for u in admins]
+        form.propietario.choices = [(u.id, str(u)) for u in users.tenant_admins()]
         return form
 
     # --- a record's links: its history, its delete confirmation ---------------------------

@@ -135,7 +135,9 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
     def _send(self, seleccion: Seleccion, query, form: EnviarSMSForm, on_created=None):
         """Create the campaign (one transaction) and start sending; None re-shows the form."""
         try:
-            campana = outbox.create_campaign(
+            campana = runners.create_and_start(
+                outbox.create_campaign,
+                on_created=on_created,  # before sending starts: a resubmission from now on finds it
                 user_id=current_user.id,
                 cliente_query=query,
                 mensaje=form.texto,
@@ -148,9 +150,6 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
         except outbox.OutboxError as exc:
             flash(f"No se creó la campaña: {exc.message}", "error")
             return None
-        if on_created is not None:
-            on_created(campana)  # before sending starts: a resubmission from now on finds it
-        runners.dispatch(campana.id, current_app._get_current_object())
         flash(f"Campaña «{campana.nombre}» creada: {campana.total_clientes} destinatarios.", "success")
         return redirect(url_for("campanas_sms.detalle", campana_id=campana.id))
 
@@ -176,7 +175,8 @@ def test_send(query, form: EnviarSMSForm) -> str | None:
         tenant = outbox.tenant_of(current_user, query)
         if tenant is None:
             raise outbox.OutboxError("Elija al menos un destinatario: la prueba usa a su propietario.")
-        campana = pruebas.create_test_send(
+        campana = runners.create_and_start(
+            pruebas.create_test_send,
             user_id=current_user.id,
             mensaje=form.texto,
             muestra=muestra,
@@ -188,7 +188,6 @@ def test_send(query, form: EnviarSMSForm) -> str | None:
         )
     except outbox.OutboxError as exc:
         return f"No se envió la prueba: {exc.message}"
-    runners.dispatch(campana.id, current_app._get_current_object())
     flash_test_sent(campana.id)
     return None
 

@@ -90,7 +90,8 @@ class PlantillaSMSView(TenantModelView):
         if plantilla is None:
             abort(404)
         try:
-            campana = pruebas.create_test_send(
+            campana = runners.create_and_start(
+                pruebas.create_test_send,
                 user_id=current_user.id,
                 mensaje=plantilla.mensaje,
                 muestra=pruebas.sample_of_user(current_user),
@@ -102,7 +103,6 @@ class PlantillaSMSView(TenantModelView):
         except outbox.OutboxError as exc:
             flash(f"No se envió la prueba: {exc.message}", "error")
             return redirect(url_for(".index_view"))
-        runners.dispatch(campana.id, current_app._get_current_object())
         flash_test_sent(campana.id)
         return redirect(url_for(".index_view"))
 

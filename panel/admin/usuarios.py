@@ -1,19 +1,22 @@
 """Usuarios (admins manage their vendedores and client accounts; superadmin all); países,
 departamentos and ciudades (admins read them, the superadmin changes them)."""
 
-import sqlalchemy as sa
-from flask import abort, has_request_context, request
+import logging
+
+from flask import abort, flash, has_request_context, request
+from flask_admin.babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from .. import municipios
+from .. import municipios, users
 from ..extensions import db
 from ..forms.clientes import REQUIRED, ChoiceField, strip
 from ..ids import coerce_optional_choice
 from ..models import Ciudad, Usuario
 from ..models.users import (
+    MIN_PASSWORD,
     ROLE_LABELS,
     assignable_roles,
     can_manage_catalogs,
@@ -24,7 +27,7 @@ from ..models.users import (
 )
 from .modelview import TenantModelView
 
-MIN_PASSWORD = 8
+log = logging.getLogger(__name__)
 
 
 def _upper(value):
@@ -49,7 +52,10 @@ class UsuarioForm(FlaskForm):
     activo = BooleanField("Activo", default=True)
     password = PasswordField(
         "Contraseña",
-        validators=[Optional(), Length(min=MIN_PASSWORD, max=128, message="Entre 8 y 128 caracteres.")],
+        validators=[
+            Optional(),
+            Length(min=MIN_PASSWORD, max=128, message=f"Entre {MIN_PASSWORD} y 128 caracteres."),
+        ],
     )
 
     def __init__(self, *args, obj=None, **kwargs):
@@ -57,18 +63,12 @@ class UsuarioForm(FlaskForm):
         self._obj = obj
         superadmin = sees_every_tenant(current_user)
         self.rol.choices = [(r, ROLE_LABELS[r]) for r in assignable_roles(current_user)]
-        admins = db.session.scalars(sa.select(Usuario).where(Usuario.rol == "admin").order_by(Usuario.email))
-        self.creado_por.choices = [(None, "—")] + [(u.id, u.email) for u in admins]
+        self.creado_por.choices = [(None, "—")] + [(u.id, u.email) for u in users.tenant_admins()]
         if not superadmin:
             del self.creado_por  # an admin's accounts always hang from the admin itself
 
     def validate_email(self, field) -> None:
-        # Accounts of other tenants are invisible through the ORM: ask the table itself.
-        table = Usuario.__table__
-        query = sa.select(table.c.id).where(table.c.email == field.data)
-        if self._obj is not None:
-            query = query.where(table.c.id != self._obj.id)
-        if db.session.connection().execute(query.limit(1)).first():
+        if users.email_taken(field.data, other_than=None if self._obj is None else self._obj.id):
             raise ValidationError("Ya existe un usuario con este correo.")
 
     def validate_password(self, field) -> None:
@@ -82,14 +82,30 @@ class UsuarioForm(FlaskForm):
         if not needs and field.data is not None:
             raise ValidationError("Solo vendedores y clientes dependen de un administrador.")
 
+    def creador(self) -> int | None:
+        """The admin the account hangs from: the one picked by a superadmin, else the admin itself."""
+        return self.creado_por.data if "creado_por" in self else current_user.id
+
+    def create(self) -> Usuario:
+        """A new account, through the one account creation (users.new_user)."""
+        return users.new_user(
+            self.email.data,
+            self.password.data,
+            self.rol.data,
+            creador=self.creador,
+            nombre=self.nombre.data or "",
+            activo=self.activo.data,
+        )
+
     def populate_obj(self, obj) -> None:
+        """An edit: a new password only when one is typed."""
         obj.email, obj.nombre, obj.rol, obj.activo = (
             self.email.data,
             self.nombre.data or "",
             self.rol.data,
             self.activo.data,
         )
-        obj.creado_por = self.creado_por.data if "creado_por" in self else current_user.id
+        obj.creado_por = self.creador()
         if self.password.data:
             obj.set_password(self.password.data)
 
@@ -128,6 +144,28 @@ class UsuarioView(TenantModelView):
     @staticmethod
     def _changing() -> bool:
         return request.endpoint.rsplit(".", 1)[-1] in ("edit_view", "delete_view")
+
+    def create_model(self, form):
+        """Flask-Admin's create, but the account is made by ``users.new_user`` (the CLI's and the
+        demo's too) instead of filled in field by field."""
+        try:
+            model = form.create()
+            self._on_model_change(form, model, True)
+            db.session.commit()
+        except Exception as exc:
+            if not self.handle_view_exception(exc):
+                flash(gettext("Failed to create record. %(error)s", error=str(exc)), "error")
+                log.exception("Failed to create record.")
+            db.session.rollback()
+            return False
+        self.after_model_change(form, model, True)
+        return model
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, users.UserError):  # the form checks first: a race or a forged request
+            flash(str(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
 
     def on_model_change(self, form, model, is_created) -> None:
         if model.id is not None and model.id == current_user.id and not model.activo:

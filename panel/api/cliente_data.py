@@ -1,7 +1,5 @@
 """A Cliente in and out of JSON; validation is ClienteForm's, fed the JSON as form data."""
 
-from contextlib import nullcontext
-
 import sqlalchemy as sa
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +11,6 @@ from ..forms.binding import bind
 from ..forms.clientes import ClienteForm
 from ..ids import MAX_ID
 from ..models import Cliente, Usuario
-from ..models.users import sees_every_tenant
 from .errors import ApiError
 from .payload import REQUIRED, UNKNOWN, check_type, is_int
 from .schema import bound_fields, is_optional, is_required
@@ -91,9 +88,7 @@ def _owner_of_account(id_usuario) -> int | None:
 
 def write_scope(owner: int | None):
     """A superadmin writes inside the owner's tenant, so choice lists and checks are that tenant's."""
-    if not sees_every_tenant(current_user) or owner is None:
-        return nullcontext()
-    return tenancy.using(owner)
+    return tenancy.writing_for(current_user, owner)
 
 
 def save(body: dict, obj: Cliente | None = None, *, partial: bool = False, full: bool = False) -> Cliente:

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from .. import idempotency
 from ..extensions import db
+from ..idempotency import Stored
 from ..ids import MAX_ID
 from ..models import Cliente, dependents
 from ..models.users import can_write
@@ -15,6 +15,7 @@ from ..search import search_conditions
 from .auth import protect_blueprint, requires
 from .cliente_data import save, to_json
 from .errors import ApiError
+from .idempotent import idempotent
 from .payload import json_object, query_int, query_text
 
 bp = Blueprint("api_clientes", __name__, url_prefix="/Database/Database/clientes")
@@ -97,7 +98,7 @@ def _created(cliente: Cliente):
     return response
 
 
-def _replay_create(stored: idempotency.Stored):
+def _replay_create(stored: Stored):
     """A repeated create: the same client (re-read through the tenancy hook), or the same error."""
     if stored.recurso_id is None:
         return jsonify(stored.cuerpo), stored.codigo
@@ -106,7 +107,7 @@ def _replay_create(stored: idempotency.Stored):
 
 @bp.post("/")
 @requires(can_write)
-@idempotency.idempotent("clientes", resource=lambda body: body.get("id_cliente"), replay=_replay_create)
+@idempotent("clientes", resource=lambda body: body.get("id_cliente"), replay=_replay_create)
 def create():
     return _created(save(json_object()))
 

@@ -55,7 +55,7 @@ def op(
     return operation
 
 
-# The Idempotency-Key header of the two creating POSTs (panel/idempotency.py).
+# The Idempotency-Key header of the two creating POSTs (panel/api/idempotent.py).
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",

@@ -78,7 +78,8 @@ def enviar_prueba():
     if tenant is None:
         _fail("id_plantilla", "Un superadministrador prueba una plantilla: envíe «id_plantilla».")
     try:
-        campana = pruebas.create_test_send(
+        campana = runners.create_and_start(
+            pruebas.create_test_send,
             user_id=current_user.id,
             mensaje=mensaje,
             muestra=pruebas.sample_of_user(current_user),
@@ -93,7 +94,6 @@ def enviar_prueba():
         raise ApiError(429, exc.message) from None
     except outbox.OutboxError as exc:
         raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None
-    runners.dispatch(campana.id, current_app._get_current_object())
     return _accepted(campana.id)
 
 

@@ -6,10 +6,11 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, url_for
 from flask_login import current_user
 
-from .. import formatting, idempotency
+from .. import formatting
 from ..extensions import db
 from ..forms.binding import bind
 from ..forms.sms import EnviarSMSForm, active_templates
+from ..idempotency import Stored
 from ..ids import MAX_ID
 from ..models import CampanaSMS, Cliente, SMSLog
 from ..models.users import can_steer, can_write
@@ -17,6 +18,7 @@ from ..sms import lifecycle, outbox, runners
 from .auth import protect_blueprint, requires
 from .cliente_data import DEFAULTS, bind_form, form_errors, write
 from .errors import ApiError
+from .idempotent import idempotent
 from .payload import REQUIRED, UNKNOWN, check_type, is_int, json_object
 
 bp = Blueprint("api_sms", __name__, url_prefix="/clientes")
@@ -150,7 +152,7 @@ def _check_found(ids: list[int]) -> None:
         fail({"cliente_ids": [f"Clientes inexistentes: {', '.join(map(str, missing[:20]))}."]})
 
 
-def _replay_campaign(stored: idempotency.Stored):
+def _replay_campaign(stored: Stored):
     """A repeated enviar-sms: the first status code, the same campaign, its current counts."""
     if stored.recurso_id is None:
         return jsonify(stored.cuerpo), stored.codigo
@@ -158,7 +160,7 @@ def _replay_campaign(stored: idempotency.Stored):
 
 
 @bp.post("/enviar-sms/")
-@idempotency.idempotent("enviar-sms", resource=lambda body: body.get("campana_id"), replay=_replay_campaign)
+@idempotent("enviar-sms", resource=lambda body: body.get("campana_id"), replay=_replay_campaign)
 def enviar_sms():
     """Write the campaign (outbox), start the sender, wait up to SMS_SYNC_WAIT for the result."""
     body = json_object()
@@ -168,7 +170,8 @@ def enviar_sms():
         with outbox.sending_for(current_user, query):
             form = _send_form(body)
             _check_found(ids)
-            campana = outbox.create_campaign(
+            campana_id = runners.create_and_start(
+                outbox.create_campaign,
                 user_id=current_user.id,
                 cliente_query=query,
                 mensaje=form.texto,
@@ -176,11 +179,9 @@ def enviar_sms():
                 filtros={"origen": "API", "clientes": len(ids)},
                 programada_para=form.programada_para,
                 tipo=form.tipo.data,
-            )
+            ).id
     except outbox.OutboxError as exc:
         raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None
-    campana_id = campana.id
-    runners.dispatch(campana_id, current_app._get_current_object())
     return _campaign_response(campana_id, _wait(campana_id, current_app.config["SMS_SYNC_WAIT"]))
 
 

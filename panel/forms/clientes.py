@@ -6,7 +6,6 @@ tenancy hook limits them to the current user's tenant: a forged id is "not a val
 
 import json
 import re
-from datetime import date
 
 import sqlalchemy as sa
 from flask import url_for
@@ -15,6 +14,7 @@ from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
+from .. import clock
 from ..extensions import db
 from ..ids import coerce_choice, coerce_optional_choice
 from ..models import ESTADOS_CLIENTE, GENEROS, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais, Usuario
@@ -184,7 +184,7 @@ class ClienteForm(FlaskForm):
     # --- rules across fields -------------------------------------------------------------
 
     def validate_fecha_nacimiento(self, field) -> None:
-        if field.data and field.data >= date.today():
+        if field.data and field.data >= clock.today():
             raise ValidationError("La fecha de nacimiento debe estar en el pasado.")
 
     def validate_id_ciudad(self, field) -> None:

@@ -12,8 +12,8 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from .. import clock
+from ..clock import BOGOTA
 from ..extensions import db
-from ..formatting import BOGOTA
 from ..ids import coerce_optional_choice
 from ..models import PlantillaSMS
 from ..models.users import can_send_transactional

@@ -1,11 +1,11 @@
 """Where a confirmed import runs: a thread of the web process, or an RQ job on the queue
-IMPORT_QUEUE when REDIS_URL is set (the SMS sender's two ways, panel/sms/runners.py)."""
+IMPORT_QUEUE when REDIS_URL is set (the one rule of panel/dispatcher.py)."""
 
 import logging
-import threading
 
 from flask import Flask
 
+from .. import dispatcher
 from ..clock import utcnow
 from ..extensions import db
 from ..models import ImportacionClientes
@@ -17,25 +17,16 @@ RUN_IMPORT = "panel.jobs.run_import"  # enqueued by name: the worker imports pan
 
 def dispatch(importacion_id: int, app: Flask):
     """Start a confirmed import: an RQ job with Redis, else a thread of this process."""
-    if app.config.get("REDIS_URL"):
-        return queue(app).enqueue(
-            RUN_IMPORT,
-            importacion_id,
-            job_timeout=app.config["IMPORT_JOB_TIMEOUT"],
-            description=f"Importación de clientes {importacion_id}",
-        )
-    thread = threading.Thread(
-        target=run_in_app, args=(app, importacion_id), daemon=True, name=f"import-{importacion_id}"
+    return dispatcher.submit(
+        app,
+        queue_setting="IMPORT_QUEUE",
+        job=RUN_IMPORT,
+        run_in_app=run_in_app,
+        args=(importacion_id,),
+        timeout=app.config["IMPORT_JOB_TIMEOUT"],
+        description=f"Importación de clientes {importacion_id}",
+        thread_name=f"import-{importacion_id}",
     )
-    thread.start()
-    return thread
-
-
-def queue(app: Flask):
-    from redis import Redis
-    from rq import Queue
-
-    return Queue(app.config["IMPORT_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
 
 
 def run_in_app(app: Flask, importacion_id: int):

@@ -41,13 +41,15 @@ class ConfiguracionEnvio(TenantOwned, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    semana_inicio: Mapped[time] = mapped_column(default=time(7))
-    semana_fin: Mapped[time] = mapped_column(default=time(19))
-    sabado_activo: Mapped[bool] = mapped_column(default=True)
-    sabado_inicio: Mapped[time] = mapped_column(default=time(8))
-    sabado_fin: Mapped[time] = mapped_column(default=time(15))
-    tope: Mapped[str] = mapped_column(String(10), default="dia")
-    texto_baja: Mapped[str] = mapped_column(String(160), default=TEXTO_BAJA)
+    # A new row starts from the law's window: panel/sms/reglas.py fills what it is not given
+    # (reglas.DEFAULTS, from sms/ventana.py's LEGAL, the one home of the legal hours).
+    semana_inicio: Mapped[time]
+    semana_fin: Mapped[time]
+    sabado_activo: Mapped[bool]
+    sabado_inicio: Mapped[time]
+    sabado_fin: Mapped[time]
+    tope: Mapped[str] = mapped_column(String(10))
+    texto_baja: Mapped[str] = mapped_column(String(160))
     actualizado: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -21,6 +21,14 @@ WRITERS = ("superadmin", "admin")  # may create, edit and delete the tenant's da
 SUPERADMIN = ("superadmin",)
 TENANT_ADMIN = ("admin",)
 
+# The shortest password any account may have (the CLI, the user form, "Mi cuenta").
+MIN_PASSWORD = 8
+SHORT_PASSWORD = f"La contraseña debe tener al menos {MIN_PASSWORD} caracteres."
+
+
+def password_too_short(password: str | None) -> bool:
+    return len(password or "") < MIN_PASSWORD
+
 
 def has_role(user, roles) -> bool:
     """``user`` is logged in with one of ``roles`` (False for anonymous users)."""

@@ -9,7 +9,7 @@ each distinct ``Salida`` once (docs/decisions/outbox.md).
 
 import gc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -186,9 +186,7 @@ def plan(
     recipients = _recipients(cliente_query)
     tenant = recipients[0].id_propietario if recipients else None  # a campaign has one tenant
     rules = reglas.of_tenant(tenant) if reglas.binds(tipo) else None
-    if rules is not None:
-        personalise = _with_opt_out(personalise, rules.texto_baja)
-    sent, omitted = _memo(personalise), _omitted()
+    sent, omitted = _memo(_with_opt_out(personalise, rules)), _omitted()
     iso = countries()
     result, seen = Plan(tipo=tipo, rules=rules, inicio=start_of(rules, programada_para)), {}
     blocked = _blocked(recipients, rules, result.inicio, review)
@@ -204,8 +202,8 @@ def plan(
     return result
 
 
-def _with_opt_out(personalise, texto_baja: str):
-    return lambda nombre, apellido: personalise(nombre, apellido) + texto_baja
+def _with_opt_out(personalise, rules: reglas.Reglas | None):
+    return lambda nombre, apellido: reglas.with_opt_out(personalise(nombre, apellido), rules)
 
 
 def _blocked(recipients, rules: reglas.Reglas | None, inicio: datetime, review: bool) -> dict[str, str]:
@@ -302,11 +300,8 @@ def tenant_of(user: Usuario, cliente_query) -> int | None:
 
 def sending_for(user: Usuario, cliente_query):
     """The scope a campaign is validated and written in: a superadmin sends for the recipients'
-    tenant (``tenancy.using``), so its templates and checks are that tenant's."""
-    tenant = tenant_of(user, cliente_query)
-    if user.tenant_id is not None or tenant is None:
-        return nullcontext()
-    return tenancy.using(tenant)
+    tenant (``tenancy.writing_for``), so its templates and checks are that tenant's."""
+    return tenancy.writing_for(user, tenant_of(user, cliente_query))
 
 
 def create_campaign(

@@ -146,8 +146,7 @@ def _create(user_id, mensaje, muestra, tenant, limit, id_plantilla, nombre, tipo
         text = personalizer(mensaje or "")(*muestra)
     except TemplateError as exc:
         raise OutboxError(str(exc), field="mensaje") from None
-    if reglas.binds(tipo):
-        text += reglas.of_tenant(tenant).texto_baja
+    text = reglas.with_opt_out(text, reglas.of_tenant(tenant) if reglas.binds(tipo) else None)
     info = analyze(text)
     campana = CampanaSMS(
         nombre=f"Prueba: {(nombre or '').strip() or formatting.date_time(clock.utcnow())}"[:200],

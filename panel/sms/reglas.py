@@ -6,24 +6,34 @@ the review, the outbox and the sender.
 """
 
 from dataclasses import dataclass
-from datetime import time
 
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from ..extensions import db
 from ..models import CampanaSMS, ConfiguracionEnvio
 from ..models.envio import TEXTO_BAJA
-from .ventana import LEGAL_WINDOW, Ventana
+from .ventana import LEGAL, LEGAL_WINDOW, Ventana
 
+# A tenant's settings start from the law's window (ventana.LEGAL: Monday's hours stand for the
+# week's, Saturday's for Saturday's), a daily cap and the default opt-out text.
 DEFAULTS = dict(
-    semana_inicio=time(7),
-    semana_fin=time(19),
+    semana_inicio=LEGAL[0][0],
+    semana_fin=LEGAL[0][1],
     sabado_activo=True,
-    sabado_inicio=time(8),
-    sabado_fin=time(15),
+    sabado_inicio=LEGAL[5][0],
+    sabado_fin=LEGAL[5][1],
     tope="dia",
     texto_baja=TEXTO_BAJA,
 )
+
+
+@event.listens_for(ConfiguracionEnvio, "init")
+def _starts_from_the_law(target, args, kwargs) -> None:
+    """A new settings row holds DEFAULTS for what it is not given (the model, a floor below the
+    law's window, declares no hours of its own)."""
+    for name, value in DEFAULTS.items():
+        kwargs.setdefault(name, value)
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,12 @@ def of_tenant(tenant: int | None, conn=None) -> Reglas:
     if row is None:
         return LEGALES
     return Reglas(ventana=window_of(row), tope=row.tope, texto_baja=row.texto_baja or TEXTO_BAJA)
+
+
+def with_opt_out(text: str, rules: Reglas | None) -> str:
+    """The text as it leaves: a message the rules bind ends with the tenant's opt-out text (and
+    counts it in its segments); one they do not bind (``rules`` None) leaves as written."""
+    return text if rules is None else text + rules.texto_baja
 
 
 def binds(tipo: str, prueba: bool = False) -> bool:

@@ -1,15 +1,15 @@
 """Where a load of the RNE uploaded in the panel runs: a thread of the web process, or an RQ job
-on the queue IMPORT_QUEUE when REDIS_URL is set (the imports' two ways, panel/importing/background.py).
+on the queue IMPORT_QUEUE when REDIS_URL is set, like the imports (the one rule of panel/dispatcher.py).
 
 The upload is stored with the load (``rne_carga.archivo``), so any worker can read it; the lock
 taken at upload time (panel/sms/rne.py) is the load's until it ends.
 """
 
 import logging
-import threading
 
 from flask import Flask
 
+from .. import dispatcher
 from ..extensions import db
 from . import rne
 
@@ -19,18 +19,16 @@ RUN_RNE_LOAD = "panel.jobs.run_rne_load"  # enqueued by name: the worker imports
 
 def dispatch(carga_id: int, app: Flask):
     """Start a stored load: an RQ job with Redis, else a thread of this process."""
-    if app.config.get("REDIS_URL"):
-        from ..importing.background import queue
-
-        return queue(app).enqueue(
-            RUN_RNE_LOAD,
-            carga_id,
-            job_timeout=app.config["IMPORT_JOB_TIMEOUT"],
-            description=f"Carga del Registro de Números Excluidos {carga_id}",
-        )
-    thread = threading.Thread(target=run_in_app, args=(app, carga_id), daemon=True, name=f"rne-{carga_id}")
-    thread.start()
-    return thread
+    return dispatcher.submit(
+        app,
+        queue_setting="IMPORT_QUEUE",
+        job=RUN_RNE_LOAD,
+        run_in_app=run_in_app,
+        args=(carga_id,),
+        timeout=app.config["IMPORT_JOB_TIMEOUT"],
+        description=f"Carga del Registro de Números Excluidos {carga_id}",
+        thread_name=f"rne-{carga_id}",
+    )
 
 
 def run_in_app(app: Flask, carga_id: int) -> rne.Carga | None:

@@ -1,4 +1,5 @@
-"""Where the sender runs: a daemon thread in the web process, or RQ jobs at scale.
+"""Where the sender runs: a daemon thread in the web process, or RQ jobs at scale (the choice is
+panel/dispatcher.py's, shared with the imports).
 
 Both run the same ``sender.run_campaign`` claim loop; claims make it safe for any number of
 threads, processes and workers to work on one campaign at the same time.
@@ -8,9 +9,9 @@ import logging
 import threading
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
-from .. import clock
+from .. import clock, dispatcher
 from ..extensions import db
 from ..models import CampanaSMS
 from . import lifecycle, sender
@@ -25,18 +26,25 @@ ACTIVE = lifecycle.ACTIVE  # the estados a sender works in (tests and tools read
 
 def dispatch(campana_id: int, app: Flask):
     """Start sending a campaign: RQ jobs when REDIS_URL is set, else the embedded thread."""
-    if app.config.get("REDIS_URL"):
+    if dispatcher.uses_rq(app):
         return enqueue(campana_id, app)
     embedded = app.extensions.get("sms_embedded")
     if embedded is not None and embedded.is_alive():
         embedded.wake()
         return embedded
     # No resident thread (tests, or a disabled embedded sender): a one-off thread for this campaign.
-    thread = threading.Thread(
-        target=run_in_app, args=(app, campana_id), daemon=True, name=f"sms-{campana_id}"
-    )
-    thread.start()
-    return thread
+    return dispatcher.start_thread(run_in_app, app, campana_id, name=f"sms-{campana_id}")
+
+
+def create_and_start(create, *, on_created=None, **fields) -> CampanaSMS:
+    """A new campaign leaves one way: ``create(**fields)`` writes it (``outbox.create_campaign``,
+    ``pruebas.create_test_send``: committed, the durable outbox), ``on_created`` sees it before
+    sending starts (a one-time key finds it from then on), then ``dispatch`` starts it."""
+    campana = create(**fields)
+    if on_created is not None:
+        on_created(campana)
+    dispatch(campana.id, current_app._get_current_object())
+    return campana
 
 
 def run_in_app(app: Flask, campana_id: int) -> dict | None:
@@ -91,7 +99,7 @@ class EmbeddedSender(threading.Thread):
 
 def embedded_enabled(app: Flask) -> bool:
     """The resident sender thread runs when there is no Redis, outside tests, unless switched off."""
-    return app.config["SMS_EMBEDDED_SENDER"] and not app.config.get("REDIS_URL") and not app.testing
+    return app.config["SMS_EMBEDDED_SENDER"] and not dispatcher.uses_rq(app) and not app.testing
 
 
 def start_sender(app: Flask) -> None:
@@ -123,10 +131,7 @@ def start_embedded(app: Flask) -> EmbeddedSender:
 
 def queue(app: Flask):
     """The RQ queue the SMS jobs go to (SMS_QUEUE)."""
-    from redis import Redis
-    from rq import Queue
-
-    return Queue(app.config["SMS_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
+    return dispatcher.queue(app, "SMS_QUEUE")
 
 
 def enqueue(campana_id: int, app: Flask) -> list:

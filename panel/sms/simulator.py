@@ -20,6 +20,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
+from panel import clock
 from panel.sms.encoding import analyze
 
 SIM_ACCOUNT_SID = "AC" + "0" * 32
@@ -137,7 +138,7 @@ class TwilioSimulator:
         failure = self.check(form)
         if failure:
             return failure
-        now = datetime.now(UTC)
+        now = clock.now()
         sid = "SM" + secrets.token_hex(16)
         resource = self._resource(sid, form, now)
         with self.lock:

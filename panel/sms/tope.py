@@ -15,8 +15,9 @@ from datetime import UTC, datetime, time, timedelta
 import sqlalchemy as sa
 
 from .. import clock
+from ..clock import BOGOTA
 from ..extensions import db
-from ..formatting import BOGOTA, local
+from ..formatting import local
 from ..models import CampanaSMS, SMSLog
 
 LOG = SMSLog.__table__

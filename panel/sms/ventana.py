@@ -13,7 +13,8 @@ from functools import cache
 import holidays
 from babel.dates import format_datetime
 
-from ..formatting import BOGOTA, local
+from ..clock import BOGOTA
+from ..formatting import local
 
 # weekday() → (opening, closing); Sunday (6) is absent: never.
 LEGAL: dict[int, tuple[time, time]] = {
