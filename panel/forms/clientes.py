@@ -36,6 +36,11 @@ def ya_existe(tipo: str) -> str:
     return f"Ya existe un cliente con este documento ({identificacion.TIPOS.get(tipo, tipo)})."
 
 
+def code(value):
+    """A document type's code as typed ('ce ' → 'CE'); anything else is left for "not a choice"."""
+    return value.strip().upper() if isinstance(value, str) else value
+
+
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -75,7 +80,7 @@ class ClienteForm(FlaskForm):
 
     tipo_documento = ChoiceField(
         label("tipo_documento"),
-        coerce=str,
+        coerce=code,
         options=identificacion.TIPOS,
         default=identificacion.POR_DEFECTO,
     )

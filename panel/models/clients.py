@@ -123,9 +123,12 @@ class Cliente(TenantOwned, db.Model):
 
     @property
     def documento(self) -> str:
-        """'CC 1020304' or 'NIT 900.123.456-8': the number as read, with its type."""
+        """The number as people read it (a NIT ``900.123.456-8``), its type named unless a cédula:
+        '1020304', 'PA AB123456', 'NIT 900.123.456-8'."""
         numero = identificacion.mostrado(self.tipo_documento, self.cedula_cliente)
-        return f"{self.tipo_documento or identificacion.POR_DEFECTO} {numero}"
+        if self.tipo_documento in (None, identificacion.POR_DEFECTO):
+            return numero
+        return f"{self.tipo_documento} {numero}"
 
     def __str__(self) -> str:
         return f"{self.nombre_completo} ({self.cedula_cliente})"
