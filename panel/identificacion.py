@@ -85,6 +85,13 @@ def problema_nit(numero: str) -> str | None:
     return None
 
 
+def nit_escrito(valor):
+    """A company's NIT as typed ('900.123.456', '900123456-8') → stored ('9001234568'); blank → None."""
+    if not isinstance(valor, str):
+        return valor
+    return normalizado("NIT", valor.strip()) or None
+
+
 def normalizado(tipo: str | None, numero: str | None) -> str | None:
     """What is stored for a number typed by a person: compact, a NIT completed with its digit."""
     numero = compacto(numero)
