@@ -30,11 +30,15 @@ REGLAS = {
 NIT_DIGITS = 9
 
 
+def sin_separadores(numero: str | None) -> str | None:
+    """'1.020.304' → '1020304', ' ab-123 ' → 'ab123': without what people type between the digits."""
+    return _TYPED.sub("", numero) if isinstance(numero, str) else numero
+
+
 def compacto(numero: str | None) -> str | None:
-    """'1.020.304' → '1020304', ' ab-123 ' → 'AB123': the number without what people type around it."""
-    if not isinstance(numero, str):
-        return numero
-    return _TYPED.sub("", numero).upper()
+    """'1.020.304' → '1020304', ' ab-123 ' → 'AB123': the number as stored (a passport upper case)."""
+    numero = sin_separadores(numero)
+    return numero.upper() if isinstance(numero, str) else numero
 
 
 def tipo_de(valor: str | None) -> str | None:

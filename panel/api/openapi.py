@@ -122,7 +122,12 @@ def _ajax_nuevo() -> dict:
     nombre = field_schema(fields["nombre_cliente"]) | {
         "description": "Nombre completo: se divide en nombres y apellidos (máximo 20 cada parte)."
     }
-    documento = field_schema(fields["cedula_cliente"]) | {"description": "La cédula."}
+    # The SMS document's clients are cédulas (CC): its own rule, not every type's.
+    documento = field_schema(fields["cedula_cliente"]) | {
+        "pattern": "^[0-9]{3,10}$",
+        "maxLength": 10,
+        "description": "La cédula (CC): 3 a 10 dígitos.",
+    }
     telefono = field_schema(fields["telefono"]) | _cliente_extra()["telefono"]
     return {
         "type": "object",

@@ -24,9 +24,9 @@ NOT_A_CHOICE = "No es una opción válida."
 
 
 def cedula_digits(value):
-    """'1.020.304', '1 020 304' or 'ab-123' → '1020304', 'AB123': how documents are often written
-    or pasted (the dots, spaces and dashes dropped; a passport's letters upper case)."""
-    return identificacion.compacto(value)
+    """'1.020.304', '1 020 304' or 'ab-123' → '1020304', 'ab123': how documents are often written
+    or pasted (the dots, spaces and dashes dropped; the type's rule upper-cases a passport)."""
+    return identificacion.sin_separadores(value)
 
 
 def ya_existe(tipo: str) -> str:
@@ -93,7 +93,7 @@ class ClienteForm(FlaskForm):
         validators=[
             DataRequired(REQUIRED),
             Length(max=identificacion.MAX_NUMERO, message="Máximo 20 letras y dígitos."),
-            Regexp(r"^[0-9A-Z]+$", message="El documento solo puede tener letras y dígitos."),
+            Regexp(r"^[0-9A-Za-z]+$", message="El documento solo puede tener letras y dígitos."),
         ],
     )
     nombre_cliente = StringField(
@@ -199,11 +199,12 @@ class ClienteForm(FlaskForm):
         if not field.data or field.errors:  # not a valid number: nothing to look up
             return
         tipo = self.tipo_documento.data
-        field.data = identificacion.normalizado(tipo, field.data)
-        problem = identificacion.problema(tipo, field.data)
-        if problem:
+        numero = identificacion.normalizado(tipo, field.data)
+        problem = identificacion.problema(tipo, numero)
+        if problem:  # the form shown again holds what was typed
             raise ValidationError(problem)
-        if self.duplicate(tipo, field.data):
+        field.data = numero
+        if self.duplicate(tipo, numero):
             raise ValidationError(ya_existe(tipo))
 
     def duplicate(self, tipo: str, numero: str) -> bool:
