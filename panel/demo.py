@@ -9,7 +9,7 @@ import phonenumbers
 import sqlalchemy as sa
 from faker import Faker
 
-from . import clock, tenancy
+from . import clock, identificacion, tenancy
 from .extensions import db
 from .models import (
     CampanaPublicitaria,
@@ -89,8 +89,10 @@ def load_demo_data(seed: int = 7) -> bool:
 def _load_tenant(admin, vendedor, city_ids, rng, fake, cedula_base) -> None:
     owner = admin.id
     empresas = [
-        Empresa(nombre=nombre, nit=str(rng.randint(800000000, 999999999)), id_propietario=owner)
-        for nombre in rng.sample(EMPRESAS, 4)
+        Empresa(nombre=nombre, nit=identificacion.nit_completo(str(nit)), id_propietario=owner)
+        for nombre, nit in zip(
+            rng.sample(EMPRESAS, 4), rng.sample(range(800000000, 999999999), 4), strict=True
+        )
     ]
     today = clock.today()
     campanas = [
@@ -148,8 +150,10 @@ def _client(owner, cedula, rng, fake, city_ids, empresas, campanas) -> Cliente:
     genero = rng.choice((0, 1))
     first = fake.first_name_female() if genero == 0 else fake.first_name_male()
     estado = rng.choices((1, 0, 3), weights=(80, 15, 5))[0]
+    tipo, numero = _documento(cedula)
     return Cliente(
-        cedula_cliente=str(cedula)[-10:],
+        tipo_documento=tipo,
+        cedula_cliente=numero,
         nombre_cliente=first[:20],
         apellido_cliente=fake.last_name()[:20],
         fecha_nacimiento=fake.date_of_birth(minimum_age=18, maximum_age=80),
@@ -164,6 +168,16 @@ def _client(owner, cedula, rng, fake, city_ids, empresas, campanas) -> Cliente:
         acepta_sms=rng.random() > 0.05,
         id_propietario=owner,
     )
+
+
+def _documento(n: int) -> tuple[str, str]:
+    """Mostly cédulas; one client in twenty each a foreigner's CE, pasaporte or PPT (SPEC §16)."""
+    kind = {3: "CE", 7: "PA", 11: "PPT"}.get(n % 20, "CC")
+    if kind == "CE":
+        return kind, str(n)[-7:]
+    if kind == "PA":
+        return kind, f"AT{n % 10**7:07d}"
+    return kind, str(n)[-10:]
 
 
 def _email(first_name: str, cedula: int) -> str:

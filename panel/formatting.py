@@ -113,6 +113,16 @@ def cost(amount, currency: str) -> str:
 LABELS: dict[str, dict] = {
     "estado_cliente": {0: "Inactivo", 1: "Activo", 3: "Deshabilitado"},
     "genero": {0: "Femenino", 1: "Masculino"},
+    # SPEC §16: the documents a Colombian client may hold (rules in panel/identificacion.py).
+    "tipo_documento": {
+        "CC": "Cédula de ciudadanía",
+        "CE": "Cédula de extranjería",
+        "TI": "Tarjeta de identidad",
+        "PPT": "Permiso por protección temporal",
+        "PEP": "Permiso especial de permanencia",
+        "PA": "Pasaporte",
+        "NIT": "NIT",
+    },
     "rol": {
         "superadmin": "Superadministrador",
         "admin": "Administrador",

@@ -64,7 +64,7 @@ def test_crear_ajax_answers_the_documents_shape(client, keys):
     ],
 )
 def test_crear_ajax_splits_the_name(client, keys, nombre, first, last):
-    response = client.post(AJAX, json={"nombre": nombre, "documento": "1"}, headers=keys.admin_a)
+    response = client.post(AJAX, json={"nombre": nombre, "documento": "123"}, headers=keys.admin_a)
     row = db.session.get(Cliente, response.json["cliente"]["id"])
     assert (row.nombre_cliente, row.apellido_cliente) == (first, last)
 
@@ -72,13 +72,13 @@ def test_crear_ajax_splits_the_name(client, keys, nombre, first, last):
 @pytest.mark.parametrize(
     "data,field",
     [
-        ({"telefono": "3009876543", "documento": "1"}, "nombre"),
+        ({"telefono": "3009876543", "documento": "123"}, "nombre"),
         ({"nombre": "Ana", "documento": "12ab"}, "documento"),
-        ({"nombre": "Ana", "documento": "1", "telefono": "999"}, "telefono"),
-        ({"nombre": "Ana", "documento": "1", "activo": "sí"}, "activo"),
-        ({"nombre": ["Ana"], "documento": "1"}, "nombre"),
-        ({"nombre": "Ana", "documento": "1", "email": "a@b.co"}, "email"),
-        ({"nombre": "Nombremuylargoquenocabe Ruiz", "documento": "1"}, "nombre"),
+        ({"nombre": "Ana", "documento": "123", "telefono": "999"}, "telefono"),
+        ({"nombre": "Ana", "documento": "123", "activo": "sí"}, "activo"),
+        ({"nombre": ["Ana"], "documento": "123"}, "nombre"),
+        ({"nombre": "Ana", "documento": "123", "email": "a@b.co"}, "email"),
+        ({"nombre": "Nombremuylargoquenocabe Ruiz", "documento": "123"}, "nombre"),
     ],
 )
 def test_crear_ajax_errors_have_the_documents_shape(client, keys, data, field):
@@ -99,7 +99,7 @@ def test_crear_ajax_refuses_a_documento_already_used(client, keys, tenants):
 
 @pytest.mark.parametrize("who", ["vendedor_a", "superadmin"])
 def test_crear_ajax_is_for_admins(client, keys, who):
-    response = client.post(AJAX, json={"nombre": "Ana", "documento": "1"}, headers=getattr(keys, who))
+    response = client.post(AJAX, json={"nombre": "Ana", "documento": "123"}, headers=getattr(keys, who))
     assert response.status_code == 403 and response.json["success"] is False
     assert count_clientes() == 0
 

@@ -5,6 +5,7 @@ import re
 import sqlalchemy as sa
 from faker import Faker
 
+from panel import identificacion
 from panel.demo import load_demo_data
 from panel.extensions import db
 from panel.models import CampanaPublicitaria, Cliente, Empresa, Usuario
@@ -60,3 +61,12 @@ def test_demo_clients_live_across_many_departamentos_and_municipios(app):
     assert len({codigo for codigo, _ in rows}) >= 30
     assert len({dep for _, dep in rows}) >= 10
     assert {"05615", "05360"} & {codigo for codigo, _ in rows}  # Rionegro (Antioquia) or Itagüí
+
+
+def test_demo_empresas_have_valid_nits_and_some_clients_hold_foreigners_documents(app):
+    load_demo_data()
+    nits = db.session.scalars(sa.select(Empresa.nit)).all()
+    assert len(nits) == 8 and all(identificacion.problema_nit(n) is None for n in nits), nits
+    documentos = db.session.execute(sa.select(Cliente.tipo_documento, Cliente.cedula_cliente)).all()
+    assert {"CC", "CE", "PA", "PPT"} <= {tipo for tipo, _ in documentos}
+    assert all(identificacion.problema(tipo, numero) is None for tipo, numero in documentos)

@@ -28,13 +28,13 @@ def test_factories_outside_a_request_record_nothing(cliente):
 def test_create_update_and_delete_through_the_panel_are_recorded(client, tenants, app):
     login(client, "admin.a@test.co")
     token = csrf_from(client.get("/admin/empresas/new/").data)
-    client.post("/admin/empresas/new/", data={"nombre": "Acme", "nit": "900", "csrf_token": token})
+    client.post("/admin/empresas/new/", data={"nombre": "Acme", "nit": "900.123.456-8", "csrf_token": token})
     (crear,) = _entries("crear")
     assert crear.modelo == "Empresa" and crear.detalle["valores"]["nombre"] == "Acme"
     assert crear.id_usuario == tenants.admin_a.id and crear.id_propietario == tenants.admin_a.id
     client.post(
         f"/admin/empresas/edit/?id={crear.objeto_id}",
-        data={"nombre": "Acme SAS", "nit": "900", "csrf_token": token},
+        data={"nombre": "Acme SAS", "nit": "900.123.456-8", "csrf_token": token},
     )
     (editar,) = _entries("editar")
     assert editar.detalle["cambios"] == {"nombre": ["Acme", "Acme SAS"]}

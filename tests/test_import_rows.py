@@ -94,6 +94,7 @@ def test_the_preview_shows_rows_as_they_will_be_saved_and_writes_nothing(app, te
         {
             "fila": 2,
             "accion": "Nuevo",
+            "Tipo de documento": "CC",
             "Cédula": "1020000001",
             "Nombres": "Ana1",
             "Apellidos": "Pérez",

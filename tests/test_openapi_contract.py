@@ -113,7 +113,12 @@ def test_each_400_body_matches_its_schema_and_not_the_other(client, doc, keys, p
 
 def test_the_schema_carries_the_form_limits(doc):
     props = doc["components"]["schemas"]["ClienteNuevo"]["properties"]
-    assert props["cedula_cliente"]["maxLength"] == 10 and props["cedula_cliente"]["pattern"] == "^[0-9]+$"
+    cedula = props["cedula_cliente"]
+    assert cedula["maxLength"] == 20 and cedula["pattern"] == "^[0-9A-Za-z]+$"
+    assert props["tipo_documento"]["enum"] == ["CC", "CE", "TI", "PPT", "PEP", "PA", "NIT"]
+    assert props["tipo_documento"]["default"] == "CC" and "tipo_documento" not in doc["components"][
+        "schemas"
+    ]["ClienteNuevo"].get("required", [])
     assert props["nombre_cliente"]["maxLength"] == 20 and props["estado"]["enum"] == [0, 1, 3]
     assert props["fecha_nacimiento"]["format"] == "date" and "format" not in props["email"]
     assert props["id_empresa"] == {

@@ -260,7 +260,7 @@ def test_a_retry_is_refused_on_a_cancelled_paused_or_finished_campaign_and_chang
 
 
 def test_rows_are_never_put_back_on_a_cancelled_campaign(app, tenants, fake_twilio, twilio_app_config):
-    """"Put failed rows back" has one home (lifecycle): on a campaign no sender will take, it
+    """ "Put failed rows back" has one home (lifecycle): on a campaign no sender will take, it
     refuses and leaves every row as it was — none stranded in pendiente."""
     cid = sent_by(tenants.admin_a.id, tenants.admin_a)
     failed_while_twilio_was_down(app, twilio_app_config, fake_twilio, cid)

@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from .. import export, municipios
+from .. import campos, export, identificacion, municipios
 from ..extensions import db
 from ..forms.clientes import ClienteForm
 from ..models import (
@@ -44,20 +44,8 @@ __all__ = ["ClienteView", "matching_clientes"]
 
 LABELS = {
     "id_cliente": "ID",
-    "cedula_cliente": "Cédula",
-    "nombre_cliente": "Nombres",
-    "apellido_cliente": "Apellidos",
-    "fecha_nacimiento": "Fecha de nacimiento",
-    "email": "Correo electrónico",
-    "genero": "Género",
-    "telefono": "Teléfono",
-    "estado": "Estado",
-    "empresa": "Empresa",
-    "campana": "Campaña",
-    "ciudad": "Ciudad",
-    "pais": "País",
-    "usuario": "Cuenta de usuario",
-    "acepta_sms": "Acepta SMS",
+    # The client's own fields (and a key's relation, e.g. "empresa"): panel/campos.py.
+    **campos.columnas(c.relacion or c.nombre for c in campos.CLIENTE),
     "creado": "Creado",
     "actualizado": "Actualizado",
     "propietario": "Propietario",
@@ -101,23 +89,24 @@ def consent_since():
 
 def export_columns() -> list[export.Columna]:
     """The exported columns; related names come from lookups loaded once per export."""
-    C = export.Columna
+    C, L = export.Columna, campos.ETIQUETAS
     return [
         C("ID", Cliente.id_cliente, "numero"),
-        C("Cédula", Cliente.cedula_cliente),
-        C("Nombres", Cliente.nombre_cliente),
-        C("Apellidos", Cliente.apellido_cliente),
-        C("Teléfono", Cliente.telefono, "telefono"),
-        C("Correo electrónico", Cliente.email),
-        C("Estado", Cliente.estado, nombres=ESTADOS_CLIENTE),
-        C("Empresa", Cliente.id_empresa, nombres=_nombres(Empresa)),
-        C("Campaña", Cliente.id_campana, nombres=_nombres(CampanaPublicitaria)),
-        C("Ciudad", Cliente.id_ciudad, nombres=municipios.labels()),  # "Rionegro (Antioquia)"
-        C("País", Cliente.id_pais, nombres=_nombres(Pais)),
-        C("Acepta SMS", Cliente.acepta_sms, "booleano"),
-        C("Acepta SMS desde", consent_since(), "fecha_hora"),
-        C("Fecha de nacimiento", Cliente.fecha_nacimiento, "fecha"),
-        C("Género", Cliente.genero, nombres=GENEROS),
+        C(L["cedula_cliente"], Cliente.cedula_cliente),
+        C(L["nombre_cliente"], Cliente.nombre_cliente),
+        C(L["apellido_cliente"], Cliente.apellido_cliente),
+        C(L["telefono"], Cliente.telefono, "telefono"),
+        C(L["email"], Cliente.email),
+        C(L["estado"], Cliente.estado, nombres=ESTADOS_CLIENTE),
+        C(L["tipo_documento"], Cliente.tipo_documento),  # the code: what the import reads back
+        C(L["empresa"], Cliente.id_empresa, nombres=_nombres(Empresa)),
+        C(L["campana"], Cliente.id_campana, nombres=_nombres(CampanaPublicitaria)),
+        C(L["ciudad"], Cliente.id_ciudad, nombres=municipios.labels()),  # "Rionegro (Antioquia)"
+        C(L["pais"], Cliente.id_pais, nombres=_nombres(Pais)),
+        C(L["acepta_sms"], Cliente.acepta_sms, "booleano"),
+        C(f"{L['acepta_sms']} desde", consent_since(), "fecha_hora"),
+        C(L["fecha_nacimiento"], Cliente.fecha_nacimiento, "fecha"),
+        C(L["genero"], Cliente.genero, nombres=GENEROS),
         C("Creado", Cliente.creado, "fecha_hora"),
     ]
 
@@ -156,6 +145,7 @@ class ClienteView(AccionesClientes, TenantModelView):
     )
     column_details_list = (
         "id_cliente",
+        "tipo_documento",
         "cedula_cliente",
         "nombre_cliente",
         "apellido_cliente",
@@ -175,6 +165,8 @@ class ClienteView(AccionesClientes, TenantModelView):
     )
     column_labels = LABELS
     column_formatters = {
+        "cedula_cliente": lambda v, c, m, n: m.documento,
+        "tipo_documento": lambda v, c, m, n: identificacion.TIPOS.get(m.tipo_documento, m.tipo_documento),
         "estado": estado_badge,
         "acepta_sms": _si_no,
         "genero": lambda v, c, m, n: GENEROS.get(m.genero, "—"),

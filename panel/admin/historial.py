@@ -37,6 +37,7 @@ ACCION_LABELS = {
 CODE_LABELS = {
     ("Cliente", "estado"): "estado_cliente",
     ("Cliente", "genero"): "genero",
+    ("Cliente", "tipo_documento"): "tipo_documento",
     ("Usuario", "rol"): "rol",
 }
 # Fields no view labels (keys, stamps, secrets), and the keys of a bulk action's or export's detail.

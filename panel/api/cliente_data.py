@@ -13,7 +13,7 @@ from ..ids import MAX_ID
 from ..models import Cliente, Usuario
 from .errors import ApiError
 from .payload import REQUIRED, UNKNOWN, check_type, is_int
-from .schema import bound_fields, is_optional, is_required
+from .schema import INTEGER_COERCIONS, bound_fields, is_optional, is_required
 
 # The seed's REST API requires the user account, which the panel's form leaves optional.
 API_REQUIRED = ("id_usuario",)
@@ -21,10 +21,13 @@ FORM_FIELDS = bound_fields(ClienteForm, ClienteForm.WRITABLE)
 
 
 def _kind(field) -> str:
-    """The JSON type a field's value arrives as: int (a choice), date, bool or str."""
+    """The JSON type a field's value arrives as: int (a choice by id or number), date, bool or str
+    (tipo_documento's codes)."""
     if isinstance(field, BooleanField):
         return "bool"
-    return "int" if isinstance(field, SelectField) else "date" if isinstance(field, DateField) else "str"
+    if isinstance(field, SelectField):
+        return "int" if field.coerce in INTEGER_COERCIONS else "str"
+    return "date" if isinstance(field, DateField) else "str"
 
 
 # JSON type and whether null reaches the form, for each writable field: null is refused up

@@ -19,7 +19,11 @@ from .sms import SEND_NAMES
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 DESCRIPTIONS = {
     "id_usuario": "Cuenta de usuario con rol cliente del mismo propietario, no ligada a otro cliente.",
-    "cedula_cliente": "Cédula: solo dígitos, máximo 10; única por propietario.",
+    "tipo_documento": "CC cédula de ciudadanía (por defecto), CE cédula de extranjería, TI tarjeta de "
+    "identidad, PPT permiso por protección temporal, PEP permiso especial de permanencia, PA pasaporte, NIT.",
+    "cedula_cliente": "Número del documento; se ignoran puntos, espacios y guiones. CC y CE: 3 a 10 dígitos; "
+    "TI: 10 u 11 dígitos; NIT: 9 dígitos y su dígito de verificación (si falta, se calcula); PA, PEP y PPT: "
+    "3 a 20 letras y dígitos. Único por propietario y tipo de documento.",
     "fecha_nacimiento": "AAAA-MM-DD, anterior a hoy.",
     "genero": "0 femenino, 1 masculino.",
     "telefono": "Número nacional (3001234567) o internacional (+573001234567), válido para el país. "
@@ -118,7 +122,12 @@ def _ajax_nuevo() -> dict:
     nombre = field_schema(fields["nombre_cliente"]) | {
         "description": "Nombre completo: se divide en nombres y apellidos (máximo 20 cada parte)."
     }
-    documento = field_schema(fields["cedula_cliente"]) | {"description": "La cédula."}
+    # The SMS document's clients are cédulas (CC): its own rule, not every type's.
+    documento = field_schema(fields["cedula_cliente"]) | {
+        "pattern": "^[0-9]{3,10}$",
+        "maxLength": 10,
+        "description": "La cédula (CC): 3 a 10 dígitos.",
+    }
     telefono = field_schema(fields["telefono"]) | _cliente_extra()["telefono"]
     return {
         "type": "object",

@@ -14,7 +14,8 @@ from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from .. import clock
+from .. import clock, identificacion
+from ..campos import en_formulario as label
 from ..extensions import db
 from ..ids import coerce_choice, coerce_optional_choice
 from ..models import ESTADOS_CLIENTE, GENEROS, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais, Usuario
@@ -25,8 +26,21 @@ NOT_A_CHOICE = "No es una opción válida."
 
 
 def cedula_digits(value):
-    """'1.020.304' or '1 020 304' → '1020304': how cédulas are often written or pasted."""
-    return re.sub(r"[.\s]", "", value) if isinstance(value, str) else value
+    """'1.020.304', '1 020 304' or 'ab-123' → '1020304', 'ab123': how documents are often written
+    or pasted (the dots, spaces and dashes dropped; the type's rule upper-cases a passport)."""
+    return identificacion.sin_separadores(value)
+
+
+def ya_existe(tipo: str) -> str:
+    """The words for a (tipo, número) the tenant already has."""
+    if tipo == "CC":
+        return "Ya existe un cliente con esta cédula."
+    return f"Ya existe un cliente con este documento ({identificacion.TIPOS.get(tipo, tipo)})."
+
+
+def code(value):
+    """A document type's code as typed ('ce ' → 'CE'); anything else is left for "not a choice"."""
+    return value.strip().upper() if isinstance(value, str) else value
 
 
 def strip(value):
@@ -100,33 +114,42 @@ def _pairs(model) -> list[tuple[int, str]]:
 class ClienteForm(FlaskForm):
     """Create or edit a client. ``obj`` (on edit) is the client being edited."""
 
+    tipo_documento = ChoiceField(
+        label("tipo_documento"),
+        coerce=code,
+        options=identificacion.TIPOS,
+        default=identificacion.POR_DEFECTO,
+    )
     cedula_cliente = StringField(
-        "Cédula",
+        label("cedula_cliente"),
         filters=[strip, cedula_digits],
-        # No maxlength in the page: a browser would silently cut a pasted 11-digit cédula to 10.
-        render_kw={"maxlength": False, "inputmode": "numeric"},
+        # No maxlength in the page: a browser would silently cut a pasted number. Each type's own
+        # rule (digits, length, a NIT's verification digit) is validate_cedula_cliente's.
+        render_kw={"maxlength": False},
         validators=[
             DataRequired(REQUIRED),
-            Length(max=10, message="La cédula tiene como máximo 10 dígitos."),
-            Regexp(r"^\d+$", message="La cédula solo puede tener dígitos."),
+            Length(max=identificacion.MAX_NUMERO, message="Máximo 20 letras y dígitos."),
+            Regexp(r"^[0-9A-Za-z]+$", message="El documento solo puede tener letras y dígitos."),
         ],
     )
     nombre_cliente = StringField(
-        "Nombres",
+        label("nombre_cliente"),
         filters=[strip],
         validators=[DataRequired(REQUIRED), Length(max=20, message="Máximo 20 caracteres.")],
     )
     apellido_cliente = StringField(
-        "Apellidos", filters=[strip], validators=[Optional(), Length(max=20, message="Máximo 20 caracteres.")]
+        label("apellido_cliente"),
+        filters=[strip],
+        validators=[Optional(), Length(max=20, message="Máximo 20 caracteres.")],
     )
     fecha_nacimiento = DateField(
-        "Fecha de nacimiento",
+        label("fecha_nacimiento"),
         validators=[Optional()],
         format="%Y-%m-%d",
         render_kw={"placeholder": "AAAA-MM-DD"},
     )
     email = EmailField(
-        "Correo electrónico",
+        label("email"),
         filters=[strip],
         validators=[
             Optional(),
@@ -135,23 +158,21 @@ class ClienteForm(FlaskForm):
         ],
     )
     genero = ChoiceField(
-        "Género", coerce=coerce_optional_choice, options=GENEROS, blank=True, validators=[Optional()]
+        label("genero"), coerce=coerce_optional_choice, options=GENEROS, blank=True, validators=[Optional()]
     )
     telefono = StringField(
-        "Teléfono",
+        label("telefono"),
         filters=[strip],
         validators=[Optional(), Length(max=20, message="Máximo 20 caracteres.")],
         render_kw={"placeholder": "3001234567 o +573001234567"},
     )
-    id_pais = ChoiceField("País", coerce=coerce_choice, default=1)
-    id_ciudad = CiudadField("Ciudad", coerce=coerce_choice, default=1)
-    id_empresa = ChoiceField("Empresa", coerce=coerce_optional_choice, validators=[Optional()])
-    id_campana = ChoiceField("Campaña publicitaria", coerce=coerce_optional_choice, validators=[Optional()])
-    id_usuario = ChoiceField(
-        "Cuenta de usuario (cliente)", coerce=coerce_optional_choice, validators=[Optional()]
-    )
-    acepta_sms = BooleanField("Acepta SMS", default=True)
-    estado = ChoiceField("Estado", coerce=coerce_choice, options=ESTADOS_CLIENTE, default=1)
+    id_pais = ChoiceField(label("id_pais"), coerce=coerce_choice, default=1)
+    id_ciudad = CiudadField(label("id_ciudad"), coerce=coerce_choice, default=1)
+    id_empresa = ChoiceField(label("id_empresa"), coerce=coerce_optional_choice, validators=[Optional()])
+    id_campana = ChoiceField(label("id_campana"), coerce=coerce_optional_choice, validators=[Optional()])
+    id_usuario = ChoiceField(label("id_usuario"), coerce=coerce_optional_choice, validators=[Optional()])
+    acepta_sms = BooleanField(label("acepta_sms"), default=True)
+    estado = ChoiceField(label("estado"), coerce=coerce_choice, options=ESTADOS_CLIENTE, default=1)
 
     def __init__(self, *args, require_usuario: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -208,18 +229,32 @@ class ClienteForm(FlaskForm):
         field.data = cleaned
 
     def validate_cedula_cliente(self, field) -> None:
-        """Unique per tenant: the tenancy hook limits the lookup to the tenant being written for
-        (a superadmin writes under ``tenancy.using(tenant)``)."""
-        if not field.data or field.errors:  # not a valid cédula: nothing to look up
+        """The type's rule (SPEC §16: identificacion.py), then unique per tenant on (tipo, número):
+        the tenancy hook limits the lookup to the tenant being written for (a superadmin writes
+        under ``tenancy.using(tenant)``)."""
+        if not field.data or field.errors:  # not a valid number: nothing to look up
             return
-        query = sa.select(Cliente.id_cliente).where(Cliente.cedula_cliente == field.data)
+        tipo = self.tipo_documento.data
+        numero = identificacion.normalizado(tipo, field.data)
+        problem = identificacion.problema(tipo, numero)
+        if problem:  # the form shown again holds what was typed
+            raise ValidationError(problem)
+        field.data = numero
+        if self.duplicate(tipo, numero):
+            raise ValidationError(ya_existe(tipo))
+
+    def duplicate(self, tipo: str, numero: str) -> bool:
+        """Another client of the tenant holds this (tipo, número)."""
+        query = sa.select(Cliente.id_cliente).where(
+            Cliente.tipo_documento == tipo, Cliente.cedula_cliente == numero
+        )
         if self._obj is not None and getattr(self._obj, "id_cliente", None):
             query = query.where(Cliente.id_cliente != self._obj.id_cliente)
-        if db.session.scalar(query.limit(1)) is not None:
-            raise ValidationError("Ya existe un cliente con esta cédula.")
+        return db.session.scalar(query.limit(1)) is not None
 
     # Fields a crafted POST may not set are simply not in the form (id_propietario, creado…).
     WRITABLE = (
+        "tipo_documento",
         "cedula_cliente",
         "nombre_cliente",
         "apellido_cliente",

@@ -22,7 +22,7 @@ class Catalogo:
     ciudades: dict[int, tuple[str, int]] = field(default_factory=dict)  # id → (nombre, id_pais)
     empresas: dict[int, str] = field(default_factory=dict)
     campanas: dict[int, str] = field(default_factory=dict)
-    cedulas: dict[str, int] = field(default_factory=dict)  # the tenant's cédulas → id_cliente
+    cedulas: dict[tuple[str, str], int] = field(default_factory=dict)  # (tipo, número) → id_cliente
     _by_name: dict[str, dict] = field(default_factory=dict)
     lugares: municipios.Indice | None = None  # every municipio, for the one matcher
     _etiquetas: dict[int, str] | None = None
@@ -38,7 +38,10 @@ class Catalogo:
             ciudades={i: (n, p) for i, n, p in _rows(Ciudad.id, Ciudad.nombre, Ciudad.id_pais)},
             empresas=dict(_rows(Empresa.id, Empresa.nombre)),
             campanas=dict(_rows(CampanaPublicitaria.id, CampanaPublicitaria.nombre)),
-            cedulas=dict(_rows(Cliente.cedula_cliente, Cliente.id_cliente)),
+            cedulas={
+                (t, n): i
+                for t, n, i in _rows(Cliente.tipo_documento, Cliente.cedula_cliente, Cliente.id_cliente)
+            },
         )
         cat._held = [*db.session.scalars(sa.select(Pais)), *db.session.scalars(sa.select(Ciudad))]
         cat.lugares = municipios.load()

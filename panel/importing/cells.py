@@ -5,7 +5,7 @@ apostrophe our own exports put before a formula character) becomes what the form
 import re
 from datetime import date, datetime
 
-from .. import text
+from .. import identificacion, text
 from ..export import DANGEROUS
 
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
@@ -115,3 +115,13 @@ def si_no(value) -> str:
     if raw in NO:
         return ""
     raise CellError("Escriba Sí o No.")
+
+
+def tipo_documento(value) -> str:
+    """A document type by its code or name ('CE', 'C.E.', 'Cédula de extranjería', 'Pasaporte')."""
+    code = identificacion.tipo_de(plain(value))
+    if code is None:
+        raise CellError(
+            "Tipo de documento desconocido: escriba CC, CE, TI, PPT, PEP, PA o NIT (o su nombre)."
+        )
+    return code

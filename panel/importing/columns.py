@@ -4,27 +4,42 @@ punctuation and synonyms ignored; the user corrects the guess on the preview pag
 import re
 
 from .. import text
+from ..campos import columnas
 
-# field → its Spanish label (the preview's choices) and the headers that mean it (folded).
-CAMPOS = {
-    "cedula_cliente": "Cédula",
-    "nombre_cliente": "Nombres",
-    "apellido_cliente": "Apellidos",
-    "email": "Correo electrónico",
-    "telefono": "Teléfono",
-    "fecha_nacimiento": "Fecha de nacimiento",
-    "genero": "Género",
-    "ciudad": "Ciudad",
-    "departamento": "Departamento",
-    "pais": "País",
-    "empresa": "Empresa",
-    "campana": "Campaña",
-    "estado": "Estado",
-    "acepta_sms": "Acepta SMS",
-}
+# The file's fields in the preview's order (a key's by its relation: "ciudad" feeds id_ciudad),
+# each with its Spanish label from panel/campos.py; "departamento" is no client field: it only
+# settles a municipio whose name repeats (DIVIPOLA).
+CAMPOS = (
+    columnas(
+        (
+            "tipo_documento",
+            "cedula_cliente",
+            "nombre_cliente",
+            "apellido_cliente",
+            "email",
+            "telefono",
+            "fecha_nacimiento",
+            "genero",
+            "ciudad",
+        )
+    )
+    | {"departamento": "Departamento"}
+    | columnas(("pais", "empresa", "campana", "estado", "acepta_sms"))
+)
 REQUIRED = ("cedula_cliente", "nombre_cliente")
 
+# The headers that mean a field (folded).
 SYNONYMS = {
+    "tipo_documento": (
+        "tipo de documento",
+        "tipo documento",
+        "tipo doc",
+        "tipo de doc",
+        "tipo de identificacion",
+        "tipo identificacion",
+        "tipo id",
+        "td",
+    ),
     "cedula_cliente": (
         "cedula",
         "cedula cliente",

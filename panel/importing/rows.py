@@ -1,9 +1,9 @@
 """Every row of a file through ``ClienteForm`` (the one validation), a chunk at a time.
 
 The form's rules are untouched; only where it loads things changes for an import of 200,000
-rows: its choice lists come from the :class:`Catalogo` loaded once per import, and the cédula's
-uniqueness is checked against the tenant's cédulas loaded with it (in update mode an existing
-cédula is the client to update, not an error).
+rows: its choice lists come from the :class:`Catalogo` loaded once per import, and the document's
+uniqueness (tipo, número) is checked against the tenant's documents loaded with it (in update
+mode an existing document is the client to update, not an error).
 """
 
 import itertools
@@ -13,11 +13,10 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
-from wtforms.validators import ValidationError
 
-from .. import municipios
+from .. import identificacion, municipios
 from ..extensions import db
-from ..forms.clientes import ClienteForm, cedula_digits
+from ..forms.clientes import ClienteForm
 from ..models import Cliente
 from ..models.clients import search_document
 from ..phones import e164
@@ -31,11 +30,10 @@ SAVED = tuple(f for f in ClienteForm.WRITABLE if f != "id_usuario")  # an import
 # A form field → the file's field that feeds it (ids come from names).
 SOURCE = {"id_ciudad": "ciudad", "id_pais": "pais", "id_empresa": "empresa", "id_campana": "campana"}
 CONTEXT = ("departamento",)  # read only to tell a repeated municipio (the ciudad's column)
-YA_EXISTE = "Ya existe un cliente con esta cédula."  # ClienteForm's own words for the same rule
 
 
 class ImportForm(ClienteForm):
-    """``ClienteForm`` with its choice lists and the tenant's cédulas given, not queried per row."""
+    """``ClienteForm`` with its choice lists and the tenant's documents given, not queried per row."""
 
     def __init__(self, *args, catalogo: Catalogo, choices: dict, actualizar: bool, **kwargs):
         self._catalogo, self._choices, self._actualizar = catalogo, choices, actualizar
@@ -45,9 +43,8 @@ class ImportForm(ClienteForm):
         for name, choices in self._choices.items():
             self[name].choices = choices
 
-    def validate_cedula_cliente(self, field) -> None:
-        if field.data and not field.errors and not self._actualizar and field.data in self._catalogo.cedulas:
-            raise ValidationError(YA_EXISTE)
+    def duplicate(self, tipo: str, numero: str) -> bool:
+        return not self._actualizar and (tipo, numero) in self._catalogo.cedulas
 
 
 @dataclass
@@ -74,6 +71,7 @@ def _stored_inputs(row) -> dict[str, str]:
         return "" if value is None else str(value)
 
     return {
+        "tipo_documento": row.tipo_documento,
         "cedula_cliente": row.cedula_cliente,
         "nombre_cliente": text(row.nombre_cliente),
         "apellido_cliente": text(row.apellido_cliente),
@@ -102,7 +100,7 @@ class Lector:
             formdata=None, catalogo=self.catalogo, choices=self.catalogo.choices(), actualizar=actualizar
         )
         self.columna = {campo: tabla.encabezados[i] or CAMPOS[campo] for i, campo in mapping.items()}
-        self.vistas: dict[str, int] = {}  # cédula → the file's row that had it first
+        self.vistas: dict[tuple[str, str], int] = {}  # (tipo, número) → the file's row that had it first
 
     def chunks(self, size: int = CHUNK) -> Iterator[list[Fila]]:
         rows = self.tabla.filas()
@@ -132,21 +130,25 @@ class Lector:
         return raw
 
     def _stored(self, filas: list[Fila]) -> dict[str, object]:
-        wanted = {self.catalogo.cedulas.get(self._cedula(f)) for f in filas} - {None}
+        wanted = {self.catalogo.cedulas.get(self._documento(f)) for f in filas} - {None}
         if not wanted:
             return {}
         table = Cliente.__table__
         rows = db.session.execute(sa.select(table).where(table.c.id_cliente.in_(wanted)))
-        return {r.cedula_cliente: r for r in rows}
+        return {(r.tipo_documento, r.cedula_cliente): r for r in rows}
 
-    def _cedula(self, fila: Fila) -> str:
-        index = next((i for i, c in self.mapping.items() if c == "cedula_cliente"), None)
-        value = fila.celdas[index] if index is not None and index < len(fila.celdas) else None
-        return cedula_digits(cells.plain(value))
+    def _cell(self, fila: Fila, campo: str) -> str:
+        index = next((i for i, c in self.mapping.items() if c == campo), None)
+        return cells.plain(fila.celdas[index] if index is not None and index < len(fila.celdas) else None)
+
+    def _documento(self, fila: Fila) -> tuple[str, str]:
+        """The row's (tipo, número) as stored: how an update finds its client."""
+        tipo = identificacion.tipo_de(self._cell(fila, "tipo_documento")) or identificacion.POR_DEFECTO
+        return tipo, identificacion.normalizado(tipo, self._cell(fila, "cedula_cliente"))
 
     def _check_row(self, fila: Fila, stored: dict) -> None:
         raw = self._raw(fila)
-        previous = stored.get(self._cedula(fila))
+        previous = stored.get(self._documento(fila))
         inputs = _stored_inputs(previous) if previous is not None else {"acepta_sms": "y"}
         inputs |= self._inputs(raw, inputs, fila)
         form = self.form
@@ -158,7 +160,7 @@ class Lector:
                     fila.errores.extend((self._column(name), m) for m in messages)
         if fila.errores:
             return
-        cedula = form.cedula_cliente.data
+        cedula = (form.tipo_documento.data, form.cedula_cliente.data)
         if cedula in self.vistas:
             fila.errores.append(
                 (
@@ -181,6 +183,7 @@ class Lector:
             "genero": cells.genero,
             "estado": cells.estado,
             "acepta_sms": cells.si_no,
+            "tipo_documento": cells.tipo_documento,
         }
         inputs: dict[str, str] = {}
         for campo, value in raw.items():

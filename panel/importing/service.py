@@ -5,7 +5,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .. import audit, formatting, tenancy
+from .. import audit, campos, formatting, identificacion, tenancy
 from ..clock import utcnow
 from ..extensions import db
 from ..models import ImportacionClientes
@@ -121,23 +121,24 @@ def _tally(resumen: Resumen, filas: list[Fila], rechazos: Rechazos) -> None:
 
 def sample(lector: Lector, fila: Fila) -> dict:
     """A row as it will be saved, in the words of the screen."""
-    v, cat = fila.valores, lector.catalogo
+    v, cat, L = fila.valores, lector.catalogo, campos.ETIQUETAS
     return {
         "fila": fila.numero,
         "accion": "Actualiza" if fila.id_cliente else "Nuevo",
-        "Cédula": v["cedula_cliente"],
-        "Nombres": v["nombre_cliente"],
-        "Apellidos": v["apellido_cliente"] or "",
-        "Teléfono": v["telefono"] or "",
-        "Correo electrónico": v["email"] or "",
-        "Fecha de nacimiento": formatting.day(v["fecha_nacimiento"]),
-        "Género": formatting.label("genero", v["genero"]),
-        "Ciudad": cat.ciudad_label(v["id_ciudad"]),
-        "País": cat.paises.get(v["id_pais"], ("", ""))[0],
-        "Empresa": cat.empresas.get(v["id_empresa"], ""),
-        "Campaña": cat.campanas.get(v["id_campana"], ""),
-        "Estado": formatting.label("estado_cliente", v["estado"]),
-        "Acepta SMS": formatting.yes_no(v["acepta_sms"]),
+        L["tipo_documento"]: v["tipo_documento"],
+        L["cedula_cliente"]: identificacion.mostrado(v["tipo_documento"], v["cedula_cliente"]),
+        L["nombre_cliente"]: v["nombre_cliente"],
+        L["apellido_cliente"]: v["apellido_cliente"] or "",
+        L["telefono"]: v["telefono"] or "",
+        L["email"]: v["email"] or "",
+        L["fecha_nacimiento"]: formatting.day(v["fecha_nacimiento"]),
+        L["genero"]: formatting.label("genero", v["genero"]),
+        L["ciudad"]: cat.ciudad_label(v["id_ciudad"]),
+        L["pais"]: cat.paises.get(v["id_pais"], ("", ""))[0],
+        L["empresa"]: cat.empresas.get(v["id_empresa"], ""),
+        L["campana"]: cat.campanas.get(v["id_campana"], ""),
+        L["estado"]: formatting.label("estado_cliente", v["estado"]),
+        L["acepta_sms"]: formatting.yes_no(v["acepta_sms"]),
     }
 
 

@@ -33,7 +33,7 @@ def _insert(conn, lector: Lector, filas: list[Fila], tenant: int, now) -> list[t
     stmt = table.insert().returning(table.c.id_cliente, table.c.cedula_cliente, sort_by_parameter_order=True)
     ids = [row.id_cliente for row in conn.execute(stmt, rows)]
     for fila, id_cliente in zip(filas, ids, strict=True):
-        lector.catalogo.cedulas[fila.valores["cedula_cliente"]] = id_cliente
+        lector.catalogo.cedulas[fila.valores["tipo_documento"], fila.valores["cedula_cliente"]] = id_cliente
     return [(i, bool(f.valores["acepta_sms"])) for i, f in zip(ids, filas, strict=True)]
 
 

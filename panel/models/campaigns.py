@@ -14,11 +14,14 @@ class Empresa(TenantOwned, db.Model):
     # Target of the (id_empresa, id_propietario) keys: links never cross tenants.
     __table_args__ = (
         UniqueConstraint("id", "id_propietario", name="uq_empresa_id_propietario"),
+        # SPEC §16: a company once per tenant (NULL, a company without NIT, may repeat).
+        UniqueConstraint("id_propietario", "nit", name="uq_empresa_nit_por_propietario"),
         NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    nombre: Mapped[str] = mapped_column(String(120))
+    nombre: Mapped[str] = mapped_column(String(120))  # the razón social
+    # Compact, with its verification digit (panel/identificacion.py): 9001234568, shown 900.123.456-8.
     nit: Mapped[str | None] = mapped_column(String(20))
     telefono: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(120))

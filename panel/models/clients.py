@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import phones, text
+from .. import identificacion, phones, text
 from ..extensions import db
 from ..formatting import LABELS
 from .base import NEVER_REUSE_IDS, TenantOwned, utcnow
@@ -26,6 +26,7 @@ from .users import Usuario
 
 ESTADOS_CLIENTE = LABELS["estado_cliente"]
 GENEROS = LABELS["genero"]
+TIPOS_DOCUMENTO = LABELS["tipo_documento"]
 
 
 def _owned_by_same_tenant(column: str, target: str) -> ForeignKeyConstraint:
@@ -41,10 +42,17 @@ def _owned_by_same_tenant(column: str, target: str) -> ForeignKeyConstraint:
 class Cliente(TenantOwned, db.Model):
     __tablename__ = "cliente"
     __table_args__ = (
-        UniqueConstraint("id_propietario", "cedula_cliente", name="uq_cliente_cedula_por_propietario"),
+        # SPEC §16: one client per (tipo, número) in a tenant; the same number under two types is
+        # two documents (a CC and a NIT of one person).
+        UniqueConstraint(
+            "id_propietario", "tipo_documento", "cedula_cliente", name="uq_cliente_documento_por_propietario"
+        ),
         UniqueConstraint("id_cliente", "id_propietario", name="uq_cliente_id_propietario"),
         CheckConstraint("estado IN (0, 1, 3)", name="estado"),
         CheckConstraint("genero IS NULL OR genero IN (0, 1)", name="genero"),
+        CheckConstraint(
+            "tipo_documento IN (" + ", ".join(f"'{t}'" for t in TIPOS_DOCUMENTO) + ")", name="tipo_documento"
+        ),
         _owned_by_same_tenant("id_empresa", "empresa.id"),
         _owned_by_same_tenant("id_campana", "campana_publicitaria.id"),
         ForeignKeyConstraint(
@@ -74,7 +82,10 @@ class Cliente(TenantOwned, db.Model):
 
     id_cliente: Mapped[int] = mapped_column(primary_key=True)
     id_usuario: Mapped[int | None] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), unique=True)
-    cedula_cliente: Mapped[str] = mapped_column(String(10))
+    tipo_documento: Mapped[str] = mapped_column(String(3), default="CC", server_default="CC")
+    # The number in its compact form (panel/identificacion.py): a NIT with its digit, a passport's
+    # letters upper case; the seed's name is kept (the API's field).
+    cedula_cliente: Mapped[str] = mapped_column(String(20))
     nombre_cliente: Mapped[str] = mapped_column(String(20))
     apellido_cliente: Mapped[str | None] = mapped_column(String(20))
     fecha_nacimiento: Mapped[date | None]
@@ -110,15 +121,28 @@ class Cliente(TenantOwned, db.Model):
     def nombre_completo(self) -> str:
         return " ".join(p for p in (self.nombre_cliente, self.apellido_cliente) if p)
 
+    @property
+    def documento(self) -> str:
+        """The number as people read it (a NIT ``900.123.456-8``), its type named unless a cédula:
+        '1020304', 'PA AB123456', 'NIT 900.123.456-8'."""
+        numero = identificacion.mostrado(self.tipo_documento, self.cedula_cliente)
+        if self.tipo_documento in (None, identificacion.POR_DEFECTO):
+            return numero
+        return f"{self.tipo_documento} {numero}"
+
     def __str__(self) -> str:
         return f"{self.nombre_completo} ({self.cedula_cliente})"
 
 
 def search_document(c) -> str:
-    """The folded text the search looks in: cédula, names, e-mail, and the phone as typed, as
-    its digits and as its E.164 digits, so any form of the number finds the client."""
+    """The folded text the search looks in: the document (as stored and as shown: a NIT's
+    ``900.123.456-8``), names, e-mail, and the phone as typed, as its digits and as its E.164
+    digits, so any form of either number finds the client."""
     phone = [c.telefono, text.digits(c.telefono), text.digits(c.telefono_e164)]
-    parts = [c.cedula_cliente, c.nombre_cliente, c.apellido_cliente, c.email, *phone]
+    # getattr: migration 0010 derives the text of rows from before the column existed.
+    tipo = getattr(c, "tipo_documento", None)
+    documento = [c.cedula_cliente, *identificacion.formas_de_busqueda(tipo, c.cedula_cliente)]
+    parts = [*documento, c.nombre_cliente, c.apellido_cliente, c.email, *phone]
     return text.fold(" ".join(p for p in parts if p))[:200]
 
 
