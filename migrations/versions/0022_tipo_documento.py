@@ -20,6 +20,9 @@ from alembic import op
 
 revision = "0022"
 down_revision = "0021"
+
+# SQLite rebuilds a table to change a key: keep AUTOINCREMENT (0014), deleted ids are never reused.
+KEEP_IDS = {"sqlite_autoincrement": True}
 branch_labels = None
 depends_on = None
 
@@ -54,7 +57,17 @@ def _compact_nits() -> None:
 
 
 def upgrade():
-    with op.batch_alter_table("cliente") as batch:
+    with _foreign_keys_off():
+        _upgrade()
+
+
+def downgrade():
+    with _foreign_keys_off():
+        _downgrade()
+
+
+def _upgrade():
+    with op.batch_alter_table("cliente", table_kwargs=KEEP_IDS) as batch:
         batch.add_column(sa.Column("tipo_documento", sa.String(3), nullable=False, server_default="CC"))
         batch.alter_column("cedula_cliente", type_=sa.String(20), existing_nullable=False)
         batch.drop_constraint("uq_cliente_cedula_por_propietario", type_="unique")
@@ -65,14 +78,14 @@ def upgrade():
             "tipo_documento", "tipo_documento IN (" + ", ".join(f"'{t}'" for t in TIPOS) + ")"
         )
     _compact_nits()
-    with op.batch_alter_table("empresa") as batch:
+    with op.batch_alter_table("empresa", table_kwargs=KEEP_IDS) as batch:
         batch.create_unique_constraint("uq_empresa_nit_por_propietario", ["id_propietario", "nit"])
 
 
-def downgrade():
-    with op.batch_alter_table("empresa") as batch:
+def _downgrade():
+    with op.batch_alter_table("empresa", table_kwargs=KEEP_IDS) as batch:
         batch.drop_constraint("uq_empresa_nit_por_propietario", type_="unique")
-    with op.batch_alter_table("cliente") as batch:
+    with op.batch_alter_table("cliente", table_kwargs=KEEP_IDS) as batch:
         batch.drop_constraint(op.f("ck_cliente_tipo_documento"), type_="check")
         batch.drop_constraint("uq_cliente_documento_por_propietario", type_="unique")
         batch.create_unique_constraint(
@@ -80,3 +93,43 @@ def downgrade():
         )
         batch.alter_column("cedula_cliente", type_=sa.String(10), existing_nullable=False)
         batch.drop_column("tipo_documento")
+
+
+class _foreign_keys_off:
+    """SQLite only: foreign keys off around the rebuild of ``cliente`` and ``empresa`` (dropping a
+    parent table with them on would delete its rows first, which RESTRICT refuses), checked before
+    commit; and their AUTOINCREMENT counters kept (a rebuilt table's counter restarts at its
+    highest id, which would hand out again the ids of rows deleted before)."""
+
+    def __enter__(self):
+        self.sqlite = op.get_bind().dialect.name == "sqlite"
+        if self.sqlite:
+            seq = sa.text("SELECT name, seq FROM sqlite_sequence WHERE name IN ('cliente', 'empresa')")
+            self.counters = dict(op.get_bind().execute(seq).all())
+            with op.get_context().autocommit_block():  # PRAGMA foreign_keys is a no-op in a transaction
+                op.execute("PRAGMA foreign_keys=OFF")
+
+    def __exit__(self, kind, exc, tb):
+        if not self.sqlite:
+            return False
+        try:
+            if kind is None:
+                _restore(self.counters)
+                broken = op.get_bind().execute(sa.text("PRAGMA foreign_key_check")).fetchall()
+                if broken:
+                    raise RuntimeError(f"La reconstrucción deja claves foráneas rotas: {broken[:5]}")
+            else:
+                op.get_bind().rollback()
+        finally:
+            with op.get_context().autocommit_block():
+                op.execute("PRAGMA foreign_keys=ON")
+        return False
+
+
+def _restore(counters: dict) -> None:
+    """Each rebuilt table's AUTOINCREMENT counter back to at least what it was."""
+    for name, seq in counters.items():
+        op.get_bind().execute(
+            sa.text("UPDATE sqlite_sequence SET seq = MAX(seq, :seq) WHERE name = :name"),
+            {"seq": seq, "name": name},
+        )
