@@ -6,6 +6,8 @@ else is "no such row" (``as_id``) or, in a form's choice field, "not a valid cho
 
 import re
 
+from werkzeug.routing import IntegerConverter
+
 MAX_ID = 2**31 - 1  # an INTEGER key on both engines; PostgreSQL refuses a bigger literal
 MAX_IDS = 10_000  # beyond a page or two of ticked rows, "all matching" is the way
 _DIGITS = re.compile(r"[0-9]{1,10}")  # ASCII only: str.isdigit() accepts '²', which int() refuses
@@ -19,6 +21,19 @@ def as_id(value) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None
+
+
+class IdConverter(IntegerConverter):
+    """The app's ``<int:…>``: a path segment is an id only when ``as_id`` takes it, so zero,
+    negatives, other scripts' digits and numbers above INTEGER match no route (the 404 of
+    panel/errors.py, JSON on API paths) instead of reaching the database (PostgreSQL's
+    "integer out of range", SQLite's OverflowError). Registered in ``create_app`` before any
+    route, so every ``<int:…>`` rule, present and future, uses it."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=False)
 
 
 def parse_ids(values) -> list[int]:

@@ -64,6 +64,14 @@ def counted_from_rows(rows: int, page: int, size: int) -> int | None:
     return None
 
 
+def _typed(kind, value):
+    """A non-integer primary key (a code) as its type, None when it cannot be one."""
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class Protegido(Exception):
     """A delete refused because other rows depend on this one."""
 
@@ -199,8 +207,12 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
         malformed id) is 404."""
         column = getattr(self.model, self._primary_key)
         try:
-            value = column.type.python_type(id)
-        except (TypeError, ValueError, NotImplementedError):
+            kind = column.type.python_type
+        except NotImplementedError:
+            abort(404)
+        # an integer key goes through the one id rule (INTEGER's range); others as typed
+        value = as_id(id) if kind is int else _typed(kind, id)
+        if value is None:
             abort(404)
         model = self.get_query().filter(column == value).one_or_none()
         if model is None:
