@@ -3,11 +3,11 @@
 import sqlalchemy as sa
 from flask import abort, request
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..extensions import db
+from ..forms.base import PanelForm
 from ..forms.clientes import REQUIRED, ChoiceField, strip
 from ..ids import coerce_optional_choice
 from ..models import Ciudad, Usuario
@@ -32,7 +32,7 @@ def _lower(value):
     return value.strip().lower() if isinstance(value, str) else value
 
 
-class UsuarioForm(FlaskForm):
+class UsuarioForm(PanelForm):
     """Create or edit an account; the password is only ever stored hashed."""
 
     email = EmailField(

@@ -8,7 +8,6 @@ import re
 from datetime import date
 
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
@@ -16,6 +15,7 @@ from ..extensions import db
 from ..ids import coerce_choice, coerce_optional_choice
 from ..models import ESTADOS_CLIENTE, GENEROS, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais, Usuario
 from ..phones import PUNCTUATION, e164
+from .base import PanelForm
 
 REQUIRED = "Este campo es obligatorio."
 NOT_A_CHOICE = "No es una opción válida."
@@ -60,7 +60,7 @@ def _pairs(model) -> list[tuple[int, str]]:
     return [(i, n) for i, n in rows]
 
 
-class ClienteForm(FlaskForm):
+class ClienteForm(PanelForm):
     """Create or edit a client. ``obj`` (on edit) is the client being edited."""
 
     cedula_cliente = StringField(
