@@ -295,3 +295,23 @@ def test_hsts_in_production_over_https_only(app, client, tenants):
         assert "Strict-Transport-Security" in proxied.headers
         assert "Strict-Transport-Security" not in behind.test_client().get("/login").headers
         db.engine.dispose()
+
+
+def test_an_xlsx_whose_sheet_has_an_undefined_entity_is_unreadable_not_a_500():
+    import zipfile
+
+    from panel.importing import reading
+
+    from .import_support import xlsx_bytes
+
+    good = xlsx_bytes([row(1)])
+    assert len(list(reading.open_table(good, "a.xlsx").filas())) == 1
+    source, broken = zipfile.ZipFile(io.BytesIO(good)), io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<sheetData>", b"<sheetData>&nope;", 1)
+            target.writestr(item, content)
+    with pytest.raises(reading.ArchivoIlegible, match="Excel"):
+        list(reading.open_table(broken.getvalue(), "a.xlsx").filas())
