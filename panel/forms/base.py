@@ -16,9 +16,17 @@ from wtforms.meta import DefaultMeta
 from wtforms.validators import ValidationError
 
 CONTROL_MESSAGE = "Contiene caracteres de control no permitidos."
-# C0 controls and DEL; a multi-line field keeps tab, line feed and carriage return
-SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-MULTI_LINE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls and DEL; a multi-line field keeps tab, line feed and carriage return. Character
+# classes that Python and JSON Schema (ECMA 262) read alike: the API's contract uses them too.
+SINGLE_LINE_CONTROLS = r"\x00-\x1f\x7f"
+MULTI_LINE_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+SINGLE_LINE_CONTROL = re.compile(f"[{SINGLE_LINE_CONTROLS}]")
+MULTI_LINE_CONTROL = re.compile(f"[{MULTI_LINE_CONTROLS}]")
+
+
+def refused_controls(field) -> str:
+    """The character class of the controls this field refuses (a text area keeps line breaks)."""
+    return MULTI_LINE_CONTROLS if isinstance(field, TextAreaField) else SINGLE_LINE_CONTROLS
 
 
 def has_control(text: str, multiline: bool = False) -> bool:
