@@ -36,10 +36,10 @@ def _requests(app):
         if rule.arguments:
             for bad in BAD_IDS:
                 for method in methods:
-                    yield method, VARIABLE.sub(bad, rule.rule)
+                    yield rule, method, VARIABLE.sub(bad, rule.rule)
         elif "GET" in methods:
             for bad in BAD_IDS:
-                yield "GET", rule.rule + QUERY.format(bad)
+                yield rule, "GET", rule.rule + QUERY.format(bad)
 
 
 def _client(app, tenants, role: str):
@@ -60,11 +60,13 @@ def _ask(client, method: str, url: str, headers: dict, token: str | None):
     return client.open(url, method=method, headers=headers, data={"csrf_token": token or ""})
 
 
-def _problem(response, url: str) -> str | None:
-    """What is wrong with this answer, if anything."""
+def _problem(response, url: str, allowed: set) -> str | None:
+    """What is wrong with this answer, if anything (``allowed``: the methods of the rule asked)."""
     status = response.status_code
     if status >= 500:
         return f"{status}"
+    if status == 405 and response.request.method in allowed:
+        return "405 en lugar de 404: el id debe ser lo rechazado, no el método"
     if status < 400:
         return None
     path = url.split("?")[0]
@@ -78,13 +80,13 @@ def _problem(response, url: str) -> str | None:
 
 def test_every_route_with_impossible_ids_answers_the_panels_own_4xx(app, tenants):
     requests = list(_requests(app))
-    assert any("2147483648" in url for _, url in requests)  # the walk covers INTEGER's overflow
+    assert any("2147483648" in url for _, _, url in requests)  # the walk covers INTEGER's overflow
     problems = []
     for role in ROLES:
         client, headers, token = _client(app, tenants, role)
-        for method, url in requests:
+        for rule, method, url in requests:
             try:  # TESTING propagates an unhandled exception: it is the 500 a user would get
-                problem = _problem(_ask(client, method, url, headers, token), url)
+                problem = _problem(_ask(client, method, url, headers, token), url, rule.methods)
             except Exception as exc:
                 problem = f"500 ({type(exc).__name__}: {str(exc)[:80]})"
             if problem is not None:
