@@ -15,6 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     # An explicit config (tests) defaults PANEL_ENV to testing; it overrides the environment.
     app.config.update(settings.load(config))
+    register_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_admin(app)
@@ -22,6 +23,14 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     start_sender(app)
     return app
+
+
+def register_converters(app: Flask) -> None:
+    """Every ``<int:…>`` of every route is an id within INTEGER (panel/ids.py). Werkzeug binds a
+    rule's converters when the rule is added, so this runs before any blueprint or view."""
+    from .ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_extensions(app: Flask) -> None:

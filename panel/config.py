@@ -139,6 +139,9 @@ SETTINGS = (
     Setting("TWILIO_SIMULATION_TOKEN", None, "str"),  # simulation: the webhooks' secret; unset: off
     # Sessions and logins (panel/auth).
     Setting("PROXY_FIX_HOPS", 0, "int", "non-negative"),  # proxies whose X-Forwarded-For is trusted
+    # Hostile input (panel/security.py): the largest request body, in bytes; bigger is a 413
+    # before it is parsed (the client import's larger upload has its own, panel/security.py).
+    Setting("MAX_CONTENT_LENGTH", 25 * 1024 * 1024, "int", "positive"),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -1,9 +1,11 @@
 """Error pages: JSON on the API's paths, the panel's own layout (in Spanish, with a way back)
 everywhere else. One handler for every HTTP error, so no Werkzeug page in English is ever shown."""
 
+from typing import NoReturn
+
 from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from .api import errors as api_errors
 
@@ -22,10 +24,19 @@ CSRF = (
 )
 
 
+def refuse(code: int, mensaje: str) -> NoReturn:
+    """Abort with ``code`` and a Spanish ``mensaje`` of our own, which the page shows instead
+    of the code's general one (Werkzeug's descriptions are English: never shown)."""
+    exc = default_exceptions[code](mensaje)
+    exc.mensaje = mensaje
+    raise exc
+
+
 def _texts(exc: HTTPException) -> tuple[str, str]:
     if isinstance(exc, CSRFError):
         return CSRF
-    return PAGES.get(exc.code or 500, (f"Error {exc.code}", "No se pudo completar la petición."))
+    titulo, mensaje = PAGES.get(exc.code or 500, (f"Error {exc.code}", "No se pudo completar la petición."))
+    return titulo, getattr(exc, "mensaje", mensaje)
 
 
 def _page(exc: HTTPException):

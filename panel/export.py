@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from flask import Response, current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -413,9 +414,11 @@ def _cell_maker(sheet, columna: Columna) -> Callable:
 
 
 def _text_cell(sheet, value: str):
-    """Text is always a string cell: never a formula, whatever it starts with."""
+    """Text is always a string cell: never a formula, whatever it starts with. What a worksheet
+    cannot hold (control characters of rows stored before the forms refused them) is dropped,
+    so one old row never fails the whole export."""
     cell = WriteOnlyCell(sheet, value=None)
-    cell.value = value
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
     cell.data_type = "s"
     return cell
 
@@ -475,8 +478,22 @@ def python_chunks(formato: Formato, nombre: str, batches: Iterable, columnas: li
     """The file of ``batches`` written in Python: XLSX, the CSVs on SQLite (and on PostgreSQL
     when a column has no SQL twin)."""
     if formato.extension == "xlsx":
-        return xlsx_chunks(batches, columnas, nombre)
-    return csv_chunks(batches, columnas, formato)
+        return closing_source(xlsx_chunks(batches, columnas, nombre), batches)
+    return closing_source(csv_chunks(batches, columnas, formato), batches)
+
+
+def closing_source(chunks: Iterator, source) -> Iterator:
+    """``chunks``, and the rows they are written from closed as soon as the writing ends, even
+    when it fails midway: the stream ends there, and the rows' app context and session (see
+    ``stream_batches``) are let go now, in the context that opened them, not whenever the
+    garbage collector gets to the failed writer (a context popped from another one broke the
+    process's next request: "identity map is no longer valid")."""
+    try:
+        yield from chunks
+    finally:
+        chunks.close()
+        if hasattr(source, "close"):
+            source.close()
 
 
 def audit_start(modelo: str, nombre: str, codigo: str, filtros: dict) -> int:

@@ -1,5 +1,7 @@
 """Security headers on every response: a Content-Security-Policy with a per-request nonce, no
-framing, no MIME sniffing, same-origin referrers (explicit ``after_request``, see decisions.md)."""
+framing, no MIME sniffing, same-origin referrers (explicit ``after_request``, see decisions.md);
+no browser cache of anything but static files, HSTS in production over HTTPS; and the request's
+own limits: its body size (``MAX_CONTENT_LENGTH``), no NUL in its values or file names."""
 
 import base64
 import hashlib
@@ -13,6 +15,13 @@ OUR_HANDLERS = ("return confirm('¿Revocar este token?');",)
 # row_actions.html); the action names and the translated confirmation are filled in below.
 FLASK_ADMIN_HANDLERS = ("return false;",)
 DELETE_CONFIRM = "Are you sure you want to delete this record?"
+
+NO_STORE = "no-store"
+HSTS = "max-age=31536000; includeSubDomains"
+FORM_ROOM = 1024 * 1024  # an upload's form: its CSRF token, its options, the multipart framing
+NUL_FILENAME = (
+    "El nombre del archivo contiene caracteres no permitidos: cámbiele el nombre y vuelva a subirlo."
+)
 
 HEADERS = {
     "X-Frame-Options": "DENY",
@@ -87,7 +96,37 @@ def _headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers["Content-Security-Policy"] = policy(csp_nonce(), _handler_sources())
+    if not is_static():
+        # lists, details, exports and API answers carry personal data: the back button after
+        # logout, or the next user of a shared computer, must not find them in the cache
+        response.headers["Cache-Control"] = NO_STORE
+    if current_app.config.get("PANEL_ENV") == "production" and request.is_secure:
+        # is_secure behind a proxy: X-Forwarded-Proto, trusted through PROXY_FIX_HOPS
+        response.headers["Strict-Transport-Security"] = HSTS
     return response
+
+
+def is_static() -> bool:
+    """A file of the app's or Flask-Admin's static folders (no personal data: cached as Flask says)."""
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+def _limit_body() -> None:
+    """The body limit of this request: ``MAX_CONTENT_LENGTH`` (Flask's), or the larger one of
+    an upload that takes bigger files. Werkzeug compares it with Content-Length before parsing
+    anything, so a huge body at /login or /twilio/inbound is a 413 without being read."""
+    larger = larger_uploads().get(request.endpoint or "")
+    if larger is not None:
+        request.max_content_length = max(larger, current_app.config["MAX_CONTENT_LENGTH"])
+
+
+def larger_uploads() -> dict[str, int]:
+    """Endpoint → the body its upload may reach: the file's own limit (which the page states
+    in Spanish beside the field) and room for the form around it."""
+    from .admin import importar
+
+    return {"importar.index": importar.MAX_BYTES + FORM_ROOM}
 
 
 def _refuse_nul() -> None:
@@ -99,9 +138,15 @@ def _refuse_nul() -> None:
     for values in (request.args, request.form):
         if any("\x00" in value for _, value in values.items(multi=True)):
             abort(400, "La petición contiene caracteres no permitidos.")
+    if any("\x00" in (upload.filename or "") for _, upload in request.files.items(multi=True)):
+        from .errors import refuse
+
+        refuse(400, NUL_FILENAME)
 
 
 def init_app(app: Flask) -> None:
+    # before anything reads the body (CSRFProtect's check, registered earlier, reads the form)
+    app.before_request_funcs.setdefault(None, []).insert(0, _limit_body)
     app.before_request(_refuse_nul)
     app.before_request(_nonce_for_admin)
     app.after_request(_headers)

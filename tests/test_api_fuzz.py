@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.openapi import from_wsgi
@@ -199,3 +200,66 @@ def test_schemathesis_every_request_the_schema_allows_is_accepted(app, database_
         print(f"\n{summary}")
     assert not failures, summary + "\n" + "\n".join(failures[:10])
     assert counts["requests"] >= 5 * POSITIVE_EXAMPLES, summary
+
+
+HOSTILE = st.one_of(
+    st.sampled_from(
+        [
+            "Ana\x01",
+            "a\tb",
+            "a\nb",
+            "\x1f",
+            "😀👩‍👩‍👧",
+            "\u200fمرحبا\u202b",
+            "x" * 10_000,
+            "9" * 40,
+            "9999-12-31",
+            "0000-01-01",
+            "1e400",
+            "",
+            " ",
+            "\x00",
+        ]
+    ),  # fmt: skip
+    st.text(max_size=30),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.none(),
+)
+TEXT_FIELDS = (
+    "cedula_cliente",
+    "nombre_cliente",
+    "apellido_cliente",
+    "email",
+    "telefono",
+    "fecha_nacimiento",
+)
+
+
+def test_hostile_values_in_every_client_field_are_2xx_or_4xx_and_never_half_written(app, tenants, keys):
+    """SPEC §19: controls, emoji, right-to-left marks, 10 KB strings and huge numbers in each
+    field of POST and PATCH: never a 5xx, and a refused POST writes no row."""
+    from .api_support import BASE, body, count_clientes
+
+    own = cliente_of(tenants.admin_a.id, telefono="3001230099")
+    client = app.test_client()
+    failures, turn = [], itertools.count()
+
+    @settings(
+        max_examples=EXAMPLES_PER_MODE, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(field=st.sampled_from(TEXT_FIELDS + ("id_ciudad", "genero", "estado")), value=HOSTILE)
+    def post_and_patch(field, value):
+        n = next(turn)
+        cuenta = cuenta_cliente(tenants.admin_a.id, f"hostil{n}@test.co")
+        before = count_clientes()
+        created = client.post(BASE, json=body(cuenta, **{"cedula_cliente": f"7{n:08d}", field: value}),
+                              headers=keys.admin_a)  # fmt: skip
+        patched = client.patch(f"{BASE}{own.id_cliente}/", json={field: value}, headers=keys.admin_a)
+        for response in (created, patched):
+            if response.status_code >= 500:
+                failures.append((field, repr(value)[:60], response.status_code))
+        if created.status_code >= 400 and count_clientes() != before:
+            failures.append((field, repr(value)[:60], "fila escrita con un 4xx"))
+
+    post_and_patch()
+    assert failures == [], failures[:5]

@@ -11,11 +11,11 @@ import re
 from flask import flash, redirect, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from ..extensions import db
+from ..forms.base import PanelForm
 from ..models.users import MIN_PASSWORD, is_staff
 from ..phones import PUNCTUATION
 from ..sms import verificacion
@@ -33,7 +33,7 @@ def phone_refusal() -> str:
     return OTROS_PAISES if verificacion.other_countries() else SOLO_COLOMBIA
 
 
-class TelefonoForm(FlaskForm):
+class TelefonoForm(PanelForm):
     telefono = StringField(
         "Teléfono para las pruebas", validators=[Length(max=20, message="Máximo 20 caracteres.")]
     )
@@ -50,7 +50,7 @@ class TelefonoForm(FlaskForm):
         field.data = cleaned
 
 
-class CodigoForm(FlaskForm):
+class CodigoForm(PanelForm):
     codigo = StringField(
         "Código recibido por SMS",
         filters=[lambda v: "".join((v or "").split())],
@@ -58,7 +58,7 @@ class CodigoForm(FlaskForm):
     )
 
 
-class ClaveForm(FlaskForm):
+class ClaveForm(PanelForm):
     actual = PasswordField("Contraseña actual", validators=[DataRequired("Escriba su contraseña actual.")])
     nueva = PasswordField(
         "Contraseña nueva",

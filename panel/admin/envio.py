@@ -7,12 +7,12 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from flask import flash, redirect, url_for
 from flask_admin import BaseView, expose
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TimeField, ValidationError
 from wtforms.validators import DataRequired, Length
 
 from .. import audit, text
 from ..extensions import db
+from ..forms.base import PanelForm
 from ..models import ConfiguracionEnvio
 from ..models.users import can_configure_sending
 from ..sms import reglas
@@ -47,7 +47,7 @@ def _plain(value):
     return value.strftime("%H:%M") if hasattr(value, "strftime") else value
 
 
-class EnvioForm(FlaskForm):
+class EnvioForm(PanelForm):
     semana_inicio = TimeField("Lunes a viernes, desde", validators=[DataRequired("Indique la hora.")])
     semana_fin = TimeField("Lunes a viernes, hasta", validators=[DataRequired("Indique la hora.")])
     sabado_activo = BooleanField("Enviar los sábados")

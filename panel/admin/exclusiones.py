@@ -16,13 +16,13 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, expose
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import audit, consent, export, formatting, phones
 from ..extensions import db
+from ..forms.base import PanelForm
 from ..ids import as_id
 from ..models import Cliente, NumeroExcluidoPropio
 from ..models.users import can_write
@@ -38,19 +38,19 @@ NO_VALIDO = (
 )
 
 
-class AgregarForm(FlaskForm):
+class AgregarForm(PanelForm):
     numero = StringField("Número", validators=[DataRequired("Escriba el número.")])
     motivo = StringField("Nota (opcional)", validators=[Length(max=120, message="Máximo 120 caracteres.")])
 
 
-class ArchivoForm(FlaskForm):
+class ArchivoForm(PanelForm):
     archivo = FileField(
         "Archivo (CSV: un número por línea o una columna «numero»)",
         validators=[FileRequired("Elija un archivo.")],
     )
 
 
-class QuitarForm(FlaskForm):
+class QuitarForm(PanelForm):
     motivo = StringField(
         "Motivo",
         validators=[

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from .. import formatting
 from ..extensions import db
+from ..ids import as_id
 from ..models import Historial, Usuario
 from ..models.audit import ACCIONES
 from ..models.users import can_see_historial
@@ -303,7 +304,8 @@ class HistorialView(TenantModelView):
             return None
         modelo, pk = wanted
         model = registros.model_class(modelo)
-        row = db.session.get(model, int(pk)) if model is not None and pk.isdigit() else None
+        number = as_id(pk)  # the URL's id, within INTEGER (panel/ids.py)
+        row = db.session.get(model, number) if model is not None and number is not None else None
         gone = f"{registros.model_label(modelo)} #{pk}"
         return {
             "nombre": registros.record_name(row) if row is not None else gone,

@@ -10,6 +10,7 @@ from wtforms import RadioField
 
 from .. import users
 from ..extensions import db
+from ..forms.base import PanelForm
 from ..forms.clientes import ChoiceField
 from ..ids import coerce_choice
 from ..importing import background, columns, reading, service
@@ -33,7 +34,7 @@ ESTADOS = {
 }
 
 
-class ModosForm(FlaskForm):
+class ModosForm(PanelForm):
     modo = RadioField("Clientes que ya existen", choices=MODOS, default="crear")
     errores = RadioField("Filas con errores", choices=ERRORES, default="omitir")
 

@@ -23,7 +23,6 @@ from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_admin.model import template, typefmt
 from flask_admin.model.filters import BaseFilter
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import ValidationError
 from wtforms.validators import InputRequired
@@ -31,6 +30,7 @@ from wtforms.validators import InputRequired
 from .. import formatting, tenancy, users
 from ..audit import AUDITED
 from ..extensions import db
+from ..forms.base import PanelForm
 from ..forms.clientes import ChoiceField
 from ..ids import as_id, coerce_choice, parse_ids
 from ..models import TenantOwned, dependents
@@ -62,6 +62,14 @@ def counted_from_rows(rows: int, page: int, size: int) -> int | None:
     if rows < size and (rows or not page):
         return page * size + rows
     return None
+
+
+def _typed(kind, value):
+    """A non-integer primary key (a code) as its type, None when it cannot be one."""
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class Protegido(Exception):
@@ -100,7 +108,7 @@ class ConfirmDeleteRowAction(template.BaseListRowAction):
 class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
     """A Flask-Admin ModelView scoped by tenancy and by the role of the request's user."""
 
-    form_base_class = FlaskForm  # Flask-WTF's CSRF; SecureForm conflicts with CSRFProtect
+    form_base_class = PanelForm  # Flask-WTF's CSRF and the text rule; SecureForm conflicts with CSRFProtect
     list_template = "admin/panel_list.html"  # a labelled search box, no javascript: links
     permission = staticmethod(can_write)  # vendedores only see the views that say so
     read_only = False  # True: nobody creates, edits or deletes here (history, campaigns)
@@ -199,8 +207,12 @@ class TenantModelView(PanelAccessMixin, ExportMixin, ModelView):
         malformed id) is 404."""
         column = getattr(self.model, self._primary_key)
         try:
-            value = column.type.python_type(id)
-        except (TypeError, ValueError, NotImplementedError):
+            kind = column.type.python_type
+        except NotImplementedError:
+            abort(404)
+        # an integer key goes through the one id rule (INTEGER's range); others as typed
+        value = as_id(id) if kind is int else _typed(kind, id)
+        if value is None:
             abort(404)
         model = self.get_query().filter(column == value).one_or_none()
         if model is None:

@@ -6,18 +6,18 @@ import sqlalchemy as sa
 from flask import abort, current_app, jsonify, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
 from ..extensions import db
+from ..forms.base import PanelForm
 from ..models import CargaExcluidos
 from ..models.users import can_load_rne
 from ..sms import rne, rne_background
 from .base import CONTROL, PanelAccessMixin
 
 
-class RNEForm(FlaskForm):
+class RNEForm(PanelForm):
     archivo = FileField(
         "Archivo del RNE (CSV: un número por línea o una columna «numero»)",
         validators=[FileRequired("Elija un archivo.")],

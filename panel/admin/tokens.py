@@ -3,18 +3,18 @@
 import sqlalchemy as sa
 from flask import abort, flash, redirect, url_for
 from flask_admin import Admin, BaseView, expose
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..api.tokens import TokenError, create_token, revoke_token
 from ..extensions import db
+from ..forms.base import PanelForm
 from ..models import STAFF, ApiToken, Usuario
 from ..models.users import can_manage_tokens
 from .base import PanelAccessMixin
 
 
-class NuevoTokenForm(FlaskForm):
+class NuevoTokenForm(PanelForm):
     id_usuario = SelectField("Usuario", coerce=int, validators=[DataRequired("Elija un usuario.")])
     nombre = StringField(
         "Para qué es", validators=[Length(max=100, message="Máximo 100 caracteres.")], default="Integración"

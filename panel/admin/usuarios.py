@@ -6,12 +6,12 @@ import logging
 from flask import abort, flash, has_request_context, request
 from flask_admin.babel import gettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from .. import municipios, users
 from ..extensions import db
+from ..forms.base import PanelForm
 from ..forms.clientes import REQUIRED, ChoiceField, strip
 from ..ids import coerce_optional_choice
 from ..models import Ciudad, Usuario
@@ -38,7 +38,7 @@ def _lower(value):
     return value.strip().lower() if isinstance(value, str) else value
 
 
-class UsuarioForm(FlaskForm):
+class UsuarioForm(PanelForm):
     """Create or edit an account; the password is only ever stored hashed."""
 
     email = EmailField(

@@ -6,6 +6,7 @@ limit, a pattern or a choice list changed in the form changes the document too.
 
 import phonenumbers
 
+from ..forms.base import MULTI_LINE_CONTROLS
 from ..forms.clientes import ClienteForm
 from ..forms.sms import EnviarSMSForm
 from ..ids import MAX_ID, MAX_IDS
@@ -143,10 +144,11 @@ def _ajax_nuevo() -> dict:
 
 
 def message_pattern() -> str:
-    """Text with braces only in the known placeholders ({nombre}…), not blank, no NUL (sms.render)."""
+    """Text with braces only in the known placeholders ({nombre}…), not blank (sms.render), without
+    the controls a multi-line field refuses (panel/forms/base.py)."""
     placeholder = r"\{(?:" + "|".join(PLACEHOLDERS) + r")\}"
-    piece = rf"(?:[^{{}}\x00]|{placeholder})"
-    solid = rf"(?:[^{{}}\x00{BLANK}]|{placeholder})"
+    piece = rf"(?:[^{{}}{MULTI_LINE_CONTROLS}]|{placeholder})"
+    solid = rf"(?:[^{{}}{MULTI_LINE_CONTROLS}{BLANK}]|{placeholder})"
     return rf"^{piece}*{solid}{piece}*$"
 
 

@@ -14,14 +14,15 @@ from wtforms.fields.core import UnboundField
 from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..forms.base import refused_controls
 from ..ids import MAX_ID, coerce_choice, coerce_optional_choice
 
 INTEGER_COERCIONS = (int, coerce_choice, coerce_optional_choice)
-# The API refuses NUL in any text (PostgreSQL cannot store it: payload.clean_text).
+# The API refuses NUL in any text (PostgreSQL cannot store it: payload.clean_text); a form's
+# text fields refuse every control character (text_pattern below).
 TEXT = r"^[^\x00]*$"
 # What DataRequired keeps after the ``strip`` filter: one character Python's strip() leaves.
 BLANK = r"\s\x1c-\x1f\x85\ufeff"
-NON_BLANK = rf"^[^\x00]*[^{BLANK}\x00][^\x00]*$"
 # A subset of what email_validator accepts (no quoted or UTF-8 local parts, no special-use
 # domains it refuses, such as .arpa or .local): JSON Schema's ``format: email`` allows more.
 EMAIL = (
@@ -84,8 +85,15 @@ def _text_schema(field: StringField, required: bool) -> dict:
     patterns = [p for p in patterns if p]
     if required:
         schema["minLength"] = max(schema.get("minLength", 0), 1)
-    schema["pattern"] = patterns[0] if patterns else (NON_BLANK if required else TEXT)
+    schema["pattern"] = patterns[0] if patterns else text_pattern(refused_controls(field), required)
     return schema
+
+
+def text_pattern(controls: str, required: bool) -> str:
+    """Text without the refused ``controls`` (panel/forms/base.py); required: not blank either."""
+    if required:
+        return rf"^[^{controls}]*[^{BLANK}{controls}][^{controls}]*$"
+    return rf"^[^{controls}]*$"
 
 
 def _integer_schema(field: IntegerField) -> dict:

@@ -9,7 +9,6 @@ import re
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
@@ -20,6 +19,7 @@ from ..extensions import db
 from ..ids import coerce_choice, coerce_optional_choice
 from ..models import ESTADOS_CLIENTE, GENEROS, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais, Usuario
 from ..phones import PUNCTUATION, e164
+from .base import PanelForm
 
 REQUIRED = "Este campo es obligatorio."
 NOT_A_CHOICE = "No es una opción válida."
@@ -111,7 +111,7 @@ def _pairs(model) -> list[tuple[int, str]]:
     return [(i, n) for i, n in rows]
 
 
-class ClienteForm(FlaskForm):
+class ClienteForm(PanelForm):
     """Create or edit a client. ``obj`` (on edit) is the client being edited."""
 
     tipo_documento = ChoiceField(

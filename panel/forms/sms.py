@@ -7,7 +7,6 @@ the campaign is written for (a superadmin sends under ``tenancy.using(tenant)``)
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -18,6 +17,7 @@ from ..ids import coerce_optional_choice
 from ..models import PlantillaSMS
 from ..models.users import can_send_transactional
 from ..sms.render import MAX_LENGTH, TemplateError, validate_template
+from .base import PanelForm
 from .clientes import ChoiceField, strip
 
 MAX_NOMBRE = 200  # CampanaSMS.nombre
@@ -35,7 +35,10 @@ def parse_programar_para(text: str) -> datetime:
     moment = datetime.fromisoformat(text.strip())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BOGOTA)
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # 9999-12-31T23:59 in Bogotá is in year 10000 in UTC: no such date
+        raise ValueError(f"fuera del calendario: {text!r}") from None
 
 
 def active_templates() -> list[PlantillaSMS]:
@@ -44,7 +47,7 @@ def active_templates() -> list[PlantillaSMS]:
     return list(db.session.scalars(stmt))
 
 
-class EnviarSMSForm(FlaskForm):
+class EnviarSMSForm(PanelForm):
     """A campaign's message: written, or taken from a template; and its name."""
 
     nombre = StringField(

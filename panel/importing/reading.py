@@ -11,6 +11,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError
 
 MAX_FILAS = 200_000
 SAMPLE = 64 * 1024
@@ -138,11 +139,13 @@ def _xlsx(data: bytes) -> Tabla:
     def rows():
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError) as exc:
             raise ArchivoIlegible(f"El archivo Excel no se puede abrir ({exc}).") from None
         sheet = book.worksheets[0]
         try:
             yield from sheet.iter_rows(values_only=True)
+        except ParseError as exc:  # a sheet's XML is read as the rows are (an undefined entity…)
+            raise ArchivoIlegible(f"El archivo Excel está dañado ({exc}).") from None
         finally:
             book.close()
 
