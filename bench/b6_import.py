@@ -153,7 +153,9 @@ def run(s=None) -> str:
         upgrade()  # a data set generated before the imports' table came: add it
         info = machine_info(db.engine) + f"\nen proceso, tamaño {s.name}; base: {sample:,} filas, extrapolada"
         clean(admin_id)
-        ciudades = {c.nombre: c.id for c in db.session.scalars(sa.select(Ciudad).where(Ciudad.id_pais == 1))}
+        # Each municipio as people write it: "Rionegro (Antioquia)" where the name repeats.
+        colombianas = db.session.scalars(sa.select(Ciudad).where(Ciudad.id_pais == 1))
+        ciudades = {c.etiqueta: c.id for c in colombianas}
         data = csv_file(n, list(ciudades))
         admin = db.session.get(Usuario, admin_id)
         with tenancy.using(admin):

@@ -17,7 +17,7 @@ from .clients import Cliente, MovimientoCapital, Vehiculo, Venta
 from .envio import ConsentimientoSMS
 from .geo import Ciudad, Departamento, Pais
 from .importing import ImportacionClientes
-from .rne import ListaExcluidos, NumeroExcluido
+from .rne import CargaExcluidos, ListaExcluidos, NumeroExcluido
 from .sms import CampanaSMS, PlantillaSMS, SMSLog
 from .users import ApiToken, Usuario
 
@@ -70,6 +70,7 @@ DEPENDENTS: dict[type, tuple[Dependent, ...]] = {
         Dependent(
             ListaExcluidos.id_usuario, "listas_rne", "lista del RNE cargada", "listas del RNE cargadas"
         ),
+        Dependent(CargaExcluidos.id_usuario, "cargas_rne", "carga del RNE", "cargas del RNE"),
         Dependent(
             ImportacionClientes.id_usuario,
             "importaciones",

@@ -13,9 +13,14 @@ from types import SimpleNamespace
 import pytest
 import requests
 import time_machine
+from playwright.sync_api import expect
 
 from tests.clock_fixtures import next_open_morning, real_time
 from tests.services import CHROMIUM, require_chromium
+
+# A bounded wait for what a page shows, never a measure of speed: on a loaded 2-core machine
+# (CI runs both engines at once) a bulk action's answer took more than Playwright's default 5 s.
+expect.set_options(timeout=30_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"

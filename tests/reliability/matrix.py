@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from flask_admin.model import BaseModelView
+from werkzeug.routing import IntegerConverter
 
 from .seed import Victim, snapshot
 
@@ -107,7 +108,7 @@ def rule_attacks(app, v: Victim, n: int = PER_KIND) -> list[Attack]:
         if rule.endpoint in SKIP_ENDPOINTS:
             continue
         api = rule.endpoint.startswith("api")
-        int_args = [a for a, conv in rule._converters.items() if type(conv).__name__ == "IntegerConverter"]
+        int_args = [a for a, conv in rule._converters.items() if isinstance(conv, IntegerConverter)]
         str_args = [a for a in rule.arguments if a not in int_args]
         kind = ARG_KINDS.get(int_args[0]) if int_args else None
         for vid in _ids(v, kind, n) if int_args else v.ids["cliente"][:n]:
