@@ -126,6 +126,16 @@ def test_at_the_windows_close_only_the_request_on_the_wire_arrives(
 # --- the client's state changes after the claim ------------------------------------------------
 
 
+def run_changing_after_first(fake_twilio, cid: int, change) -> None:
+    """Run the campaign's sender; ``change`` happens once the first message arrived at the fake,
+    while the other rows are claimed and waiting for their turn."""
+    fake_twilio.on_create = _after_first(fake_twilio, change)
+    try:
+        sender.run_campaign(cid)
+    finally:
+        fake_twilio.on_create = None
+
+
 def _after_first(fake_twilio, change):
     """Run ``change`` (in a thread of its own, with the app) once the first message arrived."""
     done = threading.Event()
@@ -149,9 +159,7 @@ def test_a_client_who_withdraws_consent_after_the_claim_is_skipped_at_the_gate(p
 
     with at("2026-12-09 10:00", tick=True):
         cid = commercial(tenants.admin_a, ids)
-        fake_twilio.on_create = _after_first(fake_twilio, withdraw)
-        sender.run_campaign(cid)
-        fake_twilio.on_create = None
+        run_changing_after_first(fake_twilio, cid, withdraw)
     skipped = {r.id_cliente: r for r in rows(cid)}[last]
     assert (skipped.estado, skipped.motivo) == ("omitido", elegibilidad.MOTIVOS["opt_out"])
     assert len(fake_twilio.created) == 2  # the other two left
@@ -169,9 +177,7 @@ def test_a_number_excluded_by_hand_after_the_claim_is_skipped_at_the_gate(paced,
 
     with at("2026-12-09 10:00", tick=True):
         cid = campaign_to(tenants.admin_a, ids, tipo="transaccional")  # the tenant's list binds it too
-        fake_twilio.on_create = _after_first(fake_twilio, exclude)
-        sender.run_campaign(cid)
-        fake_twilio.on_create = None
+        run_changing_after_first(fake_twilio, cid, exclude)
     skipped = {r.id_cliente: r for r in rows(cid)}[ids[-1]]
     assert (skipped.estado, skipped.motivo) == ("omitido", elegibilidad.MOTIVOS["excluido"])
     assert len(fake_twilio.created) == 2
@@ -186,9 +192,7 @@ def test_a_number_put_in_the_rne_after_the_claim_is_skipped_at_the_gate(paced, t
 
     with at("2026-12-09 10:00", tick=True):
         cid = commercial(tenants.admin_a, ids)
-        fake_twilio.on_create = _after_first(fake_twilio, register)
-        sender.run_campaign(cid)
-        fake_twilio.on_create = None
+        run_changing_after_first(fake_twilio, cid, register)
     skipped = {r.id_cliente: r for r in rows(cid)}[ids[-1]]
     assert (skipped.estado, skipped.motivo) == ("omitido", elegibilidad.MOTIVOS["rne"])
     assert len(fake_twilio.created) == 2
@@ -210,9 +214,7 @@ def test_a_phone_that_used_up_its_day_after_the_claim_is_skipped_at_the_gate(pac
                     now = clock.utcnow()
                     conn.execute(log.update().where(mine).values(estado="enviado", enviado_en=now))
 
-        fake_twilio.on_create = _after_first(fake_twilio, other_sent)
-        sender.run_campaign(cid)
-        fake_twilio.on_create = None
+        run_changing_after_first(fake_twilio, cid, other_sent)
     skipped = {r.id_cliente: r for r in rows(cid)}[ids[-1]]
     assert (skipped.estado, skipped.motivo) == ("omitido", elegibilidad.MOTIVOS["tope"])
     assert len(fake_twilio.created) == 2
