@@ -5,7 +5,7 @@ object per recipient, as the SMS document's code would do it."""
 import sqlalchemy as sa
 
 from panel import tenancy
-from panel.admin.clientes import matching_clientes
+from panel.admin.clientes.filtros import matching_clientes
 from panel.extensions import db
 from panel.models import CampanaSMS, SMSLog, Usuario
 from panel.sms.outbox import create_campaign, dry_run

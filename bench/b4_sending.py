@@ -12,7 +12,7 @@ import uuid
 import sqlalchemy as sa
 
 from panel import create_app, tenancy
-from panel.admin.clientes import matching_clientes
+from panel.admin.clientes.filtros import matching_clientes
 from panel.config import defaults
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, Usuario

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from panel import tenancy
 from panel.extensions import db
-from panel.forms.clientes import ClienteForm
+from panel.forms.cliente_form import ClienteForm
 from panel.importing import service
 from panel.models import Ciudad, Cliente, ConsentimientoSMS, Historial, ImportacionClientes, Usuario
 

@@ -80,10 +80,10 @@ def register_commands(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    """Error pages in the panel's layout, JSON on API paths (panel/errors.py)."""
-    from . import errors
+    """Error pages in the panel's layout, JSON on API paths (panel/error_pages.py)."""
+    from . import error_pages
 
-    errors.init_app(app)
+    error_pages.init_app(app)
 
 
 def start_sender(app: Flask) -> None:

@@ -1,6 +1,6 @@
 """A client's fields, declared once: the name, the Spanish label and the kind of each.
 
-The form (panel/forms/clientes.py), the Clientes list and details (admin/clientes.py), the
+The form (panel/forms/cliente_form.py), the Clientes list and details (admin/clientes/lista.py), the
 exports' headers, the import's columns and its preview (importing/) read their labels here, so
 a field is renamed, or added, in one place.
 """

@@ -128,7 +128,7 @@ def divipola_import_command(archivo):
 
 def init_app(app: Flask) -> None:
     """Register every flask command of the panel."""
-    from .api.cli import create_token_command
+    from .api.token_command import create_token_command
 
     app.cli.add_command(create_user_command)
     app.cli.add_command(set_password_command)

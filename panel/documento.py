@@ -2,7 +2,7 @@
 
 A POST carries the document's fields (``nombre``, ``telefono``, ``documento``, ``activo`` for a
 client; ``nombre``, ``mensaje``, ``activo`` for a template). They are mapped onto the panel's own
-form (a client's exactly as ``crear/ajax`` maps them: ``panel/api/sms.py:document_fields``), the
+form (a client's exactly as ``crear/ajax`` maps them: ``panel/api/sms_endpoints.py:document_fields``), the
 fields left out keep their values, and the panel's Flask-Admin view validates and writes (its
 hooks, Historial, protected deletes). A GET goes to the panel's own page for the same thing.
 CSRF is the app's CSRFProtect (a ``csrf_token`` field or the ``X-CSRFToken`` header); errors are
@@ -18,8 +18,8 @@ from flask_admin.form import FormOpts
 from flask_login import current_user
 
 from .api.cliente_data import stored_values, write_scope
-from .api.errors import PAGES_BLUEPRINT
-from .api.sms import AJAX_NAMES, document_fields
+from .api.error_responses import PAGES_BLUEPRINT
+from .api.sms_endpoints import AJAX_NAMES, document_fields
 from .forms.binding import bind
 from .models import dependents
 from .models.users import can_write, is_staff, sees_every_tenant

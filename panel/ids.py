@@ -26,7 +26,7 @@ def as_id(value) -> int | None:
 class IdConverter(IntegerConverter):
     """The app's ``<int:…>``: a path segment is an id only when ``as_id`` takes it, so zero,
     negatives, other scripts' digits and numbers above INTEGER match no route (the 404 of
-    panel/errors.py, JSON on API paths) instead of reaching the database (PostgreSQL's
+    panel/error_pages.py, JSON on API paths) instead of reaching the database (PostgreSQL's
     "integer out of range", SQLite's OverflowError). Registered in ``create_app`` before any
     route, so every ``<int:…>`` rule, present and future, uses it."""
 

@@ -124,7 +124,7 @@ def _limit_body() -> None:
 def larger_uploads() -> dict[str, int]:
     """Endpoint → the body its upload may reach: the file's own limit (which the page states
     in Spanish beside the field) and room for the form around it."""
-    from .admin import importar
+    from .admin.clientes import importar
 
     return {"importar.index": importar.MAX_BYTES + FORM_ROOM}
 
@@ -139,7 +139,7 @@ def _refuse_nul() -> None:
         if any("\x00" in value for _, value in values.items(multi=True)):
             abort(400, "La petición contiene caracteres no permitidos.")
     if any("\x00" in (upload.filename or "") for _, upload in request.files.items(multi=True)):
-        from .errors import refuse
+        from .error_pages import refuse
 
         refuse(400, NUL_FILENAME)
 

@@ -4,7 +4,7 @@ import re
 
 from schemathesis.openapi import from_dict
 
-from panel.api.errors import PAGES_BLUEPRINT
+from panel.api.error_responses import PAGES_BLUEPRINT
 
 API_PREFIXES = ("/Database/", "/clientes/")
 IGNORED = {"HEAD", "OPTIONS"}

@@ -6,7 +6,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from panel.admin.tokens import register_token_views
+from panel.admin.configuracion.tokens_api import register_token_views
 from panel.extensions import db
 from panel.models import ApiToken
 

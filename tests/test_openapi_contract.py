@@ -5,7 +5,7 @@ import pytest
 from wtforms import Form, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from panel.api import clientes
+from panel.api import clientes_endpoints
 from panel.api.schema import form_schema
 
 from .api_support import BASE, auth, body, cliente_of, cuenta_cliente, keys
@@ -174,7 +174,7 @@ def test_put_still_clears_an_optional_field_sent_as_null(client, keys, tenants):
 
 
 def test_a_page_size_above_the_maximum_is_capped(client, keys, tenants, monkeypatch):
-    monkeypatch.setattr(clientes, "MAX_PAGE_SIZE", 3)  # the rule, without writing 501 rows
+    monkeypatch.setattr(clientes_endpoints, "MAX_PAGE_SIZE", 3)  # the rule, without writing 501 rows
     for _ in range(4):
         cliente_of(tenants.admin_a.id)
     page = client.get(f"{BASE}?page_size=100000", headers=keys.admin_a)
@@ -184,7 +184,7 @@ def test_a_page_size_above_the_maximum_is_capped(client, keys, tenants, monkeypa
 
 def test_the_real_maximum_is_documented(doc):
     (size,) = [p for p in doc["paths"][BASE]["get"]["parameters"] if p["name"] == "page_size"]
-    assert str(clientes.MAX_PAGE_SIZE) in size["description"] and size["schema"]["maximum"] > 100000
+    assert str(clientes_endpoints.MAX_PAGE_SIZE) in size["description"] and size["schema"]["maximum"] > 100000
 
 
 def test_a_bad_token_says_token_invalido(client, tenants):

@@ -59,7 +59,7 @@ def test_superadmin_filters_by_agency(client, agencias):
 
 def test_the_agency_filter_also_narrows_select_all_and_export(client, agencias):
     """ "All matching" (bulk actions, export) reads the same filters as the list."""
-    from panel.admin.clientes_filtros import matching_clientes
+    from panel.admin.clientes.filtros import matching_clientes
 
     _, b = agencias
     rows = db.session.scalars(matching_clientes(f"flt0_agencia={b}")).all()

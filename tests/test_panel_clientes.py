@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from panel.admin.clientes import matching_clientes
+from panel.admin.clientes.filtros import matching_clientes
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, Usuario
 
@@ -289,7 +289,7 @@ def test_matching_clientes_applies_search_and_filters_in_the_users_tenant(client
 
 def test_a_deep_page_shows_the_same_rows_as_plain_offset_and_only_the_tenants(client, app, tenants):
     """Past DEEP_OFFSET the page is fetched by its keys first; it must be the very same page."""
-    from panel.admin import clientes as view_module
+    from panel.admin.clientes import lista as view_module
 
     a, b = _user(tenants.admin_a), _user(tenants.admin_b)
     for i in range(30):

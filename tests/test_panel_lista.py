@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import time_machine
 
 from panel import tenancy
-from panel.admin import counting
-from panel.admin.modelview import counted_from_rows
+from panel.admin.comun import counting
+from panel.admin.comun.modelview import counted_from_rows
 from panel.extensions import db
 from panel.models import Cliente, Usuario
 

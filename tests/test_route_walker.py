@@ -8,7 +8,7 @@ One app and one set of tenants for every role: a client per role, logged in once
 
 import re
 
-from panel.api.errors import is_api_path
+from panel.api.error_responses import is_api_path
 from panel.extensions import db
 from panel.ids import MAX_ID
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from panel import tenancy
 from panel.extensions import db
 from panel.forms.binding import bind
-from panel.forms.sms import EnviarSMSForm
+from panel.forms.enviar_sms_form import EnviarSMSForm
 from panel.models import CampanaSMS, Cliente, Usuario
 
 from . import factories

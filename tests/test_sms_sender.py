@@ -16,7 +16,7 @@ from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, utcnow
 from panel.sms import lifecycle, sender
 from panel.sms.client import make_twilio_client, sender_kwargs
-from panel.sms.errors import Outcome
+from panel.sms.twilio_errors import Outcome
 
 from . import factories
 from .helpers import hold_the_gil

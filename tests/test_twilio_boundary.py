@@ -13,8 +13,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from panel.config import load
 from panel.sms import ratelimit
 from panel.sms.client import PanelHttpClient, is_simulation, make_twilio_client, sender_kwargs
-from panel.sms.errors import Outcome, classify, is_credentials_error
 from panel.sms.simulator import SIM_FROM_NUMBER, SimulatedHttpClient
+from panel.sms.twilio_errors import Outcome, classify, is_credentials_error
 
 TO = "+573001234567"
 

@@ -4,7 +4,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from .base import PanelIndexView
+from .dashboard import PanelIndexView
 
 
 def register_views(admin: Admin) -> None:
@@ -22,16 +22,17 @@ def register_views(admin: Admin) -> None:
         Vehiculo,
         Venta,
     )
-    from . import exclusiones, importar
-    from .catalogo import CampanaView, EmpresaView, MovimientoView, VehiculoView, VentaView
-    from .clientes import ClienteView
+    from .clientes import importar
+    from .clientes.lista import ClienteView
+    from .configuracion import exclusiones
+    from .configuracion.carga_rne import RNEView
+    from .configuracion.envio_sms import EnvioView
+    from .configuracion.tokens_api import register_token_views
+    from .configuracion.usuarios import CiudadView, DepartamentoView, PaisView, UsuarioView
     from .cuenta import MiCuentaView
-    from .envio import EnvioView
-    from .historial import HistorialView
-    from .rne import RNEView
-    from .sms_views import register_sms_views
-    from .tokens import register_token_views
-    from .usuarios import CiudadView, DepartamentoView, PaisView, UsuarioView
+    from .datos.empresas import CampanaView, EmpresaView, MovimientoView, VehiculoView, VentaView
+    from .historial.entradas import HistorialView
+    from .mensajes.campanas import register_sms_views
 
     datos, config = "Datos", "Configuración"
     admin.add_view(ClienteView(Cliente, name="Clientes", endpoint="clientes", url="clientes"))

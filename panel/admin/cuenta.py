@@ -19,7 +19,7 @@ from ..forms.base import PanelForm
 from ..models.users import MIN_PASSWORD, is_staff
 from ..phones import PUNCTUATION
 from ..sms import verificacion
-from .base import PanelAccessMixin
+from .comun.acceso import PanelAccessMixin
 
 NO_ESPECIALES = "no se aceptan fijos, números de tarifa especial, de costo compartido ni satelitales."
 SOLO_COLOMBIA = f"Escriba un celular colombiano (3001234567): {NO_ESPECIALES}"

@@ -1,11 +1,13 @@
-"""The dashboard on the admin index: aggregate queries only, scoped by the tenancy hook."""
+"""Inicio: the admin index and its dashboard, aggregate queries only, scoped by the tenancy hook."""
 
 import sqlalchemy as sa
+from flask_admin import AdminIndexView, expose
 
 from .. import formatting
 from ..extensions import db
 from ..models import ESTADOS_CLIENTE, CampanaSMS, Ciudad, Cliente, Departamento
 from ..sms import lifecycle
+from .comun.acceso import PanelAccessMixin
 
 RECENT_CAMPAIGNS = 8
 REAL = CampanaSMS.prueba.is_(False)  # test sends ("Enviar prueba") are not the business's figures
@@ -91,3 +93,11 @@ def dashboard_data() -> dict:
         "campanas": recent_campaigns(),
         "en_curso": campaigns_in_progress(),
     }
+
+
+class PanelIndexView(PanelAccessMixin, AdminIndexView):
+    """The admin index (the dashboard lives here)."""
+
+    @expose("/")
+    def index(self):
+        return self.render("admin/index.html", data=dashboard_data())

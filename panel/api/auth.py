@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..extensions import csrf, login_manager
 from ..models.users import is_staff
-from .errors import ApiError, is_api_path
+from .error_responses import ApiError, is_api_path
 from .tokens import key_from_header, user_for_key
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -8,10 +8,10 @@ from wtforms import BooleanField, DateField, SelectField
 from .. import consent, formatting, tenancy
 from ..extensions import db
 from ..forms.binding import bind
-from ..forms.clientes import ClienteForm
+from ..forms.cliente_form import ClienteForm
 from ..ids import MAX_ID
 from ..models import Cliente, Usuario
-from .errors import ApiError
+from .error_responses import ApiError
 from .payload import REQUIRED, UNKNOWN, check_type, is_int
 from .schema import INTEGER_COERCIONS, bound_fields, is_optional, is_required
 

@@ -196,7 +196,7 @@ def paths() -> dict:
 
 
 def test_send_path() -> dict:
-    """POST /clientes/enviar-prueba/ (panel/api/pruebas.py): no Idempotency-Key, limits as 429."""
+    """POST /clientes/enviar-prueba/ (panel/api/prueba_endpoints.py): no Idempotency-Key, limits as 429."""
     answers = {
         "202": response("Prueba en curso, al teléfono verificado del usuario", ref("CampanaSMS")),
         "403": response(

@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from ..idempotency import MAX_KEY, KeyConflict, Stored, claim, fingerprint, finish, forget
-from .errors import ApiError, error_response
+from .error_responses import ApiError, error_response
 
 HEADER = "Idempotency-Key"
 

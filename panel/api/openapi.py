@@ -7,15 +7,15 @@ limit, a pattern or a choice list changed in the form changes the document too.
 import phonenumbers
 
 from ..forms.base import MULTI_LINE_CONTROLS
-from ..forms.clientes import ClienteForm
-from ..forms.sms import EnviarSMSForm
+from ..forms.cliente_form import ClienteForm
+from ..forms.enviar_sms_form import EnviarSMSForm
 from ..ids import MAX_ID, MAX_IDS
 from ..models.sms import ESTADOS_CAMPANA, ESTADOS_LOG
 from ..sms.render import MAX_LENGTH, PLACEHOLDERS
 from .cliente_data import API_REQUIRED, FORM_FIELDS, READ_ONLY
-from .clientes import FILTERS, MAX_PAGE_SIZE, ORDERING, PAGE_SIZE
+from .clientes_endpoints import FILTERS, MAX_PAGE_SIZE, ORDERING, PAGE_SIZE
 from .schema import BLANK, TEXT, field_schema, form_schema
-from .sms import SEND_NAMES
+from .sms_endpoints import SEND_NAMES
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 DESCRIPTIONS = {
@@ -118,7 +118,7 @@ def _cliente_schemas() -> dict:
 
 
 def _ajax_nuevo() -> dict:
-    """crear/ajax's body: ClienteForm's fields under the SMS document's names (api/sms.py)."""
+    """crear/ajax's body: ClienteForm's fields under the SMS document's names (api/sms_endpoints.py)."""
     fields = {name: FORM_FIELDS[name] for name in ("nombre_cliente", "cedula_cliente", "telefono")}
     nombre = field_schema(fields["nombre_cliente"]) | {
         "description": "Nombre completo: se divide en nombres y apellidos (máximo 20 cada parte)."

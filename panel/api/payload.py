@@ -5,7 +5,7 @@ import json
 from flask import request
 
 from ..ids import MAX_ID
-from .errors import ApiError
+from .error_responses import ApiError
 
 NOT_INT = "Debe ser un número entero."
 NOT_STR = "Debe ser un texto."

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import identificacion, municipios
 from ..extensions import db
-from ..forms.clientes import ClienteForm
+from ..forms.cliente_form import ClienteForm
 from ..models import Cliente
 from ..models.clients import search_document
 from ..phones import e164

@@ -26,7 +26,7 @@ from ..models import CampanaSMS, Cliente, SMSLog, utcnow
 from ..models.envio import FUENTE_TWILIO_21610
 from . import elegibilidad, exclusions, gate, lifecycle, ratelimit, reglas, tope
 from .client import make_twilio_client, sender_kwargs
-from .errors import Outcome, classify, is_credentials_error
+from .twilio_errors import Outcome, classify, is_credentials_error
 
 LOG = SMSLog.__table__
 CAMPANA = CampanaSMS.__table__

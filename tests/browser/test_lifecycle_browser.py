@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from panel import clock, formatting
 from panel.extensions import db
-from panel.forms.sms import parse_programar_para
+from panel.forms.enviar_sms_form import parse_programar_para
 from panel.models import CampanaSMS, SMSLog
 from panel.models.envio import TEXTO_BAJA  # what ends every commercial SMS
 from tests import factories

@@ -5,7 +5,7 @@ import time
 import sqlalchemy as sa
 from flask import url_for
 
-from panel.admin.modelview import TenantModelView
+from panel.admin.comun.modelview import TenantModelView
 from panel.extensions import db
 from panel.models import CampanaSMS, Usuario
 from panel.phones import e164

@@ -18,7 +18,7 @@ from ..models import PlantillaSMS
 from ..models.users import can_send_transactional
 from ..sms.render import MAX_LENGTH, TemplateError, validate_template
 from .base import PanelForm
-from .clientes import ChoiceField, strip
+from .cliente_form import ChoiceField, strip
 
 MAX_NOMBRE = 200  # CampanaSMS.nombre
 MAX_DIAS_PROGRAMADA = 35  # SPEC §9: from now to 35 days ahead

@@ -9,12 +9,12 @@ from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
-from .. import audit, tenancy
-from ..extensions import db
-from ..formatting import listing, plural
-from ..ids import as_id
-from ..models import CampanaPublicitaria, Cliente, dependents, utcnow
-from ..models.users import can_send_sms, can_write
+from ... import audit, tenancy
+from ...extensions import db
+from ...formatting import listing, plural
+from ...ids import as_id
+from ...models import CampanaPublicitaria, Cliente, dependents, utcnow
+from ...models.users import can_send_sms, can_write
 from .seleccion import Seleccion
 
 ESTADOS = {

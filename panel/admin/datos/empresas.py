@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from wtforms import ValidationError
 from wtforms.validators import NumberRange, Optional
 
-from .. import identificacion
-from ..extensions import db
-from ..models import Cliente, Empresa, MovimientoCapital, Usuario, Vehiculo, Venta
-from .modelview import SafeAjaxLoader, TenantModelView
+from ... import identificacion
+from ...extensions import db
+from ...models import Cliente, Empresa, MovimientoCapital, Usuario, Vehiculo, Venta
+from ..comun.modelview import SafeAjaxLoader, TenantModelView
 
 
 def cliente_ajax() -> SafeAjaxLoader:

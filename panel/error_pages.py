@@ -7,7 +7,7 @@ from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from .api import errors as api_errors
+from .api import error_responses
 
 PAGES = {
     400: ("Petición no válida", "La petición no se pudo procesar. Revise los datos e inténtelo de nuevo."),
@@ -57,13 +57,13 @@ def handle_http_error(exc: HTTPException):
     """API paths answer JSON; other errors get a page; redirects pass through untouched."""
     if exc.code is None or exc.code < 400:
         return exc
-    if api_errors.is_api_path():
-        return api_errors.http_error(exc)
+    if error_responses.is_api_path():
+        return error_responses.http_error(exc)
     return _page(exc)
 
 
 def init_app(app: Flask) -> None:
     """An unhandled exception reaches the HTTPException handler as Flask's InternalServerError
     (outside tests, which propagate it), so one handler serves every error."""
-    app.register_error_handler(api_errors.ApiError, api_errors.api_error)
+    app.register_error_handler(error_responses.ApiError, error_responses.api_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -9,10 +9,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from .. import campos, export, identificacion, municipios
-from ..extensions import db
-from ..forms.clientes import ClienteForm
-from ..models import (
+from ... import campos, export, identificacion, municipios
+from ...extensions import db
+from ...forms.cliente_form import ClienteForm
+from ...models import (
     ESTADOS_CLIENTE,
     GENEROS,
     CampanaPublicitaria,
@@ -27,10 +27,11 @@ from ..models import (
     Vehiculo,
     Venta,
 )
-from ..models.users import can_import, can_read, can_send_sms, sees_every_tenant
-from .ciudades import CiudadAjax, labels_of
-from .clientes_acciones import AccionesClientes
-from .clientes_filtros import (
+from ...models.users import can_import, can_read, can_send_sms, sees_every_tenant
+from ..comun.modelview import TenantModelView, allowed
+from .acciones import AccionesClientes
+from .ciudad_lookup import CiudadAjax, labels_of
+from .filtros import (
     FILTROS,
     SEARCH_PLACEHOLDER,
     agencias,
@@ -38,7 +39,6 @@ from .clientes_filtros import (
     list_args,
     matching_clientes,
 )
-from .modelview import TenantModelView, allowed
 
 __all__ = ["ClienteView", "matching_clientes"]
 

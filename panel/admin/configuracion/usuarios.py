@@ -9,13 +9,13 @@ from flask_login import current_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from .. import municipios, users
-from ..extensions import db
-from ..forms.base import PanelForm
-from ..forms.clientes import REQUIRED, ChoiceField, strip
-from ..ids import coerce_optional_choice
-from ..models import Ciudad, Usuario
-from ..models.users import (
+from ... import municipios, users
+from ...extensions import db
+from ...forms.base import PanelForm
+from ...forms.cliente_form import REQUIRED, ChoiceField, strip
+from ...ids import coerce_optional_choice
+from ...models import Ciudad, Usuario
+from ...models.users import (
     MIN_PASSWORD,
     ROLE_LABELS,
     assignable_roles,
@@ -25,7 +25,7 @@ from ..models.users import (
     can_read_catalogs,
     sees_every_tenant,
 )
-from .modelview import TenantModelView
+from ..comun.modelview import TenantModelView
 
 log = logging.getLogger(__name__)
 

@@ -9,16 +9,16 @@ from markupsafe import Markup, escape
 from wtforms import ValidationError
 from wtforms.validators import DataRequired
 
-from .. import audit, formatting
-from ..extensions import db
-from ..formatting import LABELS
-from ..models import CampanaSMS, PlantillaSMS, SMSLog
-from ..models.sms import ESTADOS_LOG
-from ..models.users import can_read, can_steer
-from ..sms import lifecycle, outbox, pruebas, runners, verificacion
-from ..sms.render import PLACEHOLDERS, TemplateError, validate_template
-from .modelview import TenantModelView
-from .sms_enviar import flash_test_sent
+from ... import audit, formatting
+from ...extensions import db
+from ...formatting import LABELS
+from ...models import CampanaSMS, PlantillaSMS, SMSLog
+from ...models.sms import ESTADOS_LOG
+from ...models.users import can_read, can_steer
+from ...sms import lifecycle, outbox, pruebas, runners, verificacion
+from ...sms.render import PLACEHOLDERS, TemplateError, validate_template
+from ..comun.modelview import TenantModelView
+from .enviar import flash_test_sent
 
 ENTREGAS = ("queued", "sending", "sent", "delivered", "undelivered", "failed")
 LOG_PAGE = 50
@@ -305,7 +305,7 @@ def _fila(r: SMSLog) -> dict:
 
 def register_sms_views(admin: Admin) -> None:
     """Add the SMS views to the admin."""
-    from .sms_enviar import EnviarSMSView
+    from .enviar import EnviarSMSView
 
     sms = "SMS"
     admin.add_view(

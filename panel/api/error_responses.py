@@ -1,4 +1,4 @@
-"""JSON errors for the API: one helper, and the answers panel/errors.py gives on API paths."""
+"""JSON errors for the API: one helper, and the answers panel/error_pages.py gives on API paths."""
 
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -66,7 +66,7 @@ def error_response(status: int, detail: str | None = None, errors: dict | None =
 
 
 def http_error(exc: HTTPException):
-    """An HTTP error on an API path, as JSON (panel/errors.py routes it here)."""
+    """An HTTP error on an API path, as JSON (panel/error_pages.py routes it here)."""
     response = error_response(exc.code or 500, MESSAGES.get(exc.code or 500, exc.description))
     if exc.code == 405 and exc.response is None:
         allowed = getattr(exc, "valid_methods", None)

@@ -20,15 +20,15 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import audit, consent, export, formatting, phones
-from ..extensions import db
-from ..forms.base import PanelForm
-from ..ids import as_id
-from ..models import Cliente, NumeroExcluidoPropio
-from ..models.users import can_write
-from ..sms import rne
-from .base import panel_user_ok
-from .modelview import TenantModelView
+from ... import audit, consent, export, formatting, phones
+from ...extensions import db
+from ...forms.base import PanelForm
+from ...ids import as_id
+from ...models import Cliente, NumeroExcluidoPropio
+from ...models.users import can_write
+from ...sms import rne
+from ..comun.acceso import panel_user_ok
+from ..comun.modelview import TenantModelView
 
 REGION = "CO"  # a national number typed without +code is Colombian
 MAX_BYTES = 2 * 1024 * 1024  # ~150,000 numbers: a tenant's own list, not the RNE

@@ -8,15 +8,15 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField
 
-from .. import users
-from ..extensions import db
-from ..forms.base import PanelForm
-from ..forms.clientes import ChoiceField
-from ..ids import coerce_choice
-from ..importing import background, columns, reading, service
-from ..models import ImportacionClientes
-from ..models.users import can_import, sees_every_tenant
-from .base import PanelAccessMixin
+from ... import users
+from ...extensions import db
+from ...forms.base import PanelForm
+from ...forms.cliente_form import ChoiceField
+from ...ids import coerce_choice
+from ...importing import background, columns, reading, service
+from ...models import ImportacionClientes
+from ...models.users import can_import, sees_every_tenant
+from ..comun.acceso import PanelAccessMixin
 
 MAX_BYTES = 64 * 1024 * 1024  # 200,000 rows of a wide CSV fit with room to spare
 MODOS = [("crear", "Solo crear clientes nuevos"), ("actualizar", "Crear y actualizar (misma cédula)")]

@@ -16,9 +16,9 @@ from ..models import PlantillaSMS
 from ..sms import outbox, pruebas, runners
 from ..sms.render import TemplateError, validate_template
 from .auth import protect_blueprint
-from .errors import ApiError
+from .error_responses import ApiError
 from .payload import UNKNOWN, check_type, is_int, json_object
-from .sms import campaign_json
+from .sms_endpoints import campaign_json
 
 bp = Blueprint("api_pruebas", __name__, url_prefix="/clientes")
 protect_blueprint(bp)

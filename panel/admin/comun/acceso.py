@@ -3,10 +3,9 @@
 import re
 
 from flask import abort, redirect, request, url_for
-from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 
-from ..models.users import has_role, is_staff
+from ...models.users import has_role, is_staff
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -43,12 +42,3 @@ class PanelAccessMixin:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(403)
 
-
-class PanelIndexView(PanelAccessMixin, AdminIndexView):
-    """The admin index (the dashboard lives here)."""
-
-    @expose("/")
-    def index(self):
-        from .dashboard import dashboard_data
-
-        return self.render("admin/index.html", data=dashboard_data())

@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import formatting
 from ..extensions import db
 from ..forms.binding import bind
-from ..forms.sms import EnviarSMSForm, active_templates
+from ..forms.enviar_sms_form import EnviarSMSForm, active_templates
 from ..idempotency import Stored
 from ..ids import MAX_ID
 from ..models import CampanaSMS, Cliente, SMSLog
@@ -17,7 +17,7 @@ from ..models.users import can_steer, can_write
 from ..sms import lifecycle, outbox, runners
 from .auth import protect_blueprint, requires
 from .cliente_data import DEFAULTS, bind_form, form_errors, write
-from .errors import ApiError
+from .error_responses import ApiError
 from .idempotent import idempotent
 from .payload import REQUIRED, UNKNOWN, check_type, is_int, json_object
 

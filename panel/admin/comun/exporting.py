@@ -6,9 +6,9 @@ from flask import abort, request
 from flask_admin import expose
 from sqlalchemy.orm import RelationshipProperty, aliased
 
-from .. import export, export_sql
-from ..export import CODIGOS, FORMATOS, Formato
-from ..models import Cliente, Usuario
+from ... import export, export_sql
+from ...export import CODIGOS, FORMATOS, Formato
+from ...models import Cliente, Usuario
 
 NUMBERS = (sa.Integer, sa.Numeric, sa.Float)
 

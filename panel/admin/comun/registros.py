@@ -8,9 +8,9 @@ link is only offered to a page the user may open.
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
-from .. import formatting
-from ..extensions import db
-from ..models import Historial
+from ... import formatting
+from ...extensions import db
+from ...models import Historial
 
 # Records whose page is not a Flask-Admin details/edit page.
 OWN_PAGES = {"CampanaSMS": lambda pk: url_for("campanas_sms.detalle", campana_id=pk)}
@@ -55,7 +55,7 @@ def view_of(model):
 
 def historial_view():
     """The Historial's view, if the user may read it: found by its model, like any record's view
-    (so this module needs nothing of admin/historial.py, which builds on it)."""
+    (so this module needs nothing of admin/historial/, which builds on it)."""
     return view_of(Historial)
 
 

@@ -4,7 +4,7 @@ Tenancy is not re-implemented here: every ORM query the view runs (list, count, 
 choice lists, AJAX lookups, actions) goes through the hook of ``panel/tenancy.py``. This
 class adds what Flask-Admin lacks: 404 for rows out of reach, permissions decided per
 request from the user's role, protected deletes with a clear message, a capped count, and
-exports through the one exporter (panel/admin/exporting.py), never Flask-Admin's own.
+exports through the one exporter (panel/admin/comun/exporting.py), never Flask-Admin's own.
 """
 
 from contextlib import nullcontext
@@ -27,17 +27,17 @@ from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import ValidationError
 from wtforms.validators import InputRequired
 
-from .. import formatting, tenancy, users
-from ..audit import AUDITED
-from ..extensions import db
-from ..forms.base import PanelForm
-from ..forms.clientes import ChoiceField
-from ..ids import as_id, coerce_choice, parse_ids
-from ..models import TenantOwned, dependents
-from ..models.users import can_export, can_write, sees_every_tenant
-from ..tenancy import TenancyError
+from ... import formatting, tenancy, users
+from ...audit import AUDITED
+from ...extensions import db
+from ...forms.base import PanelForm
+from ...forms.cliente_form import ChoiceField
+from ...ids import as_id, coerce_choice, parse_ids
+from ...models import TenantOwned, dependents
+from ...models.users import can_export, can_write, sees_every_tenant
+from ...tenancy import TenancyError
 from . import registros
-from .base import PanelAccessMixin
+from .acceso import PanelAccessMixin
 from .counting import CappedCount
 from .exporting import ExportMixin
 

@@ -12,15 +12,15 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import formatting, idempotency
-from ..extensions import db
-from ..forms.sms import EnviarSMSForm
-from ..models import Cliente
-from ..models.users import can_send_sms, can_send_transactional
-from ..sms import outbox, pruebas, reglas, runners, verificacion
-from ..sms.render import PLACEHOLDERS, preview_rules
-from .base import PanelAccessMixin
-from .seleccion import Seleccion
+from ... import formatting, idempotency
+from ...extensions import db
+from ...forms.enviar_sms_form import EnviarSMSForm
+from ...models import Cliente
+from ...models.users import can_send_sms, can_send_transactional
+from ...sms import outbox, pruebas, reglas, runners, verificacion
+from ...sms.render import PLACEHOLDERS, preview_rules
+from ..clientes.seleccion import Seleccion
+from ..comun.acceso import PanelAccessMixin
 
 PREVIEW = 3
 

@@ -14,7 +14,7 @@ from ..models.users import can_write
 from ..search import search_conditions
 from .auth import protect_blueprint, requires
 from .cliente_data import save, to_json
-from .errors import ApiError
+from .error_responses import ApiError
 from .idempotent import idempotent
 from .payload import json_object, query_int, query_text
 

@@ -10,16 +10,16 @@ from flask_admin import BaseView, expose
 from wtforms import BooleanField, SelectField, StringField, TimeField, ValidationError
 from wtforms.validators import DataRequired, Length
 
-from .. import audit, text
-from ..extensions import db
-from ..forms.base import PanelForm
-from ..models import ConfiguracionEnvio
-from ..models.users import can_configure_sending
-from ..sms import reglas
-from ..sms.encoding import analyze
-from ..sms.ventana import LEGAL, VentanaError
-from ..sms.webhooks import STOP
-from .base import PanelAccessMixin
+from ... import audit, text
+from ...extensions import db
+from ...forms.base import PanelForm
+from ...models import ConfiguracionEnvio
+from ...models.users import can_configure_sending
+from ...sms import reglas
+from ...sms.encoding import analyze
+from ...sms.ventana import LEGAL, VentanaError
+from ...sms.webhooks import STOP
+from ..comun.acceso import PanelAccessMixin
 
 # The fields this page edits, in the Historial's before → after.
 CAMPOS = ("semana_inicio", "semana_fin", "sabado_activo", "sabado_inicio", "sabado_fin", "tope", "texto_baja")

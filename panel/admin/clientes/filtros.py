@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
-from .. import users
-from ..extensions import db
-from ..ids import MAX_ID
-from ..models import (
+from ... import users
+from ...extensions import db
+from ...ids import MAX_ID
+from ...models import (
     ESTADOS_CLIENTE,
     CampanaPublicitaria,
     Ciudad,
@@ -22,8 +22,8 @@ from ..models import (
     Pais,
     Usuario,
 )
-from ..search import search_conditions
-from ..tenancy import current_scope
+from ...search import search_conditions
+from ...tenancy import current_scope
 
 SEARCH_PLACEHOLDER = "Cédula, nombres, apellidos, correo o teléfono"
 
@@ -35,7 +35,7 @@ def apply_search(query, search: str | None):
     return query
 
 
-# Not Ciudad: its 1,123 municipios are searched as you type (panel/admin/ciudades.py).
+# Not Ciudad: its 1,123 municipios are searched as you type (panel/admin/clientes/ciudad_lookup.py).
 CHOICE_MODELS = (Empresa, CampanaPublicitaria, Departamento, Pais)
 AGENCIAS = "agencias"  # the superadmin's part of the union: the tenants' admins
 

@@ -6,12 +6,12 @@ from flask_admin import Admin, BaseView, expose
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..api.tokens import TokenError, create_token, revoke_token
-from ..extensions import db
-from ..forms.base import PanelForm
-from ..models import STAFF, ApiToken, Usuario
-from ..models.users import can_manage_tokens
-from .base import PanelAccessMixin
+from ...api.tokens import TokenError, create_token, revoke_token
+from ...extensions import db
+from ...forms.base import PanelForm
+from ...models import STAFF, ApiToken, Usuario
+from ...models.users import can_manage_tokens
+from ..comun.acceso import PanelAccessMixin
 
 
 class NuevoTokenForm(PanelForm):

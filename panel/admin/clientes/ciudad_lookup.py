@@ -7,10 +7,10 @@ searches the same list, so the lookup reveals nothing of another tenant.
 
 from flask_admin.model.ajax import AjaxModelLoader
 
-from .. import municipios
-from ..extensions import db
-from ..ids import as_id
-from ..models import Ciudad
+from ... import municipios
+from ...extensions import db
+from ...ids import as_id
+from ...models import Ciudad
 
 PAGE = 10  # what form.js asks for; a longer ``limit`` is cut to this
 

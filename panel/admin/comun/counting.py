@@ -25,8 +25,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Query
 
-from .. import clock, tenancy
-from ..extensions import db
+from ... import clock, tenancy
+from ...extensions import db
 
 ESTIMATE_FROM = 1_000  # PostgreSQL: beyond this many rows, the planner's estimate is shown
 ESTIMATE_TTL = timedelta(seconds=60)  # how old a cached "unos N" / "más de N" may be

@@ -16,14 +16,14 @@ from flask import g, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup
 
-from .. import formatting
-from ..extensions import db
-from ..ids import as_id
-from ..models import Historial, Usuario
-from ..models.audit import ACCIONES
-from ..models.users import can_see_historial
-from . import registros
-from .modelview import TenantModelView
+from ... import formatting
+from ...extensions import db
+from ...ids import as_id
+from ...models import Historial, Usuario
+from ...models.audit import ACCIONES
+from ...models.users import can_see_historial
+from ..comun import registros
+from ..comun.modelview import TenantModelView
 
 ACCION_LABELS = {
     "crear": "Crear",

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..extensions import db
-from ..ids import parse_ids
-from ..models import Cliente
-from .clientes_filtros import matching_clientes
+from ...extensions import db
+from ...ids import parse_ids
+from ...models import Cliente
+from .filtros import matching_clientes
 
 HISTORY_IDS = 200  # how many ids a history entry keeps
 

@@ -9,12 +9,12 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
-from ..extensions import db
-from ..forms.base import PanelForm
-from ..models import CargaExcluidos
-from ..models.users import can_load_rne
-from ..sms import rne, rne_background
-from .base import CONTROL, PanelAccessMixin
+from ...extensions import db
+from ...forms.base import PanelForm
+from ...models import CargaExcluidos
+from ...models.users import can_load_rne
+from ...sms import rne, rne_background
+from ..comun.acceso import CONTROL, PanelAccessMixin
 
 
 class RNEForm(PanelForm):

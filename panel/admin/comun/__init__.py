@@ -1,0 +1,2 @@
+"""The shared view base: access rules, ``TenantModelView``, record links, counts and the
+export plumbing every page uses."""

@@ -1,0 +1,1 @@
+"""Historial: the read-only audit log and how each entry reads."""

@@ -1,0 +1,1 @@
+"""SMS: plantillas, campañas (their page, progress and steering) and the "Enviar SMS" page."""
