@@ -12,7 +12,7 @@ import time_machine
 
 from panel import tenancy
 from panel.admin.comun import counting
-from panel.admin.comun.modelview import counted_from_rows
+from panel.admin.comun.lista_rapida import counted_from_rows
 from panel.extensions import db
 from panel.models import Cliente, Usuario
 

@@ -27,10 +27,15 @@ def register_views(admin: Admin) -> None:
     from .configuracion import exclusiones
     from .configuracion.carga_rne import RNEView
     from .configuracion.envio_sms import EnvioView
+    from .configuracion.lugares import CiudadView, DepartamentoView, PaisView
     from .configuracion.tokens_api import register_token_views
-    from .configuracion.usuarios import CiudadView, DepartamentoView, PaisView, UsuarioView
+    from .configuracion.usuarios import UsuarioView
     from .cuenta import MiCuentaView
-    from .datos.empresas import CampanaView, EmpresaView, MovimientoView, VehiculoView, VentaView
+    from .datos.campanas_publicitarias import CampanaView
+    from .datos.empresas import EmpresaView
+    from .datos.movimientos import MovimientoView
+    from .datos.vehiculos import VehiculoView
+    from .datos.ventas import VentaView
     from .historial.entradas import HistorialView
     from .mensajes.campanas import register_sms_views
 

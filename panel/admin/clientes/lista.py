@@ -28,7 +28,8 @@ from ...models import (
     Venta,
 )
 from ...models.users import can_import, can_read, can_send_sms, sees_every_tenant
-from ..comun.modelview import TenantModelView, allowed
+from ..comun.acceso import allowed
+from ..comun.modelview import TenantModelView
 from .acciones import AccionesClientes
 from .ciudad_lookup import CiudadAjax, labels_of
 from .filtros import (

@@ -2,7 +2,7 @@
 
 import re
 
-from flask import abort, redirect, request, url_for
+from flask import abort, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
 from ...models.users import has_role, is_staff
@@ -42,3 +42,8 @@ class PanelAccessMixin:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(403)
 
+
+def allowed(permission) -> bool:
+    """The logged-in user passes ``permission`` (a function of panel/models/users.py); False
+    outside a request (Flask-Admin builds some lists at start-up)."""
+    return has_request_context() and permission(current_user)

@@ -6,7 +6,7 @@ from flask import abort, request
 from flask_admin import expose
 from sqlalchemy.orm import RelationshipProperty, aliased
 
-from ... import export, export_sql
+from ... import export, export_download, export_sql
 from ...export import CODIGOS, FORMATOS, Formato
 from ...models import Cliente, Usuario
 
@@ -68,11 +68,11 @@ class ExportMixin:
         query = query.order_by(*sa.inspect(self.model).primary_key)
         columnas, query = self.export_columns(query)
         nombre = str(self.name).lower()  # Historial's words; the file is named by the endpoint
-        entry = export.audit_start(self.model.__name__, nombre, formato, self.export_filters(args))
+        entry = export_download.audit_start(self.model.__name__, nombre, formato, self.export_filters(args))
         stmt = query.with_entities(*(c.campo for c in columnas)).statement
-        on_end = lambda n: export.audit_end(entry, nombre, formato, n)  # noqa: E731
+        on_end = lambda n: export_download.audit_end(entry, nombre, formato, n)  # noqa: E731
         chunks = export_sql.chunks(stmt, columnas, formato, self.endpoint, on_end)
-        return export.response(formato, self.endpoint, chunks)
+        return export_download.response(formato, self.endpoint, chunks)
 
     @property
     def export_formats(self) -> list[Formato]:

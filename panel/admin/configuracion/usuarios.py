@@ -1,37 +1,30 @@
-"""Usuarios (admins manage their vendedores and client accounts; superadmin all); países,
-departamentos and ciudades (admins read them, the superadmin changes them)."""
+"""Configuración → Usuarios: admins manage their vendedores and client accounts; the superadmin all."""
 
 import logging
 
-from flask import abort, flash, has_request_context, request
+from flask import abort, flash, request
 from flask_admin.babel import gettext
 from flask_login import current_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField, ValidationError
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ... import municipios, users
+from ... import users
 from ...extensions import db
 from ...forms.base import PanelForm
 from ...forms.cliente_form import REQUIRED, ChoiceField, strip
 from ...ids import coerce_optional_choice
-from ...models import Ciudad, Usuario
+from ...models import Usuario
 from ...models.users import (
     MIN_PASSWORD,
     ROLE_LABELS,
     assignable_roles,
-    can_manage_catalogs,
     can_manage_user,
     can_manage_users,
-    can_read_catalogs,
     sees_every_tenant,
 )
 from ..comun.modelview import TenantModelView
 
 log = logging.getLogger(__name__)
-
-
-def _upper(value):
-    return value.strip().upper() if isinstance(value, str) else value
 
 
 def _lower(value):
@@ -170,91 +163,3 @@ class UsuarioView(TenantModelView):
     def on_model_change(self, form, model, is_created) -> None:
         if model.id is not None and model.id == current_user.id and not model.activo:
             raise ValidationError("No puede desactivar su propia cuenta.")
-
-
-class CatalogoView(TenantModelView):
-    """Shared reference data (no tenant): admins read it, only the superadmin changes it."""
-
-    permission = staticmethod(can_read_catalogs)
-
-    def _may_write(self) -> bool:
-        return has_request_context() and can_manage_catalogs(current_user)
-
-
-class PaisView(CatalogoView):
-    column_list = ("id", "nombre", "codigo_iso")
-    column_labels = {"nombre": "Nombre", "codigo_iso": "Código ISO"}
-    column_searchable_list = ("nombre", "codigo_iso")
-    form_columns = ("nombre", "codigo_iso")
-    form_args = {
-        "nombre": {"validators": [DataRequired(REQUIRED), Length(max=60)], "filters": [strip]},
-        "codigo_iso": {
-            "validators": [DataRequired(REQUIRED), Length(min=2, max=2, message="Dos letras, p. ej. CO.")],
-            "filters": [_upper],
-        },
-    }
-
-
-class DivipolaView(CatalogoView):
-    """A list that shows DANE's data says where it comes from."""
-
-    list_template = "admin/divipola_list.html"
-
-    def after_model_change(self, form, model, is_created) -> None:
-        """A new or renamed name may now repeat (or no longer): 'Rionegro (Antioquia)'."""
-        municipios.mark_repeated()
-        db.session.commit()
-
-    def after_model_delete(self, model) -> None:
-        municipios.mark_repeated()
-        db.session.commit()
-
-
-class DepartamentoView(DivipolaView):
-    column_list = ("codigo_dane", "nombre")
-    column_labels = {"codigo_dane": "Código DANE", "nombre": "Nombre"}
-    column_searchable_list = ("nombre", "codigo_dane")
-    column_default_sort = ("codigo_dane", False)
-    form_columns = ("codigo_dane", "nombre")
-    form_args = {
-        "codigo_dane": {"validators": [DataRequired(REQUIRED), Regexp(r"^\d{2}$", message="Dos dígitos.")]},
-        "nombre": {"validators": [DataRequired(REQUIRED), Length(max=80)], "filters": [strip]},
-    }
-
-
-CINCO_DIGITOS = "Cinco dígitos (vacío en una ciudad extranjera)."
-
-
-class CiudadView(DivipolaView):
-    column_list = ("codigo_dane", "nombre", "departamento", "pais")
-    column_labels = {
-        "codigo_dane": "Código DANE",
-        "nombre": "Nombre",
-        "departamento": "Departamento",
-        "pais": "País",
-    }
-    column_searchable_list = ("nombre", "codigo_dane")
-    column_sortable_list = ("codigo_dane", "nombre")
-    column_default_sort = ("nombre", False)
-    column_select_related_list = (Ciudad.pais,)  # the departamento comes joined with every city
-    form_columns = ("nombre", "codigo_dane", "departamento", "pais")
-    form_args = {
-        "nombre": {"validators": [DataRequired(REQUIRED), Length(max=80)], "filters": [strip]},
-        "codigo_dane": {
-            "validators": [Optional(), Regexp(r"^\d{5}$", message=CINCO_DIGITOS)],
-            "filters": [lambda v: (v.strip() or None) if isinstance(v, str) else v],
-        },
-    }
-
-    def on_model_change(self, form, model, is_created) -> None:
-        """A municipio's code starts with its departamento's; a foreign city has neither."""
-        super().on_model_change(form, model, is_created)
-        dep = model.departamento
-        if (dep is None) != (model.codigo_dane is None):
-            raise ValidationError(
-                "Un municipio lleva código DANE y departamento; una ciudad extranjera, ninguno de los dos."
-            )
-        if dep is not None and not model.codigo_dane.startswith(dep.codigo_dane):
-            raise ValidationError(
-                f"El código DANE de un municipio de {dep.nombre} empieza por {dep.codigo_dane}."
-            )
