@@ -16,10 +16,10 @@ from panel.admin.clientes.filtros import matching_clientes
 from panel.config import defaults
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, Usuario
+from panel.sms import delivery, lifecycle, outbox, runners
 from panel.sms import gate as panel_gate
-from panel.sms import lifecycle, outbox, runners, sender
 from panel.sms.client import make_twilio_client, sender_kwargs
-from panel.sms.sender import Settings
+from panel.sms.send_run import Settings
 
 from .b3_outbox import drop
 from .common import ROOT, bench_config, emit, machine_info, ratio, size, table, timer
@@ -73,17 +73,17 @@ def ours_in_process(url: str, fake_config: dict, admin_id: int, n: int, extra: d
 def _gate_off():
     """The benchmark's reference only: the sender as it was before the gate (round two's figure,
     250–290 msg/s on this machine), which only read the campaign's estado for each row."""
-    saved = sender._gate
+    saved = delivery._gate
 
     def before_the_gate(run, row):
         with run.engine.connect() as conn:
             return panel_gate.GO if lifecycle.is_sending(conn, run.campana_id) else panel_gate.HALT
 
-    sender._gate = before_the_gate
+    delivery._gate = before_the_gate
     try:
         yield
     finally:
-        sender._gate = saved
+        delivery._gate = saved
 
 
 def gate_cost(url: str, fake_config: dict, admin_id: int, n: int) -> dict:

@@ -13,14 +13,16 @@ per cell); related names (empresa, ciudad…) come from small lookups loaded onc
 
 Both CSVs carry moments as ``aaaa-mm-dd HH:MM:SS-05:00``; every format writes labels, not codes,
 and the same headers (XLSX adds "(hora de Bogotá)" to its moment columns).
+
+This module holds the formats, the columns and each column's converters (with their SQL twins)
+and the CSV writer; beside it: ``export_xlsx.py`` (the XLSX writer), ``export_download.py`` (the
+batches, the streamed response, the Historial entry) and ``export_sql.py`` (PostgreSQL's COPY).
 """
 
 import csv
 import io
-import itertools
 import json
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,16 +30,9 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from . import clock, formatting, tenancy
-from .extensions import db
+from . import clock, formatting
 
 # OWASP: a cell starting with one of these may be evaluated as a formula.
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -48,15 +43,8 @@ FORMULA_GUARD = "'"
 # "phone" of other scripts' digits is not E.164 anyway, so it gets the apostrophe.
 E164_PATTERN = r"\+[1-9][0-9]{6,14}"
 E164 = re.compile(E164_PATTERN)
-BATCH_ROWS = 5000
-FILE_CHUNK = 64 * 1024
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BOGOTA_HEADER = " (hora de Bogotá)"
-# Excel's own codes (not the screen's): it shows them in the user's regional separators.
-XLSX_NUMBER_FORMATS = {"fecha": "dd/mm/yyyy", "fecha_hora": "dd/mm/yyyy hh:mm:ss"}
-MIN_WIDTH, MAX_WIDTH = 8, 60
-FIXED_WIDTHS = {"fecha": 12, "fecha_hora": 20, "booleano": 10}
 
 
 @dataclass(frozen=True)
@@ -331,9 +319,6 @@ def _safe_batches(batches: Iterable[list], columnas: list[Columna], formato: For
         yield [[f(v) for f, v in zip(convert, row, strict=True)] for row in batch]
 
 
-# --- CSV -----------------------------------------------------------------------------------
-
-
 def csv_chunks(
     batches: Iterable[list], columnas: list[Columna], formato: Formato = FORMATOS["csv"]
 ) -> Iterator[str]:
@@ -348,175 +333,3 @@ def csv_chunks(
         buffer.truncate()
         writer.writerows(rows)
         yield buffer.getvalue()
-
-
-# --- XLSX ----------------------------------------------------------------------------------
-
-
-def xlsx_titulo(columna: Columna) -> str:
-    """The XLSX header: a moment column says that its cells are Bogotá time."""
-    return columna.titulo + (BOGOTA_HEADER if columna.tipo == "fecha_hora" else "")
-
-
-def xlsx_chunks(batches: Iterable[list], columnas: list[Columna], titulo: str = "Datos") -> Iterator[bytes]:
-    """An XLSX built in write-only mode on disk, then streamed from the file. Write-only mode
-    writes widths and the frozen pane before the first row, so they are set from the header
-    and the first batch; the filter is written after the last row, so it covers them exactly."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(titulo[:31])
-    headers = [xlsx_titulo(c) for c in columnas]
-    rows = _safe_batches(batches, columnas, FORMATOS["xlsx"])
-    first = next(rows, [])
-    for i, width in enumerate(_widths(columnas, headers, first), 1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append([_header_cell(sheet, h) for h in headers])
-    to_cells = [_cell_maker(sheet, c) for c in columnas]
-    count = 0
-    for batch in itertools.chain([first], rows):
-        for row in batch:
-            sheet.append([f(v) for f, v in zip(to_cells, row, strict=True)])
-        count += len(batch)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(columnas), 1))}{count + 1}"
-    with tempfile.TemporaryFile() as tmp:
-        workbook.save(tmp)
-        tmp.seek(0)
-        while chunk := tmp.read(FILE_CHUNK):
-            yield chunk
-
-
-def _widths(columnas: list[Columna], headers: list[str], rows: list[list]) -> list[int]:
-    """Each column as wide as its header or its longest value in the first rows (dates and
-    yes/no a fixed width), within bounds; the 2 extra leave room for the filter's arrow."""
-    widths = []
-    for i, (columna, header) in enumerate(zip(columnas, headers, strict=True)):
-        fixed = FIXED_WIDTHS.get(columna.tipo) if columna.nombres is None else None
-        longest = fixed or max((_length(row[i]) for row in rows), default=0)
-        widths.append(min(MAX_WIDTH, max(MIN_WIDTH, len(header), longest) + 2))
-    return widths
-
-
-def _length(value) -> int:
-    if value is None:
-        return 0
-    return max(len(line) for line in str(value).splitlines() or [""])
-
-
-def _cell_maker(sheet, columna: Columna) -> Callable:
-    """How this column's safe values become cells: numbers as they are, dates as date cells,
-    everything else as text cells."""
-    if columna.nombres is None and columna.tipo in XLSX_NUMBER_FORMATS:
-        number_format = XLSX_NUMBER_FORMATS[columna.tipo]
-        return lambda value: _date_cell(sheet, value, number_format)
-    if columna.nombres is None and columna.tipo == "numero":
-        return lambda value: None if value == "" else value
-    return lambda value: _text_cell(sheet, value)
-
-
-def _text_cell(sheet, value: str):
-    """Text is always a string cell: never a formula, whatever it starts with. What a worksheet
-    cannot hold (control characters of rows stored before the forms refused them) is dropped,
-    so one old row never fails the whole export."""
-    cell = WriteOnlyCell(sheet, value=None)
-    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-    cell.data_type = "s"
-    return cell
-
-
-def _date_cell(sheet, value, number_format: str):
-    if value is None:
-        return None
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = number_format
-    return cell
-
-
-def _header_cell(sheet, text: str):
-    cell = _text_cell(sheet, text)
-    cell.font = Font(bold=True)
-    return cell
-
-
-# --- the download --------------------------------------------------------------------------
-
-
-def stream_batches(stmt, on_end: Callable[[int], None] | None = None, batch: int = BATCH_ROWS) -> Iterator:
-    """The rows of ``stmt`` as lists of tuples, ``batch`` at a time (a server-side cursor on
-    PostgreSQL), in their own app context and session under the caller's tenant scope: the
-    download outlives the request that started it. ``on_end(n)`` runs after the last row."""
-    app, scope = current_app._get_current_object(), tenancy.current_scope()  # now, in the request
-
-    def batches():
-        with app.app_context(), tenancy.using(scope):
-            total = 0
-            try:
-                for part in db.session.execute(stmt.execution_options(yield_per=batch)).partitions():
-                    total += len(part)
-                    yield part
-                if on_end is not None:
-                    on_end(total)
-            finally:
-                db.session.remove()
-
-    return batches()
-
-
-def response(codigo: str, nombre: str, chunks: Iterable[bytes]) -> Response:
-    """A streamed download of ``chunks`` (written by ``export_sql.chunks``: COPY or the batched
-    Python path) in the format ``codigo`` (a key of FORMATOS), named after ``nombre`` and now."""
-    formato = FORMATOS[codigo]
-    result = Response(chunks, mimetype=formato.mimetype)
-    stamp = formatting.local(clock.now()).strftime("%Y%m%d-%H%M%S")
-    suffix = "-excel" if formato.coma_decimal else ""
-    result.headers["Content-Disposition"] = (
-        f'attachment; filename="{nombre}{suffix}-{stamp}.{formato.extension}"'
-    )
-    return result
-
-
-def python_chunks(formato: Formato, nombre: str, batches: Iterable, columnas: list[Columna]) -> Iterator:
-    """The file of ``batches`` written in Python: XLSX, the CSVs on SQLite (and on PostgreSQL
-    when a column has no SQL twin)."""
-    if formato.extension == "xlsx":
-        return closing_source(xlsx_chunks(batches, columnas, nombre), batches)
-    return closing_source(csv_chunks(batches, columnas, formato), batches)
-
-
-def closing_source(chunks: Iterator, source) -> Iterator:
-    """``chunks``, and the rows they are written from closed as soon as the writing ends, even
-    when it fails midway: the stream ends there, and the rows' app context and session (see
-    ``stream_batches``) are let go now, in the context that opened them, not whenever the
-    garbage collector gets to the failed writer (a context popped from another one broke the
-    process's next request: "identity map is no longer valid")."""
-    try:
-        yield from chunks
-    finally:
-        chunks.close()
-        if hasattr(source, "close"):
-            source.close()
-
-
-def audit_start(modelo: str, nombre: str, codigo: str, filtros: dict) -> int:
-    """Historial first (an export that is cut off is still on record); the row count follows."""
-    from . import audit
-
-    entry = audit.record(
-        "exportar",
-        modelo,
-        resumen=f"Exportación {FORMATOS[codigo].nombre} de {nombre} (en curso)",
-        detalle={"formato": codigo, "filtros": filtros},
-    )
-    db.session.commit()
-    return entry.id
-
-
-def audit_end(entry_id: int, nombre: str, codigo: str, filas: int) -> None:
-    """Complete the Historial entry of an export with the rows it wrote (after the last one)."""
-    from .models import Historial
-
-    filas_texto = formatting.plural(filas, "fila", "filas")
-    resumen = f"Exportación {FORMATOS[codigo].nombre} de {filas_texto} de {nombre}"
-    db.session.execute(
-        sa.update(Historial).where(Historial.id == entry_id).values(filas=filas, resumen=resumen)
-    )
-    db.session.commit()

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask import current_app
 from psycopg import errors, pq
 
-from . import export, tenancy
+from . import export, export_download, tenancy
 from .extensions import db
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,8 @@ def chunks(
     copy_stmt = copy_select(stmt, columnas, formato)
     if copy_stmt is not None:
         return copy_chunks(copy_stmt, columnas, formato, on_end)
-    return export.python_chunks(formato, nombre, export.stream_batches(stmt, on_end), columnas)
+    batches = export_download.stream_batches(stmt, on_end)
+    return export_download.python_chunks(formato, nombre, batches, columnas)
 
 
 def copy_select(stmt, columnas: list, formato) -> sa.Select | None:
@@ -101,7 +102,7 @@ def copy_chunks(
 ) -> Iterator[bytes]:
     """The CSV file as bytes: the Python writer's header, then COPY's rows ``CHUNK_BYTES`` at a
     time, in their own app context and session under the caller's tenant scope (as
-    ``export.stream_batches``). ``on_end(n)`` runs after the last row."""
+    ``export_download.stream_batches``). ``on_end(n)`` runs after the last row."""
     app, scope = current_app._get_current_object(), tenancy.current_scope()  # now, in the request
     header = next(export.csv_chunks([], columnas, formato)).encode()
 

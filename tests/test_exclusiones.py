@@ -119,9 +119,9 @@ def test_a_file_adds_its_numbers_and_counts_the_invalid_lines(client, admin_a, c
 
 
 def test_a_file_too_large_is_refused_without_adding_anything(client, admin_a, monkeypatch):
-    from panel.admin.configuracion import exclusiones
+    from panel.admin.configuracion import exclusiones_propias
 
-    monkeypatch.setattr(exclusiones, "MAX_BYTES", 64)  # a setting of ours, not a mock: the bound itself
+    monkeypatch.setattr(exclusiones_propias, "MAX_BYTES", 64)  # a setting of ours, not a mock: the bound
     page = _subir(client, b"3001234567\n" * 10).get_data(as_text=True)
     assert "El archivo supera" in page and _list(admin_a) == []
     ok = _subir(client, b"3001234567\n").get_data(as_text=True)

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from panel import export, formatting
+from panel import export, export_xlsx, formatting
 from panel.extensions import db
 from panel.models import Historial, Usuario
 
@@ -145,7 +145,7 @@ def test_the_xlsx_has_widths_a_frozen_header_and_a_filter_over_the_data(client, 
     assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}3"  # header + 2
     header = [c.value for c in sheet[1]]
     widths = {h: sheet.column_dimensions[chr(ord("A") + i)].width for i, h in enumerate(header)}
-    assert all(w and export.MIN_WIDTH <= w <= export.MAX_WIDTH + 2 for w in widths.values()), widths
+    assert all(w and export_xlsx.MIN_WIDTH <= w <= export_xlsx.MAX_WIDTH + 2 for w in widths.values()), widths
     assert widths["Nombres"] >= len(LONG_NAME) and widths["Creado (hora de Bogotá)"] >= 20
     assert all(c.font.b for c in sheet[1])  # the header row is bold
 
@@ -173,11 +173,11 @@ def test_an_empty_xlsx_has_its_header_frozen_and_filtered(client, data):
 def test_the_xlsx_filter_covers_every_batch_and_widths_come_from_the_first():
     columnas = [export.Columna("Nombre", None), export.Columna("Valor", None, "numero")]
     batches = [[("a" * 30, 1)], [("b", Decimal("2.5")), ("=1+1", None)], [("c", 3)]]
-    sheet = load_workbook(io.BytesIO(b"".join(export.xlsx_chunks(iter(batches), columnas)))).active
+    sheet = load_workbook(io.BytesIO(b"".join(export_xlsx.xlsx_chunks(iter(batches), columnas)))).active
     assert sheet.auto_filter.ref == "A1:B5" and sheet.freeze_panes == "A2"
     assert (
         sheet.column_dimensions["A"].width == 32
-        and sheet.column_dimensions["B"].width == export.MIN_WIDTH + 2
+        and sheet.column_dimensions["B"].width == export_xlsx.MIN_WIDTH + 2
     )
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert values == [["a" * 30, 1], ["b", 2.5], ["'=1+1", None], ["c", 3]]
@@ -192,7 +192,7 @@ def test_the_three_formats_carry_the_same_headers(client, data, view):
     excel = read_csv(download(client, f"/admin/{view}/exportar/csv-excel/"), ";")[0]
     plain = read_csv(download(client, f"/admin/{view}/exportar/csv/"), ",")[0]
     sheet = read_xlsx(download(client, f"/admin/{view}/exportar/xlsx/"))
-    xlsx = [c.value.removesuffix(export.BOGOTA_HEADER) for c in sheet[1]]
+    xlsx = [c.value.removesuffix(export_xlsx.BOGOTA_HEADER) for c in sheet[1]]
     assert excel == plain == xlsx
 
 

@@ -98,7 +98,7 @@ def test_an_export_that_fails_midway_ends_its_stream_and_lets_its_session_go(app
     from flask.globals import _cv_app
     from openpyxl.utils.exceptions import IllegalCharacterError
 
-    from panel import export
+    from panel import export, export_download
 
     rows = sa.union_all(
         sa.select(sa.literal("1").label("v")), sa.select(sa.literal("2\x01").label("v"))
@@ -106,8 +106,8 @@ def test_an_export_that_fails_midway_ends_its_stream_and_lets_its_session_go(app
     stmt = sa.select(rows.c.v).order_by(rows.c.v)
     columnas = [export.Columna("Número", rows.c.v, "numero")]
     before = _cv_app.get()
-    chunks = export.python_chunks(
-        export.FORMATOS["xlsx"], "x", export.stream_batches(stmt, batch=1), columnas
+    chunks = export_download.python_chunks(
+        export.FORMATOS["xlsx"], "x", export_download.stream_batches(stmt, batch=1), columnas
     )
     failures = []
     try:

@@ -13,6 +13,7 @@ from panel import clock, tenancy
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente
 from panel.sms import lifecycle, outbox, runners, sender
+from panel.sms.elegibilidad import MOTIVOS
 
 from . import factories
 from .api_support import (
@@ -137,8 +138,8 @@ def test_recipients_that_no_longer_qualify_are_omitido_and_not_progress(
         conn.execute(c.update().where(c.c.id_cliente == baja.id_cliente).values(acepta_sms=False))
     sender.run_campaign(cid)
     first, second, sent = rows(cid)
-    assert (first.estado, first.motivo) == ("omitido", outbox.MOTIVOS["inactivo"])
-    assert (second.estado, second.motivo) == ("omitido", outbox.MOTIVOS["opt_out"])
+    assert (first.estado, first.motivo) == ("omitido", MOTIVOS["inactivo"])
+    assert (second.estado, second.motivo) == ("omitido", MOTIVOS["opt_out"])
     assert sent.estado == "enviado" and len(fake_twilio.created) == 1
     p = lifecycle.progress(cid)
     assert (p["omitidos"], p["fallidos"], p["enviables"], p["porcentaje"]) == (2, 0, 1, 100)
@@ -156,7 +157,7 @@ def test_a_number_that_joins_the_registry_after_confirmation_is_skipped_at_send_
     rne.load([registered.telefono + "\n"])  # the CRC's new list arrives before the sender runs
     sender.run_campaign(cid)
     first, sent = rows(cid)
-    assert (first.estado, first.motivo) == ("omitido", outbox.MOTIVOS["rne"])
+    assert (first.estado, first.motivo) == ("omitido", MOTIVOS["rne"])
     assert sent.estado == "enviado" and [m["to"] for m in fake_twilio.created] == [sent.telefono]
     assert assert_aggregates_match_rows(cid).estado == "completado"
 

@@ -8,6 +8,7 @@ from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, Historial, SMSLog, Usuario
 from panel.models.envio import TEXTO_BAJA
 from panel.sms import lifecycle, outbox
+from panel.sms.elegibilidad import MOTIVOS
 from panel.sms.outbox import OutboxError
 
 from . import factories
@@ -103,7 +104,7 @@ def test_create_campaign_writes_campaign_rows_and_history(people, tenants):
     )
     assert rows[people["maria"].id_cliente].codificacion == "UCS-2"
     baja = rows[people["baja"].id_cliente]
-    assert (baja.estado, baja.motivo) == ("omitido", outbox.MOTIVOS["opt_out"])
+    assert (baja.estado, baja.motivo) == ("omitido", MOTIVOS["opt_out"])
     assert "no acepta SMS" in rows[people["baja"].id_cliente].error_mensaje
     assert "duplicado" in rows[people["duplicado"].id_cliente].error_mensaje
     assert all(r.id_propietario == tenants.admin_a.id for r in rows.values())

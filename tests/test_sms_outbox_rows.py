@@ -13,7 +13,7 @@ from panel import tenancy
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, Usuario
 from panel.models.envio import TEXTO_BAJA
-from panel.sms import outbox
+from panel.sms import log_rows, outbox, planning
 from panel.sms.encoding import analyze
 from panel.sms.render import render
 
@@ -82,14 +82,14 @@ def test_written_rows_equal_the_plan_in_its_order(app, tenants):
     factories.cliente(tenants.admin_a, acepta_sms=False, telefono="3005559999")
     with tenancy.using(tenants.admin_a):
         expected = [
-            (f.id_cliente, f.telefono, *f.salida[:6])
-            for f in outbox.plan(_query(tenants.admin_a.id), TEMPLATE).rows
+            (f.id_cliente, f.telefono, *f.contenido[:6])
+            for f in planning.plan(_query(tenants.admin_a.id), TEMPLATE).rows
         ]
         summary = outbox.dry_run(_query(tenants.admin_a.id), TEMPLATE)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(outbox, "CHUNK", 4)
+            mp.setattr(log_rows, "CHUNK", 4)
             written = _written(_create(tenants.admin_a.id, tenants.admin_a.id))
-    columns = ("id_cliente", "telefono", *outbox.SALIDA_KEYS)
+    columns = ("id_cliente", "telefono", *planning.CONTENIDO_KEYS)
     assert [tuple(getattr(r, k) for k in columns) for r in written] == expected
     assert [r.id_cliente for r in written] == sorted(r.id_cliente for r in written)
     assert summary["enviables"] == sum(r.estado == "pendiente" for r in written) == len(HOSTILE)

@@ -14,8 +14,10 @@ import sqlalchemy as sa
 
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog, utcnow
-from panel.sms import lifecycle, sender
+from panel.sms import lifecycle, outcomes, send_run, sender
+from panel.sms.claims import claim
 from panel.sms.client import make_twilio_client, sender_kwargs
+from panel.sms.send_run import Result
 from panel.sms.twilio_errors import Outcome
 
 from . import factories
@@ -207,7 +209,7 @@ def test_a_claim_takes_at_most_its_batch(app, tenants):
     enviando (all flagged for review) and a second worker found nothing to send."""
     cid = campaign(tenants.admin_a, 10)
     assert lifecycle.begin(cid)  # claims take rows only while the campaign is procesando
-    claims = [sender.claim(cid, 4) for _ in range(4)]
+    claims = [claim(cid, 4) for _ in range(4)]
     assert [len(c) for c in claims] == [4, 4, 2, 0]
     ids = [r.id for c in claims for r in c]
     assert len(set(ids)) == 10 and all(r.estado == "enviando" for r in rows(cid))
@@ -286,21 +288,21 @@ def test_outcomes_finished_together_are_written_in_one_transaction_only_over_env
     configure(app, twilio_app_config)
     cid = campaign(tenants.admin_a, 6)
     assert lifecycle.begin(cid)
-    claimed = sender.claim(cid, 6)
+    claimed = claim(cid, 6)
     messages = make_twilio_client(app.config).messages
     sent = [messages.create(to=r.telefono, body=r.mensaje, **sender_kwargs(app.config)) for r in claimed]
-    finished = [(row, sender.Result("sent", 1, message)) for row, message in zip(claimed, sent, strict=True)]
-    finished[4] = (claimed[4], sender.Result("permanent", 2, outcome=Outcome("permanent", 21211, "inválido")))
+    finished = [(row, Result("sent", 1, message)) for row, message in zip(claimed, sent, strict=True)]
+    finished[4] = (claimed[4], Result("permanent", 2, outcome=Outcome("permanent", 21211, "inválido")))
     taken = claimed[5].id  # meanwhile taken over and reconciled by another worker: no longer ours
     with db.engine.begin() as conn:
         conn.execute(SMSLog.__table__.update().where(SMSLog.__table__.c.id == taken).values(estado="fallido"))
-    run = sender._Run(cid)  # it reads the campaign's rules: not part of what store() costs
+    run = send_run._Run(cid)  # it reads the campaign's rules: not part of what store() costs
     seen = {"commit": 0, "statements": 0}
     count = {name: (lambda *a, _n=name, **k: seen.__setitem__(_n, seen[_n] + 1)) for name in seen}
     sa.event.listen(db.engine, "commit", count["commit"])
     sa.event.listen(db.engine, "before_cursor_execute", count["statements"])
     try:
-        sender.store(run, finished)
+        outcomes.store(run, finished)
     finally:
         sa.event.remove(db.engine, "commit", count["commit"])
         sa.event.remove(db.engine, "before_cursor_execute", count["statements"])

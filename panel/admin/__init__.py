@@ -24,7 +24,7 @@ def register_views(admin: Admin) -> None:
     )
     from .clientes import importar
     from .clientes.lista import ClienteView
-    from .configuracion import exclusiones
+    from .configuracion import exclusiones_propias
     from .configuracion.carga_rne import RNEView
     from .configuracion.envio_sms import EnvioView
     from .configuracion.lugares import CiudadView, DepartamentoView, PaisView
@@ -70,7 +70,7 @@ def register_views(admin: Admin) -> None:
         UsuarioView(Usuario, name="Usuarios", endpoint="usuarios", url="usuarios", category=config)
     )
     admin.add_view(EnvioView(name="Envío de SMS", endpoint="envio", url="envio-sms", category=config))
-    exclusiones.register(admin)
+    exclusiones_propias.register(admin)
     admin.add_view(RNEView(name="Números excluidos (RNE)", endpoint="rne", url="rne", category=config))
     admin.add_view(PaisView(Pais, name="Países", endpoint="paises", url="paises", category=config))
     admin.add_view(

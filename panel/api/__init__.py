@@ -5,9 +5,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints and token authentication (create-token: panel/cli.py)."""
-    from . import auth, clientes_endpoints, docs, prueba_endpoints, sms_endpoints
+    from . import caller, clientes_endpoints, docs, prueba_endpoints, sms_endpoints
 
-    auth.init_app(app)
+    caller.init_app(app)
     app.register_blueprint(clientes_endpoints.bp)
     app.register_blueprint(sms_endpoints.bp)
     app.register_blueprint(prueba_endpoints.bp)

@@ -12,7 +12,7 @@ from ..ids import MAX_ID
 from ..models import Cliente, dependents
 from ..models.users import can_write
 from ..search import search_conditions
-from .auth import protect_blueprint, requires
+from .caller import protect_blueprint, requires
 from .cliente_data import save, to_json
 from .error_responses import ApiError
 from .idempotent import idempotent

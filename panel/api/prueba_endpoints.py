@@ -15,7 +15,7 @@ from ..ids import MAX_ID
 from ..models import PlantillaSMS
 from ..sms import outbox, pruebas, runners
 from ..sms.render import TemplateError, validate_template
-from .auth import protect_blueprint
+from .caller import protect_blueprint
 from .error_responses import ApiError
 from .payload import UNKNOWN, check_type, is_int, json_object
 from .sms_endpoints import campaign_json

@@ -15,7 +15,7 @@ from ..ids import MAX_ID
 from ..models import CampanaSMS, Cliente, SMSLog
 from ..models.users import can_steer, can_write
 from ..sms import lifecycle, outbox, runners
-from .auth import protect_blueprint, requires
+from .caller import protect_blueprint, requires
 from .cliente_data import DEFAULTS, bind_form, form_errors, write
 from .error_responses import ApiError
 from .idempotent import idempotent

@@ -12,7 +12,7 @@ from .. import tenancy
 from ..extensions import db, login_manager
 from ..models import Usuario
 from . import sessions, throttle
-from .forms import LoginForm
+from .login_form import LoginForm
 
 bp = Blueprint("auth", __name__)
 
