@@ -28,12 +28,22 @@ def _upload(client, data: bytes, name: str = "clientes.csv", **fields):
     assert page.status_code == 200 and b'data-testid="importar"' in page.data
     form = {"csrf_token": csrf_from(page.data), "modo": "crear", "errores": "omitir", **fields}
     form["archivo"] = (io.BytesIO(data), name)
-    return client.post(URL, data=form, content_type="multipart/form-data")
+    response = client.post(URL, data=form, content_type="multipart/form-data")
+    response.test_client = client
+    return response
 
 
-def _job_id(response) -> int:
+def _job_id(response, wait: bool = True) -> int:
+    """The job an upload created; with ``wait``, once its preview (in the background) is ready."""
     assert response.status_code == 302, response.data[:2000]
-    return int(re.search(r"/importar/(\d+)/", response.headers["Location"]).group(1))
+    job_id = int(re.search(r"/importar/(\d+)/", response.headers["Location"]).group(1))
+    if wait:
+        _wait_until_done(current_client(response), job_id)
+    return job_id
+
+
+def current_client(response):
+    return response.test_client  # set by _upload: the client that made the request
 
 
 def _confirm(client, job_id: int):
@@ -43,7 +53,8 @@ def _confirm(client, job_id: int):
 
 
 def _wait_until_done(client, job_id: int, seen: list | None = None, timeout: float = 120) -> dict:
-    """Poll the progress JSON (bounded) until the import ends; every answer goes to ``seen``."""
+    """Poll the progress JSON (bounded) until the preview or the import ends; every answer goes to
+    ``seen``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         p = client.get(f"{URL}{job_id}/progreso.json").get_json()
@@ -89,6 +100,7 @@ def test_upload_preview_correct_the_mapping_confirm_and_result(app, client, tena
         client.post(f"{URL}{job_id}/mapeo/", data=fixed | {"modo": "crear", "errores": "omitir"}).status_code
         == 302
     )
+    assert _wait_until_done(client, job_id)["estado"] == "previsualizada"  # the preview again
     page = client.get(f"{URL}{job_id}/").get_data(as_text=True)
     assert 'data-campo="nuevos">1<' in page and 'data-campo="con_errores">1<' in page
     assert "La cédula solo puede tener dígitos." in page and "<td>1020000001</td>" in page
@@ -110,22 +122,28 @@ def test_upload_preview_correct_the_mapping_confirm_and_result(app, client, tena
     assert len(clientes(tenants.admin_a.id)) == 1
 
 
-def test_an_unreadable_upload_says_why_on_the_page(client, tenants):
+def test_an_unreadable_upload_says_why_on_its_preview(client, tenants):
     login(client, tenants.admin_a.email)
-    response = _upload(client, b"", "vacio.csv")
-    assert response.status_code == 200 and "El archivo está vacío." in response.get_data(as_text=True)
+    job_id = _job_id(_upload(client, b"", "vacio.csv"))
+    page = client.get(f"{URL}{job_id}/").get_data(as_text=True)
+    assert 'data-testid="vista-previa"' in page and "El archivo está vacío." in page
+    token = csrf_from(page)
+    assert client.post(f"{URL}{job_id}/confirmar/", data={"csrf_token": token}).status_code == 302
+    assert 'data-testid="vista-previa"' in client.get(f"{URL}{job_id}/").get_data(as_text=True)  # not run
 
 
 def test_another_tenants_import_is_404(app, client, tenants):
     login(client, tenants.admin_b.email)
     job_id = _job_id(_upload(client, csv_bytes([row(1, Cédula="x")])))
+    assert client.get(f"{URL}{job_id}/progreso.json").get_json()["estado"] == "previsualizada"
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/logout").data)})
     login(client, tenants.admin_a.email)
     assert client.get(URL).status_code == 200  # logged in, on the import pages
     token = csrf_from(client.get(URL).data)
     for path in ("", "progreso.json", "rechazos.csv"):
         assert client.get(f"{URL}{job_id}/{path}").status_code == 404
-    assert client.post(f"{URL}{job_id}/confirmar/", data={"csrf_token": token}).status_code == 404
+    for path in ("confirmar/", "reintentar/"):
+        assert client.post(f"{URL}{job_id}/{path}", data={"csrf_token": token}).status_code == 404
 
 
 def test_the_superadmin_picks_the_tenant_that_receives_the_clients(app, client, tenants):
@@ -146,7 +164,7 @@ def _big_file() -> bytes:
 def _assert_progress_was_live(seen: list[dict]) -> None:
     done = [p["procesadas"] for p in seen]
     assert done == sorted(done)  # it only moves forward
-    running = [p for p in seen if p["estado"] == "procesando"]
+    running = [p for p in seen if p["estado"] == "importando"]
     assert running and any(0 < p["procesadas"] < BIG for p in running), done
     assert seen[-1]["estado"] == "completado" and seen[-1]["nuevos"] == BIG
 
@@ -174,7 +192,9 @@ def import_queue(app):
 
 def test_a_5000_row_import_runs_on_rq_with_live_progress(app, client, tenants, import_queue):
     login(client, tenants.admin_a.email)
-    job_id = _job_id(_upload(client, _big_file()))
+    job_id = _job_id(_upload(client, _big_file()), wait=False)
+    assert [j.func_name for j in import_queue.jobs] == ["panel.jobs.run_import_preview"]
+    SimpleWorker([import_queue], connection=import_queue.connection).work(burst=True)
     _confirm(client, job_id)
     assert [j.func_name for j in import_queue.jobs] == ["panel.jobs.run_import"]  # by name, on its queue
     with tenancy.using(tenants.admin_a.id):
