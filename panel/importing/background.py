@@ -102,7 +102,13 @@ def check(job: ImportacionClientes, app: Flask) -> ImportacionClientes:
 def _dead(job: ImportacionClientes, app: Flask) -> bool:
     latido = job.latido
     if dispatcher.uses_rq(app):
-        status, started = _rq_status(job, app)
+        from redis.exceptions import RedisError
+
+        try:
+            status, started = _rq_status(job, app)
+        except RedisError:  # Redis cannot say: judge nothing (the page still answers)
+            log.warning("Importación de clientes %s: Redis no responde", job.id)
+            return False
         if status in WAITING:
             return False  # in line behind other imports: not dead, however long it waits
         if status is None or status in GONE:
