@@ -78,19 +78,15 @@ class ImportarView(PanelAccessMixin, BaseView):
             form.archivo.errors.append(f"El archivo pasa de {MAX_BYTES // (1024 * 1024)} MB.")
             return None
         tenant = form.propietario.data if hasattr(form, "propietario") else current_user.tenant_id
-        try:
-            job = service.create(
-                data,
-                upload.filename or "archivo",
-                tenant,
-                current_user.id,
-                actualizar=form.modo.data == "actualizar",
-                todo_o_nada=form.errores.data == "rechazar",
-            )
-        except reading.ArchivoIlegible as exc:
-            form.archivo.errors.append(str(exc))
-            return None
-        self._dispatch(job.id, job.intento, estado.VISTA)  # the page shows its progress
+        job = service.create(
+            data,
+            upload.filename or "archivo",
+            tenant,
+            current_user.id,
+            actualizar=form.modo.data == "actualizar",
+            todo_o_nada=form.errores.data == "rechazar",
+        )
+        self._dispatch(job.id, job.intento, estado.VISTA)  # read there: the upload answers at once
         return job
 
     @expose("/<int:importacion_id>/")

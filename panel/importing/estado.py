@@ -67,6 +67,10 @@ class Resumen:
     def linea(self) -> str:
         return f"nuevos {self.nuevos}, actualizados {self.actualizados}, con errores {self.con_errores}"
 
+    def unwritten(self) -> "Resumen":
+        """The tally of a refused file: the rows read and those with errors; nothing written."""
+        return Resumen(total=self.total, con_errores=self.con_errores)
+
     @classmethod
     def stored(cls, job: ImportacionClientes) -> "Resumen":
         """The counts a job's last checkpoint committed (where a retried import resumes)."""

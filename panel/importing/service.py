@@ -168,9 +168,8 @@ def _run(job: ImportacionClientes, intento: str) -> Resumen:
     if job.todo_o_nada and not desde:
         found = _validate_only(job, intento, tabla, mapping)
         if found.con_errores:
-            found.nuevos = found.actualizados = found.advertencias = 0  # what was written: nothing
             mensaje = "El archivo tiene filas con errores: no se importó ninguna."
-            return _finish(job, intento, found, estado.RECHAZADO, mensaje)
+            return _finish(job, intento, found.unwritten(), estado.RECHAZADO, mensaje)
     lector = Lector(tabla, mapping, job.actualizar)
     resumen = Resumen.stored(job) if desde else Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla), job.rechazos if desde else None)
