@@ -28,22 +28,19 @@ def _upload(client, data: bytes, name: str = "clientes.csv", **fields):
     assert page.status_code == 200 and b'data-testid="importar"' in page.data
     form = {"csrf_token": csrf_from(page.data), "modo": "crear", "errores": "omitir", **fields}
     form["archivo"] = (io.BytesIO(data), name)
-    response = client.post(URL, data=form, content_type="multipart/form-data")
-    response.test_client = client
-    return response
+    return client.post(URL, data=form, content_type="multipart/form-data")
 
 
-def _job_id(response, wait: bool = True) -> int:
-    """The job an upload created; with ``wait``, once its preview (in the background) is ready."""
+def _job_id(response) -> int:
     assert response.status_code == 302, response.data[:2000]
-    job_id = int(re.search(r"/importar/(\d+)/", response.headers["Location"]).group(1))
-    if wait:
-        _wait_until_done(current_client(response), job_id)
+    return int(re.search(r"/importar/(\d+)/", response.headers["Location"]).group(1))
+
+
+def _uploaded(client, data: bytes, name: str = "clientes.csv", **fields) -> int:
+    """Upload a file and wait for its preview (computed in the background); the job's id."""
+    job_id = _job_id(_upload(client, data, name, **fields))
+    _wait_until_done(client, job_id)
     return job_id
-
-
-def current_client(response):
-    return response.test_client  # set by _upload: the client that made the request
 
 
 def _confirm(client, job_id: int):
@@ -91,7 +88,7 @@ def test_upload_preview_correct_the_mapping_confirm_and_result(app, client, tena
     data = csv_bytes(
         [["1.020.000.001", "Ana", "3001234567"], ["x", "Luis", "3007654321"]], header=header, delimiter=";"
     )
-    job_id = _job_id(_upload(client, data))
+    job_id = _uploaded(client, data)
     page = client.get(f"{URL}{job_id}/").get_data(as_text=True)
     assert "Falta la columna «Cédula» (obligatoria)." in page  # "Doc" is not a name it knows
     token = csrf_from(page)
@@ -124,7 +121,7 @@ def test_upload_preview_correct_the_mapping_confirm_and_result(app, client, tena
 
 def test_an_unreadable_upload_says_why_on_its_preview(client, tenants):
     login(client, tenants.admin_a.email)
-    job_id = _job_id(_upload(client, b"", "vacio.csv"))
+    job_id = _uploaded(client, b"", "vacio.csv")
     page = client.get(f"{URL}{job_id}/").get_data(as_text=True)
     assert 'data-testid="vista-previa"' in page and "El archivo está vacío." in page
     token = csrf_from(page)
@@ -134,7 +131,7 @@ def test_an_unreadable_upload_says_why_on_its_preview(client, tenants):
 
 def test_another_tenants_import_is_404(app, client, tenants):
     login(client, tenants.admin_b.email)
-    job_id = _job_id(_upload(client, csv_bytes([row(1, Cédula="x")])))
+    job_id = _uploaded(client, csv_bytes([row(1, Cédula="x")]))
     assert client.get(f"{URL}{job_id}/progreso.json").get_json()["estado"] == "previsualizada"
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/logout").data)})
     login(client, tenants.admin_a.email)
@@ -148,7 +145,7 @@ def test_another_tenants_import_is_404(app, client, tenants):
 
 def test_the_superadmin_picks_the_tenant_that_receives_the_clients(app, client, tenants):
     login(client, tenants.superadmin.email)
-    job_id = _job_id(_upload(client, csv_bytes([row(1)]), propietario=str(tenants.admin_b.id)))
+    job_id = _uploaded(client, csv_bytes([row(1)]), propietario=str(tenants.admin_b.id))
     _confirm(client, job_id)
     assert _wait_until_done(client, job_id)["nuevos"] == 1
     assert list(clientes(tenants.admin_b.id)) == ["1020000001"] and clientes(tenants.admin_a.id) == {}
@@ -171,7 +168,7 @@ def _assert_progress_was_live(seen: list[dict]) -> None:
 
 def test_a_5000_row_import_runs_in_a_thread_with_live_progress(app, client, tenants):
     login(client, tenants.admin_a.email)
-    job_id = _job_id(_upload(client, _big_file()))
+    job_id = _uploaded(client, _big_file())
     _confirm(client, job_id)
     seen: list[dict] = []
     _wait_until_done(client, job_id, seen)
@@ -192,7 +189,7 @@ def import_queue(app):
 
 def test_a_5000_row_import_runs_on_rq_with_live_progress(app, client, tenants, import_queue):
     login(client, tenants.admin_a.email)
-    job_id = _job_id(_upload(client, _big_file()), wait=False)
+    job_id = _job_id(_upload(client, _big_file()))  # its preview waits for the worker below
     assert [j.func_name for j in import_queue.jobs] == ["panel.jobs.run_import_preview"]
     SimpleWorker([import_queue], connection=import_queue.connection).work(burst=True)
     _confirm(client, job_id)
@@ -212,7 +209,7 @@ def test_a_5000_row_import_runs_on_rq_with_live_progress(app, client, tenants, i
 
 def test_an_admin_sees_its_own_import_in_historial_once(app, client, tenants):
     login(client, tenants.admin_a.email)
-    job_id = _job_id(_upload(client, csv_bytes([row(1), row(2)]), "lote.csv"))
+    job_id = _uploaded(client, csv_bytes([row(1), row(2)]), "lote.csv")
     _confirm(client, job_id)
     _wait_until_done(client, job_id)
     page = client.get("/admin/historial/").get_data(as_text=True)
