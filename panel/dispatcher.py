@@ -41,9 +41,12 @@ def submit(
     timeout: int,
     description: str,
     thread_name: str,
+    job_id: str | None = None,
 ):
     """The job ``job(*args)`` on the queue of ``queue_setting`` with Redis, else
-    ``run_in_app(app, *args)`` on a thread: the enqueued RQ job or the started thread."""
+    ``run_in_app(app, *args)`` on a thread: the enqueued RQ job or the started thread. ``job_id``
+    names the RQ job, for a caller that asks RQ about it later."""
     if uses_rq(app):
-        return queue(app, queue_setting).enqueue(job, *args, job_timeout=timeout, description=description)
+        q = queue(app, queue_setting)
+        return q.enqueue(job, *args, job_timeout=timeout, description=description, job_id=job_id)
     return start_thread(run_in_app, app, *args, name=thread_name)

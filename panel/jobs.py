@@ -1,6 +1,7 @@
 """RQ jobs: module-level functions that take ids, enqueued by name (``"panel.jobs.run_campaign"``).
 
-``rq worker sms import`` imports this module when it runs a job; each worker process builds its app
+``rq worker sms`` and ``rq worker import`` (started apart: an import never waits for, nor holds up, a
+campaign) import this module when they run a job; each worker process builds its app
 once, from its own environment (DATABASE_URL, REDIS_URL, TWILIO_*, SMS_*), the first time a job
 needs it. Nothing in the app imports this module: the queue knows the jobs by name only.
 """
@@ -82,12 +83,21 @@ def resume_active() -> list[int]:
     return ids
 
 
-def run_import(importacion_id: int) -> dict | None:
-    """A confirmed import of clients (panel/importing), on the queue IMPORT_QUEUE."""
+def run_import(importacion_id: int, intento: str | None = None) -> dict | None:
+    """A confirmed import of clients (panel/importing), on the queue IMPORT_QUEUE; ``intento`` is the
+    attempt it was handed (a retried job's older attempts do nothing)."""
     from .importing import background
 
-    resumen = background.run_in_app(worker_app(), importacion_id)
+    resumen = background.run_in_app(worker_app(), importacion_id, intento)
     return None if resumen is None else vars(resumen)
+
+
+def run_import_preview(importacion_id: int, intento: str | None = None) -> dict | None:
+    """The preview of an uploaded file (panel/importing), on the queue IMPORT_QUEUE."""
+    from .importing import background
+
+    vista = background.preview_in_app(worker_app(), importacion_id, intento)
+    return None if vista is None else {"total": vista.get("total", 0)}
 
 
 def run_rne_load(carga_id: int) -> dict | None:

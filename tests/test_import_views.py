@@ -36,6 +36,13 @@ def _job_id(response) -> int:
     return int(re.search(r"/importar/(\d+)/", response.headers["Location"]).group(1))
 
 
+def _uploaded(client, data: bytes, name: str = "clientes.csv", **fields) -> int:
+    """Upload a file and wait for its preview (computed in the background); the job's id."""
+    job_id = _job_id(_upload(client, data, name, **fields))
+    _wait_until_done(client, job_id)
+    return job_id
+
+
 def _confirm(client, job_id: int):
     page = client.get(f"{URL}{job_id}/")
     assert b'data-testid="vista-previa"' in page.data
@@ -43,7 +50,8 @@ def _confirm(client, job_id: int):
 
 
 def _wait_until_done(client, job_id: int, seen: list | None = None, timeout: float = 120) -> dict:
-    """Poll the progress JSON (bounded) until the import ends; every answer goes to ``seen``."""
+    """Poll the progress JSON (bounded) until the preview or the import ends; every answer goes to
+    ``seen``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         p = client.get(f"{URL}{job_id}/progreso.json").get_json()
@@ -80,7 +88,7 @@ def test_upload_preview_correct_the_mapping_confirm_and_result(app, client, tena
     data = csv_bytes(
         [["1.020.000.001", "Ana", "3001234567"], ["x", "Luis", "3007654321"]], header=header, delimiter=";"
     )
-    job_id = _job_id(_upload(client, data))
+    job_id = _uploaded(client, data)
     page = client.get(f"{URL}{job_id}/").get_data(as_text=True)
     assert "Falta la columna «Cédula» (obligatoria)." in page  # "Doc" is not a name it knows
     token = csrf_from(page)
@@ -89,6 +97,7 @@ def test_upload_preview_correct_the_mapping_confirm_and_result(app, client, tena
         client.post(f"{URL}{job_id}/mapeo/", data=fixed | {"modo": "crear", "errores": "omitir"}).status_code
         == 302
     )
+    assert _wait_until_done(client, job_id)["estado"] == "previsualizada"  # the preview again
     page = client.get(f"{URL}{job_id}/").get_data(as_text=True)
     assert 'data-campo="nuevos">1<' in page and 'data-campo="con_errores">1<' in page
     assert "La cédula solo puede tener dígitos." in page and "<td>1020000001</td>" in page
@@ -110,27 +119,33 @@ def test_upload_preview_correct_the_mapping_confirm_and_result(app, client, tena
     assert len(clientes(tenants.admin_a.id)) == 1
 
 
-def test_an_unreadable_upload_says_why_on_the_page(client, tenants):
+def test_an_unreadable_upload_says_why_on_its_preview(client, tenants):
     login(client, tenants.admin_a.email)
-    response = _upload(client, b"", "vacio.csv")
-    assert response.status_code == 200 and "El archivo está vacío." in response.get_data(as_text=True)
+    job_id = _uploaded(client, b"", "vacio.csv")
+    page = client.get(f"{URL}{job_id}/").get_data(as_text=True)
+    assert 'data-testid="vista-previa"' in page and "El archivo está vacío." in page
+    token = csrf_from(page)
+    assert client.post(f"{URL}{job_id}/confirmar/", data={"csrf_token": token}).status_code == 302
+    assert 'data-testid="vista-previa"' in client.get(f"{URL}{job_id}/").get_data(as_text=True)  # not run
 
 
 def test_another_tenants_import_is_404(app, client, tenants):
     login(client, tenants.admin_b.email)
-    job_id = _job_id(_upload(client, csv_bytes([row(1, Cédula="x")])))
+    job_id = _uploaded(client, csv_bytes([row(1, Cédula="x")]))
+    assert client.get(f"{URL}{job_id}/progreso.json").get_json()["estado"] == "previsualizada"
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/logout").data)})
     login(client, tenants.admin_a.email)
     assert client.get(URL).status_code == 200  # logged in, on the import pages
     token = csrf_from(client.get(URL).data)
     for path in ("", "progreso.json", "rechazos.csv"):
         assert client.get(f"{URL}{job_id}/{path}").status_code == 404
-    assert client.post(f"{URL}{job_id}/confirmar/", data={"csrf_token": token}).status_code == 404
+    for path in ("confirmar/", "reintentar/"):
+        assert client.post(f"{URL}{job_id}/{path}", data={"csrf_token": token}).status_code == 404
 
 
 def test_the_superadmin_picks_the_tenant_that_receives_the_clients(app, client, tenants):
     login(client, tenants.superadmin.email)
-    job_id = _job_id(_upload(client, csv_bytes([row(1)]), propietario=str(tenants.admin_b.id)))
+    job_id = _uploaded(client, csv_bytes([row(1)]), propietario=str(tenants.admin_b.id))
     _confirm(client, job_id)
     assert _wait_until_done(client, job_id)["nuevos"] == 1
     assert list(clientes(tenants.admin_b.id)) == ["1020000001"] and clientes(tenants.admin_a.id) == {}
@@ -146,14 +161,14 @@ def _big_file() -> bytes:
 def _assert_progress_was_live(seen: list[dict]) -> None:
     done = [p["procesadas"] for p in seen]
     assert done == sorted(done)  # it only moves forward
-    running = [p for p in seen if p["estado"] == "procesando"]
+    running = [p for p in seen if p["estado"] == "importando"]
     assert running and any(0 < p["procesadas"] < BIG for p in running), done
     assert seen[-1]["estado"] == "completado" and seen[-1]["nuevos"] == BIG
 
 
 def test_a_5000_row_import_runs_in_a_thread_with_live_progress(app, client, tenants):
     login(client, tenants.admin_a.email)
-    job_id = _job_id(_upload(client, _big_file()))
+    job_id = _uploaded(client, _big_file())
     _confirm(client, job_id)
     seen: list[dict] = []
     _wait_until_done(client, job_id, seen)
@@ -174,7 +189,9 @@ def import_queue(app):
 
 def test_a_5000_row_import_runs_on_rq_with_live_progress(app, client, tenants, import_queue):
     login(client, tenants.admin_a.email)
-    job_id = _job_id(_upload(client, _big_file()))
+    job_id = _job_id(_upload(client, _big_file()))  # its preview waits for the worker below
+    assert [j.func_name for j in import_queue.jobs] == ["panel.jobs.run_import_preview"]
+    SimpleWorker([import_queue], connection=import_queue.connection).work(burst=True)
     _confirm(client, job_id)
     assert [j.func_name for j in import_queue.jobs] == ["panel.jobs.run_import"]  # by name, on its queue
     with tenancy.using(tenants.admin_a.id):
@@ -192,7 +209,7 @@ def test_a_5000_row_import_runs_on_rq_with_live_progress(app, client, tenants, i
 
 def test_an_admin_sees_its_own_import_in_historial_once(app, client, tenants):
     login(client, tenants.admin_a.email)
-    job_id = _job_id(_upload(client, csv_bytes([row(1), row(2)]), "lote.csv"))
+    job_id = _uploaded(client, csv_bytes([row(1), row(2)]), "lote.csv")
     _confirm(client, job_id)
     _wait_until_done(client, job_id)
     page = client.get("/admin/historial/").get_data(as_text=True)

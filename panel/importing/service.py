@@ -3,66 +3,63 @@ from the CLI). Every step runs in the scope of the tenant that receives the rows
 
 import csv
 import io
-from dataclasses import dataclass
 
 from .. import audit, campos, formatting, identificacion, tenancy
-from ..clock import utcnow
 from ..extensions import db
 from ..models import ImportacionClientes
-from . import columns, reading, writing
+from . import columns, estado, reading, writing
 from .rows import Fila, Lector
 
 MUESTRA = 20  # rows shown as they will be saved
 MAX_ERRORES = 1000  # errors listed on the preview page (all of them are in the CSV)
 
 
-def create(data: bytes, nombre: str, tenant: int, usuario_id: int | None, **opciones) -> ImportacionClientes:
-    """Store an uploaded file with the mapping its headers suggest; refuses an unreadable one."""
-    tabla = reading.open_table(data, nombre)  # raises ArchivoIlegible with the reason
+def create(
+    data: bytes, nombre: str, tenant: int, usuario_id: int | None, confirmada: bool = False, **opciones
+):
+    """Store an uploaded file, its preview queued (or, ``confirmada``, its import: the CLI has
+    validated it itself). Nothing is read here: the upload answers at once, and the preview
+    (in the background) says what is wrong with a file it cannot read."""
     job = ImportacionClientes(
-        archivo_nombre=nombre[:255],
-        archivo=data,
-        mapeo=columns.to_json(columns.guess(tabla.encabezados)),
-        id_usuario=usuario_id,
-        id_propietario=tenant,
-        **opciones,
+        archivo_nombre=nombre[:255], archivo=data, id_usuario=usuario_id, id_propietario=tenant, **opciones
     )
+    (estado.pending if confirmada else estado.received)(job)
     with tenancy.using(tenant):
         db.session.add(job)
         db.session.commit()
     return job
 
 
+def mapping_of(job: ImportacionClientes, tabla: reading.Tabla) -> dict[int, str]:
+    """The mapping the user corrected, else the one the file's headers suggest."""
+    return columns.guess(tabla.encabezados) if job.mapeo is None else columns.from_json(job.mapeo)
+
+
 def table_of(job: ImportacionClientes) -> reading.Tabla:
     return reading.open_table(job.archivo, job.archivo_nombre)
 
 
-@dataclass
-class Resumen:
-    """What a pass over the file found (the preview) or did (the run)."""
-
-    total: int = 0
-    nuevos: int = 0
-    actualizados: int = 0
-    con_errores: int = 0
-
-    def linea(self) -> str:
-        return f"nuevos {self.nuevos}, actualizados {self.actualizados}, con errores {self.con_errores}"
+Resumen = estado.Resumen  # the tally is estado's; kept here for the callers that name it so
 
 
 class Rechazos:
-    """The rejected rows as a CSV: the file's own columns, its row number and the errors."""
+    """The rejected rows as a CSV: the file's own columns, its row number and the errors; a
+    resumed import continues the CSV its last checkpoint kept (``previas``)."""
 
-    def __init__(self, encabezados: list[str], delimiter: str = ","):
+    def __init__(self, encabezados: list[str], delimiter: str = ",", previas: bytes | None = None):
         self.buffer = io.StringIO()
-        self.buffer.write("\ufeff")
         self.writer = csv.writer(self.buffer, delimiter=delimiter)
-        self.writer.writerow([*encabezados, "fila", "error"])
-        self.width = len(encabezados)
+        self.width, self.filas = len(encabezados), 0
+        if previas:
+            self.buffer.write(previas.decode("utf-8"))
+        else:
+            self.buffer.write("\ufeff")
+            self.writer.writerow([*encabezados, "fila", "error"])
 
     def add(self, fila: Fila) -> None:
         cells = [("" if c is None else str(c)) for c in fila.celdas[: self.width]]
         self.writer.writerow([*cells, *[""] * (self.width - len(cells)), fila.numero, fila.error])
+        self.filas += 1
 
     def content(self) -> bytes:
         return self.buffer.getvalue().encode("utf-8")
@@ -72,51 +69,51 @@ def _delimiter(tabla: reading.Tabla) -> str:
     return ";" if tabla.formato == "CSV (;)" else ","
 
 
-def preview(job: ImportacionClientes) -> dict:
-    """Validate every row (nothing is written) and keep the summary, the first rows as they will
-    be saved, the first errors and the CSV of the rejected rows on the job."""
-    with tenancy.using(job.id_propietario):
-        tabla = table_of(job)
-        mapping = columns.from_json(job.mapeo)
-        vista = {"encabezados": tabla.encabezados, "formato": tabla.formato}
-        problemas = columns.problems(mapping, tabla.encabezados)
-        if problemas:
-            job.vista_previa = vista | {"problemas": problemas}
-            db.session.commit()
-            return job.vista_previa
-        lector = Lector(tabla, mapping, job.actualizar)
-        resumen, muestra, errores, rechazos = (
-            Resumen(),
-            [],
-            [],
-            Rechazos(tabla.encabezados, _delimiter(tabla)),
-        )
-        try:
-            for filas in lector.chunks():
-                _tally(resumen, filas, rechazos)
-                muestra.extend(sample(lector, f) for f in filas if f.valores and len(muestra) < MUESTRA)
-                errores.extend(
-                    [f.numero, c, m] for f in filas for c, m in f.errores if len(errores) < MAX_ERRORES
-                )
-        except reading.ArchivoIlegible as exc:
-            vista["problemas"] = [str(exc)]
-        job.vista_previa = vista | {"muestra": muestra[:MUESTRA], "errores": errores[:MAX_ERRORES]}
-        job.vista_previa |= vars(resumen)
-        job.total, job.con_errores, job.rechazos = resumen.total, resumen.con_errores, rechazos.content()
-        db.session.commit()
-        return job.vista_previa
-
-
-def _tally(resumen: Resumen, filas: list[Fila], rechazos: Rechazos) -> None:
+def _count(resumen: Resumen, filas: list[Fila], rechazos: Rechazos) -> None:
     for fila in filas:
-        resumen.total += 1
+        estado.count(resumen, fila)
         if fila.errores:
-            resumen.con_errores += 1
             rechazos.add(fila)
-        elif fila.id_cliente is None:
-            resumen.nuevos += 1
-        else:
-            resumen.actualizados += 1
+
+
+def preview(job: ImportacionClientes, intento: str | None = None) -> dict:
+    """Validate every row (nothing is written) and keep the summary, the first rows as they will
+    be saved, the first errors and the CSV of the rejected rows on the job. The background worker
+    passes the attempt it claimed; a direct call (tests, the benchmark) takes the job as it is."""
+    intento = intento or estado.restart_preview(job.id)
+    if intento is None:
+        raise estado.Abandonada(job.id)
+    with tenancy.using(job.id_propietario):
+        vista, resumen, rechazos, mapping = _preview(job, intento)
+        estado.previewed(job, intento, vista, resumen, rechazos, mapeo=columns.to_json(mapping))
+        return vista
+
+
+def _preview(job: ImportacionClientes, intento: str):
+    try:
+        tabla = table_of(job)
+    except reading.ArchivoIlegible as exc:  # the upload stored it; here it says why it is unreadable
+        return {"encabezados": [], "formato": "", "problemas": [str(exc)]}, Resumen(), None, {}
+    mapping = mapping_of(job, tabla)
+    vista = {"encabezados": tabla.encabezados, "formato": tabla.formato}
+    if problemas := columns.problems(mapping, tabla.encabezados):
+        return vista | {"problemas": problemas}, Resumen(), None, mapping
+    lector = Lector(tabla, mapping, job.actualizar)
+    resumen, muestra, errores = Resumen(), [], []
+    rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
+    try:
+        for filas in lector.chunks():
+            _count(resumen, filas, rechazos)
+            muestra.extend(sample(lector, f) for f in filas if f.valores and len(muestra) < MUESTRA)
+            errores.extend(
+                [f.numero, c, m] for f in filas for c, m in f.errores if len(errores) < MAX_ERRORES
+            )
+            estado.beat(job, intento, resumen)  # the progress bar, and the heartbeat
+            db.session.commit()
+    except reading.ArchivoIlegible as exc:
+        vista["problemas"] = [str(exc)]
+    vista |= {"muestra": muestra[:MUESTRA], "errores": errores[:MAX_ERRORES]} | vars(resumen)
+    return vista, resumen, rechazos.content(), mapping
 
 
 def sample(lector: Lector, fila: Fila) -> dict:
@@ -145,70 +142,62 @@ def sample(lector: Lector, fila: Fila) -> dict:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def run(job_id: int) -> Resumen:
+def run(job_id: int, intento: str | None = None) -> Resumen:
     """Validate again and write, a chunk per transaction with the progress in it; a refused file
-    (todo o nada with errors) writes nothing. Ends with one Historial entry."""
-    if not _claim(job_id):  # another worker has it, or it already ran
+    (todo o nada with errors) writes nothing. Ends with one Historial entry. The background worker
+    passes the attempt it was handed; without one (the CLI, tests) a queued job is claimed."""
+    intento = estado.claim(job_id, intento)
+    if intento is None:  # another worker has it, it already ran, or it was retried since
         return Resumen()
-    job = db.session.get(ImportacionClientes, job_id)
-    tenant, actor = job.id_propietario, job.id_usuario
-    with tenancy.using(tenant):
+    with tenancy.using(tenancy.EVERY_TENANT):
+        job = db.session.get(ImportacionClientes, job_id)
+    with tenancy.using(job.id_propietario):
         try:
-            resumen = _run(job, tenant, actor)
+            return _run(job, intento)
         except reading.ArchivoIlegible as exc:
             db.session.rollback()
-            return _finish(job, Resumen(), "error", str(exc))
-    return resumen
+            return _finish(job, intento, Resumen.stored(job), estado.RECHAZADO, str(exc))
 
 
-def _claim(job_id: int) -> bool:
-    """Move a confirmed job to "procesando" atomically: of two workers given it, one runs it."""
-    table = ImportacionClientes.__table__
-    with db.engine.begin() as conn:
-        claimed = conn.execute(
-            table.update()
-            .where(table.c.id == job_id, table.c.estado.in_(("pendiente", "subido")))
-            .values(estado="procesando", procesadas=0, mensaje="")
-        )
-    return claimed.rowcount == 1
-
-
-def _run(job: ImportacionClientes, tenant: int, actor: int | None) -> Resumen:
-    tabla, mapping = table_of(job), columns.from_json(job.mapeo)
-    problemas = columns.problems(mapping, tabla.encabezados)
-    if problemas:
-        return _finish(job, Resumen(), "error", " ".join(problemas))
-    if job.todo_o_nada:
-        found = _validate_only(job, tabla, mapping)
+def _run(job: ImportacionClientes, intento: str) -> Resumen:
+    tabla = table_of(job)
+    mapping = mapping_of(job, tabla)
+    if problemas := columns.problems(mapping, tabla.encabezados):
+        return _finish(job, intento, Resumen(), estado.RECHAZADO, " ".join(problemas))
+    desde = job.escritas  # > 0: a retried run, resumed after the rows its last checkpoint committed
+    if job.todo_o_nada and not desde:
+        found = _validate_only(job, intento, tabla, mapping)
         if found.con_errores:
-            found.nuevos = found.actualizados = 0  # what was written: nothing
-            return _finish(
-                job, found, "rechazado", "El archivo tiene filas con errores: no se importó ninguna."
-            )
-    lector, resumen = Lector(tabla, mapping, job.actualizar), Resumen()
-    rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
+            mensaje = "El archivo tiene filas con errores: no se importó ninguna."
+            return _finish(job, intento, found.unwritten(), estado.RECHAZADO, mensaje)
+    lector = Lector(tabla, mapping, job.actualizar)
+    resumen = Resumen.stored(job) if desde else Resumen()
+    rechazos = Rechazos(tabla.encabezados, _delimiter(tabla), job.rechazos if desde else None)
+    leidas = 0
     for filas in lector.chunks():
-        nuevos, actualizados = _write_chunk(lector, filas, tenant, actor)
-        resumen.nuevos, resumen.actualizados = resumen.nuevos + nuevos, resumen.actualizados + actualizados
-        for fila in filas:
-            resumen.total += 1
-            if fila.errores:
-                resumen.con_errores += 1
-                rechazos.add(fila)
-        _progress(job, resumen)
+        leidas += len(filas)
+        if leidas <= desde:  # written and counted by the attempt before
+            continue
+        _write_chunk(lector, filas, job.id_propietario, job.id_usuario)
+        antes = rechazos.filas
+        _count(resumen, filas, rechazos)
+        checkpoint = {"escritas": leidas, "total": max(job.total or 0, resumen.total)}
+        if rechazos.filas > antes:  # the rejected rows so far survive a dead worker too
+            checkpoint["rechazos"] = rechazos.content()
+        estado.beat(job, intento, resumen, **checkpoint)
         db.session.commit()
-    job.rechazos = rechazos.content()
-    return _finish(job, resumen, "completado", "")
+    return _finish(job, intento, resumen, estado.COMPLETADO, "", rechazos=rechazos.content())
 
 
-def _validate_only(job, tabla, mapping) -> Resumen:
+def _validate_only(job, intento: str, tabla, mapping) -> Resumen:
     found = Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
     for filas in Lector(tabla, mapping, job.actualizar).chunks():
-        _tally(found, filas, rechazos)
-        job.procesadas = found.total
+        _count(found, filas, rechazos)
+        estado.beat(job, intento, Resumen(total=found.total))
         db.session.commit()
-    job.rechazos = rechazos.content()
+    estado.beat(job, intento, Resumen(), rechazos=rechazos.content())  # the write pass counts anew
+    db.session.commit()
     return found
 
 
@@ -236,24 +225,21 @@ def _write_chunk(lector: Lector, filas: list[Fila], tenant: int, actor) -> tuple
     return nuevos, actualizados
 
 
-def _progress(job: ImportacionClientes, resumen: Resumen) -> None:
-    job.procesadas, job.nuevos, job.total = resumen.total, resumen.nuevos, max(job.total, resumen.total)
-    job.actualizados, job.con_errores = resumen.actualizados, resumen.con_errores
-
-
-def _finish(job: ImportacionClientes, resumen: Resumen, estado: str, mensaje: str) -> Resumen:
-    """The job's last state, and its one Historial entry (file, counts, who)."""
-    _progress(job, resumen)
-    job.estado, job.mensaje, job.terminado = estado, mensaje[:255], utcnow()
+def _finish(
+    job: ImportacionClientes, intento: str, resumen: Resumen, final: str, mensaje: str, **extra
+) -> Resumen:
+    """The job's last state, and its one Historial entry (file, counts, who), committed together."""
+    estado.finish(job, intento, resumen, final, mensaje, **extra)
     audit.record(
         "accion",
         "Cliente",
         filas=resumen.nuevos + resumen.actualizados,
         resumen=f"Importación de clientes «{job.archivo_nombre}»: {resumen.linea()}"
-        + ("" if estado == "completado" else f" ({estado})"),
-        detalle={"archivo": job.archivo_nombre, "importacion": job.id, "estado": estado} | vars(resumen),
+        + ("" if final == estado.COMPLETADO else f" ({final})"),
+        detalle={"archivo": job.archivo_nombre, "importacion": job.id, "estado": final} | vars(resumen),
         id_propietario=job.id_propietario,
         usuario_id=job.id_usuario,
     )
     db.session.commit()
+    db.session.expire(job)
     return resumen

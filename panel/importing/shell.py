@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from .. import tenancy
 from ..extensions import db
 from ..models import Usuario
-from . import columns, reading, service
+from . import columns, estado, reading, service
 from .rows import Lector
 
 MOSTRADOS = 50  # row errors printed before the summary
@@ -61,9 +61,10 @@ def run(path: str, email: str, actualizar: bool, dry_run: bool, todo_o_nada: boo
     if dry_run or (todo_o_nada and salida.resumen.con_errores):
         salida.rechazado = todo_o_nada and salida.resumen.con_errores > 0
         return salida
-    job = service.create(data, path.rsplit("/", 1)[-1], admin.id, admin.id, actualizar=actualizar)
-    job.estado = "pendiente"
-    db.session.commit()
+    nombre, mapeo = path.rsplit("/", 1)[-1], columns.to_json(mapping)
+    job = service.create(
+        data, nombre, admin.id, admin.id, confirmada=True, actualizar=actualizar, mapeo=mapeo
+    )
     salida.resumen = service.run(job.id)
     return salida
 
@@ -82,13 +83,6 @@ def _validate(tabla, mapping, tenant: int, actualizar: bool) -> Salida:
 
 
 def _count(salida: Salida, fila) -> None:
-    r = salida.resumen
-    r.total += 1
-    if fila.errores:
-        r.con_errores += 1
-        if len(salida.errores) < MOSTRADOS:
-            salida.errores.append(f"fila {fila.numero}: {fila.error}")
-    elif fila.id_cliente is None:
-        r.nuevos += 1
-    else:
-        r.actualizados += 1
+    estado.count(salida.resumen, fila)
+    if fila.errores and len(salida.errores) < MOSTRADOS:
+        salida.errores.append(f"fila {fila.numero}: {fila.error}")

@@ -12,7 +12,17 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 from ..extensions import db
 from .base import TenantOwned, utcnow
 
-ESTADOS_IMPORTACION = ("subido", "pendiente", "procesando", "completado", "rechazado", "error")
+# The order of a job's life; panel/importing/estado.py owns every move between them.
+ESTADOS_IMPORTACION = (
+    "recibido",
+    "previsualizando",
+    "previsualizada",
+    "pendiente",
+    "importando",
+    "completado",
+    "rechazado",
+    "fallida",
+)
 
 
 class ImportacionClientes(TenantOwned, db.Model):
@@ -29,13 +39,18 @@ class ImportacionClientes(TenantOwned, db.Model):
     mapeo: Mapped[dict | None] = mapped_column(JSON)  # {"0": "cedula_cliente", ...} by column index
     actualizar: Mapped[bool] = mapped_column(default=False)  # create and update by cédula
     todo_o_nada: Mapped[bool] = mapped_column(default=False)  # refuse the file on any error
-    estado: Mapped[str] = mapped_column(String(12), default="subido")
+    estado: Mapped[str] = mapped_column(String(16), default="recibido")
+    fase: Mapped[str] = mapped_column(String(12), default="vista")  # what a failed job retries
+    latido: Mapped[datetime | None]  # the worker's heartbeat: set at each chunk
+    intento: Mapped[str | None] = mapped_column(String(40))  # the attempt that owns the job
     vista_previa: Mapped[dict | None] = mapped_column(JSON)  # summary, sample rows, first errors
     total: Mapped[int] = mapped_column(default=0)
     procesadas: Mapped[int] = mapped_column(default=0)
     nuevos: Mapped[int] = mapped_column(default=0)
     actualizados: Mapped[int] = mapped_column(default=0)
     con_errores: Mapped[int] = mapped_column(default=0)
+    advertencias: Mapped[int] = mapped_column(default=0)  # rows imported with warnings
+    escritas: Mapped[int] = mapped_column(default=0)  # rows the run has committed: where a retry resumes
     rechazos: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # CSV with an error column
     mensaje: Mapped[str] = mapped_column(String(255), default="")
     creado: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,5 +1,6 @@
-/* Import page: poll progreso.json while the import is queued or running, updating the counts
-   and the bar; reload once it ends (the result's links appear). */
+/* Import page: poll progreso.json while the preview or the import is queued or running, updating
+   the counts and the bar; reload once it ends (the preview, the result's links or "Reintentar"
+   appear). */
 (function () {
   "use strict";
   var box = document.getElementById("progreso");
@@ -12,7 +13,7 @@
 
   function set(campo, valor) {
     var el = box.querySelector('[data-campo="' + campo + '"]');
-    if (el) el.textContent = miles(valor);
+    if (el && valor !== null && valor !== undefined) el.textContent = miles(valor);
   }
 
   function tick() {
@@ -23,9 +24,13 @@
         box.querySelector('[data-testid="estado-importacion"]').dataset.estado = p.estado;
         var bar = box.querySelector('[data-campo="barra"]');
         // style-src 'self': the width is one of panel.css's bar-N classes, not a style attribute.
-        bar.className = bar.className.replace(/\bbar-\d+\b/, "bar-" + 5 * Math.floor(p.porcentaje / 5));
-        bar.setAttribute("aria-valuenow", p.procesadas);
-        bar.setAttribute("aria-valuemax", p.total);
+        if (p.total === null) {  // a preview: rows read so far, no end known
+          bar.setAttribute("aria-valuetext", miles(p.procesadas) + " filas leídas");
+        } else {
+          bar.className = bar.className.replace(/\bbar-\d+\b/, "bar-" + 5 * Math.floor(p.porcentaje / 5));
+          bar.setAttribute("aria-valuenow", p.procesadas);
+          bar.setAttribute("aria-valuemax", p.total);
+        }
         if (p.terminado) window.location.reload();
         else setTimeout(tick, 1000);
       })

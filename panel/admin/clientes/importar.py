@@ -13,7 +13,7 @@ from ...extensions import db
 from ...forms.base import PanelForm
 from ...forms.cliente_form import ChoiceField
 from ...ids import coerce_choice
-from ...importing import background, columns, reading, service
+from ...importing import background, columns, estado, reading, service
 from ...models import ImportacionClientes
 from ...models.users import can_import, sees_every_tenant
 from ..comun.acceso import PanelAccessMixin
@@ -24,16 +24,6 @@ ERRORES = [
     ("omitir", "Omitir las filas con errores"),
     ("rechazar", "Rechazar el archivo si alguna fila tiene errores"),
 ]
-ESTADOS = {
-    "subido": "Vista previa",
-    "pendiente": "En cola",
-    "procesando": "Importando",
-    "completado": "Completada",
-    "rechazado": "Rechazada",
-    "error": "Error",
-}
-
-
 class ModosForm(PanelForm):
     modo = RadioField("Clientes que ya existen", choices=MODOS, default="crear")
     errores = RadioField("Filas con errores", choices=ERRORES, default="omitir")
@@ -53,25 +43,6 @@ def _upload_form() -> SubirForm:
     return form
 
 
-def progress(job: ImportacionClientes) -> dict:
-    """What the progress bar polls (and the page starts from)."""
-    total = job.total or 0
-    hechas = min(job.procesadas or 0, total) if total else job.procesadas or 0
-    terminado = job.estado in ("completado", "rechazado", "error")
-    return {
-        "estado": job.estado,
-        "etiqueta": ESTADOS[job.estado],
-        "total": total,
-        "procesadas": job.procesadas or 0,
-        "nuevos": job.nuevos,
-        "actualizados": job.actualizados,
-        "con_errores": job.con_errores,
-        "porcentaje": 100 if terminado else (int(100 * hechas / total) if total else 0),
-        "terminado": terminado,
-        "mensaje": job.mensaje,
-    }
-
-
 class ImportarView(PanelAccessMixin, BaseView):
     """Admins (and the superadmin, for a tenant it picks) import clients from a file."""
 
@@ -81,10 +52,15 @@ class ImportarView(PanelAccessMixin, BaseView):
         return False  # reached from the Clientes list
 
     def _job(self, importacion_id: int) -> ImportacionClientes:
-        job = db.session.get(ImportacionClientes, importacion_id)  # scoped: another tenant's is 404
+        """The job, scoped (another tenant's is 404), a job whose worker died shown as fallida."""
+        job = db.session.get(ImportacionClientes, importacion_id)
         if job is None:
             abort(404)
-        return job
+        return background.check(job, current_app._get_current_object())
+
+    def _dispatch(self, job_id: int, intento: str | None, fase: str) -> None:
+        if intento is not None:
+            background.dispatch(job_id, intento, current_app._get_current_object(), fase)
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
@@ -102,26 +78,22 @@ class ImportarView(PanelAccessMixin, BaseView):
             form.archivo.errors.append(f"El archivo pasa de {MAX_BYTES // (1024 * 1024)} MB.")
             return None
         tenant = form.propietario.data if hasattr(form, "propietario") else current_user.tenant_id
-        try:
-            job = service.create(
-                data,
-                upload.filename or "archivo",
-                tenant,
-                current_user.id,
-                actualizar=form.modo.data == "actualizar",
-                todo_o_nada=form.errores.data == "rechazar",
-            )
-        except reading.ArchivoIlegible as exc:
-            form.archivo.errors.append(str(exc))
-            return None
-        service.preview(job)
+        job = service.create(
+            data,
+            upload.filename or "archivo",
+            tenant,
+            current_user.id,
+            actualizar=form.modo.data == "actualizar",
+            todo_o_nada=form.errores.data == "rechazar",
+        )
+        self._dispatch(job.id, job.intento, estado.VISTA)  # read there: the upload answers at once
         return job
 
     @expose("/<int:importacion_id>/")
     def ver(self, importacion_id: int):
         job = self._job(importacion_id)
-        if job.estado != "subido":
-            return self.render("admin/importar/progreso.html", job=job, p=progress(job))
+        if job.estado != estado.PREVISUALIZADA:
+            return self.render("admin/importar/progreso.html", job=job, p=estado.progress(job))
         vista = job.vista_previa or {}
         form = ModosForm(
             modo="actualizar" if job.actualizar else "crear",
@@ -142,15 +114,15 @@ class ImportarView(PanelAccessMixin, BaseView):
         """The user's corrected mapping and modes: the preview is made again."""
         job = self._job(importacion_id)
         form = ModosForm()
-        if job.estado != "subido" or not form.validate_on_submit():
+        if job.estado != estado.PREVISUALIZADA or not form.validate_on_submit():
             abort(400, "No se puede cambiar esta importación.")
         width = len((job.vista_previa or {}).get("encabezados", []))
         chosen = {i: request.form.get(f"col-{i}", "") for i in range(width)}
         job.mapeo = columns.to_json({i: c for i, c in chosen.items() if c in columns.CAMPOS})
         job.actualizar, job.todo_o_nada = form.modo.data == "actualizar", form.errores.data == "rechazar"
         db.session.commit()
-        service.preview(job)
-        flash("Vista previa actualizada.", "info")
+        self._dispatch(job.id, estado.queue_preview(job.id), estado.VISTA)
+        flash("Calculando la vista previa con las columnas elegidas.", "info")
         return redirect(url_for(".ver", importacion_id=job.id))
 
     @expose("/<int:importacion_id>/confirmar/", methods=("POST",))
@@ -158,19 +130,27 @@ class ImportarView(PanelAccessMixin, BaseView):
         job = self._job(importacion_id)
         if not FlaskForm().validate_on_submit():
             abort(400, "El formulario caducó: vuelva a cargar la página.")
-        if job.estado != "subido":  # a second click: the import already runs
-            return redirect(url_for(".ver", importacion_id=job.id))
-        if (job.vista_previa or {}).get("problemas"):
+        if job.estado == estado.PREVISUALIZADA and (job.vista_previa or {}).get("problemas"):
             flash("Corrija la asignación de columnas antes de importar.", "error")
             return redirect(url_for(".ver", importacion_id=job.id))
-        job.estado = "pendiente"
-        db.session.commit()
-        background.dispatch(job.id, current_app._get_current_object())
+        # None on a second click: the import already runs.
+        self._dispatch(job.id, estado.confirm(job.id), estado.IMPORTACION)
+        return redirect(url_for(".ver", importacion_id=job.id))
+
+    @expose("/<int:importacion_id>/reintentar/", methods=("POST",))
+    def reintentar(self, importacion_id: int):
+        """A failed preview or import again; an import resumes where its last checkpoint was."""
+        job = self._job(importacion_id)
+        if not FlaskForm().validate_on_submit():
+            abort(400, "El formulario caducó: vuelva a cargar la página.")
+        if retried := estado.retry(job.id):  # None on a second click
+            fase, intento = retried
+            self._dispatch(job.id, intento, fase)
         return redirect(url_for(".ver", importacion_id=job.id))
 
     @expose("/<int:importacion_id>/progreso.json")
     def progreso(self, importacion_id: int):
-        return jsonify(progress(self._job(importacion_id)))
+        return jsonify(estado.progress(self._job(importacion_id)))
 
     @expose("/<int:importacion_id>/rechazos.csv")
     def rechazos(self, importacion_id: int):
