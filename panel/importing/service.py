@@ -1,8 +1,6 @@
 """An import from upload to result: store the file, preview it, run it (in the background or
 from the CLI). Every step runs in the scope of the tenant that receives the rows."""
 
-import csv
-import io
 from dataclasses import dataclass
 
 from .. import audit, campos, formatting, identificacion, tenancy
@@ -10,6 +8,9 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import ImportacionClientes
 from . import columns, reading, writing
+from .notas import Notas
+from .opciones import Opciones
+from .rechazos import Rechazos
 from .rows import Fila, Lector
 
 MUESTRA = 20  # rows shown as they will be saved
@@ -50,24 +51,6 @@ class Resumen:
         return f"nuevos {self.nuevos}, actualizados {self.actualizados}, con errores {self.con_errores}"
 
 
-class Rechazos:
-    """The rejected rows as a CSV: the file's own columns, its row number and the errors."""
-
-    def __init__(self, encabezados: list[str], delimiter: str = ","):
-        self.buffer = io.StringIO()
-        self.buffer.write("\ufeff")
-        self.writer = csv.writer(self.buffer, delimiter=delimiter)
-        self.writer.writerow([*encabezados, "fila", "error"])
-        self.width = len(encabezados)
-
-    def add(self, fila: Fila) -> None:
-        cells = [("" if c is None else str(c)) for c in fila.celdas[: self.width]]
-        self.writer.writerow([*cells, *[""] * (self.width - len(cells)), fila.numero, fila.error])
-
-    def content(self) -> bytes:
-        return self.buffer.getvalue().encode("utf-8")
-
-
 def _delimiter(tabla: reading.Tabla) -> str:
     return ";" if tabla.formato == "CSV (;)" else ","
 
@@ -84,7 +67,8 @@ def preview(job: ImportacionClientes) -> dict:
             job.vista_previa = vista | {"problemas": problemas}
             db.session.commit()
             return job.vista_previa
-        lector = Lector(tabla, mapping, job.actualizar)
+        lector = Lector(tabla, mapping, job.actualizar, opciones=Opciones.de(job))
+        notas = Notas(lector)  # warnings, defaults and new empresas, beside the errors
         resumen, muestra, errores, rechazos = (
             Resumen(),
             [],
@@ -94,6 +78,7 @@ def preview(job: ImportacionClientes) -> dict:
         try:
             for filas in lector.chunks():
                 _tally(resumen, filas, rechazos)
+                notas.add(filas)
                 muestra.extend(sample(lector, f) for f in filas if f.valores and len(muestra) < MUESTRA)
                 errores.extend(
                     [f.numero, c, m] for f in filas for c, m in f.errores if len(errores) < MAX_ERRORES
@@ -101,7 +86,7 @@ def preview(job: ImportacionClientes) -> dict:
         except reading.ArchivoIlegible as exc:
             vista["problemas"] = [str(exc)]
         job.vista_previa = vista | {"muestra": muestra[:MUESTRA], "errores": errores[:MAX_ERRORES]}
-        job.vista_previa |= vars(resumen)
+        job.vista_previa |= vars(resumen) | notas.vista()
         job.total, job.con_errores, job.rechazos = resumen.total, resumen.con_errores, rechazos.content()
         db.session.commit()
         return job.vista_previa
@@ -185,7 +170,7 @@ def _run(job: ImportacionClientes, tenant: int, actor: int | None) -> Resumen:
             return _finish(
                 job, found, "rechazado", "El archivo tiene filas con errores: no se importó ninguna."
             )
-    lector, resumen = Lector(tabla, mapping, job.actualizar), Resumen()
+    lector, resumen = Lector(tabla, mapping, job.actualizar, opciones=Opciones.de(job)), Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
     for filas in lector.chunks():
         nuevos, actualizados = _write_chunk(lector, filas, tenant, actor)
@@ -204,7 +189,7 @@ def _run(job: ImportacionClientes, tenant: int, actor: int | None) -> Resumen:
 def _validate_only(job, tabla, mapping) -> Resumen:
     found = Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
-    for filas in Lector(tabla, mapping, job.actualizar).chunks():
+    for filas in Lector(tabla, mapping, job.actualizar, opciones=Opciones.de(job)).chunks():
         _tally(found, filas, rechazos)
         job.procesadas = found.total
         db.session.commit()
