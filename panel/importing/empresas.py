@@ -18,6 +18,7 @@ class Nueva:
     nombre: str
     nit: str | None = None  # compact, with its verification digit
     id: int | None = None  # once written
+    nit_escrito: str | None = None  # the NIT written with it (a later chunk may give it one)
 
 
 class Nuevas:
@@ -53,6 +54,11 @@ class Nuevas:
                 .values(nombre=nueva.nombre, nit=nueva.nit, id_propietario=tenant, creado=now)
                 .returning(table.c.id)
             ).scalar_one()  # not added to the catalogue: later rows find it here, by name or NIT
+            nueva.nit_escrito = nueva.nit
+        for nueva in needed:
+            if nueva.nit != nueva.nit_escrito:  # created by an earlier chunk, whose rows had no NIT
+                conn.execute(table.update().where(table.c.id == nueva.id).values(nit=nueva.nit))
+                nueva.nit_escrito = nueva.nit
         for fila in filas:
             if fila.valores is not None and fila.empresa_nueva:
                 fila.valores["id_empresa"] = fila.empresa_nueva.id
@@ -66,4 +72,4 @@ class Nuevas:
         there = set(conn.scalars(sa.select(table.c.id).where(table.c.id.in_([n.id for n in written]))))
         for nueva in written:
             if nueva.id not in there:
-                nueva.id = None
+                nueva.id = nueva.nit_escrito = None
