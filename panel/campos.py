@@ -21,6 +21,8 @@ class Campo:
     encabezados: tuple[str, ...] = ()
 
 
+# A field's headers a few to a line: one a line would bury the fields.
+# fmt: off
 CLIENTE = (
     Campo(
         "tipo_documento",
@@ -142,6 +144,7 @@ CLIENTE = (
     ),
     Campo("estado", "Estado", "opcion", encabezados=("estado", "activo", "estado cliente")),
 )
+# fmt: on
 POR_NOMBRE = {c.nombre: c for c in CLIENTE} | {c.relacion: c for c in CLIENTE if c.relacion}
 # The label of a field, or of a key's relation (``id_empresa`` and ``empresa`` alike).
 ETIQUETAS = {name: c.etiqueta for name, c in POR_NOMBRE.items()}

@@ -73,7 +73,9 @@ def test_an_agencys_excel_es_co_csv_imports_every_valid_row(app, tenants):
     rionegro = next(c for c in stored.values() if c.ciudad.nombre == "Rionegro")
     assert rionegro.ciudad.departamento.nombre == "Antioquia"
     empresas = _empresas(tenants.admin_a.id)
-    assert empresas == {n: (nit.replace(".", "").replace("-", "") or None) for n, nit in import_tools.EMPRESAS}
+    assert empresas == {
+        n: (nit.replace(".", "").replace("-", "") or None) for n, nit in import_tools.EMPRESAS
+    }
 
 
 def test_google_contacts_with_the_cedula_in_a_custom_field(app, tenants):
@@ -99,7 +101,9 @@ def test_google_contacts_with_the_cedula_in_a_custom_field(app, tenants):
 def test_outlook_with_us_dates_and_empty_birthdays(app, tenants):
     data, esperado = import_tools.outlook()
     mapping = _mapping(data)
-    assert import_tools.OUTLOOK_HEADER[[i for i, c in mapping.items() if c == "telefono"][0]] == "Mobile Phone"
+    assert (
+        import_tools.OUTLOOK_HEADER[[i for i, c in mapping.items() if c == "telefono"][0]] == "Mobile Phone"
+    )
     assert import_tools.OUTLOOK_HEADER[[i for i, c in mapping.items() if c == "cedula_cliente"][0]] == (
         "Government ID Number"
     )
@@ -137,7 +141,11 @@ def test_hubspot_creates_its_companies_once(app, tenants):
 
 @pytest.mark.parametrize(
     "build, mapping",
-    [(import_tools.google, (import_tools.GOOGLE_CEDULA,)), (import_tools.outlook, ()), (import_tools.hubspot, ())],
+    [
+        (import_tools.google, (import_tools.GOOGLE_CEDULA,)),
+        (import_tools.outlook, ()),
+        (import_tools.hubspot, ()),
+    ],
 )
 def test_each_tools_rejected_rows_import_back_once_corrected(app, tenants, build, mapping):
     data, esperado = build()
@@ -151,7 +159,7 @@ def test_each_tools_rejected_rows_import_back_once_corrected(app, tenants, build
 def test_another_tenants_empresa_name_is_created_in_this_tenant(app, tenants):
     factories.empresa(tenants.admin_b, "Acme B")
     data, _ = import_tools.hubspot()
-    data = data.replace("Beta Ltda.".encode(), b"Acme B")
+    data = data.replace(b"Beta Ltda.", b"Acme B")
     imported(data, tenants.admin_a.id)
     assert set(_empresas(tenants.admin_a.id)) == {"Acme Colombia S.A.S.", "Acme B"}
     assert set(_empresas(tenants.admin_b.id)) == {"Acme B"}

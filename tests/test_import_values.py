@@ -46,7 +46,9 @@ def test_the_date_order_is_decided_once_for_the_whole_column(app, tenants):
     )
     rows.append(row(3, **{"Fecha de nacimiento": "25/12/1970"}))  # now the column is day-first
     vista = preview_of(csv_bytes(rows), tenants.admin_b.id)
-    assert vista["errores"] == [[3, "Fecha de nacimiento", "Fecha no válida: escriba dd/mm/aaaa o aaaa-mm-dd."]]
+    assert vista["errores"] == [
+        [3, "Fecha de nacimiento", "Fecha no válida: escriba dd/mm/aaaa o aaaa-mm-dd."]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -130,7 +132,8 @@ def test_document_types_by_code_or_name(written, code):
         ("Phone 1 - Value", "telefono"), ("Mobile Phone Number", "telefono"), ("Phone Number", "telefono"),
         ("Correo electrónico", "email"), ("E-mail 1 - Value", "email"), ("E-mail Address", "email"),
         ("Email", "email"), ("Given Name", "nombre_cliente"), ("First Name", "nombre_cliente"),
-        ("Family Name", "apellido_cliente"), ("Last Name", "apellido_cliente"), ("Birthday", "fecha_nacimiento"),
+        ("Family Name", "apellido_cliente"), ("Last Name", "apellido_cliente"),
+        ("Birthday", "fecha_nacimiento"),
         ("Gender", "genero"), ("Municipio", "ciudad"), ("City", "ciudad"), ("Departamento", "departamento"),
         ("Empresa", "empresa"), ("Razón social", "empresa"), ("Company Name", "empresa"),
         ("Organization 1 - Name", "empresa"), ("NIT", "nit_empresa"), ("Tipo de documento", "tipo_documento"),
@@ -173,7 +176,9 @@ def test_override_by_field_name_or_label_and_blank_unmaps():
 
 def test_the_cli_takes_columna_encabezado_campo(runner, tenants, tmp_path):
     path = tmp_path / "contactos.csv"
-    path.write_bytes(csv_bytes([["1020000001", "Ana", "3001234567", "x"]], header=["Doc", "Nombres", "Cel", "Nota"]))
+    path.write_bytes(
+        csv_bytes([["1020000001", "Ana", "3001234567", "x"]], header=["Doc", "Nombres", "Cel", "Nota"])
+    )
     args = ["import-clientes", str(path), "--email", tenants.admin_a.email]
     refused = runner.invoke(args=args)
     assert refused.exit_code == 2 and "Falta la columna «Cédula» (obligatoria)." in refused.output
@@ -206,7 +211,9 @@ def test_a_row_without_municipio_gets_the_files_default_and_the_preview_says_so(
     rows = [row(1), row(2, Ciudad=""), row(3, Ciudad="")]
     vista = preview_of(csv_bytes(rows), tenants.admin_a.id)
     ciudad = [d for d in vista["por_defecto"] if d["campo"] == "ciudad"]
-    assert ciudad == [{"campo": "ciudad", "texto": "Ciudad: Bogotá D.C. (por defecto) en 2 filas", "filas": 2}]
+    assert ciudad == [
+        {"campo": "ciudad", "texto": "Ciudad: Bogotá D.C. (por defecto) en 2 filas", "filas": 2}
+    ]
     chia = municipios.load().match("Chía", "Cundinamarca", 1)
     _, vista, _ = imported(csv_bytes(rows), tenants.admin_a.id, id_ciudad_defecto=chia.id)
     assert [d["texto"] for d in vista["por_defecto"] if d["campo"] == "ciudad"] == [
@@ -241,7 +248,9 @@ def test_an_empresa_named_on_many_rows_is_created_once_across_chunks(app, tenant
     rows += [row(3000) + ["ACME s.a.s.", ""], row(3001) + ["Beta", "900.123.456-0"]]
     _, vista, resumen = imported(csv_bytes(rows, header=header), tenants.admin_a.id)
     assert vista["empresas_nuevas"] == [{"nombre": "Acme S.A.S.", "nit": "900.123.456-8", "filas": 2101}]
-    assert vista["errores"] == [[2103, "NIT", "NIT «900.123.456-0» no válido: Dígito de verificación incorrecto: debería ser 8."]]
+    assert vista["errores"] == [
+        [2103, "NIT", "NIT «900.123.456-0» no válido: Dígito de verificación incorrecto: debería ser 8."]
+    ]
     assert (resumen.nuevos, resumen.con_errores) == (2101, 1)
     assert _empresas(tenants.admin_a.id) == [("Acme S.A.S.", "9001234568")]
     with tenancy.using(tenants.admin_a.id):
@@ -254,7 +263,9 @@ def test_an_existing_empresa_is_found_by_its_nit_under_another_name(app, tenants
         db.session.add(Empresa(nombre="Acme", nit="9001234568", id_propietario=tenants.admin_a.id))
         db.session.commit()
     header = HEADER + ["Empresa", "NIT"]
-    _, vista, _ = imported(csv_bytes([row(1) + ["ACME Colombia S.A.S.", "900123456-8"]], header=header), tenants.admin_a.id)
+    _, vista, _ = imported(
+        csv_bytes([row(1) + ["ACME Colombia S.A.S.", "900123456-8"]], header=header), tenants.admin_a.id
+    )
     assert (vista["empresas_nuevas"], vista["errores"]) == ([], [])
     assert _empresas(tenants.admin_a.id) == [("Acme", "9001234568")]
     assert clientes(tenants.admin_a.id)["1020000001"].empresa.nombre == "Acme"
@@ -284,7 +295,7 @@ def test_a_preview_creates_no_empresa_and_a_campana_must_exist(app, tenants):
 
 
 def test_the_rejected_rows_csv_escapes_formulas_and_imports_back_once_corrected(app, tenants):
-    evil = ["=HYPERLINK(\"x\")", "+57 300 123 4567", "@SUM(A1)", "-1"]
+    evil = ['=HYPERLINK("x")', "+57 300 123 4567", "@SUM(A1)", "-1"]
     rows = [
         row(1),
         row(2, Cédula="x", Nombres=evil[0], Celular=evil[1], Apellidos=evil[2], Correo="-1@x.co"),
@@ -322,10 +333,16 @@ def test_the_preview_page_lists_warnings_defaults_and_new_empresas_and_takes_the
     login(client, tenants.admin_a.email)
     page = client.get(url)
     header = HEADER + ["Empresa"]
-    rows = [row(1, Sexo="Otro") + ["Nueva S.A."], row(2, Ciudad="") + ["Nueva S.A."], row(3, Ciudad="") + [""]]
+    rows = [
+        row(1, Sexo="Otro") + ["Nueva S.A."],
+        row(2, Ciudad="") + ["Nueva S.A."],
+        row(3, Ciudad="") + [""],
+    ]
     data = csv_bytes(rows, header=header)
     form = {"csrf_token": csrf_from(page.data), "modo": "crear", "errores": "omitir"}
-    sent = client.post(url, data=form | {"archivo": (io.BytesIO(data), "c.csv")}, content_type="multipart/form-data")
+    sent = client.post(
+        url, data=form | {"archivo": (io.BytesIO(data), "c.csv")}, content_type="multipart/form-data"
+    )
     job_url = sent.headers["Location"]
     page = client.get(job_url).get_data(as_text=True)
     assert 'data-testid="vista-previa"' in page

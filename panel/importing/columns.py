@@ -31,20 +31,23 @@ CAMPOS = (
 REQUIRED = ("cedula_cliente", "nombre_cliente")
 _SOLO_IMPORTACION = {
     "departamento": (
-        "departamento", "depto", "dpto", "departamento de residencia", "state", "state region",
-        "home state", "address 1 region", "region",
+        "departamento",
+        "depto",
+        "dpto",
+        "departamento de residencia",
+        "state",
+        "state region",
+        "home state",
+        "address 1 region",
+        "region",
     ),
     "nit_empresa": ("nit", "nit empresa", "nit de la empresa", "nit razon social", "company nit"),
 }
 
 # The headers that mean a field (folded), best first: the client fields' own (panel/campos.py).
-SYNONYMS = {
-    campo: _SOLO_IMPORTACION.get(campo) or campos.encabezados(campo) for campo in CAMPOS
-}
+SYNONYMS = {campo: _SOLO_IMPORTACION.get(campo) or campos.encabezados(campo) for campo in CAMPOS}
 # header → (field, rank): a header names one field; the lower rank wins a field two columns share.
-_BY_HEADER = {
-    name: (campo, rank) for campo, names in SYNONYMS.items() for rank, name in enumerate(names)
-}
+_BY_HEADER = {name: (campo, rank) for campo, names in SYNONYMS.items() for rank, name in enumerate(names)}
 _SUFFIX = re.compile(r"\(hora de bogota\)|\(opcional\)|\(obligatorio\)|\*")
 _PUNCT = re.compile(r"[^a-z0-9]+")
 
@@ -83,9 +86,7 @@ def override(mapping: dict[int, str], encabezados: list[str], pares: list[str]) 
         if not sep or normalized(header) not in por_encabezado:
             raise ColumnaDesconocida(f"El archivo no tiene la columna «{header or par}».")
         if campo.strip() and normalized(campo) not in por_campo:
-            raise ColumnaDesconocida(
-                f"Campo desconocido: «{campo}». Campos: {', '.join(CAMPOS)}."
-            )
+            raise ColumnaDesconocida(f"Campo desconocido: «{campo}». Campos: {', '.join(CAMPOS)}.")
         index, nuevo = por_encabezado[normalized(header)], por_campo.get(normalized(campo))
         mapping = {i: c for i, c in mapping.items() if c != nuevo and i != index}
         if nuevo:
