@@ -240,19 +240,10 @@ class Lector:
 
     def _references(self, raw: dict, current: dict, inputs: dict, fila: Fila) -> None:
         """País, ciudad (within that país), empresa and campaña by name or id."""
-        lookups = (
-            ("pais", "id_pais", self.catalogo.pais, "No existe el país «{}»."),
-            ("campana", "id_campana", self.catalogo.campana, "No existe la campaña «{}»."),
-        )
-        for campo, name, lookup, missing in lookups:
-            if campo in raw:
-                found = lookup(cells.plain(raw[campo]))
-                if found is None:
-                    fila.errores.append((self.columna[campo], missing.format(cells.plain(raw[campo]))))
-                else:
-                    inputs[name] = str(found)
+        self._lookup(raw, inputs, fila, "pais", self.catalogo.pais, "No existe el país «{}».")
         if "empresa" in raw or "nit_empresa" in raw:
             self._empresa(raw, inputs, fila)
+        self._lookup(raw, inputs, fila, "campana", self.catalogo.campana, "No existe la campaña «{}».")
         if "ciudad" not in raw and self.opciones.id_ciudad and not current.get("id_ciudad"):
             inputs["id_ciudad"] = str(self.opciones.id_ciudad)  # the file's default municipio
         if "ciudad" in raw:
@@ -266,6 +257,14 @@ class Lector:
                 fila.errores.append((self.columna["ciudad"], str(exc)))
             else:
                 inputs["id_ciudad"] = str(found)
+
+    def _lookup(self, raw: dict, inputs: dict, fila: Fila, campo: str, lookup, missing: str) -> None:
+        if campo in raw:
+            found = lookup(cells.plain(raw[campo]))
+            if found is None:
+                fila.errores.append((self.columna[campo], missing.format(cells.plain(raw[campo]))))
+            else:
+                inputs[f"id_{campo}"] = str(found)
 
     def _empresa(self, raw: dict, inputs: dict, fila: Fila) -> None:
         """The row's empresa by its NIT or its name; one that does not exist is created by the
