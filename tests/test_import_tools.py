@@ -42,6 +42,10 @@ def _empresas(tenant_id: int) -> dict[str, str | None]:
         return {e.nombre: e.nit for e in db.session.scalars(sa.select(Empresa))}
 
 
+def _defaults(vista: dict) -> dict[str, int]:
+    return {d["campo"]: d["filas"] for d in vista["por_defecto"]}
+
+
 def _check(tenant_id: int, data: bytes, esperado, nombre: str, mapping=None):
     job, vista, resumen = imported(data, tenant_id, nombre, mapping=mapping)
     assert "problemas" not in vista, vista.get("problemas")
@@ -62,6 +66,7 @@ def test_an_agencys_excel_es_co_csv_imports_every_valid_row(app, tenants):
     assert {d["campo"]: d["texto"] for d in vista["por_defecto"]}["ciudad"] == (
         "Ciudad: Bogotá D.C. (por defecto) en 20 filas"
     )
+    assert _defaults(vista) == {"pais": 195, "ciudad": 20, "estado": 195, "acepta_sms": 195}
     nuevas = {e["nombre"]: (e["nit"], e["filas"]) for e in vista["empresas_nuevas"]}
     assert set(nuevas) == {n for n, _ in import_tools.EMPRESAS}  # the bad NIT's empresa is not created
     assert nuevas["Distribuidora Andina S.A.S."][0] == "900.123.456-8"
@@ -84,6 +89,9 @@ def test_google_contacts_with_the_cedula_in_a_custom_field(app, tenants):
     assert mapping[import_tools.GOOGLE_HEADER.index("Given Name")] == "nombre_cliente"
     assert "Name" not in {import_tools.GOOGLE_HEADER[i] for i in mapping}  # the full name: Given wins
     _, vista = _check(tenants.admin_a.id, data, esperado, "contacts.csv", mapping)
+    every = {"tipo_documento": 5, "pais": 5, "estado": 5, "acepta_sms": 5}
+    assert _defaults(vista) == every | {"ciudad": 5}
+    assert [e["nombre"] for e in vista["empresas_nuevas"]] == ["Acme"]
     assert [tuple(a) for a in vista["avisos"]] == [
         (2, "Phone 1 - Value", "La celda tiene 2 teléfonos: se guarda +57 310 123 4567."),
         (3, "Birthday", "Fecha sin año (--03-08): se deja sin fecha."),
@@ -108,6 +116,9 @@ def test_outlook_with_us_dates_and_empty_birthdays(app, tenants):
         "Government ID Number"
     )
     _, vista = _check(tenants.admin_a.id, data, esperado, "outlook.csv", mapping)
+    every = {"tipo_documento": 5, "pais": 5, "estado": 5, "acepta_sms": 5}
+    assert _defaults(vista) == every | {"ciudad": 1}
+    assert [e["nombre"] for e in vista["empresas_nuevas"]] == ["Acme"]
     assert sorted(tuple(a) for a in vista["avisos"]) == [
         (3, "Birthday", "Fecha vacía en el archivo (0/0/00): se deja sin fecha."),
         (3, "Gender", "Género «Unspecified» no reconocido (F o M): se deja vacío."),
@@ -128,6 +139,8 @@ def test_outlook_with_us_dates_and_empty_birthdays(app, tenants):
 def test_hubspot_creates_its_companies_once(app, tenants):
     data, esperado = import_tools.hubspot()
     _, vista = _check(tenants.admin_a.id, data, esperado, "hubspot.csv")
+    every = {"tipo_documento": 5, "pais": 5, "estado": 5, "acepta_sms": 5}
+    assert _defaults(vista) == every | {"ciudad": 1}
     assert vista["empresas_nuevas"] == [
         {"nombre": "Acme Colombia S.A.S.", "nit": "", "filas": 2},
         {"nombre": "Beta Ltda.", "nit": "", "filas": 2},
