@@ -361,3 +361,40 @@ def test_the_preview_page_lists_warnings_defaults_and_new_empresas_and_takes_the
     assert "No existe la empresa «Nueva S.A.» (marque «Crear las empresas que no existan»)." in page
     assert 'data-testid="empresas-nuevas"' not in page
     assert f'value="{chia.id}"' in page and "Chía" in page
+
+
+def test_the_run_reads_the_dates_as_its_preview_decided_and_the_file_once(app, tenants):
+    from panel.importing import reading, service
+    from panel.importing.opciones import Opciones
+    from panel.importing.rows import Lector
+
+    tenant = tenants.admin_a.id
+    data = csv_bytes(
+        [row(1, **{"Fecha de nacimiento": "3/4/1985"}), row(2, **{"Fecha de nacimiento": "5/17/1990"})]
+    )
+    job = service.create(data, "c.csv", tenant, tenant)
+    assert service.preview(job)["orden_fechas"] == "mdy"
+    assert (Opciones.de(job).fechas, Opciones.confirmadas(job).fechas) == (None, "mdy")
+
+    class Counted:
+        """The file's table, counting the passes over its rows."""
+
+        def __init__(self, tabla):
+            self.tabla, self.encabezados, self.formato, self.passes = (
+                tabla,
+                tabla.encabezados,
+                tabla.formato,
+                0,
+            )
+
+        def filas(self):
+            self.passes += 1
+            return self.tabla.filas()
+
+    mapping = columns.guess(HEADER)
+    with tenancy.using(tenant):
+        for opciones, passes in ((Opciones.confirmadas(job), 1), (Opciones.de(job), 2)):
+            tabla = Counted(reading.open_table(data, "c.csv"))
+            filas = [f for chunk in Lector(tabla, mapping, False, opciones=opciones).chunks() for f in chunk]
+            assert tabla.passes == passes
+            assert [f.valores["fecha_nacimiento"] for f in filas] == [date(1985, 3, 4), date(1990, 5, 17)]

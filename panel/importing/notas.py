@@ -34,6 +34,7 @@ class Notas:
 
     def vista(self) -> dict:
         return {
+            "orden_fechas": self.lector.orden_fechas,  # the run reads the dates as the preview did
             "avisos": self.avisos,
             "con_avisos": self.con_avisos,
             "por_defecto": [

@@ -170,7 +170,7 @@ def _run(job: ImportacionClientes, tenant: int, actor: int | None) -> Resumen:
             return _finish(
                 job, found, "rechazado", "El archivo tiene filas con errores: no se importó ninguna."
             )
-    lector, resumen = Lector(tabla, mapping, job.actualizar, opciones=Opciones.de(job)), Resumen()
+    lector, resumen = Lector(tabla, mapping, job.actualizar, opciones=Opciones.confirmadas(job)), Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
     for filas in lector.chunks():
         nuevos, actualizados = _write_chunk(lector, filas, tenant, actor)
@@ -189,7 +189,7 @@ def _run(job: ImportacionClientes, tenant: int, actor: int | None) -> Resumen:
 def _validate_only(job, tabla, mapping) -> Resumen:
     found = Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
-    for filas in Lector(tabla, mapping, job.actualizar, opciones=Opciones.de(job)).chunks():
+    for filas in Lector(tabla, mapping, job.actualizar, opciones=Opciones.confirmadas(job)).chunks():
         _tally(found, filas, rechazos)
         job.procesadas = found.total
         db.session.commit()
