@@ -21,6 +21,8 @@ _PARTES = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?![\d])")
 _YMD = re.compile(r"(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})")
 _SIN_ANO = re.compile(r"--\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}")  # Google's "--05-17", "17/05"
 _CERO = re.compile(r"0{1,2}[/.-]0{1,2}[/.-]0{2,4}")  # Outlook's "0/0/00": no date
+_VARIOS = re.compile(r":::|;|\s/\s|\|")  # between a cell's phones (Google writes " ::: ")
+_VARIOS_HINT = re.compile(r"[:;/|]")
 MAX_SERIAL = 2_958_465  # 9999-12-31 in Excel's calendar
 DIA_MES, MES_DIA = "dmy", "mdy"
 NO_VALIDA = "Fecha no válida: escriba dd/mm/aaaa o aaaa-mm-dd."
@@ -168,7 +170,9 @@ def telefono(value) -> str:
     """A phone; a cell of several (Google's "310 … ::: 601 …", or "; " / " / " between them)
     gives its first mobile, or else its first number, said."""
     raw = plain(value)
-    partes = [p.strip() for p in re.split(r":::|;|\s/\s|\|", raw) if p.strip()]
+    if not _VARIOS_HINT.search(raw):  # the common cell: one number (no split, no parse)
+        return raw
+    partes = [p.strip() for p in _VARIOS.split(raw) if p.strip()]
     if len(partes) < 2:
         return raw
     elegido = next((p for p in partes if _movil(p)), partes[0])

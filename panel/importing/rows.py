@@ -119,6 +119,7 @@ class Lector:
         self.opciones = opciones or Opciones()
         self.nuevas = Nuevas()  # the empresas this file names that do not exist yet
         self.orden_fechas = self.opciones.fechas  # decided on the first chunk when not given
+        self._readers: dict | None = None
         self.catalogo = catalogo or Catalogo.load()
         self.form = ImportForm(
             formdata=None, catalogo=self.catalogo, choices=self.catalogo.choices(), actualizar=actualizar
@@ -215,14 +216,7 @@ class Lector:
 
     def _inputs(self, raw: dict, base: dict, fila: Fila) -> dict[str, str]:
         """The row's cells as form input; a cell that cannot be read becomes a row error."""
-        readers = {
-            "fecha_nacimiento": functools.partial(cells.fecha, orden=self.orden_fechas or cells.DIA_MES),
-            "telefono": cells.telefono,
-            "genero": cells.genero,
-            "estado": cells.estado,
-            "acepta_sms": cells.si_no,
-            "tipo_documento": cells.tipo_documento,
-        }
+        readers = self._readers or self._make_readers()
         inputs: dict[str, str] = {}
         for campo, value in raw.items():
             if campo in SOURCE.values() or campo in CONTEXT:
@@ -237,6 +231,18 @@ class Lector:
                     inputs[campo] = exc.valor
         self._references(raw, base | inputs, inputs, fila)
         return inputs
+
+    def _make_readers(self) -> dict:
+        """The cell readers by field, once the date column's order is known."""
+        self._readers = {
+            "fecha_nacimiento": functools.partial(cells.fecha, orden=self.orden_fechas or cells.DIA_MES),
+            "telefono": cells.telefono,
+            "genero": cells.genero,
+            "estado": cells.estado,
+            "acepta_sms": cells.si_no,
+            "tipo_documento": cells.tipo_documento,
+        }
+        return self._readers
 
     def _references(self, raw: dict, current: dict, inputs: dict, fila: Fila) -> None:
         """País, ciudad (within that país), empresa and campaña by name or id."""
