@@ -349,6 +349,7 @@ def test_the_preview_page_lists_warnings_defaults_and_new_empresas_and_takes_the
     assert "Ciudad: Bogotá D.C. (por defecto) en 2 filas" in page
     assert "<td>2</td><td>Sexo</td><td>Género «Otro» no reconocido (F o M): se deja vacío.</td>" in page
     assert 'data-testid="empresas-nuevas"' in page and "<td>Nueva S.A.</td><td>—</td><td>2</td>" in page
+    assert "<td>Nueva S.A. (nueva)</td>" in page  # the rows as they will be saved
     assert '<input checked class="form-check-input" id="crear_empresas" name="crear_empresas"' in page
     assert 'data-role="select2-ajax"' in page and "/admin/clientes/ajax/lookup/?name=id_ciudad" in page
     # another default municipio, and no new empresas: the preview is made again with them

@@ -68,6 +68,13 @@ class Notas:
         return formatting.yes_no(valor)
 
 
+def empresa_mostrada(catalogo, fila: Fila) -> str:
+    """A row's empresa on the preview's sample: one the import will create says so."""
+    if fila.empresa_nueva is not None:
+        return f"{fila.empresa_nueva.nombre} (nueva)"
+    return catalogo.empresas.get(fila.valores["id_empresa"], "")
+
+
 def _in_field_order(item) -> int:
     return list(POR_DEFECTO).index(item[0][0])
 

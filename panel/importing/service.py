@@ -8,7 +8,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import ImportacionClientes
 from . import columns, reading, writing
-from .notas import Notas
+from .notas import Notas, empresa_mostrada
 from .opciones import Opciones
 from .rechazos import Rechazos
 from .rows import Fila, Lector
@@ -120,7 +120,7 @@ def sample(lector: Lector, fila: Fila) -> dict:
         L["genero"]: formatting.label("genero", v["genero"]),
         L["ciudad"]: cat.ciudad_label(v["id_ciudad"]),
         L["pais"]: cat.paises.get(v["id_pais"], ("", ""))[0],
-        L["empresa"]: cat.empresas.get(v["id_empresa"], ""),
+        L["empresa"]: empresa_mostrada(cat, fila),
         L["campana"]: cat.campanas.get(v["id_campana"], ""),
         L["estado"]: formatting.label("estado_cliente", v["estado"]),
         L["acepta_sms"]: formatting.yes_no(v["acepta_sms"]),
