@@ -86,12 +86,19 @@ def rne_import_command(archivo, confirmar):
 @click.option("--actualizar", is_flag=True, help="Actualizar los clientes que ya existen (misma cédula).")
 @click.option("--dry-run", is_flag=True, help="Solo validar: no se guarda nada.")
 @click.option("--todo-o-nada", is_flag=True, help="Si una fila tiene errores, no importar ninguna.")
-def import_clientes_command(archivo, email, actualizar, dry_run, todo_o_nada):
+@click.option(
+    "--columna",
+    "columnas",
+    multiple=True,
+    metavar='"Encabezado=campo"',
+    help="Qué campo lee una columna del archivo (repetible); «Encabezado=» no la importa.",
+)
+def import_clientes_command(archivo, email, actualizar, dry_run, todo_o_nada, columnas):
     """Import clients from a CSV or XLSX FILE (panel/importing); the last line is the summary."""
     from .importing import shell
 
     try:
-        salida = shell.run(archivo, email, actualizar, dry_run, todo_o_nada)
+        salida = shell.run(archivo, email, actualizar, dry_run, todo_o_nada, columnas)
     except shell.Rechazado as exc:
         click.echo(f"Error: {exc}", err=True)
         raise SystemExit(2) from None

@@ -34,7 +34,6 @@ GOOD = row(1)
         ("Fecha de nacimiento", "31/02/1990", "Fecha no válida: escriba dd/mm/aaaa o aaaa-mm-dd."),
         ("Fecha de nacimiento", "ayer", "Fecha no válida: escriba dd/mm/aaaa o aaaa-mm-dd."),
         ("Fecha de nacimiento", "01/01/2999", "La fecha de nacimiento debe estar en el pasado."),
-        ("Sexo", "X", "No es una opción válida."),
         ("Ciudad", "Atlantis", "No existe el municipio «Atlantis»."),
     ],
 )
@@ -51,13 +50,18 @@ def test_each_error_kind_names_its_row_column_and_message(app, tenants, column, 
         ("País", "Narnia", "No existe el país «Narnia»."),
         ("Estado", "quizá", "No es una opción válida."),
         ("Acepta SMS", "tal vez", "Escriba Sí o No."),
-        ("Empresa", "No Existe S.A.", "No existe la empresa «No Existe S.A.»."),
+        (
+            "Empresa",
+            "No Existe S.A.",
+            "No existe la empresa «No Existe S.A.» (marque «Crear las empresas que no existan»).",
+        ),
         ("Campaña", "Navidad", "No existe la campaña «Navidad»."),
     ],
 )
 def test_errors_of_the_optional_columns(app, tenants, header, value, message):
     data = csv_bytes([GOOD + [""], row(2) + [value]], header=HEADER + [header])
-    assert errors_of(preview_of(data, tenants.admin_a.id)) == [(3, header, message)]
+    vista = preview_of(data, tenants.admin_a.id, crear_empresas=False)
+    assert errors_of(vista) == [(3, header, message)]
 
 
 def test_a_city_of_another_country_is_the_forms_own_error(app, tenants):
@@ -172,9 +176,9 @@ def test_another_tenants_empresa_and_campana_names_do_not_exist(app, tenants):
     factories.campana(tenants.admin_b, "Verano B")
     header = HEADER + ["Empresa", "Campaña"]
     data = csv_bytes([row(1) + ["acme a", "VERANO A"], row(2) + ["Acme B", "Verano B"]], header=header)
-    _, vista, _ = imported(data, tenants.admin_a.id)
+    _, vista, _ = imported(data, tenants.admin_a.id, crear_empresas=False)
     assert errors_of(vista) == [
-        (3, "Empresa", "No existe la empresa «Acme B»."),
+        (3, "Empresa", "No existe la empresa «Acme B» (marque «Crear las empresas que no existan»)."),
         (3, "Campaña", "No existe la campaña «Verano B»."),
     ]
     c = clientes(tenants.admin_a.id)["1020000001"]

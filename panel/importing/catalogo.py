@@ -21,6 +21,7 @@ class Catalogo:
     paises: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → (nombre, iso)
     ciudades: dict[int, tuple[str, int]] = field(default_factory=dict)  # id → (nombre, id_pais)
     empresas: dict[int, str] = field(default_factory=dict)
+    nits: dict[str, int] = field(default_factory=dict)  # an empresa's compact NIT → its id
     campanas: dict[int, str] = field(default_factory=dict)
     cedulas: dict[tuple[str, str], int] = field(default_factory=dict)  # (tipo, número) → id_cliente
     _by_name: dict[str, dict] = field(default_factory=dict)
@@ -37,6 +38,7 @@ class Catalogo:
             paises={i: (n, iso) for i, n, iso in _rows(Pais.id, Pais.nombre, Pais.codigo_iso)},
             ciudades={i: (n, p) for i, n, p in _rows(Ciudad.id, Ciudad.nombre, Ciudad.id_pais)},
             empresas=dict(_rows(Empresa.id, Empresa.nombre)),
+            nits={n: i for i, n in _rows(Empresa.id, Empresa.nit) if n},
             campanas=dict(_rows(CampanaPublicitaria.id, CampanaPublicitaria.nombre)),
             cedulas={
                 (t, n): i
@@ -91,6 +93,9 @@ class Catalogo:
 
     def empresa(self, value: str) -> int | None:
         return self._id_or_name("empresa", self.empresas, value)
+
+    def empresa_nit(self, nit: str) -> int | None:
+        return self.nits.get(nit)
 
     def campana(self, value: str) -> int | None:
         return self._id_or_name("campana", self.campanas, value)

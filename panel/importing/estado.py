@@ -87,7 +87,7 @@ def count(resumen: Resumen, fila) -> None:
         resumen.nuevos += 1
     else:
         resumen.actualizados += 1
-    if getattr(fila, "advertencias", None):
+    if fila.avisos:  # a row with warnings imports (SPEC §17)
         resumen.advertencias += 1
 
 

@@ -6,6 +6,7 @@ uniqueness (tipo, número) is checked against the tenant's documents loaded with
 mode an existing document is the client to update, not an error).
 """
 
+import functools
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,13 +24,25 @@ from ..phones import e164
 from . import cells
 from .catalogo import Catalogo
 from .columns import CAMPOS
+from .empresas import MAX_NOMBRE, Nueva, Nuevas
+from .opciones import Opciones
 from .reading import MAX_FILAS, ArchivoIlegible, Tabla
 
 CHUNK = 1000
 SAVED = tuple(f for f in ClienteForm.WRITABLE if f != "id_usuario")  # an import never links accounts
 # A form field → the file's field that feeds it (ids come from names).
 SOURCE = {"id_ciudad": "ciudad", "id_pais": "pais", "id_empresa": "empresa", "id_campana": "campana"}
-CONTEXT = ("departamento",)  # read only to tell a repeated municipio (the ciudad's column)
+# Read only beside another column: the departamento tells a repeated municipio, the NIT an empresa.
+CONTEXT = ("departamento", "nit_empresa")
+# The fields a new client gets a default for when its file says nothing (SPEC §17: each named on
+# the preview with its row count): the file's field and the form's.
+POR_DEFECTO = {
+    "tipo_documento": "tipo_documento",
+    "pais": "id_pais",
+    "ciudad": "id_ciudad",
+    "estado": "estado",
+    "acepta_sms": "acepta_sms",
+}
 
 
 class ImportForm(ClienteForm):
@@ -55,6 +68,9 @@ class Fila:
     celdas: list
     valores: dict | None = None
     errores: list[tuple[str, str]] = field(default_factory=list)  # (columna, mensaje)
+    avisos: list[tuple[str, str]] = field(default_factory=list)  # (columna, mensaje): still imports
+    por_defecto: tuple[str, ...] = ()  # the POR_DEFECTO fields this new client got by default
+    empresa_nueva: Nueva | None = None  # an empresa the import creates for this row
     id_cliente: int | None = None  # the client this row updates
     acepta_antes: bool | None = None  # the stored consent of that client
     acepta_dicho: bool = False  # the file says yes or no (not a default)
@@ -92,9 +108,18 @@ class Lector:
     """Reads, converts and validates the rows of one file for one tenant (the scope in force)."""
 
     def __init__(
-        self, tabla: Tabla, mapping: dict[int, str], actualizar: bool, catalogo: Catalogo | None = None
+        self,
+        tabla: Tabla,
+        mapping: dict[int, str],
+        actualizar: bool,
+        catalogo: Catalogo | None = None,
+        opciones: Opciones | None = None,
     ):
         self.tabla, self.mapping, self.actualizar = tabla, mapping, actualizar
+        self.opciones = opciones or Opciones()
+        self.nuevas = Nuevas()  # the empresas this file names that do not exist yet
+        self.orden_fechas = self.opciones.fechas  # decided on the first chunk when not given
+        self._readers: dict | None = None
         self.catalogo = catalogo or Catalogo.load()
         self.form = ImportForm(
             formdata=None, catalogo=self.catalogo, choices=self.catalogo.choices(), actualizar=actualizar
@@ -103,6 +128,8 @@ class Lector:
         self.vistas: dict[tuple[str, str], int] = {}  # (tipo, número) → the file's row that had it first
 
     def chunks(self, size: int = CHUNK) -> Iterator[list[Fila]]:
+        if self.orden_fechas is None:
+            self.orden_fechas = self.date_order()
         rows = self.tabla.filas()
         count = 0
         while batch := list(itertools.islice(rows, size)):
@@ -112,6 +139,15 @@ class Lector:
                     f"El archivo tiene más de {MAX_FILAS:,} filas: divídalo.".replace(",", ".")
                 )
             yield self.check([Fila(n, c) for n, c in batch])
+
+    def date_order(self) -> str:
+        """The date column's order, from a look at the column before any row is judged (it stops
+        at the first value that proves day-first)."""
+        index = next((i for i, c in self.mapping.items() if c == "fecha_nacimiento"), None)
+        if index is None:
+            return cells.DIA_MES
+        rows = itertools.islice(self.tabla.filas(), MAX_FILAS)
+        return cells.orden_fechas(c[index] if index < len(c) else None for _, c in rows)
 
     def check(self, filas: list[Fila]) -> list[Fila]:
         """Convert and validate a chunk of rows (one query for the stored clients it updates)."""
@@ -175,16 +211,12 @@ class Lector:
         fila.acepta_dicho = "acepta_sms" in raw
         if previous is not None:
             fila.id_cliente, fila.acepta_antes = previous.id_cliente, bool(previous.acepta_sms)
+        else:
+            fila.por_defecto = tuple(c for c in POR_DEFECTO if c not in raw)
 
     def _inputs(self, raw: dict, base: dict, fila: Fila) -> dict[str, str]:
         """The row's cells as form input; a cell that cannot be read becomes a row error."""
-        readers = {
-            "fecha_nacimiento": cells.fecha,
-            "genero": cells.genero,
-            "estado": cells.estado,
-            "acepta_sms": cells.si_no,
-            "tipo_documento": cells.tipo_documento,
-        }
+        readers = self._readers or self._make_readers()
         inputs: dict[str, str] = {}
         for campo, value in raw.items():
             if campo in SOURCE.values() or campo in CONTEXT:
@@ -193,23 +225,33 @@ class Lector:
                 inputs[campo] = readers.get(campo, cells.plain)(value)
             except cells.CellError as exc:
                 fila.errores.append((self.columna[campo], str(exc)))
+            except cells.Aviso as exc:
+                fila.avisos.append((self.columna[campo], str(exc)))
+                if exc.valor:
+                    inputs[campo] = exc.valor
         self._references(raw, base | inputs, inputs, fila)
         return inputs
 
+    def _make_readers(self) -> dict:
+        """The cell readers by field, once the date column's order is known."""
+        self._readers = {
+            "fecha_nacimiento": functools.partial(cells.fecha, orden=self.orden_fechas or cells.DIA_MES),
+            "telefono": cells.telefono,
+            "genero": cells.genero,
+            "estado": cells.estado,
+            "acepta_sms": cells.si_no,
+            "tipo_documento": cells.tipo_documento,
+        }
+        return self._readers
+
     def _references(self, raw: dict, current: dict, inputs: dict, fila: Fila) -> None:
         """País, ciudad (within that país), empresa and campaña by name or id."""
-        lookups = (
-            ("pais", "id_pais", self.catalogo.pais, "No existe el país «{}»."),
-            ("empresa", "id_empresa", self.catalogo.empresa, "No existe la empresa «{}»."),
-            ("campana", "id_campana", self.catalogo.campana, "No existe la campaña «{}»."),
-        )
-        for campo, name, lookup, missing in lookups:
-            if campo in raw:
-                found = lookup(cells.plain(raw[campo]))
-                if found is None:
-                    fila.errores.append((self.columna[campo], missing.format(cells.plain(raw[campo]))))
-                else:
-                    inputs[name] = str(found)
+        self._lookup(raw, inputs, fila, "pais", self.catalogo.pais, "No existe el país «{}».")
+        if "empresa" in raw or "nit_empresa" in raw:
+            self._empresa(raw, inputs, fila)
+        self._lookup(raw, inputs, fila, "campana", self.catalogo.campana, "No existe la campaña «{}».")
+        if "ciudad" not in raw and self.opciones.id_ciudad and not current.get("id_ciudad"):
+            inputs["id_ciudad"] = str(self.opciones.id_ciudad)  # the file's default municipio
         if "ciudad" in raw:
             pais = inputs.get("id_pais", current.get("id_pais") or "1")
             departamento = cells.plain(raw["departamento"]) if "departamento" in raw else None
@@ -221,6 +263,45 @@ class Lector:
                 fila.errores.append((self.columna["ciudad"], str(exc)))
             else:
                 inputs["id_ciudad"] = str(found)
+
+    def _lookup(self, raw: dict, inputs: dict, fila: Fila, campo: str, lookup, missing: str) -> None:
+        if campo in raw:
+            found = lookup(cells.plain(raw[campo]))
+            if found is None:
+                fila.errores.append((self.columna[campo], missing.format(cells.plain(raw[campo]))))
+            else:
+                inputs[f"id_{campo}"] = str(found)
+
+    def _empresa(self, raw: dict, inputs: dict, fila: Fila) -> None:
+        """The row's empresa by its NIT or its name; one that does not exist is created by the
+        import (when the user keeps that choice), else the row's error."""
+        nombre, nit = cells.plain(raw.get("empresa")), None
+        if "nit_empresa" in raw:
+            escrito = cells.plain(raw["nit_empresa"])
+            nit = identificacion.nit_escrito(escrito)
+            if problema := identificacion.problema_nit(nit):
+                fila.errores.append((self.columna["nit_empresa"], f"NIT «{escrito}» no válido: {problema}"))
+                return
+        found = (nit and self.catalogo.empresa_nit(nit)) or (nombre and self.catalogo.empresa(nombre))
+        if found:
+            inputs["id_empresa"] = str(found)
+        elif not nombre:
+            fila.avisos.append(
+                (self.columna["nit_empresa"], "NIT sin nombre de empresa: el cliente queda sin empresa.")
+            )
+        elif not self.opciones.crear_empresas:
+            fila.errores.append(
+                (
+                    self.columna["empresa"],
+                    f"No existe la empresa «{nombre}» (marque «Crear las empresas que no existan»).",
+                )
+            )
+        elif len(nombre) > MAX_NOMBRE:
+            fila.errores.append(
+                (self.columna["empresa"], f"El nombre de la empresa pasa de {MAX_NOMBRE} caracteres.")
+            )
+        else:
+            fila.empresa_nueva = self.nuevas.named(nombre, nit)
 
     def _column(self, name: str) -> str:
         campo = SOURCE.get(name, name)

@@ -1,13 +1,14 @@
 """An import from upload to result: store the file, preview it, run it (in the background or
 from the CLI). Every step runs in the scope of the tenant that receives the rows."""
 
-import csv
-import io
 
 from .. import audit, campos, formatting, identificacion, tenancy
 from ..extensions import db
 from ..models import ImportacionClientes
 from . import columns, estado, reading, writing
+from .notas import Notas, empresa_mostrada
+from .opciones import Opciones
+from .rechazos import Rechazos
 from .rows import Fila, Lector
 
 MUESTRA = 20  # rows shown as they will be saved
@@ -40,29 +41,6 @@ def table_of(job: ImportacionClientes) -> reading.Tabla:
 
 
 Resumen = estado.Resumen  # the tally is estado's; kept here for the callers that name it so
-
-
-class Rechazos:
-    """The rejected rows as a CSV: the file's own columns, its row number and the errors; a
-    resumed import continues the CSV its last checkpoint kept (``previas``)."""
-
-    def __init__(self, encabezados: list[str], delimiter: str = ",", previas: bytes | None = None):
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, delimiter=delimiter)
-        self.width, self.filas = len(encabezados), 0
-        if previas:
-            self.buffer.write(previas.decode("utf-8"))
-        else:
-            self.buffer.write("\ufeff")
-            self.writer.writerow([*encabezados, "fila", "error"])
-
-    def add(self, fila: Fila) -> None:
-        cells = [("" if c is None else str(c)) for c in fila.celdas[: self.width]]
-        self.writer.writerow([*cells, *[""] * (self.width - len(cells)), fila.numero, fila.error])
-        self.filas += 1
-
-    def content(self) -> bytes:
-        return self.buffer.getvalue().encode("utf-8")
 
 
 def _delimiter(tabla: reading.Tabla) -> str:
@@ -98,12 +76,14 @@ def _preview(job: ImportacionClientes, intento: str):
     vista = {"encabezados": tabla.encabezados, "formato": tabla.formato}
     if problemas := columns.problems(mapping, tabla.encabezados):
         return vista | {"problemas": problemas}, Resumen(), None, mapping
-    lector = Lector(tabla, mapping, job.actualizar)
+    lector = Lector(tabla, mapping, job.actualizar, opciones=Opciones.de(job))
+    notas = Notas(lector)  # warnings, defaults and new empresas, beside the errors
     resumen, muestra, errores = Resumen(), [], []
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
     try:
         for filas in lector.chunks():
             _count(resumen, filas, rechazos)
+            notas.add(filas)
             muestra.extend(sample(lector, f) for f in filas if f.valores and len(muestra) < MUESTRA)
             errores.extend(
                 [f.numero, c, m] for f in filas for c, m in f.errores if len(errores) < MAX_ERRORES
@@ -113,6 +93,7 @@ def _preview(job: ImportacionClientes, intento: str):
     except reading.ArchivoIlegible as exc:
         vista["problemas"] = [str(exc)]
     vista |= {"muestra": muestra[:MUESTRA], "errores": errores[:MAX_ERRORES]} | vars(resumen)
+    vista |= notas.vista()
     return vista, resumen, rechazos.content(), mapping
 
 
@@ -132,7 +113,7 @@ def sample(lector: Lector, fila: Fila) -> dict:
         L["genero"]: formatting.label("genero", v["genero"]),
         L["ciudad"]: cat.ciudad_label(v["id_ciudad"]),
         L["pais"]: cat.paises.get(v["id_pais"], ("", ""))[0],
-        L["empresa"]: cat.empresas.get(v["id_empresa"], ""),
+        L["empresa"]: empresa_mostrada(cat, fila),
         L["campana"]: cat.campanas.get(v["id_campana"], ""),
         L["estado"]: formatting.label("estado_cliente", v["estado"]),
         L["acepta_sms"]: formatting.yes_no(v["acepta_sms"]),
@@ -170,7 +151,7 @@ def _run(job: ImportacionClientes, intento: str) -> Resumen:
         if found.con_errores:
             mensaje = "El archivo tiene filas con errores: no se importó ninguna."
             return _finish(job, intento, found.unwritten(), estado.RECHAZADO, mensaje)
-    lector = Lector(tabla, mapping, job.actualizar)
+    lector = Lector(tabla, mapping, job.actualizar, opciones=Opciones.confirmadas(job))
     resumen = Resumen.stored(job) if desde else Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla), job.rechazos if desde else None)
     leidas = 0
@@ -192,7 +173,7 @@ def _run(job: ImportacionClientes, intento: str) -> Resumen:
 def _validate_only(job, intento: str, tabla, mapping) -> Resumen:
     found = Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
-    for filas in Lector(tabla, mapping, job.actualizar).chunks():
+    for filas in Lector(tabla, mapping, job.actualizar, opciones=Opciones.confirmadas(job)).chunks():
         _count(found, filas, rechazos)
         estado.beat(job, intento, Resumen(total=found.total))
         db.session.commit()

@@ -46,15 +46,21 @@ def read(path: str) -> bytes:
         raise Rechazado(f"No se puede leer el archivo {path}: {exc.strerror}.") from None
 
 
-def run(path: str, email: str, actualizar: bool, dry_run: bool, todo_o_nada: bool) -> Salida:
-    """Import (or with ``dry_run`` only validate) a file for the tenant of ``email``."""
+def run(
+    path: str, email: str, actualizar: bool, dry_run: bool, todo_o_nada: bool, columnas: tuple = ()
+) -> Salida:
+    """Import (or with ``dry_run`` only validate) a file for the tenant of ``email``; ``columnas``
+    are ``--columna "Encabezado=campo"`` corrections of the guessed mapping."""
     admin = admin_for(email)
     data = read(path)
     try:
         tabla = reading.open_table(data, path)
     except reading.ArchivoIlegible as exc:
         raise Rechazado(f"{path}: {exc}") from None
-    mapping = columns.guess(tabla.encabezados)
+    try:
+        mapping = columns.override(columns.guess(tabla.encabezados), tabla.encabezados, list(columnas))
+    except columns.ColumnaDesconocida as exc:
+        raise Rechazado(f"{path}: {exc}") from None
     if problemas := columns.problems(mapping, tabla.encabezados):
         raise Rechazado(f"{path}: {' '.join(problemas)}")
     salida = _validate(tabla, mapping, admin.id, actualizar)

@@ -16,6 +16,7 @@ FUENTE = consent.FUENTE_IMPORTACION
 def write(conn, lector: Lector, filas: list[Fila], tenant: int, actor: int | None) -> tuple[int, int]:
     """Insert the new rows and update the existing ones of a chunk; (nuevos, actualizados)."""
     now = utcnow()
+    lector.nuevas.create(conn, filas, tenant)  # the empresas these rows name that do not exist yet
     nuevas = [f for f in filas if f.valores is not None and f.id_cliente is None]
     cambiadas = [f for f in filas if f.valores is not None and f.id_cliente is not None]
     clientes = _insert(conn, lector, nuevas, tenant, now) + _update(conn, cambiadas, tenant, now)

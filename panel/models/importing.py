@@ -6,7 +6,7 @@ thread of any web process, or an RQ worker on another machine) can read it.
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, true
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from ..extensions import db
@@ -39,6 +39,9 @@ class ImportacionClientes(TenantOwned, db.Model):
     mapeo: Mapped[dict | None] = mapped_column(JSON)  # {"0": "cedula_cliente", ...} by column index
     actualizar: Mapped[bool] = mapped_column(default=False)  # create and update by cédula
     todo_o_nada: Mapped[bool] = mapped_column(default=False)  # refuse the file on any error
+    # SPEC §17: create the empresas it names that do not exist; the default municipio (NULL: Bogotá).
+    crear_empresas: Mapped[bool] = mapped_column(default=True, server_default=true())
+    id_ciudad_defecto: Mapped[int | None]
     estado: Mapped[str] = mapped_column(String(16), default="recibido")
     fase: Mapped[str] = mapped_column(String(12), default="vista")  # what a failed job retries
     latido: Mapped[datetime | None]  # the worker's heartbeat: set at each chunk

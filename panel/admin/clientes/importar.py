@@ -6,12 +6,12 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import RadioField
+from wtforms import BooleanField, RadioField
 
 from ... import users
 from ...extensions import db
 from ...forms.base import PanelForm
-from ...forms.cliente_form import ChoiceField
+from ...forms.cliente_form import ChoiceField, CiudadField
 from ...ids import coerce_choice
 from ...importing import background, columns, estado, reading, service
 from ...models import ImportacionClientes
@@ -27,6 +27,23 @@ ERRORES = [
 class ModosForm(PanelForm):
     modo = RadioField("Clientes que ya existen", choices=MODOS, default="crear")
     errores = RadioField("Filas con errores", choices=ERRORES, default="omitir")
+
+
+class CiudadOpcional(CiudadField):
+    """The file's default municipio: blank keeps the form's own (Bogotá, D.C.)."""
+
+    def pre_validate(self, form):
+        if self.data in (None, ""):
+            self.data = None
+            return
+        super().pre_validate(form)
+
+
+class VistaForm(ModosForm):
+    """The preview's choices (SPEC §17): new empresas, and the municipio of rows without one."""
+
+    crear_empresas = BooleanField("Crear las empresas que no existan", default=True)
+    id_ciudad = CiudadOpcional("Ciudad de las filas sin municipio", coerce=coerce_choice)
 
 
 class SubirForm(ModosForm):
@@ -95,9 +112,11 @@ class ImportarView(PanelAccessMixin, BaseView):
         if job.estado != estado.PREVISUALIZADA:
             return self.render("admin/importar/progreso.html", job=job, p=estado.progress(job))
         vista = job.vista_previa or {}
-        form = ModosForm(
+        form = VistaForm(
             modo="actualizar" if job.actualizar else "crear",
             errores="rechazar" if job.todo_o_nada else "omitir",
+            crear_empresas=job.crear_empresas,
+            id_ciudad=job.id_ciudad_defecto,
         )
         mapping = columns.from_json(job.mapeo)
         return self.render(
@@ -113,13 +132,14 @@ class ImportarView(PanelAccessMixin, BaseView):
     def mapeo(self, importacion_id: int):
         """The user's corrected mapping and modes: the preview is made again."""
         job = self._job(importacion_id)
-        form = ModosForm()
+        form = VistaForm()
         if job.estado != estado.PREVISUALIZADA or not form.validate_on_submit():
             abort(400, "No se puede cambiar esta importación.")
         width = len((job.vista_previa or {}).get("encabezados", []))
         chosen = {i: request.form.get(f"col-{i}", "") for i in range(width)}
         job.mapeo = columns.to_json({i: c for i, c in chosen.items() if c in columns.CAMPOS})
         job.actualizar, job.todo_o_nada = form.modo.data == "actualizar", form.errores.data == "rechazar"
+        job.crear_empresas, job.id_ciudad_defecto = form.crear_empresas.data, form.id_ciudad.data
         db.session.commit()
         self._dispatch(job.id, estado.queue_preview(job.id), estado.VISTA)
         flash("Calculando la vista previa con las columnas elegidas.", "info")
