@@ -3,6 +3,8 @@ an import to its end without the panel."""
 
 import csv
 import io
+import re
+import time
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -94,3 +96,21 @@ def errors_of(vista: dict) -> list[tuple[int, str, str]]:
 
 
 NOW = datetime(2026, 12, 1, 10, 0)
+
+
+def wait_until_done(client, job_id: int, seen: list | None = None, timeout: float = 120) -> dict:
+    """Poll the import's progress JSON (bounded) until its preview or its run ends; every answer
+    goes to ``seen``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        p = client.get(f"/admin/clientes/importar/{job_id}/progreso.json").get_json()
+        if seen is not None:
+            seen.append(p)
+        if p["terminado"]:
+            return p
+        time.sleep(0.02)
+    raise AssertionError(f"la importación {job_id} no terminó: {p}")
+
+
+def job_id_of(location: str) -> int:
+    return int(re.search(r"/importar/(\d+)/", location).group(1))

@@ -16,7 +16,7 @@ from panel.importing import cells, columns
 from panel.models import Empresa
 
 from . import factories
-from .import_support import HEADER, clientes, csv_bytes, imported, preview_of, row
+from .import_support import HEADER, clientes, csv_bytes, imported, job_id_of, preview_of, row, wait_until_done
 
 # --- the cells --------------------------------------------------------------------------------
 
@@ -344,6 +344,7 @@ def test_the_preview_page_lists_warnings_defaults_and_new_empresas_and_takes_the
         url, data=form | {"archivo": (io.BytesIO(data), "c.csv")}, content_type="multipart/form-data"
     )
     job_url = sent.headers["Location"]
+    assert wait_until_done(client, job_id_of(job_url))["estado"] == "previsualizada"
     page = client.get(job_url).get_data(as_text=True)
     assert 'data-testid="vista-previa"' in page
     assert "Ciudad: Bogotá D.C. (por defecto) en 2 filas" in page
@@ -357,6 +358,7 @@ def test_the_preview_page_lists_warnings_defaults_and_new_empresas_and_takes_the
     mapping = {f"col-{i}": c for i, c in columns.guess(header).items()}
     choices = {"csrf_token": csrf_from(page), "modo": "crear", "errores": "omitir", "id_ciudad": str(chia.id)}
     assert client.post(job_url + "mapeo/", data=choices | mapping).status_code == 302
+    assert wait_until_done(client, job_id_of(job_url))["estado"] == "previsualizada"  # made again
     page = client.get(job_url).get_data(as_text=True)
     assert "Ciudad: Chía (por defecto) en 1 fila<" in page  # row 2 is now an error (its empresa)
     assert "No existe la empresa «Nueva S.A.» (marque «Crear las empresas que no existan»)." in page

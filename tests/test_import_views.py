@@ -6,7 +6,6 @@ import io
 import re
 import secrets
 import threading
-import time
 
 import pytest
 from redis import Redis
@@ -17,7 +16,7 @@ from panel.extensions import db
 from panel.models import ImportacionClientes
 
 from .helpers import csrf_from, login
-from .import_support import clientes, csv_bytes, row
+from .import_support import clientes, csv_bytes, row, wait_until_done
 from .services import REDIS_URL, require_redis
 
 URL = "/admin/clientes/importar/"
@@ -39,7 +38,7 @@ def _job_id(response) -> int:
 def _uploaded(client, data: bytes, name: str = "clientes.csv", **fields) -> int:
     """Upload a file and wait for its preview (computed in the background); the job's id."""
     job_id = _job_id(_upload(client, data, name, **fields))
-    _wait_until_done(client, job_id)
+    wait_until_done(client, job_id)
     return job_id
 
 
@@ -47,20 +46,6 @@ def _confirm(client, job_id: int):
     page = client.get(f"{URL}{job_id}/")
     assert b'data-testid="vista-previa"' in page.data
     return client.post(f"{URL}{job_id}/confirmar/", data={"csrf_token": csrf_from(page.data)})
-
-
-def _wait_until_done(client, job_id: int, seen: list | None = None, timeout: float = 120) -> dict:
-    """Poll the progress JSON (bounded) until the preview or the import ends; every answer goes to
-    ``seen``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        p = client.get(f"{URL}{job_id}/progreso.json").get_json()
-        if seen is not None:
-            seen.append(p)
-        if p["terminado"]:
-            return p
-        time.sleep(0.02)
-    raise AssertionError(f"la importación {job_id} no terminó: {p}")
 
 
 def test_the_clientes_list_links_to_the_import_for_admins_only(client, tenants):
@@ -97,13 +82,13 @@ def test_upload_preview_correct_the_mapping_confirm_and_result(app, client, tena
         client.post(f"{URL}{job_id}/mapeo/", data=fixed | {"modo": "crear", "errores": "omitir"}).status_code
         == 302
     )
-    assert _wait_until_done(client, job_id)["estado"] == "previsualizada"  # the preview again
+    assert wait_until_done(client, job_id)["estado"] == "previsualizada"  # the preview again
     page = client.get(f"{URL}{job_id}/").get_data(as_text=True)
     assert 'data-campo="nuevos">1<' in page and 'data-campo="con_errores">1<' in page
     assert "La cédula solo puede tener dígitos." in page and "<td>1020000001</td>" in page
     assert page.count(" selected>") == 3 and '<option value="telefono" selected>' in page  # kept as corrected
     assert _confirm(client, job_id).status_code == 302
-    p = _wait_until_done(client, job_id)
+    p = wait_until_done(client, job_id)
     assert (p["estado"], p["nuevos"], p["con_errores"], p["porcentaje"]) == ("completado", 1, 1, 100)
     result = client.get(f"{URL}{job_id}/").get_data(as_text=True)
     assert 'data-estado="completado"' in result and "Descargar las filas rechazadas" in result
@@ -147,7 +132,7 @@ def test_the_superadmin_picks_the_tenant_that_receives_the_clients(app, client, 
     login(client, tenants.superadmin.email)
     job_id = _uploaded(client, csv_bytes([row(1)]), propietario=str(tenants.admin_b.id))
     _confirm(client, job_id)
-    assert _wait_until_done(client, job_id)["nuevos"] == 1
+    assert wait_until_done(client, job_id)["nuevos"] == 1
     assert list(clientes(tenants.admin_b.id)) == ["1020000001"] and clientes(tenants.admin_a.id) == {}
 
 
@@ -171,7 +156,7 @@ def test_a_5000_row_import_runs_in_a_thread_with_live_progress(app, client, tena
     job_id = _uploaded(client, _big_file())
     _confirm(client, job_id)
     seen: list[dict] = []
-    _wait_until_done(client, job_id, seen)
+    wait_until_done(client, job_id, seen)
     _assert_progress_was_live(seen)
     assert len(clientes(tenants.admin_a.id)) == BIG
 
@@ -199,7 +184,7 @@ def test_a_5000_row_import_runs_on_rq_with_live_progress(app, client, tenants, i
     seen: list[dict] = []
     poller_client = app.test_client()  # reads the progress while this thread is the worker
     login(poller_client, tenants.admin_a.email)
-    poller = threading.Thread(target=_wait_until_done, args=(poller_client, job_id, seen))
+    poller = threading.Thread(target=wait_until_done, args=(poller_client, job_id, seen))
     poller.start()
     SimpleWorker([import_queue], connection=import_queue.connection).work(burst=True)
     poller.join(timeout=120)
@@ -211,6 +196,6 @@ def test_an_admin_sees_its_own_import_in_historial_once(app, client, tenants):
     login(client, tenants.admin_a.email)
     job_id = _uploaded(client, csv_bytes([row(1), row(2)]), "lote.csv")
     _confirm(client, job_id)
-    _wait_until_done(client, job_id)
+    wait_until_done(client, job_id)
     page = client.get("/admin/historial/").get_data(as_text=True)
     assert page.count("Importación de clientes «lote.csv»: nuevos 2, actualizados 0, con errores 0") == 1
