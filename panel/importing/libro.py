@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from .limites import MAX_CELDA, MAX_CELDAS_HOJA, MAX_DESCOMPRIMIDO, MAX_PARTES, ArchivoIlegible, mb, miles
 
-BLOQUE = 1 << 20  # bytes inflated at a time
+BLOQUE = 256 * 1024  # bytes inflated at a time
 TRAMO = 64 * 1024  # the longest run without a tag a sheet may hold (a cell is ≤ 1,000 characters)
 SHEET = re.compile(r"xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
 SHARED = re.compile(r"xl/sharedstrings\.xml$", re.IGNORECASE)
