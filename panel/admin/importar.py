@@ -92,7 +92,12 @@ class ImportarView(PanelAccessMixin, BaseView):
             job = self._create(form)
             if job is not None:
                 return redirect(url_for(".ver", importacion_id=job.id))
-        return self.render("admin/importar/subir.html", form=form, max_filas=reading.MAX_FILAS)
+        return self.render(
+            "admin/importar/subir.html",
+            form=form,
+            max_filas=reading.MAX_FILAS,
+            max_mb=limites.mb(limites.max_bytes()),
+        )
 
     def _create(self, form) -> ImportacionClientes | None:
         upload = request.files["archivo"]
