@@ -329,3 +329,16 @@ def test_the_cli_refuses_a_zip_bomb_in_one_line(runner, tenants, tmp_path, bomb)
 def test_the_limits_are_the_specs():
     assert (limites.MAX_BYTES, limites.MAX_DESCOMPRIMIDO) == (20 * MB, 100 * MB)
     assert (limites.MAX_CELDA, limites.MAX_FILAS, limites.MAX_BLANCAS) == (1000, 200_000, 1000)
+
+
+def test_a_declaration_split_across_two_inflated_blocks_is_seen():
+    scanner = libro.Scanner("xl/styles.xml")
+    scanner.feed(b'<?xml version="1.0"?><!DOC')
+    with pytest.raises(reading.ArchivoIlegible, match="declara entidades XML"):
+        scanner.feed(b'TYPE x [<!ENTITY a "b">]><styleSheet/>')
+
+
+def test_a_huge_shared_string_is_refused_while_inflating():
+    scanner = libro.Scanner("xl/sharedStrings.xml")
+    with pytest.raises(reading.ArchivoIlegible, match="más de 65.536 caracteres seguidos"):
+        scanner.feed(b"<sst><si><t>" + b"a" * 70_000)

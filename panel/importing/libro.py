@@ -94,7 +94,11 @@ class Scanner:
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
         data = self.carry + chunk
-        cut = len(data) if final else max(data.rfind(b"<"), len(data) - 16 if not self.sheet else 0)
+        if not (self.sheet or self.shared):  # only declarations and NULs: rescan a 16-byte overlap
+            self.carry = data[-16:]
+            self._scan(data)
+            return
+        cut = len(data) if final else max(data.rfind(b"<"), 0)  # whole tags, a run without one bounded
         self.carry = data[cut:]
         if len(self.carry) > TRAMO:  # a text or a tag with no end in sight
             raise ArchivoIlegible(
