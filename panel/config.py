@@ -125,6 +125,7 @@ SETTINGS = (
     Setting("IMPORT_QUEUE", "import", "str"),
     Setting("IMPORT_JOB_TIMEOUT", 3600, "int", "at-least-one"),
     Setting("IMPORT_HEARTBEAT_SECONDS", 120.0, "float", "positive"),  # a silent worker is dead after this
+    Setting("IMPORT_MAX_BYTES", 20 * 1024 * 1024, "int", "positive"),  # an uploaded file (SPEC §17)
     # The Twilio boundary (panel/sms/client.py) and the app's public address (webhooks).
     Setting("TWILIO_API_BASE", "https://api.twilio.com", "url"),
     Setting("TWILIO_TIMEOUT", 10.0, "float", "positive"),  # read timeout of a Twilio call

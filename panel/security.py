@@ -124,9 +124,9 @@ def _limit_body() -> None:
 def larger_uploads() -> dict[str, int]:
     """Endpoint → the body its upload may reach: the file's own limit (which the page states
     in Spanish beside the field) and room for the form around it."""
-    from .admin.clientes import importar
+    from .importing.limites import max_bytes
 
-    return {"importar.index": importar.MAX_BYTES + FORM_ROOM}
+    return {"importar.index": max_bytes() + FORM_ROOM}
 
 
 def _refuse_nul() -> None:

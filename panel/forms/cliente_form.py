@@ -100,7 +100,7 @@ class CiudadField(ChoiceField):
     widget = CiudadWidget()
 
     def pre_validate(self, form):
-        if not isinstance(self.data, int) or db.session.get(Ciudad, self.data) is None:
+        if not isinstance(self.data, int) or form.ciudad(self.data) is None:
             raise ValidationError(NOT_A_CHOICE)
 
 
@@ -204,6 +204,14 @@ class ClienteForm(PanelForm):
 
     # --- rules across fields -------------------------------------------------------------
 
+    def ciudad(self, id_ciudad: int):
+        """The Ciudad the rules check (an import's form answers from rows it loaded once)."""
+        return db.session.get(Ciudad, id_ciudad)
+
+    def pais(self, id_pais: int):
+        """The Pais the rules check (its ``nombre`` and ``codigo_iso``)."""
+        return db.session.get(Pais, id_pais)
+
     def validate_fecha_nacimiento(self, field) -> None:
         if field.data and field.data >= clock.today():
             raise ValidationError("La fecha de nacimiento debe estar en el pasado.")
@@ -211,7 +219,7 @@ class ClienteForm(PanelForm):
     def validate_id_ciudad(self, field) -> None:
         if not isinstance(field.data, int) or not isinstance(self.id_pais.data, int):
             return
-        ciudad = db.session.get(Ciudad, field.data)
+        ciudad = self.ciudad(field.data)
         if ciudad is not None and ciudad.id_pais != self.id_pais.data:
             raise ValidationError("La ciudad no pertenece al país elegido.")
 
@@ -222,7 +230,7 @@ class ClienteForm(PanelForm):
         cleaned = PUNCTUATION.sub("", field.data)
         if not re.fullmatch(r"\+?\d+", cleaned):
             raise ValidationError("El teléfono solo puede tener dígitos (y un + inicial).")
-        pais = db.session.get(Pais, self.id_pais.data) if isinstance(self.id_pais.data, int) else None
+        pais = self.pais(self.id_pais.data) if isinstance(self.id_pais.data, int) else None
         region = pais.codigo_iso if pais else "CO"
         if e164(cleaned, region) is None:
             raise ValidationError(f"Teléfono no válido para {pais.nombre if pais else 'el país'}.")

@@ -56,6 +56,14 @@ class ImportForm(ClienteForm):
         for name, choices in self._choices.items():
             self[name].choices = choices
 
+    def ciudad(self, id_ciudad: int):
+        found = self._catalogo.ciudades.get(id_ciudad)
+        return None if found is None else SimpleNamespace(id=id_ciudad, nombre=found[0], id_pais=found[1])
+
+    def pais(self, id_pais: int):
+        found = self._catalogo.paises.get(id_pais)
+        return None if found is None else SimpleNamespace(id=id_pais, nombre=found[0], codigo_iso=found[1])
+
     def duplicate(self, tipo: str, numero: str) -> bool:
         return not self._actualizar and (tipo, numero) in self._catalogo.cedulas
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from .. import tenancy
 from ..extensions import db
 from ..models import Usuario
-from . import columns, estado, reading, service
+from . import columns, estado, limites, reading, service
 from .rows import Lector
 
 MOSTRADOS = 50  # row errors printed before the summary
@@ -41,7 +41,7 @@ def admin_for(email: str) -> Usuario:
 def read(path: str) -> bytes:
     try:
         with open(path, "rb") as stream:
-            return stream.read()
+            return stream.read(limites.max_bytes() + 1)  # open_table refuses a larger one
     except OSError as exc:
         raise Rechazado(f"No se puede leer el archivo {path}: {exc.strerror}.") from None
 

@@ -31,11 +31,32 @@ def _insert(conn, lector: Lector, filas: list[Fila], tenant: int, now) -> list[t
         return []
     table = Cliente.__table__
     rows = [f.valores | {"id_propietario": tenant, "creado": now, "actualizado": now} for f in filas]
-    stmt = table.insert().returning(table.c.id_cliente, table.c.cedula_cliente, sort_by_parameter_order=True)
-    ids = [row.id_cliente for row in conn.execute(stmt, rows)]
+    if conn.dialect.name == "postgresql":
+        ids = _insert_arrays(conn, table, rows)
+    else:
+        stmt = table.insert().returning(table.c.id_cliente, sort_by_parameter_order=True)
+        ids = [row.id_cliente for row in conn.execute(stmt, rows)]
     for fila, id_cliente in zip(filas, ids, strict=True):
         lector.catalogo.cedulas[fila.valores["tipo_documento"], fila.valores["cedula_cliente"]] = id_cliente
     return [(i, bool(f.valores["acepta_sms"])) for i, f in zip(ids, filas, strict=True)]
+
+
+def _insert_arrays(conn, table: sa.Table, rows: list[dict]) -> list[int]:
+    """PostgreSQL: the chunk as one array per column, ``INSERT … SELECT FROM unnest(…)``: a
+    statement of a few hundred bytes with a parameter per column. A multi-row VALUES of 1,000
+    rows has 20,000 placeholders that psycopg rewrites on every chunk (half the insert's time).
+    The ids come back by document, unique in the file (rows.py refuses a repeated one)."""
+    names = list(rows[0])
+    arrays = ", ".join(
+        f"CAST(:c{i} AS {table.c[name].type.compile(conn.dialect)}[])" for i, name in enumerate(names)
+    )
+    sql = sa.text(
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+        "RETURNING id_cliente, tipo_documento, cedula_cliente"
+    )
+    params = {f"c{i}": [row[name] for row in rows] for i, name in enumerate(names)}
+    ids = {(r.tipo_documento, r.cedula_cliente): r.id_cliente for r in conn.execute(sql, params)}
+    return [ids[row["tipo_documento"], row["cedula_cliente"]] for row in rows]
 
 
 def _update(conn, filas: list[Fila], tenant: int, now) -> list[tuple[int, bool]]:

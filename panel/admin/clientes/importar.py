@@ -13,12 +13,11 @@ from ...extensions import db
 from ...forms.base import PanelForm
 from ...forms.cliente_form import ChoiceField, CiudadField
 from ...ids import coerce_choice
-from ...importing import background, columns, estado, reading, service
+from ...importing import background, columns, estado, limites, reading, service
 from ...models import ImportacionClientes
 from ...models.users import can_import, sees_every_tenant
 from ..comun.acceso import PanelAccessMixin
 
-MAX_BYTES = 64 * 1024 * 1024  # 200,000 rows of a wide CSV fit with room to spare
 MODOS = [("crear", "Solo crear clientes nuevos"), ("actualizar", "Crear y actualizar (misma cédula)")]
 ERRORES = [
     ("omitir", "Omitir las filas con errores"),
@@ -86,13 +85,18 @@ class ImportarView(PanelAccessMixin, BaseView):
             job = self._create(form)
             if job is not None:
                 return redirect(url_for(".ver", importacion_id=job.id))
-        return self.render("admin/importar/subir.html", form=form, max_filas=reading.MAX_FILAS)
+        return self.render(
+            "admin/importar/subir.html",
+            form=form,
+            max_filas=reading.MAX_FILAS,
+            max_mb=limites.mb(limites.max_bytes()),
+        )
 
     def _create(self, form) -> ImportacionClientes | None:
         upload = request.files["archivo"]
-        data = upload.stream.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
-            form.archivo.errors.append(f"El archivo pasa de {MAX_BYTES // (1024 * 1024)} MB.")
+        data = upload.stream.read(limites.max_bytes() + 1)  # never more than the limit is read
+        if len(data) > limites.max_bytes():
+            form.archivo.errors.append(str(limites.too_big()))
             return None
         tenant = form.propietario.data if hasattr(form, "propietario") else current_user.tenant_id
         job = service.create(
