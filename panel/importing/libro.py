@@ -31,6 +31,8 @@ SHEET = re.compile(r"xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
 SHARED = re.compile(r"xl/sharedstrings\.xml$", re.IGNORECASE)
 ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 ENDS = (b" ", b">", b"/", b"\t", b"\n", b"\r")  # what may follow a tag's name
+# An entity reference other than XML's five and character references (no DTD may define one).
+UNDEFINED = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)")
 REF = re.compile(rb"\br=\"([A-Za-z]{0,4})(\d{1,9})\"")
 
 
@@ -39,6 +41,10 @@ def danado(detalle: str = "") -> ArchivoIlegible:
 
 
 NUL = ArchivoIlegible("El archivo Excel tiene un carácter nulo (NUL): está dañado o no es una hoja de datos.")
+ENTIDAD = ArchivoIlegible(
+    "El archivo Excel usa una entidad XML no definida o no admitida: está dañado. "
+    "Ábralo y guárdelo de nuevo como .xlsx desde Excel."
+)
 DECLARA = ArchivoIlegible(
     "El archivo Excel declara entidades XML (<!DOCTYPE>), que no se admiten: "
     "ábralo y guárdelo de nuevo como .xlsx desde Excel."
@@ -112,6 +118,9 @@ class Scanner:
             raise DECLARA
         if b"\x00" in data:
             raise NUL
+        tagged = self.sheet or self.shared  # cut at a "<": every text and reference whole
+        if tagged and b"&" in data and UNDEFINED.search(data):
+            raise ENTIDAD
         if self.sheet:
             self._sheet(data)
         elif self.shared:
@@ -270,8 +279,5 @@ def _calamine_error(exc: Exception) -> ArchivoIlegible:
     if "0x0 character" in text:  # &#0;: a NUL written as a character reference
         return NUL
     if "entity" in text.lower():
-        return ArchivoIlegible(
-            "El archivo Excel usa una entidad XML no definida o no admitida: está dañado. "
-            "Ábralo y guárdelo de nuevo como .xlsx desde Excel."
-        )
+        return ENTIDAD
     return danado(text)
