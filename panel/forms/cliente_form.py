@@ -100,7 +100,10 @@ class CiudadField(ChoiceField):
     widget = CiudadWidget()
 
     def pre_validate(self, form):
-        if not isinstance(self.data, int) or form.ciudad(self.data) is None:
+        # ClienteForm answers from its own lookup (an import's form, from its catalogue); any
+        # other form with a municipio (the import's default) looks it up in the session.
+        lookup = getattr(form, "ciudad", None) or (lambda i: db.session.get(Ciudad, i))
+        if not isinstance(self.data, int) or lookup(self.data) is None:
             raise ValidationError(NOT_A_CHOICE)
 
 
