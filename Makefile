@@ -31,8 +31,8 @@ $(SIM_TOKEN):
 	@echo "TWILIO_SIMULATION_TOKEN generado en $@: $$(cat $@)"
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL=postgresql://… for PostgreSQL), on
-## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); the
-## browser tests stay together on one worker (their xdist_group)
+## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); tests
+## marked xdist_group stay together on one worker
 PYTEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

@@ -1,12 +1,15 @@
 """Fixtures: a migrated database per test session (SQLite file, or a fresh PostgreSQL
-database when DATABASE_URL points at PostgreSQL), an app per test, the tenants."""
+database when DATABASE_URL points at PostgreSQL), an app per test, the tenants. The migrations
+run once per test process, into a template; every other migrated database is a copy of it."""
 
+import atexit
 import contextvars
 import gc
 import os
 import secrets
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from types import SimpleNamespace
 
 import psycopg
@@ -41,6 +44,21 @@ class DatabaseFactory:
         self.tmp = tmp_path_factory
         self.server = _postgres_server()
         self.created: list[str] = []
+        self.template: str | None = None  # a migrated database that migrated_database copies
+
+    def copy(self, url: str) -> str:
+        """A new database holding what ``url`` holds (nothing may be connected to ``url``)."""
+        if not self.server:
+            new = f"sqlite:///{self.tmp.mktemp('db') / 'panel.db'}"
+            with closing(sqlite3.connect(sa.make_url(url).database)) as source:
+                with closing(sqlite3.connect(sa.make_url(new).database)) as target:
+                    source.backup(target)  # SQLite's online backup: a consistent copy, WAL included
+            return new
+        name = f"panel_test_{secrets.token_hex(4)}"
+        with psycopg.connect(self._admin_dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{sa.make_url(url).database}"')
+        self.created.append(name)
+        return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
 
     def new(self) -> str:
         if not self.server:
@@ -102,27 +120,57 @@ def make_app(database_url: str, **extra):
 def own_postgres_database(prefix: str, own_role: bool = False) -> Iterator[str]:
     """A migrated PostgreSQL database of its own on the local server, whatever engine the run
     uses (tests of what only PostgreSQL has: RLS, COPY, its row locks), dropped afterwards;
-    yields its URL. ``own_role``: owned by, and reached as, a new role without BYPASSRLS, so
-    FORCE ROW LEVEL SECURITY applies."""
+    yields its URL. ``own_role``: owned by, and reached as, a role without BYPASSRLS (this test
+    process's own, made once), so FORCE ROW LEVEL SECURITY applies. Each is a copy of a template
+    migrated once per test process (``CREATE DATABASE … TEMPLATE``), not migrated again."""
     require_postgres()
+    template, role = _postgres_template(own_role)
     name = f"{prefix}_{secrets.token_hex(4)}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        if own_role:
-            conn.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER NOBYPASSRLS")
-        conn.execute(f'CREATE DATABASE "{name}"' + (f" OWNER {name}" if own_role else ""))
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"' + (f" OWNER {role}" if role else ""))
     url = sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
-    url = (url.set(username=name) if own_role else url).render_as_string(hide_password=False)
+    url = (url.set(username=role) if role else url).render_as_string(hide_password=False)
     try:
-        migrating = make_app(url)
-        with migrating.app_context():
-            upgrade()
-            db.engine.dispose()
         yield url
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            if own_role:
-                conn.execute(f"DROP ROLE IF EXISTS {name}")
+
+
+_PG_TEMPLATES: dict[bool, tuple[str, str | None]] = {}
+
+
+def _postgres_template(own_role: bool) -> tuple[str, str | None]:
+    """(template database, role) for own_postgres_database, migrated on first use in this process.
+    With ``own_role`` the role owns the template and migrates it, so it owns every table of the
+    copies too (as an application role would); both go when the process ends."""
+    if own_role not in _PG_TEMPLATES:
+        name = f"panel_tpl_{secrets.token_hex(4)}"
+        role = name if own_role else None
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            if role:
+                conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
+            conn.execute(f'CREATE DATABASE "{name}"' + (f" OWNER {role}" if role else ""))
+        atexit.register(_drop_postgres, name, role)
+        url = sa.make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+        _migrate((url.set(username=role) if role else url).render_as_string(hide_password=False))
+        _PG_TEMPLATES[own_role] = (name, role)
+    return _PG_TEMPLATES[own_role]
+
+
+def _drop_postgres(name: str, role: str | None) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if role:
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+def _migrate(url: str) -> None:
+    """Run the migrations to the head on ``url``, leaving no connection open."""
+    migrating = make_app(url)
+    with migrating.app_context():
+        upgrade()
+        db.engine.dispose()
 
 
 REFERENCE_ROWS: dict[str, list[dict]] = {}
@@ -139,30 +187,53 @@ REFERENCE_TABLES = ("pais", "departamento", "ciudad")
 
 
 def migrated_database(databases) -> str:
-    """A new database at the head of the migrations; remembers the reference rows it holds."""
-    url = databases.new()
-    app = make_app(url)
-    with app.app_context():
-        upgrade()
-        with db.engine.connect() as conn:  # what the migrations loaded, to restore after each test
-            for name in REFERENCE_TABLES:
-                table = db.metadata.tables[name]
-                REFERENCE_ROWS[name] = [dict(r._mapping) for r in conn.execute(sa.select(table))]
-        db.engine.dispose()
-    return url
+    """A new database at the head of the migrations: a copy of this process's template, which
+    is migrated once (the first time) and remembers the reference rows it holds."""
+    if databases.template is None:
+        databases.template = databases.new()
+        _migrate(databases.template)
+        app = make_app(databases.template)
+        with app.app_context():
+            with db.engine.connect() as conn:  # to restore after each test
+                for name in REFERENCE_TABLES:
+                    REFERENCE_ROWS[name] = [dict(r._mapping) for r in _reference_rows(conn, name)]
+            db.engine.dispose()
+    return databases.copy(databases.template)
+
+
+def _reference_rows(conn, name: str) -> list[sa.Row]:
+    table = db.metadata.tables[name]
+    return conn.execute(sa.select(table).order_by(*table.primary_key)).all()
+
+
+def _as_rows(name: str) -> list[tuple]:
+    """The reference rows as tuples in column order, as a ``Row`` compares."""
+    columns = db.metadata.tables[name].columns.keys()
+    return [tuple(row[c] for c in columns) for row in REFERENCE_ROWS[name]]
 
 
 def _empty_tables() -> None:
     """Delete every row, then put the reference data back as the migrations left it (a test
-    may legitimately edit or delete países and ciudades as the superadmin)."""
+    may legitimately edit or delete países and ciudades as the superadmin).
+
+    Only what the test touched costs anything: the tables still empty are skipped (one query
+    asks them all), and the reference rows, read back and compared whole, are deleted and put
+    back only when they differ (re-inserting 1,130 ciudades was most of every test's teardown)."""
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "alembic_version"]
     with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
+        filled = conn.execute(sa.select(*(sa.exists().select_from(t) for t in tables))).one()
+        changed = {n for n in REFERENCE_TABLES if _reference_rows(conn, n) != _as_rows(n)}
+        if changed:  # their rows go back parents first, so their children go too
+            changed = set(REFERENCE_TABLES)
+        for table, has_rows in zip(tables, filled, strict=True):
+            if not has_rows or (table.name in REFERENCE_TABLES and table.name not in changed):
+                continue
             if table.name == "usuario":  # self-referencing: the accounts hanging from admins first
                 conn.execute(table.delete().where(table.c.creado_por.is_not(None)))
-            if table.name != "alembic_version":
-                conn.execute(table.delete())
+            conn.execute(table.delete())
         for name in REFERENCE_TABLES:
-            conn.execute(db.metadata.tables[name].insert(), REFERENCE_ROWS[name])
+            if name in changed:
+                conn.execute(db.metadata.tables[name].insert(), REFERENCE_ROWS[name])
 
 
 @pytest.fixture

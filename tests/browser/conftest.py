@@ -52,10 +52,10 @@ def reloj_de_la_ventana():
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
+            # Not one xdist group: on one worker the walk alone (four roles, every page through
+            # axe-core) made that worker the pass's long pole. Each worker that runs browser
+            # tests starts its own servers, database and Chromium (session fixtures) once.
             item.add_marker(pytest.mark.browser)
-            # Under xdist (`make test`: --dist loadgroup) all on one worker: one set of served
-            # processes and one Chromium, not one per worker, on the session's servers.
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")
