@@ -67,11 +67,15 @@ def query_int(name: str, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
 
 
 def query_text(name: str, max_length: int = 100) -> str | None:
-    """A text query parameter, stripped; 400 when it cannot be searched for."""
-    raw = (request.args.get(name) or "").strip()
+    """A text query parameter, stripped; 400 when it cannot be searched for (the length counted
+    as sent, as the document's maxLength counts it)."""
+    sent = request.args.get(name) or ""
+    if len(sent) > max_length:
+        raise ApiError(400, errors={name: [f"Máximo {max_length} caracteres."]})
+    raw = sent.strip()
     if not raw:
         return None
-    problem = clean_text(raw) or (f"Máximo {max_length} caracteres." if len(raw) > max_length else None)
+    problem = clean_text(raw)
     if problem:
         raise ApiError(400, errors={name: [problem]})
     return raw
