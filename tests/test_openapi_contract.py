@@ -60,7 +60,10 @@ def test_every_enum_is_one_named_component(doc):
     """A generator makes one type per enum, not one per property (and three of a nullable one)."""
     schemas = doc["components"]["schemas"]
     inline = [
-        (name, s) for name, c in schemas.items() for s in list(_walk(c))[1:] if "enum" in s
+        (name, s)
+        for name, c in schemas.items()
+        for s in list(_walk(c))[1:]
+        if "enum" in s
         if s.get("type") != "boolean"  # success: true / false is a constant, not a choice
     ]
     assert inline == []
@@ -74,7 +77,9 @@ def test_genero_is_the_nullable_named_enum_everywhere(doc):
         genero = schemas[name]["properties"]["genero"]
         assert genero["allOf"] == [{"$ref": "#/components/schemas/Genero"}] and genero["nullable"], name
         estado = schemas[name]["properties"]["estado"]
-        assert estado["allOf"] == [{"$ref": "#/components/schemas/EstadoCliente"}] and "nullable" not in estado
+        assert (
+            estado["allOf"] == [{"$ref": "#/components/schemas/EstadoCliente"}] and "nullable" not in estado
+        )
 
 
 def test_null_genero_is_valid_and_a_value_outside_the_enum_is_not(doc):

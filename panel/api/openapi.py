@@ -7,9 +7,9 @@ limit, a pattern or a choice list changed in the form changes the document too.
 import phonenumbers
 
 from ..forms.base import MULTI_LINE_CONTROLS
-from ..identificacion import REGLAS
 from ..forms.clientes import ClienteForm
 from ..forms.sms import MAX_DIAS_PROGRAMADA, TIPOS, EnviarSMSForm
+from ..identificacion import REGLAS
 from ..ids import MAX_ID, MAX_IDS
 from ..models.sms import ESTADOS_CAMPANA, ESTADOS_LOG
 from ..sms.render import MAX_LENGTH, PLACEHOLDERS

@@ -11,7 +11,13 @@ from flask_login import current_user
 JSON = "application/json"
 WRITES = ("POST", "PUT")
 # JSON Schema type → DRF's field type.
-TYPES = {"integer": "integer", "string": "string", "boolean": "boolean", "array": "list", "object": "nested object"}
+TYPES = {
+    "integer": "integer",
+    "string": "string",
+    "boolean": "boolean",
+    "array": "list",
+    "object": "nested object",
+}
 FORMATS = {"date": "date", "date-time": "datetime", "email": "email"}
 
 
@@ -51,9 +57,8 @@ def field_info(name: str, prop: dict, required: bool, components: dict, labels: 
 
 
 def _body_fields(operation: dict, components: dict) -> dict:
-    from .openapi import enum_labels  # openapi reads the views' tables, whose guard imports this
-
     from .cliente_data import FORM_FIELDS
+    from .openapi import enum_labels  # openapi reads the views' tables, whose guard imports this
 
     labels = enum_labels() | {"": {n: str(f.label.text) for n, f in FORM_FIELDS.items()}}
     schema = _resolve(operation["requestBody"]["content"][JSON]["schema"], components)
