@@ -12,7 +12,7 @@ from ..forms.clientes import ClienteForm
 from ..ids import MAX_ID
 from ..models import Cliente, Usuario
 from .errors import ApiError
-from .payload import REQUIRED, UNKNOWN, check_type, is_int
+from .payload import REQUIRED, UNKNOWN, check_type, is_int, too_long
 from .schema import INTEGER_COERCIONS, bound_fields, is_optional, is_required
 
 # The seed's REST API requires the user account, which the panel's form leaves optional.
@@ -62,6 +62,7 @@ def check_body(body: dict, *, required=()) -> None:
         elif name not in READ_ONLY:
             errors[name] = [UNKNOWN]
     errors.update({name: [REQUIRED] for name in required if name not in body})
+    errors = too_long(FORM_FIELDS, body) | errors
     if errors:
         raise ApiError(400, errors=errors)
 

@@ -3,6 +3,7 @@
 import json
 
 from flask import request
+from wtforms.validators import Length
 
 from ..ids import MAX_ID
 from .errors import ApiError
@@ -79,3 +80,16 @@ def query_text(name: str, max_length: int = 100) -> str | None:
     if problem:
         raise ApiError(400, errors={name: [problem]})
     return raw
+
+
+def too_long(fields: dict, values: dict, names: dict | None = None) -> dict:
+    """``{name: [message]}`` for each text longer than its field's Length, counted as sent — as
+    the document's maxLength counts it — not after ``strip`` or Optional() let blank text pass
+    (``fields``: bound form fields; ``names``: the document's name of each, when it differs)."""
+    errors = {}
+    for name, field in fields.items():
+        value = values.get(name)
+        for v in field.validators:
+            if isinstance(v, Length) and isinstance(value, str) and 0 <= v.max < len(value):
+                errors[(names or {}).get(name, name)] = [v.message or f"Máximo {v.max} caracteres."]
+    return errors
