@@ -184,3 +184,10 @@ def test_options_hides_writes_the_role_may_not_make_and_needs_credentials(client
     assert sms["actions"]["POST"]["programar_para"]["type"] == "datetime"
     anonymous = client.options(BASE)
     assert anonymous.status_code == 401 and anonymous.is_json
+
+
+def test_the_docs_page_links_each_named_enum_and_lists_its_values(client):
+    html = client.get("/api/docs").get_data(as_text=True)
+    assert '<a href="#schema-Genero">Genero</a>, null' in html
+    assert "integer, uno de: 0, 1, 3." in html  # EstadoCliente
+    assert "array de <a" in html and " de , " not in html  # «de» only before an array's items
