@@ -5,6 +5,7 @@ same client, compiled, round-trips list/get/create/PUT/PATCH/delete and enviar-s
 running app. The tools are pinned in tests/typescript/package.json and its lockfile; `npm ci`
 runs once, when node_modules is missing."""
 
+import fcntl
 import json
 import os
 import shutil
@@ -47,9 +48,12 @@ def _run(command: list, cwd, **options) -> subprocess.CompletedProcess:
 def tools():
     """openapi-typescript and tsc from the lockfile (installed once; node_modules is git-ignored)."""
     require("npm", shutil.which("npm") is not None and shutil.which("node") is not None)
-    if not (BIN / "tsc").exists() or not (BIN / "openapi-typescript").exists():
-        done = _run(["npm", "ci", "--no-audit", "--no-fund"], HERE)
-        assert done.returncode == 0, done.stdout + done.stderr
+    # CI runs two suites at once (SQLite and PostgreSQL): one installs, the other waits for it.
+    with open(HERE / ".npm-ci.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (BIN / "tsc").exists() or not (BIN / "openapi-typescript").exists():
+            done = _run(["npm", "ci", "--no-audit", "--no-fund"], HERE)
+            assert done.returncode == 0, done.stdout + done.stderr
     return BIN
 
 
