@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError
 from ..extensions import csrf, login_manager
 from ..models.users import is_staff
 from .error_responses import ApiError, is_api_path
+from .options import answer_options
 from .tokens import key_from_header, user_for_key
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -57,6 +58,7 @@ def requires(permission: Callable) -> Callable:
                 raise ApiError(403, "Su rol no permite esta acción.")
             return view(*args, **kwargs)
 
+        wrapper.permission = permission  # what OPTIONS asks before listing a write (api/options.py)
         return wrapper
 
     return decorator
@@ -66,6 +68,7 @@ def protect_blueprint(bp) -> None:
     """Exempt ``bp`` from the global CSRF check (tokens need none) and guard it here instead."""
     csrf.exempt(bp)
     bp.before_request(guard)
+    bp.before_request(answer_options)  # after the guard: OPTIONS needs the same credentials
 
 
 def init_app(app: Flask) -> None:

@@ -12,7 +12,7 @@ from ..forms.cliente_form import ClienteForm
 from ..ids import MAX_ID
 from ..models import Cliente, Usuario
 from .error_responses import ApiError
-from .payload import REQUIRED, UNKNOWN, check_type, is_int
+from .payload import REQUIRED, UNKNOWN, check_type, is_int, too_long
 from .schema import INTEGER_COERCIONS, bound_fields, is_optional, is_required
 
 # The seed's REST API requires the user account, which the panel's form leaves optional.
@@ -62,6 +62,7 @@ def check_body(body: dict, *, required=()) -> None:
         elif name not in READ_ONLY:
             errors[name] = [UNKNOWN]
     errors.update({name: [REQUIRED] for name in required if name not in body})
+    errors = too_long(FORM_FIELDS, body) | errors
     if errors:
         raise ApiError(400, errors=errors)
 
@@ -102,8 +103,9 @@ def save(body: dict, obj: Cliente | None = None, *, partial: bool = False, full:
     """
     check_body(body, required=CREATE_REQUIRED if full else ())
     values = stored_values(obj) | {k: v for k, v in body.items() if k in FIELDS}
-    # A PATCH may leave a panel-made client without account alone; it may not remove one.
-    require_usuario = not partial or obj.id_usuario is not None or "id_usuario" in body
+    # A new client needs its account (the seed's API); a client made in the panel without one
+    # takes null back (GET → PUT round-trips), but the API never removes an account once linked.
+    require_usuario = obj is None or obj.id_usuario is not None
     owner = obj.id_propietario if obj is not None else _owner_of_account(values["id_usuario"])
     with write_scope(owner):
         form = bind_form(values, obj, require_usuario)

@@ -157,7 +157,7 @@ def paths() -> dict:
             "get": op(
                 "listPlantillasSMS",
                 "Plantillas SMS activas",
-                {"200": response("Plantillas", ref("Plantillas"))},
+                {"200": response("Plantillas", ref("ListaPlantillas"))},
                 (401, 403),
                 sms=True,
                 tag="SMS",

@@ -8,18 +8,21 @@ import phonenumbers
 
 from ..forms.base import MULTI_LINE_CONTROLS
 from ..forms.cliente_form import ClienteForm
-from ..forms.enviar_sms_form import EnviarSMSForm
+from ..forms.enviar_sms_form import MAX_DIAS_PROGRAMADA, TIPOS, EnviarSMSForm
+from ..identificacion import REGLAS
 from ..ids import MAX_ID, MAX_IDS
 from ..models.sms import ESTADOS_CAMPANA, ESTADOS_LOG
 from ..sms.render import MAX_LENGTH, PLACEHOLDERS
 from .cliente_data import API_REQUIRED, FORM_FIELDS, READ_ONLY
 from .clientes_endpoints import FILTERS, MAX_PAGE_SIZE, ORDERING, PAGE_SIZE
-from .schema import BLANK, TEXT, field_schema, form_schema
+from .schema import BLANK, TEXT, blank_or, field_schema, form_schema
 from .sms_endpoints import SEND_NAMES
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 DESCRIPTIONS = {
-    "id_usuario": "Cuenta de usuario con rol cliente del mismo propietario, no ligada a otro cliente.",
+    "id_usuario": "Cuenta de usuario con rol cliente del mismo propietario, no ligada a otro cliente. "
+    "Obligatoria al crear; null solo en un cliente que no tiene cuenta (creado en el panel): la API no "
+    "quita una cuenta ya ligada.",
     "tipo_documento": "CC cédula de ciudadanía (por defecto), CE cédula de extranjería, TI tarjeta de "
     "identidad, PPT permiso por protección temporal, PEP permiso especial de permanencia, PA pasaporte, NIT.",
     "cedula_cliente": "Número del documento; se ignoran puntos, espacios y guiones. CC y CE: 3 a 10 dígitos; "
@@ -28,7 +31,8 @@ DESCRIPTIONS = {
     "fecha_nacimiento": "AAAA-MM-DD, anterior a hoy.",
     "genero": "0 femenino, 1 masculino.",
     "telefono": "Número nacional (3001234567) o internacional (+573001234567), válido para el país. "
-    "El patrón describe los números de Colombia; para otro país vale un número válido en él.",
+    "El patrón describe los números de Colombia; para otro país vale un número válido en él. "
+    "Vacío o null: sin teléfono.",
     "id_ciudad": "Ciudad (por defecto 1, Bogotá); debe pertenecer al país.",
     "id_pais": "País (por defecto 1, Colombia).",
     "id_empresa": "Empresa del mismo propietario.",
@@ -57,15 +61,21 @@ def phone_pattern(region: str = "CO") -> str:
 def _cliente_extra() -> dict:
     """What the form's methods add to its fields, and the descriptions."""
     extra = {name: {"description": text} for name, text in DESCRIPTIONS.items()}
-    extra["telefono"] |= {"pattern": phone_pattern()}
+    extra["telefono"] |= {"pattern": blank_or(phone_pattern())}
+    # The shortest number of any type (each type's own rule depends on tipo_documento).
+    extra["cedula_cliente"] |= {"minLength": min(least for (least, _most), *_ in REGLAS.values())}
     return extra
 
 
 def cliente_body(*, defaults: bool) -> dict:
-    """A client's writable fields as a request body: POST and PUT require what create requires."""
-    return form_schema(
+    """A client's writable fields as a request body: POST and PUT require what create requires;
+    PUT and PATCH take back the null account a GET shows for a client made in the panel."""
+    body = form_schema(
         ClienteForm, ClienteForm.WRITABLE, required=API_REQUIRED, extra=_cliente_extra(), defaults=defaults
     )
+    if not defaults:
+        body["properties"]["id_usuario"]["nullable"] = True
+    return body
 
 
 def _read_schema(field, name: str) -> dict:
@@ -97,10 +107,14 @@ def _cliente_read() -> dict:
 def _cliente_schemas() -> dict:
     nuevo, completo = cliente_body(defaults=True), cliente_body(defaults=False)
     parcial = {k: v for k, v in completo.items() if k != "required"}
+    parcial["properties"] = {name: dict(prop) for name, prop in completo["properties"].items()}
     return {
         "Cliente": _cliente_read(),
         "ClienteNuevo": nuevo
-        | {"description": "Campos desconocidos → 400. id_ciudad, id_pais y estado tienen valor por defecto."},
+        | {
+            "description": "Campos desconocidos → 400. tipo_documento, id_ciudad, id_pais, estado y "
+            "acepta_sms tienen valor por defecto (dicho en cada campo)."
+        },
         "ClienteCompleto": completo
         | {"description": "PUT: los campos que exige la creación; los demás, si faltan, conservan su valor."},
         "ClienteParcial": parcial | {"description": "PATCH: solo los campos enviados cambian."},
@@ -136,7 +150,7 @@ def _ajax_nuevo() -> dict:
             "nombre": nombre,
             "telefono": telefono,
             "documento": documento,
-            "activo": {"type": "boolean", "default": True},
+            "activo": {"type": "boolean", "description": "Por defecto: true."},
         },
         "required": ["nombre", "documento"],
         "additionalProperties": False,
@@ -155,7 +169,12 @@ def message_pattern() -> str:
 def _envio_sms() -> dict:
     """The body of POST /clientes/enviar-sms/: EnviarSMSForm's fields under the document's names."""
     extra = {
-        "programar_para": {"maxLength": 40},
+        "programar_para": {
+            "format": "date-time",
+            "description": "Fecha y hora RFC 3339 (2026-12-24T09:30:00-05:00); también sin zona, en hora "
+            f"de Bogotá (2026-12-24T09:30). Desde ahora hasta {MAX_DIAS_PROGRAMADA} días. Vacío o null: "
+            "enviar ya.",
+        },
         "mensaje": {
             "minLength": 1,
             "pattern": message_pattern(),
@@ -206,30 +225,31 @@ def _sms_schemas() -> dict:
             },
             "required": ["success", "cliente"],
         },
-        "Plantillas": {
+        # No schema is named as one of its properties: a generated class would shadow it.
+        "ListaPlantillas": {
             "type": "object",
             "properties": {
                 "success": {"type": "boolean"},
-                "plantillas": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {"id": {"type": "integer"}, "nombre": text, "mensaje": text},
-                        "required": ["id", "nombre", "mensaje"],
-                    },
-                },
+                "plantillas": {"type": "array", "items": ref("PlantillaSMS")},
             },
             "required": ["success", "plantillas"],
+        },
+        "PlantillaSMS": {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "nombre": text, "mensaje": text},
+            "required": ["id", "nombre", "mensaje"],
         },
         "EnvioSMS": _envio_sms(),
         "EnvioPrueba": _envio_prueba(),
         "CampanaSMS": _campaign_schema(),
+        "DetalleEnvio": _detalle_schema(),
     }
 
 
-def _campaign_schema() -> dict:
+def _detalle_schema() -> dict:
+    """One recipient of a campaign: its row's estado (SPEC §7)."""
     integer, text = {"type": "integer"}, {"type": "string"}
-    detalle = {
+    return {
         "type": "object",
         "properties": {
             "cliente_id": integer,
@@ -240,6 +260,10 @@ def _campaign_schema() -> dict:
         },
         "required": ["cliente_id", "nombre", "estado"],
     }
+
+
+def _campaign_schema() -> dict:
+    integer, text = {"type": "integer"}, {"type": "string"}
     counts = ("campana_id", "total_clientes", "enviados_exitosos", "enviados_fallidos", "pendientes")
     counts += ("omitidos", "cancelados")
     moment = {**text, "format": "date-time", "nullable": True}
@@ -256,7 +280,7 @@ def _campaign_schema() -> dict:
             **{name: integer for name in counts},
             "creado": {**text, "format": "date-time"},
             "completado": {**text, "format": "date-time", "nullable": True},
-            "detalles": {"type": "array", "items": detalle},
+            "detalles": {"type": "array", "items": ref("DetalleEnvio")},
             "url": {**text, "description": "Solo en 202: dónde consultar el progreso."},
         },
         "required": ["success", "estado", *counts, "programada_para", "siguiente_envio"],
@@ -307,13 +331,55 @@ def _error_schemas() -> dict:
     }
 
 
+# Each enum once, as a named component (a generator makes one type of it, not one per property).
+ENUMS = {
+    "tipo_documento": "TipoDocumento",
+    "genero": "Genero",
+    "estado": "EstadoCliente",
+    "tipo": "TipoCampana",
+}
+ENUMS_OF = {"CampanaSMS": {"estado": "EstadoCampana"}, "DetalleEnvio": {"estado": "EstadoEnvio"}}
+
+
+def enum_labels() -> dict:
+    """What each choice means, for OPTIONS' ``display_name`` (the forms' own choice lists)."""
+    labels = {n: dict(f.choices) for n, f in FORM_FIELDS.items() if getattr(f, "choices", None)}
+    return labels | {"tipo": dict(TIPOS)}
+
+
+def named_enum(prop: dict, component: str, found: dict) -> dict:
+    """The property as a reference to its enum component; null stays the property's (OpenAPI 3.0:
+    ``allOf`` the component and ``nullable``), the description too."""
+    enum = {"type": prop["type"], "enum": [v for v in prop["enum"] if v is not None]}
+    assert found.setdefault(component, enum) == enum, f"{component}: dos listas distintas"
+    out = {"allOf": [ref(component)]}
+    out |= {k: prop[k] for k in ("nullable", "description") if k in prop}
+    return out
+
+
+def with_named_enums(components: dict) -> dict:
+    """Every enum property of every component, replaced by its named component."""
+    found: dict = {}
+    for name, schema in components.items():
+        names = ENUMS | ENUMS_OF.get(name, {})
+        for prop_name, prop in (schema.get("properties") or {}).items():
+            if "enum" in prop and prop.get("type") != "boolean":
+                schema["properties"][prop_name] = named_enum(prop, names[prop_name], found)
+    return components | found
+
+
 def schemas() -> dict:
-    return {**_cliente_schemas(), **_sms_schemas(), **_error_schemas()}
+    return with_named_enums({**_cliente_schemas(), **_sms_schemas(), **_error_schemas()})
+
+
+# What Python's str.strip() takes off (query_text and _order_by strip each part).
+STRIPPED = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
 def ordering_pattern() -> str:
-    """Comma-separated ORDERING fields, each optionally with «-» (what ``_order_by`` accepts)."""
-    key = r" *-?(?:" + "|".join(ORDERING) + r") *"
+    """Comma-separated ORDERING fields, each optionally with «-»; empty parts are skipped, and an
+    empty ``ordering=`` is the default order (what ``_order_by`` accepts)."""
+    key = rf"[{STRIPPED}]*(?:-?(?:" + "|".join(ORDERING) + rf"))?[{STRIPPED}]*"
     return rf"^{key}(?:,{key})*$"
 
 

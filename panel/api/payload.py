@@ -3,6 +3,7 @@
 import json
 
 from flask import request
+from wtforms.validators import Length
 
 from ..ids import MAX_ID
 from .error_responses import ApiError
@@ -67,11 +68,28 @@ def query_int(name: str, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
 
 
 def query_text(name: str, max_length: int = 100) -> str | None:
-    """A text query parameter, stripped; 400 when it cannot be searched for."""
-    raw = (request.args.get(name) or "").strip()
+    """A text query parameter, stripped; 400 when it cannot be searched for (the length counted
+    as sent, as the document's maxLength counts it)."""
+    sent = request.args.get(name) or ""
+    if len(sent) > max_length:
+        raise ApiError(400, errors={name: [f"Máximo {max_length} caracteres."]})
+    raw = sent.strip()
     if not raw:
         return None
-    problem = clean_text(raw) or (f"Máximo {max_length} caracteres." if len(raw) > max_length else None)
+    problem = clean_text(raw)
     if problem:
         raise ApiError(400, errors={name: [problem]})
     return raw
+
+
+def too_long(fields: dict, values: dict, names: dict | None = None) -> dict:
+    """``{name: [message]}`` for each text longer than its field's Length, counted as sent — as
+    the document's maxLength counts it — not after ``strip`` or Optional() let blank text pass
+    (``fields``: bound form fields; ``names``: the document's name of each, when it differs)."""
+    errors = {}
+    for name, field in fields.items():
+        value = values.get(name)
+        for v in field.validators:
+            if isinstance(v, Length) and isinstance(value, str) and 0 <= v.max < len(value):
+                errors[(names or {}).get(name, name)] = [v.message or f"Máximo {v.max} caracteres."]
+    return errors

@@ -61,7 +61,7 @@ def _what(body: dict) -> tuple[str, PlantillaSMS | None]:
     errors = {k: [UNKNOWN] for k in body if k not in FIELDS}
     if errors:
         raise ApiError(400, errors=errors)
-    given = [k for k in FIELDS if body.get(k) is not None]
+    given = [k for k in FIELDS if k in body]  # as the document says: one key, neither null
     if len(given) != 1:
         _fail("non_field_errors", UNO_DE_LOS_DOS)
     if given == ["mensaje"]:

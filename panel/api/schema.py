@@ -29,6 +29,9 @@ EMAIL = (
     r"^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@([a-z0-9]+(-[a-z0-9]+)*\.)+"
     r"(?!(arpa|invalid|local|localhost|onion|test)$)[a-z]{2,24}$"
 )
+# What Optional() takes for "nothing sent" besides the empty string: text that Python's strip()
+# empties, less the controls every text field refuses first (panel/forms/base.py).
+OPTIONAL_BLANK = r" \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # Python-only syntax a JSON Schema (ECMA 262) pattern cannot carry as it is.
 UNTRANSLATABLE = re.compile(r"\(\?[P<aimsux]|\\[AZbB]")
 
@@ -85,8 +88,17 @@ def _text_schema(field: StringField, required: bool) -> dict:
     patterns = [p for p in patterns if p]
     if required:
         schema["minLength"] = max(schema.get("minLength", 0), 1)
-    schema["pattern"] = patterns[0] if patterns else text_pattern(refused_controls(field), required)
+    if not patterns:
+        schema["pattern"] = text_pattern(refused_controls(field), required)
+    else:
+        schema["pattern"] = patterns[0] if required or not is_optional(field) else blank_or(patterns[0])
     return schema
+
+
+def blank_or(pattern: str) -> str:
+    """An optional field's pattern: what it checks, or blank (Optional() stops the checks there and
+    the API stores null), so an empty value is not a schema violation the server accepts."""
+    return rf"^[{OPTIONAL_BLANK}]*$|{pattern}"
 
 
 def text_pattern(controls: str, required: bool) -> str:
@@ -118,18 +130,29 @@ def _value_schema(field: Field, required: bool, nullable: bool) -> dict:
     raise TypeError(f"Sin traducción a JSON Schema para {type(field).__name__} ({field.name}).")
 
 
-def field_schema(field: Field, required: bool | None = None) -> dict:
-    """One field's JSON Schema (OpenAPI 3.0: ``nullable``); ``required`` overrides the validators'."""
+def field_schema(field: Field, required: bool | None = None, *, default: bool = True) -> dict:
+    """One field's JSON Schema (OpenAPI 3.0: ``nullable``); ``required`` overrides the validators';
+    ``default``: tell the field's default in the description (never as the ``default`` keyword)."""
     required = is_required(field) if required is None else required
     nullable = is_optional(field) and not required
     schema = _value_schema(field, required, nullable)
     if nullable:
         schema["nullable"] = True
-    if field.default is not None and not callable(field.default):
-        schema["default"] = field.default
     if field.description:
         schema["description"] = str(field.description)
+    if default and field.default is not None and not callable(field.default):
+        schema["description"] = default_described(schema.get("description"), field.default)
     return schema
+
+
+def default_described(description: str | None, value) -> str:
+    """The default in words, not as ``default``: a generator reads a request property with a
+    ``default`` as always present (openapi-typescript makes it required), so a client would have
+    to send what the server fills in anyway."""
+    if description and "por defecto" in description.lower():
+        return description
+    shown = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
+    return f"{description} " * bool(description) + f"Por defecto: {shown}."
 
 
 def form_schema(
@@ -144,15 +167,13 @@ def form_schema(
 
     ``required`` adds fields the caller requires beyond the form's own validators (and so not
     nullable); ``extra`` merges into a field's schema what a method-level rule adds; without
-    ``defaults`` a left-out field keeps its stored value (PUT, PATCH), so no default is shown.
+    ``defaults`` a left-out field keeps its stored value (PUT, PATCH), so no default is told.
     """
     fields = bound_fields(form_class, names)
     properties = {}
     for name, field in fields.items():
-        prop = field_schema(field, True if name in required else None) | (extra or {}).get(name, {})
-        if not defaults:
-            prop.pop("default", None)
-        properties[name] = prop
+        must = True if name in required else None
+        properties[name] = field_schema(field, must, default=defaults) | (extra or {}).get(name, {})
     must = [n for n, f in fields.items() if n in required or is_required(f)]
     schema = {"type": "object", "properties": properties, "additionalProperties": False}
     return schema | ({"required": must} if must else {})

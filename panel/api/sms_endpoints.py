@@ -16,10 +16,11 @@ from ..models import CampanaSMS, Cliente, SMSLog
 from ..models.users import can_steer, can_write
 from ..sms import lifecycle, outbox, runners
 from .caller import protect_blueprint, requires
-from .cliente_data import DEFAULTS, bind_form, form_errors, write
+from .cliente_data import DEFAULTS, FORM_FIELDS, bind_form, form_errors, write
 from .error_responses import ApiError
 from .idempotent import idempotent
-from .payload import REQUIRED, UNKNOWN, check_type, is_int, json_object
+from .payload import REQUIRED, UNKNOWN, check_type, is_int, json_object, too_long
+from .schema import bound_fields
 
 bp = Blueprint("api_sms", __name__, url_prefix="/clientes")
 protect_blueprint(bp)
@@ -52,6 +53,7 @@ def _ajax_values(body: dict) -> dict:
         errors["activo"] = ["Debe ser true o false."]
     if "nombre" not in errors and not (body.get("nombre") or "").strip():
         errors["nombre"] = [REQUIRED]
+    errors = too_long({"telefono": FORM_FIELDS["telefono"]}, body) | errors
     if errors:
         fail(errors)
     return DEFAULTS | document_fields(body)
@@ -118,6 +120,7 @@ SEND_NAMES = {
     "programar_para": "programar_para",
     "tipo": "tipo",
 }
+SEND_FIELDS = bound_fields(EnviarSMSForm, list(SEND_NAMES))
 
 
 def _recipient_ids(body: dict) -> list[int]:
@@ -134,6 +137,8 @@ def _send_form(body: dict) -> EnviarSMSForm:
     """``mensaje`` and ``nombre_campana`` validated by EnviarSMSForm, as the panel page does."""
     errors = {k: [UNKNOWN] for k in body if k not in ("cliente_ids", *SEND_NAMES.values())}
     errors |= {k: [p] for k in SEND_NAMES.values() if (p := check_type(body.get(k), "str", True))}
+    values = {name: body.get(key) for name, key in SEND_NAMES.items()}
+    errors = too_long(SEND_FIELDS, values, SEND_NAMES) | errors
     if errors:
         fail(errors)
     form = bind(EnviarSMSForm, {name: body.get(key) for name, key in SEND_NAMES.items()})

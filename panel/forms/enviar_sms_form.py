@@ -4,6 +4,7 @@ The template choice list is loaded through the ORM, so the tenancy hook limits i
 the campaign is written for (a superadmin sends under ``tenancy.using(tenant)``).
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -30,9 +31,25 @@ TIPOS = [
 ]
 
 
+# RFC 3339 (the API's ``format: date-time``) beyond what fromisoformat reads: a lower-case «t» or
+# «z», and a leap second (:60, read as :59 — the minute is what a campaign is scheduled by).
+RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:)(\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)", re.ASCII)
+
+
+def rfc3339_as_iso(text: str) -> str:
+    """An RFC 3339 date-time as Python's ISO reader takes it; any other text unchanged."""
+    found = RFC3339.fullmatch(text)
+    if found is None:
+        return text
+    start, second, fraction, zone = found.groups()
+    second = "59" if second == "60" else second
+    return f"{start.upper()}{second}{fraction or ''}{zone.upper()}"
+
+
 def parse_programar_para(text: str) -> datetime:
-    """ISO 8601 to naive UTC; a time without offset is Bogotá time (SPEC §9). ValueError if bad."""
-    moment = datetime.fromisoformat(text.strip())
+    """ISO 8601 (and every RFC 3339 date-time) to naive UTC; a time without offset is Bogotá time
+    (SPEC §9). ValueError if bad."""
+    moment = datetime.fromisoformat(rfc3339_as_iso(text.strip()))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BOGOTA)
     try:
