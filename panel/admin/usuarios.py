@@ -3,6 +3,7 @@ departamentos and ciudades (admins read them, the superadmin changes them)."""
 
 import logging
 
+import sqlalchemy as sa
 from flask import abort, flash, has_request_context, request
 from flask_admin.babel import gettext
 from flask_login import current_user
@@ -14,7 +15,7 @@ from ..extensions import db
 from ..forms.base import PanelForm
 from ..forms.clientes import REQUIRED, ChoiceField, strip
 from ..ids import coerce_optional_choice
-from ..models import Ciudad, Usuario
+from ..models import Ciudad, Departamento, Usuario
 from ..models.users import (
     MIN_PASSWORD,
     ROLE_LABELS,
@@ -25,6 +26,7 @@ from ..models.users import (
     can_read_catalogs,
     sees_every_tenant,
 )
+from .clientes_filtros import ChoiceFilter
 from .modelview import TenantModelView
 
 log = logging.getLogger(__name__)
@@ -225,6 +227,12 @@ class DepartamentoView(DivipolaView):
 CINCO_DIGITOS = "Cinco dígitos (vacío en una ciudad extranjera)."
 
 
+def _departamentos() -> list[tuple[str, str]]:
+    """The Ciudades filter's choices: the 33 departamentos (shared data), by name."""
+    rows = db.session.execute(sa.select(Departamento.id, Departamento.nombre).order_by(Departamento.nombre))
+    return [(str(i), nombre) for i, nombre in rows]
+
+
 class CiudadView(DivipolaView):
     column_list = ("codigo_dane", "nombre", "departamento", "pais")
     column_labels = {
@@ -235,7 +243,9 @@ class CiudadView(DivipolaView):
     }
     column_searchable_list = ("nombre", "codigo_dane")
     column_sortable_list = ("codigo_dane", "nombre")
-    column_default_sort = ("nombre", False)
+    # Grouped by departamento (a municipio's DANE code starts with its departamento's), and filtered by one.
+    column_default_sort = ("codigo_dane", False)
+    column_filters = (ChoiceFilter(Ciudad.id_departamento, "Departamento", _departamentos, "departamento"),)
     column_select_related_list = (Ciudad.pais,)  # the departamento comes joined with every city
     form_columns = ("nombre", "codigo_dane", "departamento", "pais")
     form_args = {
