@@ -25,11 +25,13 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 GOAL_RATIO = 5.0  # every case, over HTTP
 GOAL_PAGE1 = 0.010  # page 1 (and page 1 by departamento), median server time at 1M rows on PostgreSQL
 GOAL_STATEMENTS = 3
-# The departamento filtered by: Antioquia, Medellín's (the data's biggest city) and 124 other
-# municipios' (the data's long tail; bench/generate.py).
-DEPARTAMENTO = "05"
+# The departamentos filtered by: Antioquia, Medellín's (the data's biggest city, half the
+# clients) and 124 other municipios'; Cundinamarca, 116 municipios of the data's long tail
+# (bench/generate.py) and ~0.01 % of the clients: the plan that suits one is the other's worst.
+DEPARTAMENTO, POCOS = "05", "25"
 POR_DEPARTAMENTO = "página 1 por departamento"
-PAGE1_CASES = ("página 1", POR_DEPARTAMENTO)
+POR_POCOS = "página 1 por departamento con pocos clientes"
+PAGE1_CASES = ("página 1", POR_DEPARTAMENTO, POR_POCOS)
 
 
 def login(app, email: str):
@@ -50,7 +52,7 @@ def _ours_filters(app, values: dict) -> str:
     )
 
 
-def cases(filters: str, deep_page: int, por_departamento: str) -> dict[str, str]:
+def cases(filters: str, deep_page: int, por_departamento: str, por_pocos: str) -> dict[str, str]:
     base = "/admin/clientes/"
     return {
         "página 1": base,
@@ -59,13 +61,14 @@ def cases(filters: str, deep_page: int, por_departamento: str) -> dict[str, str]
         f"página {deep_page + 1}": base + f"?page={deep_page}",
         "estado + ciudad": base + "?" + filters,
         POR_DEPARTAMENTO: base + "?" + por_departamento,
+        POR_POCOS: base + "?" + por_pocos,
     }
 
 
-def departamento_id(engine) -> int:
-    """The id of the departamento the filtered case asks for (shared reference data)."""
+def departamento_id(engine, codigo: str) -> int:
+    """The id of a departamento a filtered case asks for (shared reference data)."""
     with engine.connect() as conn:
-        return conn.scalar(sa.select(Departamento.id).where(Departamento.codigo_dane == DEPARTAMENTO))
+        return conn.scalar(sa.select(Departamento.id).where(Departamento.codigo_dane == codigo))
 
 
 def large_lists(app, s) -> None:
@@ -125,16 +128,17 @@ def in_process(s, ours_app, plain_app, results: dict) -> list[tuple]:
     with plain_app.app_context():
         plain_engine = plain_app.extensions["sqlalchemy"].engine
     large_lists(ours_app, s)
-    filters, departamento = {"estado": 1, "ciudad": 2}, departamento_id(ours_engine)
+    filters = {"estado": 1, "ciudad": 2}
+    departamentos = [departamento_id(ours_engine, codigo) for codigo in (DEPARTAMENTO, POCOS)]
     ours_cases = cases(
         _ours_filters(ours_app, dict(filters)),
         s.deep_page,
-        _ours_filters(ours_app, {"departamento": departamento}),
+        *(_ours_filters(ours_app, {"departamento": d}) for d in departamentos),
     )
     plain_cases = cases(
         baseline_app.filter_args(plain_app, {"estado": 1, "id_ciudad": 2}),
         s.deep_page,
-        baseline_app.filter_args(plain_app, {"id_departamento": departamento}),
+        *(baseline_app.filter_args(plain_app, {"id_departamento": d}) for d in departamentos),
     )
     for label, email, n in _who(s):
         ours, plain = login(ours_app, email), login(plain_app, email)
@@ -198,7 +202,7 @@ def run(s=None) -> str:
     rows, ours_cases, plain_cases = in_process(s, ours_app, plain_app, results)
     head = (
         f"{s.requests} peticiones por caso ({_who(s)[1][2]} superadmin), tamaño {s.name}; "
-        f"{POR_DEPARTAMENTO}: código DANE {DEPARTAMENTO}; base: bench/baseline_app.py"
+        f"departamentos: código DANE {DEPARTAMENTO}, con pocos clientes {POCOS}; base: bench/baseline_app.py"
         + ("" if s.count_cap is None else f"; en proceso, tope del conteo {s.count_cap} (lista grande)")
     )
     text = table("B1 lista de clientes, en proceso (tiempo de servidor)", rows, info + "\n" + head)
