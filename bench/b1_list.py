@@ -171,6 +171,9 @@ def goals(s, engine_name: str, results: dict) -> str:
     slow = [f"{k[0]}: {k[1]} {v[1] / v[0]:.1f}×" for k, v in http.items() if v[1] / v[0] < GOAL_RATIO]
     page1 = {(k[0], k[1]): v[0] for k, v in results.items() if k[1] in PAGE1_CASES and k[2] == "proceso"}
     statements = max(v[2] for k, v in results.items() if k[2] == "proceso")
+    over = [
+        f"{k[0]}: {k[1]} {v[2]}" for k, v in results.items() if k[2] == "proceso" and v[2] > GOAL_STATEMENTS
+    ]
     parts = [
         f"cada caso ≥ {GOAL_RATIO:.0f}× la base por HTTP: {_met(not slow)}"
         + (f" (por debajo: {', '.join(slow)})" if slow else ""),
@@ -182,7 +185,7 @@ def goals(s, engine_name: str, results: dict) -> str:
             for case in PAGE1_CASES
         ),
         f"≤ {GOAL_STATEMENTS} sentencias SQL por página: {_met(statements <= GOAL_STATEMENTS)}"
-        f" (máximo {statements})",
+        f" (máximo {statements}{': ' + ', '.join(over) if over else ''})",
     ]
     note = (
         ""

@@ -273,4 +273,4 @@ def test_postgresql_samples_id_ciudad_finely(app):
         pytest.skip("PostgreSQL's statistics target")
     sql = "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'cliente'::regclass AND attname = :a"
     target = db.session.scalar(sa.text(sql), {"a": "id_ciudad"})
-    assert target == 1000
+    assert target == 3000
