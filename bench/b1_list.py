@@ -10,7 +10,10 @@ same data, same run, measured two ways:
 import re
 import time
 
+import sqlalchemy as sa
+
 from panel.extensions import db
+from panel.models import Departamento
 
 from . import baseline_app
 from .common import PASSWORD, count_statements, emit, machine_info, ms, ratio, size, stats, table
@@ -20,8 +23,15 @@ from .server import create
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 GOAL_RATIO = 5.0  # every case, over HTTP
-GOAL_PAGE1 = 0.010  # page 1, median server time at 1M rows on PostgreSQL
+GOAL_PAGE1 = 0.010  # page 1 (and page 1 by departamento), median server time at 1M rows on PostgreSQL
 GOAL_STATEMENTS = 3
+# The departamentos filtered by: Antioquia, Medellín's (the data's biggest city, half the
+# clients) and 124 other municipios'; Cundinamarca, 116 municipios of the data's long tail
+# (bench/generate.py) and ~0.01 % of the clients: the plan that suits one is the other's worst.
+DEPARTAMENTO, POCOS = "05", "25"
+POR_DEPARTAMENTO = "página 1 por departamento"
+POR_POCOS = "página 1 por departamento con pocos clientes"
+PAGE1_CASES = ("página 1", POR_DEPARTAMENTO, POR_POCOS)
 
 
 def login(app, email: str):
@@ -42,7 +52,7 @@ def _ours_filters(app, values: dict) -> str:
     )
 
 
-def cases(filters: str, deep_page: int) -> dict[str, str]:
+def cases(filters: str, deep_page: int, por_departamento: str, por_pocos: str) -> dict[str, str]:
     base = "/admin/clientes/"
     return {
         "página 1": base,
@@ -50,7 +60,25 @@ def cases(filters: str, deep_page: int) -> dict[str, str]:
         "búsqueda cédula": base + "?search=1000012",
         f"página {deep_page + 1}": base + f"?page={deep_page}",
         "estado + ciudad": base + "?" + filters,
+        POR_DEPARTAMENTO: base + "?" + por_departamento,
+        POR_POCOS: base + "?" + por_pocos,
     }
+
+
+def departamento_id(engine, codigo: str) -> int:
+    """The id of a departamento a filtered case asks for (shared reference data)."""
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(Departamento.id).where(Departamento.codigo_dane == codigo))
+
+
+def large_lists(app, s) -> None:
+    """At smoke size a tenant's 100 clients would be an exactly counted short list on every page;
+    the count cap scaled to the data makes them a large list, whose pages take the path (and the
+    statements) a million rows take: the count estimated once, then cached."""
+    if s.count_cap is not None:
+        next(
+            v for v in app.extensions["panel_admin"]._views if v.endpoint == "clientes"
+        ).count_cap = s.count_cap
 
 
 def measure(client, engine, url: str, n: int) -> tuple[float, float, int]:
@@ -99,9 +127,19 @@ def in_process(s, ours_app, plain_app, results: dict) -> list[tuple]:
         ours_engine = db.engine
     with plain_app.app_context():
         plain_engine = plain_app.extensions["sqlalchemy"].engine
+    large_lists(ours_app, s)
     filters = {"estado": 1, "ciudad": 2}
-    ours_cases = cases(_ours_filters(ours_app, dict(filters)), s.deep_page)
-    plain_cases = cases(baseline_app.filter_args(plain_app, {"estado": 1, "id_ciudad": 2}), s.deep_page)
+    departamentos = [departamento_id(ours_engine, codigo) for codigo in (DEPARTAMENTO, POCOS)]
+    ours_cases = cases(
+        _ours_filters(ours_app, dict(filters)),
+        s.deep_page,
+        *(_ours_filters(ours_app, {"departamento": d}) for d in departamentos),
+    )
+    plain_cases = cases(
+        baseline_app.filter_args(plain_app, {"estado": 1, "id_ciudad": 2}),
+        s.deep_page,
+        *(baseline_app.filter_args(plain_app, {"id_departamento": d}) for d in departamentos),
+    )
     for label, email, n in _who(s):
         ours, plain = login(ours_app, email), login(plain_app, email)
         for case in ours_cases:
@@ -131,15 +169,23 @@ def over_http(s, url: str, ours_cases: dict, plain_cases: dict, results: dict) -
 def goals(s, engine_name: str, results: dict) -> str:
     http = {k: v for k, v in results.items() if k[2] == "http"}
     slow = [f"{k[0]}: {k[1]} {v[1] / v[0]:.1f}×" for k, v in http.items() if v[1] / v[0] < GOAL_RATIO]
-    page1 = {k[0]: v[0] for k, v in results.items() if k[1:] == ("página 1", "proceso")}
+    page1 = {(k[0], k[1]): v[0] for k, v in results.items() if k[1] in PAGE1_CASES and k[2] == "proceso"}
     statements = max(v[2] for k, v in results.items() if k[2] == "proceso")
+    over = [
+        f"{k[0]}: {k[1]} {v[2]}" for k, v in results.items() if k[2] == "proceso" and v[2] > GOAL_STATEMENTS
+    ]
     parts = [
         f"cada caso ≥ {GOAL_RATIO:.0f}× la base por HTTP: {_met(not slow)}"
         + (f" (por debajo: {', '.join(slow)})" if slow else ""),
-        f"página 1 ≤ {GOAL_PAGE1 * 1000:.0f} ms de servidor (mediana): "
-        + ", ".join(f"{who} {ms(t)} {_met(t <= GOAL_PAGE1)}" for who, t in page1.items()),
+        *(
+            f"{case} ≤ {GOAL_PAGE1 * 1000:.0f} ms de servidor (mediana): "
+            + ", ".join(
+                f"{who} {ms(t)} {_met(t <= GOAL_PAGE1)}" for (who, c), t in page1.items() if c == case
+            )
+            for case in PAGE1_CASES
+        ),
         f"≤ {GOAL_STATEMENTS} sentencias SQL por página: {_met(statements <= GOAL_STATEMENTS)}"
-        f" (máximo {statements})",
+        f" (máximo {statements}{': ' + ', '.join(over) if over else ''})",
     ]
     note = (
         ""
@@ -159,7 +205,8 @@ def run(s=None) -> str:
     rows, ours_cases, plain_cases = in_process(s, ours_app, plain_app, results)
     head = (
         f"{s.requests} peticiones por caso ({_who(s)[1][2]} superadmin), tamaño {s.name}; "
-        "base: bench/baseline_app.py"
+        f"departamentos: código DANE {DEPARTAMENTO}, con pocos clientes {POCOS}; base: bench/baseline_app.py"
+        + ("" if s.count_cap is None else f"; en proceso, tope del conteo {s.count_cap} (lista grande)")
     )
     text = table("B1 lista de clientes, en proceso (tiempo de servidor)", rows, info + "\n" + head)
     http_rows = over_http(s, url, ours_cases, plain_cases, results)

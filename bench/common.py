@@ -31,6 +31,7 @@ class Size:
     browse_seconds: float = 30.0
     deep_page: int = 2000
     staff: int = 20
+    count_cap: int | None = None  # the Clientes list's, in process (None: the panel's own)
 
 
 SIZES = {
@@ -55,6 +56,7 @@ SIZES = {
         browse_seconds=2,
         deep_page=2,
         staff=4,
+        count_cap=20,
     ),
 }
 

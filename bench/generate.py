@@ -33,7 +33,7 @@ APELLIDOS = (
     "Moreno Castro Ortiz Ruiz Suárez"
 ).split()
 PREFIJOS = "300 301 302 304 305 310 311 312 313 314 315 316 317 318 319 320 321 322 323 350".split()
-EMPRESAS, CAMPANAS, CIUDADES = 20, 10, 20  # per tenant; Colombian cities are ids 1..20
+EMPRESAS, CAMPANAS = 20, 10  # per tenant
 COLUMNS = tuple(
     "cedula_cliente nombre_cliente apellido_cliente fecha_nacimiento email genero telefono telefono_e164 "
     "busqueda id_ciudad id_pais id_empresa id_campana estado acepta_sms creado actualizado "
@@ -114,7 +114,7 @@ def generate(s: Size, url: str) -> None:
         upgrade()
         with timer() as t:
             tenants = _reference_rows(s)
-            _clients(s, tenants)
+            _clients(s, tenants, municipios())
         _analyze()
         db.engine.dispose()
     emit(
@@ -177,8 +177,22 @@ def _all_tenants(conn) -> None:
         conn.execute(sa.text("SELECT set_config('app.tenant', '*', true)"))
 
 
-def client_rows(s: Size, tenants: list[dict]):
-    """Every client as a tuple in COLUMNS order (deterministic: seeded)."""
+def municipios() -> list[int]:
+    """Every Colombian municipio's id (the 1,123 of DIVIPOLA), the 20 capitals first (ids 1..20)."""
+    ciudad = db.metadata.tables["ciudad"]
+    with db.engine.connect() as conn:
+        return list(
+            conn.scalars(
+                sa.select(ciudad.c.id).where(ciudad.c.codigo_dane.is_not(None)).order_by(ciudad.c.id)
+            )
+        )
+
+
+def client_rows(s: Size, tenants: list[dict], ciudades: list[int]):
+    """Every client as a tuple in COLUMNS order (deterministic: seeded). Where they live is
+    Pareto-shaped over ``ciudades``: most in the big capitals (ids 1..20, as in rounds one and
+    two), a long tail (~3 %) across the other 1,100 municipios, so a departamento holds
+    many municipios' clients."""
     rng, start = random.Random(7), datetime(2020, 1, 1)
     for i in range(s.clients):
         t = tenants[i % len(tenants)]
@@ -206,7 +220,7 @@ def client_rows(s: Size, tenants: list[dict]):
             telefono,
             phone,  # what panel/phones.py derives on an ORM save
             search_document(person),  # what panel/models/clients.py derives on an ORM save
-            1 + int(rng.paretovariate(1.2)) % CIUDADES,
+            ciudades[int(rng.paretovariate(1.2)) % len(ciudades)],
             1,
             rng.choice(t["empresas"]) if rng.random() < 0.9 else None,
             rng.choice(t["campanas"]) if rng.random() < 0.5 else None,
@@ -218,27 +232,27 @@ def client_rows(s: Size, tenants: list[dict]):
         )
 
 
-def _clients(s: Size, tenants: list[dict]) -> None:
+def _clients(s: Size, tenants: list[dict], ciudades: list[int]) -> None:
     if db.engine.dialect.name == "postgresql":
-        _copy_postgres(s, tenants)
+        _copy_postgres(s, tenants, ciudades)
     else:
-        _insert_sqlite(s, tenants)
+        _insert_sqlite(s, tenants, ciudades)
 
 
-def _copy_postgres(s: Size, tenants: list[dict]) -> None:
+def _copy_postgres(s: Size, tenants: list[dict], ciudades: list[int]) -> None:
     """One COPY of all the clients."""
     with db.engine.begin() as conn:
         _all_tenants(conn)
         cursor = conn.connection.driver_connection.cursor()
         with cursor.copy(f"COPY cliente ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for row in client_rows(s, tenants):
+            for row in client_rows(s, tenants, ciudades):
                 copy.write_row(row)
 
 
-def _insert_sqlite(s: Size, tenants: list[dict]) -> None:
+def _insert_sqlite(s: Size, tenants: list[dict], ciudades: list[int]) -> None:
     """Batched executemany, BATCH rows per statement and transaction."""
     table = db.metadata.tables["cliente"]
-    rows = client_rows(s, tenants)
+    rows = client_rows(s, tenants, ciudades)
     while True:
         batch = [dict(zip(COLUMNS, r, strict=True)) for _, r in zip(range(BATCH), rows, strict=False)]
         if not batch:

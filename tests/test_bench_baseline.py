@@ -70,11 +70,12 @@ def test_each_tenant_sees_its_own_clients_only(app, tenants, database_url):
 
 def test_the_filter_arguments_name_flask_admins_equals_filters(database_url):
     plain = baseline_app.create(database_url)
-    args = baseline_app.filter_args(plain, {"estado": 1, "id_ciudad": 2})
+    args = baseline_app.filter_args(plain, {"estado": 1, "id_ciudad": 2, "id_departamento": 3})
     view = next(v for v in plain.extensions["baseline_admin"]._views if v.endpoint == "clientes")
     chosen = [view._filters[int(part.split("=")[0].split("_")[1])] for part in args.split("&")]
     assert [(f.column.name, str(f.operation())) for f in chosen] == [
         ("estado", "equals"),
         ("id_ciudad", "equals"),
+        ("id_departamento", "equals"),  # B1's departamento case: the ciudad's, joined by Flask-Admin
     ]
     assert isinstance(view.model.__table__, sa.Table)

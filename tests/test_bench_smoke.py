@@ -4,6 +4,7 @@ Timing goals are not checked here (a smoke run on a busy CI machine says nothing
 ``make bench`` measures them. Needs Redis (B4, B5 run RQ workers)."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,18 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path):
         assert f"- {name}" in goals, f"{name} no imprime sus metas:\n{goals}"
     listed = [line for line in goals.split("\n") if line.startswith("- ")]
     assert all("cumplido" in line for line in listed), listed  # each says met or not met
+    _b1_statements(out, goals)
+
+
+B1_STATEMENTS = re.compile(r"^\| (admin|superadmin) \([^)]*\): (.+), sentencias SQL\s*\|\s*(\d+)", re.M)
+
+
+def _b1_statements(out: str, goals: str) -> None:
+    """A count, not a time, so it holds at smoke size: every B1 page of both roles, the
+    departamento-filtered one included, costs at most 3 statements (the smoke run scales the
+    count cap to its data, so its pages are large lists as at 1,000,000 rows)."""
+    counted = {(who, case): int(n) for who, case, n in B1_STATEMENTS.findall(out)}
+    assert {who for who, _ in counted} == {"admin", "superadmin"}, out[:3000]
+    assert ("admin", "página 1 por departamento") in counted, sorted(counted)
+    assert all(n <= 3 for n in counted.values()), counted
+    assert "- B1: ≤ 3 sentencias SQL por página: cumplido (máximo 3)" in goals, goals

@@ -187,3 +187,22 @@ def test_a_name_that_comes_to_repeat_reads_with_its_departamento(client, data):
     db.session.expire_all()
     assert str(db.session.get(Ciudad, _city("05360"))) == "Itagüí (Antioquia)"
     assert municipios.load().match("Itagüí", "Vichada").codigo_dane == "99999"
+
+
+@pytest.mark.parametrize("rol", ["admin", "superadmin"])  # who reads the catálogos
+def test_the_ciudades_list_groups_the_municipios_by_departamento_and_filters_by_one(client, data, rol):
+    """The issue's "1,123 municipios grouped by departamento": the Ciudades catálogo in DANE code
+    order (a municipio's code starts with its departamento's) and a Departamento filter."""
+    login(client, EMAILS[rol])
+    html = client.get("/admin/ciudades/?page_size=100").get_data(as_text=True)
+    assert "Fuente: DANE, DIVIPOLA" in html  # on the Ciudades list
+    codes = re.findall(r'<td class="col-codigo_dane">\s*(\d{5})\s*</td>', html)
+    assert len(codes) >= 90 and codes == sorted(codes), codes[:10]
+    assert codes[:2] == ["05001", "05002"]  # Antioquia's first: Medellín, Abejorral
+    caqueta = client.get(f"/admin/ciudades/?flt0_0={_departamento('18')}&page_size=100").get_data(
+        as_text=True
+    )
+    found = re.findall(r'<td class="col-codigo_dane">\s*(\d{5})\s*</td>', caqueta)
+    assert len(found) == 16 and {c[:2] for c in found} == {"18"}, found  # Caquetá's 16 municipios
+    raw = re.search(r'id="filter-groups-data" class="d-none">(.*?)</div>', caqueta, re.S).group(1)
+    assert len(json.loads(raw)["Departamento"][0]["options"]) == 33

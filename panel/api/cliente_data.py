@@ -5,8 +5,9 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, DateField, SelectField
 
-from .. import consent, formatting, tenancy
+from .. import consent, formatting, municipios, tenancy
 from ..extensions import db
+from ..forms.base import CONTROL_MESSAGE, has_control
 from ..forms.binding import bind
 from ..forms.cliente_form import ClienteForm
 from ..ids import MAX_ID
@@ -40,6 +41,9 @@ FIELDS = {
 CREATE_REQUIRED = tuple(n for n, f in FORM_FIELDS.items() if is_required(f) or n in API_REQUIRED)
 OPTIONAL_TEXT = ("apellido_cliente", "email", "telefono")
 READ_ONLY = ("id_cliente", "creado", "actualizado")
+# The city as a person writes it, beside its id (SPEC §16): "Itagüí", "Rionegro (Antioquia)",
+# "Rionegro, Antioquia", a DANE code; resolved by the one matcher (municipios.match). Write-only.
+CIUDAD, MAX_CIUDAD = "ciudad", 120
 DEFAULTS = {name: f.default for name, f in FORM_FIELDS.items()}  # what POST stores for a field left out
 
 
@@ -55,8 +59,8 @@ def check_body(body: dict, *, required=()) -> None:
     """Unknown fields, wrong JSON types and missing ``required`` fields: 400."""
     errors = {}
     for name, value in body.items():
-        if name in FIELDS:
-            problem = check_type(value, *FIELDS[name])
+        if name in FIELDS or name == CIUDAD:
+            problem = check_type(value, *FIELDS.get(name, ("str", False)))
             if problem:
                 errors[name] = [problem]
         elif name not in READ_ONLY:
@@ -65,6 +69,29 @@ def check_body(body: dict, *, required=()) -> None:
     errors = too_long(FORM_FIELDS, body) | errors
     if errors:
         raise ApiError(400, errors=errors)
+
+
+def named_city(body: dict) -> tuple[dict, dict]:
+    """``ciudad`` written by a person, as ``id_ciudad`` (and ``id_pais``, unless given): the body
+    to validate and the errors for ``ciudad`` — the matcher's words (the candidates of an
+    ambiguous name, "¿Quiso decir …?"); given with an ``id_ciudad``, both must name one city."""
+    if CIUDAD not in body:
+        return body, {}
+    body = dict(body)
+    escrito = body.pop(CIUDAD)
+    if len(escrito) > MAX_CIUDAD:
+        return body, {CIUDAD: [f"Máximo {MAX_CIUDAD} caracteres."]}
+    if has_control(escrito):
+        return body, {CIUDAD: [CONTROL_MESSAGE]}
+    pais = body.get("id_pais") if is_int(body.get("id_pais")) else None
+    try:
+        lugar = municipios.indice().match(escrito, id_pais=pais)
+    except municipios.MunicipioError as error:
+        return body, {CIUDAD: [str(error)]}
+    if "id_ciudad" in body and body["id_ciudad"] != lugar.id:
+        dicho = f"«{escrito.strip()}» es {lugar.completo} (id_ciudad {lugar.id})"
+        return body, {CIUDAD: [f"{dicho}, no id_ciudad {body['id_ciudad']}."]}
+    return {"id_pais": lugar.id_pais} | body | {"id_ciudad": lugar.id}, {}
 
 
 def form_errors(form) -> dict:
@@ -102,6 +129,7 @@ def save(body: dict, obj: Cliente | None = None, *, partial: bool = False, full:
     fields left out keep their values (as in a PATCH), never cleared nor reset to defaults.
     """
     check_body(body, required=CREATE_REQUIRED if full else ())
+    body, named_errors = named_city(body)
     values = stored_values(obj) | {k: v for k, v in body.items() if k in FIELDS}
     # A new client needs its account (the seed's API); a client made in the panel without one
     # takes null back (GET → PUT round-trips), but the API never removes an account once linked.
@@ -109,8 +137,8 @@ def save(body: dict, obj: Cliente | None = None, *, partial: bool = False, full:
     owner = obj.id_propietario if obj is not None else _owner_of_account(values["id_usuario"])
     with write_scope(owner):
         form = bind_form(values, obj, require_usuario)
-        if not form.validate():
-            raise ApiError(400, errors=form_errors(form))
+        if not form.validate() or named_errors:
+            raise ApiError(400, errors=form_errors(form) | named_errors)
         return write(form, obj)
 
 

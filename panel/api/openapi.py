@@ -6,16 +6,16 @@ limit, a pattern or a choice list changed in the form changes the document too.
 
 import phonenumbers
 
-from ..forms.base import MULTI_LINE_CONTROLS
+from ..forms.base import MULTI_LINE_CONTROLS, SINGLE_LINE_CONTROLS
 from ..forms.cliente_form import ClienteForm
 from ..forms.enviar_sms_form import MAX_DIAS_PROGRAMADA, TIPOS, EnviarSMSForm
 from ..identificacion import REGLAS
 from ..ids import MAX_ID, MAX_IDS
 from ..models.sms import ESTADOS_CAMPANA, ESTADOS_LOG
 from ..sms.render import MAX_LENGTH, PLACEHOLDERS
-from .cliente_data import API_REQUIRED, FORM_FIELDS, READ_ONLY
+from .cliente_data import API_REQUIRED, CIUDAD, FORM_FIELDS, MAX_CIUDAD, READ_ONLY
 from .clientes_endpoints import FILTERS, MAX_PAGE_SIZE, ORDERING, PAGE_SIZE
-from .schema import BLANK, TEXT, blank_or, field_schema, form_schema
+from .schema import BLANK, TEXT, blank_or, field_schema, form_schema, text_pattern
 from .sms_endpoints import SEND_NAMES
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
@@ -67,6 +67,22 @@ def _cliente_extra() -> dict:
     return extra
 
 
+# ``ciudad``: the city by name, beside id_ciudad (api/cliente_data.named_city, municipios.match).
+CIUDAD_POR_NOMBRE = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_CIUDAD,
+    "pattern": text_pattern(SINGLE_LINE_CONTROLS, required=True),
+    "writeOnly": True,
+    "description": "La ciudad escrita como la escribe una persona, en lugar de id_ciudad: el municipio "
+    "(«Itagüí»), con su departamento si el nombre se repite («Rionegro (Antioquia)», «Rionegro, Antioquia») "
+    "o su código DANE («05360»); no importan tildes, mayúsculas ni «D.C.». Un nombre ambiguo o desconocido "
+    "es un 400 en «ciudad» que nombra los candidatos o el más parecido («¿Quiso decir …?»). Con "
+    "id_ciudad, ambos deben nombrar la misma ciudad; sin id_pais, el país es el de la ciudad. La respuesta "
+    "trae id_ciudad.",
+}
+
+
 def cliente_body(*, defaults: bool) -> dict:
     """A client's writable fields as a request body: POST and PUT require what create requires;
     PUT and PATCH take back the null account a GET shows for a client made in the panel."""
@@ -75,6 +91,7 @@ def cliente_body(*, defaults: bool) -> dict:
     )
     if not defaults:
         body["properties"]["id_usuario"]["nullable"] = True
+    body["properties"][CIUDAD] = dict(CIUDAD_POR_NOMBRE)
     return body
 
 

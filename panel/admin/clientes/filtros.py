@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from flask import g, has_request_context
+from flask import g, has_app_context, has_request_context
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
 from ... import users
@@ -38,11 +38,22 @@ def apply_search(query, search: str | None):
 # Not Ciudad: its 1,123 municipios are searched as you type (panel/admin/clientes/ciudad_lookup.py).
 CHOICE_MODELS = (Empresa, CampanaPublicitaria, Departamento, Pais)
 AGENCIAS = "agencias"  # the superadmin's part of the union: the tenants' admins
+MUNICIPIOS = "municipios"  # a Departamento filter's part: its municipios' ids, by departamento
 
 
-def _choice_parts() -> list:
+def _municipios_select(departamentos):
+    """(tabla, id, nombre) rows of the departamentos' municipios: the city's id, the departamento's."""
+    return sa.select(
+        sa.literal(MUNICIPIOS).label("tabla"),
+        Ciudad.id.label("id"),
+        sa.cast(Ciudad.id_departamento, sa.String).label("nombre"),
+    ).where(Ciudad.id_departamento.in_(departamentos))
+
+
+def _choice_parts(departamentos=()) -> list:
     """One SELECT (tabla, id, nombre) per choice list; the agencies only for a global scope
-    (a tenant's staff have only their own agency to choose from)."""
+    (a tenant's staff have only their own agency to choose from); the municipios of the
+    departamentos a filter asks for."""
     parts = [
         sa.select(sa.literal(m.__tablename__).label("tabla"), m.id.label("id"), m.nombre.label("nombre"))
         for m in CHOICE_MODELS
@@ -51,23 +62,43 @@ def _choice_parts() -> list:
         nombre = sa.func.coalesce(sa.func.nullif(Usuario.nombre, ""), Usuario.email)  # `nombre or email`
         tabla = sa.literal(AGENCIAS).label("tabla")
         parts.append(users.admins_select(tabla, Usuario.id.label("id"), nombre.label("nombre")))
+    if departamentos:
+        parts.append(_municipios_select(departamentos))
     return parts
 
 
-def _all_choices() -> dict[str, list[tuple[str, str]]]:
+def _all_choices(departamentos=()) -> dict:
     """Every choice list of the filters, and the agencies, in ONE statement (a UNION ALL through
     the ORM, so the tenancy hook scopes each part), cached for the request: the list page then
-    costs the same number of statements whatever the filters and the role."""
+    costs the same number of statements whatever the filters and the role. ``departamentos``
+    adds their municipios to it (a departamento asked for later costs a statement of its own)."""
     cached = g.get("clientes_filter_choices")
     if cached is None:
-        union = sa.union_all(*_choice_parts()).subquery()
+        union = sa.union_all(*_choice_parts(departamentos)).subquery()
         stmt = sa.select(union.c.tabla, union.c.id, union.c.nombre).order_by(union.c.tabla, union.c.nombre)
         cached = {m.__tablename__: [] for m in CHOICE_MODELS} | {AGENCIAS: []}
+        cached[MUNICIPIOS] = {d: [] for d in departamentos}
         for tabla, i, nombre in db.session.execute(stmt):
-            cached[tabla].append((str(i), nombre))
+            if tabla == MUNICIPIOS:
+                cached[MUNICIPIOS][int(nombre)].append(i)
+            else:
+                cached[tabla].append((str(i), nombre))
         cached[AGENCIAS].sort(key=lambda o: o[1].lower())
         g.clientes_filter_choices = cached
+    missing = [d for d in departamentos if d not in cached[MUNICIPIOS]]
+    if missing:
+        cached[MUNICIPIOS] |= {d: [] for d in missing}
+        for _tabla, i, nombre in db.session.execute(_municipios_select(missing)):
+            cached[MUNICIPIOS][int(nombre)].append(i)
     return cached
+
+
+def municipios_de(departamento: int) -> list[int]:
+    """The ids of a departamento's municipios, read with the filters' choices (no statement of
+    their own on a list page); outside an app context, read on their own."""
+    if not has_app_context():
+        return list(db.session.scalars(sa.select(Ciudad.id).where(Ciudad.id_departamento == departamento)))
+    return _all_choices((departamento,))[MUNICIPIOS][departamento]
 
 
 def _names(model):
@@ -109,10 +140,14 @@ class ChoiceFilter(BaseSQLAFilter):
 
 
 class DepartamentoFilter(ChoiceFilter):
-    """The clients living in a departamento: their city's, through the ciudad key (indexed)."""
+    """The clients living in a departamento: ``id_ciudad IN (its municipios' ids)``, the ids
+    written into the statement. With a subquery instead, PostgreSQL cannot tell a departamento
+    of half the clients from one of a handful, and walked the whole table backwards for the
+    latter (Vichada: 1.4 s at 1,000,000 clients); with the ids, id_ciudad's statistics tell it,
+    and a small departamento is read through the ciudad index (docs/performance.md)."""
 
     def condition(self, value):
-        return Cliente.id_ciudad.in_(sa.select(Ciudad.id).where(Ciudad.id_departamento == value))
+        return Cliente.id_ciudad.in_(municipios_de(value))
 
 
 class DateFilter(BaseSQLAFilter):

@@ -40,7 +40,8 @@ def planner_rows(stmt) -> int | None:
     if db.engine.dialect.name != "postgresql":
         return None
     scoped = tenancy.scoped(stmt)
-    compiled = scoped.compile(dialect=db.engine.dialect)
+    # render_postcompile: an IN list (the Departamento filter's municipios) as its own parameters
+    compiled = scoped.compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
     conn = db.session.connection()
     raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
     plan = raw if isinstance(raw, list) else json.loads(raw)

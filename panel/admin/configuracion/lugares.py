@@ -1,6 +1,7 @@
 """Configuración → Países, Departamentos, Ciudades: shared reference data (DANE's DIVIPOLA for
 Colombia); admins read it, the superadmin changes it."""
 
+import sqlalchemy as sa
 from flask import has_request_context
 from flask_login import current_user
 from wtforms import ValidationError
@@ -9,8 +10,9 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from ... import municipios
 from ...extensions import db
 from ...forms.cliente_form import REQUIRED, strip
-from ...models import Ciudad
+from ...models import Ciudad, Departamento
 from ...models.users import can_manage_catalogs, can_read_catalogs
+from ..clientes.filtros import ChoiceFilter
 from ..comun.modelview import TenantModelView
 
 
@@ -71,6 +73,12 @@ class DepartamentoView(DivipolaView):
 CINCO_DIGITOS = "Cinco dígitos (vacío en una ciudad extranjera)."
 
 
+def _departamentos() -> list[tuple[str, str]]:
+    """The Ciudades filter's choices: the 33 departamentos (shared data), by name."""
+    rows = db.session.execute(sa.select(Departamento.id, Departamento.nombre).order_by(Departamento.nombre))
+    return [(str(i), nombre) for i, nombre in rows]
+
+
 class CiudadView(DivipolaView):
     column_list = ("codigo_dane", "nombre", "departamento", "pais")
     column_labels = {
@@ -81,7 +89,9 @@ class CiudadView(DivipolaView):
     }
     column_searchable_list = ("nombre", "codigo_dane")
     column_sortable_list = ("codigo_dane", "nombre")
-    column_default_sort = ("nombre", False)
+    # Grouped by departamento (a municipio's DANE code starts with its departamento's), and filtered by one.
+    column_default_sort = ("codigo_dane", False)
+    column_filters = (ChoiceFilter(Ciudad.id_departamento, "Departamento", _departamentos, "departamento"),)
     column_select_related_list = (Ciudad.pais,)  # the departamento comes joined with every city
     form_columns = ("nombre", "codigo_dane", "departamento", "pais")
     form_args = {

@@ -8,7 +8,7 @@ offers "Reintentar"). ``fase`` says what a failed job retries (the preview or th
 cannot write after the retry), ``advertencias`` the rows imported with warnings, ``escritas``
 the rows the run has committed (where a retried import resumes).
 
-Revision ID: 0023_impjobs
+Revision ID: 0023
 Revises: 0022
 Create Date: 2026-12-06
 
@@ -17,7 +17,7 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023_impjobs"
+revision = "0023"
 down_revision = "0022"
 branch_labels = None
 depends_on = None

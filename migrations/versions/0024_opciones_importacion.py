@@ -5,8 +5,8 @@
   No foreign key: a municipio is never deleted (DIVIPOLA retires none that clients use), and a
   stale id would only make the preview say the city is not valid.
 
-Revision ID: 0023_impvalues
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-06
 
 """
@@ -14,8 +14,8 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023_impvalues"
-down_revision = "0023_impjobs"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
