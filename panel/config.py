@@ -15,6 +15,8 @@ from .clock import BOGOTA
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 DEV_SECRET = "solo-para-desarrollo-no-usar-en-produccion"
+# A production secret guessable in less than 2**128 tries would let anyone forge a session.
+MIN_SECRET_KEY = 32
 
 
 class ConfigError(RuntimeError):
@@ -188,14 +190,23 @@ def database_url(raw: str | None) -> str:
 def _secret_key(env: str) -> str:
     """SECRET_KEY, required in production; a fixed development key elsewhere."""
     secret = os.environ.get("SECRET_KEY")
-    if secret:
-        return secret
-    if env == "production":
+    if env == "production" and not secret:
         raise ConfigError(
             "SECRET_KEY es obligatoria en producción "
             "(defínala, o use PANEL_ENV=development en una máquina de desarrollo)"
         )
-    return DEV_SECRET
+    return secret or DEV_SECRET
+
+
+def check_secret(values: dict) -> None:
+    """In production the final SECRET_KEY (environment or explicit mapping) is long enough."""
+    secret = values.get("SECRET_KEY") or ""
+    if values.get("PANEL_ENV") == "production" and len(secret) < MIN_SECRET_KEY:
+        raise ConfigError(
+            f"SECRET_KEY debe tener al menos {MIN_SECRET_KEY} caracteres en producción "
+            f"(tiene {len(secret)}); genere una con: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
 
 
 def from_environment(default_env: str = "production") -> dict:
@@ -225,7 +236,9 @@ def load(overrides: dict | None = None) -> dict:
     settings are parsed and checked like the environment's."""
     values = {name: value for name, value in vars(Defaults).items() if name.isupper()}
     values |= from_environment(default_env="testing" if overrides else "production")
-    return values | typed(overrides or {})
+    values |= typed(overrides or {})
+    check_secret(values)
+    return values
 
 
 class Defaults:

@@ -179,7 +179,7 @@ class ImportarView(PanelAccessMixin, BaseView):
             abort(404)
         nombre = f"rechazos-importacion-{job.id}.csv"
         headers = {"Content-Disposition": f'attachment; filename="{nombre}"'}
-        return Response(job.rechazos, mimetype="text/csv; charset=utf-8", headers=headers)
+        return Response(job.rechazos, content_type="text/csv; charset=utf-8", headers=headers)
 
 
 def register(admin) -> None:
