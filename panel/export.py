@@ -132,6 +132,22 @@ def _telefono_sql(value):
     return sa.case((e164, value), else_=seguro_sql(value))
 
 
+def _telefono_hoja(value) -> str:
+    """CSV (Excel) and XLSX: a Colombian number in national form, text a spreadsheet keeps as
+    written ('300 123 4567'); any other, as the plain CSV would but always guarded (Excel
+    evaluates a leading '+')."""
+    return seguro(formatting.phone_sheet(value))
+
+
+def _telefono_hoja_sql(value):
+    """``_telefono_hoja`` in SQL: formatting.phone_sheet's grouping by substrings."""
+    part = lambda start, length: sa.func.substr(value, start, length)  # noqa: E731
+    rest = " " + part(7, 3) + " " + part(10, 4)
+    national = sa.case((part(4, 1) == "3", part(4, 3) + rest), else_="(" + part(4, 3) + ")" + rest)
+    colombian = value.regexp_match(f"^{formatting.COLOMBIA_E164.pattern}$")
+    return sa.case((colombian, national), else_=seguro_sql(value))
+
+
 def _fecha(value) -> str:
     """A moment in Bogotá time with its offset (formatting.py); a calendar date as aaaa-mm-dd."""
     if value is None:
@@ -211,7 +227,12 @@ CONVERTERS: dict[str, Callable] = {
     "numero": _numero,
     "booleano": _booleano,
 }
-XLSX_CONVERTERS: dict[str, Callable] = {**CONVERTERS, "fecha": _fecha_xlsx, "fecha_hora": _fecha_xlsx}
+XLSX_CONVERTERS: dict[str, Callable] = {
+    **CONVERTERS,
+    "telefono": _telefono_hoja,
+    "fecha": _fecha_xlsx,
+    "fecha_hora": _fecha_xlsx,
+}
 
 
 # The SQL twin of each CSV converter above (PostgreSQL's COPY, panel/export_sql.py); a kind
@@ -245,6 +266,8 @@ def converter(columna: Columna, formato: Formato = FORMATOS["csv"]) -> Callable:
         return XLSX_CONVERTERS[columna.tipo]
     if formato.coma_decimal and columna.tipo == "numero":
         return formatting.decimal_comma
+    if formato.coma_decimal and columna.tipo == "telefono":
+        return _telefono_hoja
     return CONVERTERS[columna.tipo]
 
 
@@ -267,6 +290,8 @@ def _sql_cell(columna: Columna, formato: Formato, campo, kind):
         cell = seguro_sql(sa.cast(campo, sa.Text))
     elif formato.coma_decimal and columna.tipo == "numero" and not isinstance(kind, sa.Integer):
         return _decimal_comma_sql(campo)
+    elif formato.coma_decimal and columna.tipo == "telefono":
+        cell = _telefono_hoja_sql(campo)
     else:
         cell = SQL_CONVERTERS[columna.tipo](campo)
     # COPY quotes a '' (its NULL is ''), Python's csv writes nothing: only text can be ''

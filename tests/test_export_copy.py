@@ -71,7 +71,10 @@ HOSTILE = [
     "\\N",
     "x\x7fy",
 ]
-PHONES = ["+573001234567", "+١٢٣٤٥٦٧٨", "3001234567", "=2", "", None, "+0123456", "+57 300"]
+PHONES = [
+    *("+573001234567", "+١٢٣٤٥٦٧٨", "3001234567", "=2", "", None, "+0123456", "+57 300"),
+    *("6013456789", "+584121234567"),  # a landline (national form in CSV (Excel)), a foreign number
+]
 # Around Bogotá's midnight in UTC, microseconds, a DST year (1992) and local mean time (1900).
 MOMENTS = [
     datetime(2026, 1, 1, 4, 59, 59, 999999),

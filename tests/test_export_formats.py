@@ -83,7 +83,7 @@ def test_the_excel_csv_has_semicolons_a_bom_labels_and_bogota_times(client, data
     clientes = {r["Nombres"]: r for r in by_header(rows)}
     assert set(clientes) == {"'" + FORMULA[:20], LONG_NAME}  # the other tenant's client is not there
     uno = clientes["'" + FORMULA[:20]]
-    assert uno["Apellidos"] == "'@SUM(A1)" and uno["Teléfono"] == "+573001234567"
+    assert uno["Apellidos"] == "'@SUM(A1)" and uno["Teléfono"] == "300 123 4567"  # national, text Excel keeps
     assert (uno["Estado"], uno["Género"], uno["Acepta SMS"]) == ("Activo", "Femenino", "Sí")
     assert clientes[LONG_NAME]["Estado"] == "Inactivo" and clientes[LONG_NAME]["Género"] == "Masculino"
     assert uno["Creado"] == "2026-12-01 01:50:25-05:00"  # stored at 06:50 UTC
@@ -128,7 +128,7 @@ def test_the_xlsx_has_date_cells_in_bogota_time_and_bogota_in_the_header(client,
     header = rows[0]
     assert "Creado (hora de Bogotá)" in header and "Acepta SMS desde (hora de Bogotá)" in header
     assert "Fecha de nacimiento" in header  # a calendar date has no time zone
-    uno = next(r for r in by_header(rows) if r["Teléfono"] == "+573001234567")
+    uno = next(r for r in by_header(rows) if r["Teléfono"] == "300 123 4567")
     assert uno["Creado (hora de Bogotá)"] == IN_BOGOTA  # a real datetime cell, 06:50 UTC read as 01:50
     assert uno["Fecha de nacimiento"] == datetime(1990, 5, 17)
     assert (uno["Estado"], uno["Género"], uno["Acepta SMS"]) == ("Activo", "Femenino", "Sí")
