@@ -11,8 +11,10 @@ per cell); related names (empresa, ciudad…) come from small lookups loaded onc
 - "XLSX": openpyxl's write-only mode on a temporary file, then streamed: real date cells in
   Bogotá time, column widths, a frozen header row and a filter over the data.
 
-Both CSVs carry moments as ``aaaa-mm-dd HH:MM:SS-05:00``; every format writes labels, not codes,
-and the same headers (XLSX adds "(hora de Bogotá)" to its moment columns).
+"CSV (Excel)" writes dates as people read them, ``dd/mm/aaaa`` and ``dd/mm/aaaa hh:mm`` in Bogotá
+(what Excel with Colombian settings takes for a date); the plain CSV keeps ISO 8601 for programs,
+``aaaa-mm-dd`` and ``aaaa-mm-dd HH:MM:SS-05:00``. Every format writes labels, not codes, and the
+same headers (XLSX adds "(hora de Bogotá)" to its moment columns).
 """
 
 import csv
@@ -192,6 +194,19 @@ def _fecha_sql(value):
     return value  # date.isoformat() is a date's own text with DateStyle ISO (SQL_SETTINGS)
 
 
+def _fecha_hoja(value) -> str:
+    """CSV (Excel): dd/mm/aaaa, a moment as dd/mm/aaaa hh:mm in Bogotá (formatting.py)."""
+    return formatting.date_time(value) if isinstance(value, datetime) else formatting.day(value)
+
+
+def _fecha_hoja_sql(value):
+    """``_fecha_hoja`` in SQL (the COPY's TimeZone is Bogotá, SQL_SETTINGS)."""
+    if isinstance(value.type, sa.DateTime):
+        moment = value if value.type.timezone else sa.func.timezone("UTC", value)  # stored naive UTC
+        return sa.func.to_char(moment, "DD/MM/YYYY HH24:MI")
+    return sa.func.to_char(value, "DD/MM/YYYY")
+
+
 def _fecha_xlsx(value):
     """A calendar date stays a date; a moment becomes a naive Bogotá time (cells have no zone)."""
     return formatting.spreadsheet_time(value) if isinstance(value, datetime) else value
@@ -268,6 +283,8 @@ def converter(columna: Columna, formato: Formato = FORMATOS["csv"]) -> Callable:
         return formatting.decimal_comma
     if formato.coma_decimal and columna.tipo == "telefono":
         return _telefono_hoja
+    if formato.coma_decimal and columna.tipo in ("fecha", "fecha_hora"):
+        return _fecha_hoja
     return CONVERTERS[columna.tipo]
 
 
@@ -292,6 +309,8 @@ def _sql_cell(columna: Columna, formato: Formato, campo, kind):
         return _decimal_comma_sql(campo)
     elif formato.coma_decimal and columna.tipo == "telefono":
         cell = _telefono_hoja_sql(campo)
+    elif formato.coma_decimal and columna.tipo in ("fecha", "fecha_hora"):
+        cell = _fecha_hoja_sql(campo)
     else:
         cell = SQL_CONVERTERS[columna.tipo](campo)
     # COPY quotes a '' (its NULL is ''), Python's csv writes nothing: only text can be ''

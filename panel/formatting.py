@@ -62,17 +62,21 @@ def local(moment: datetime | None) -> datetime | None:
 
 
 def date_time(moment: datetime | None) -> str:
-    """On screen: dd/mm/aaaa HH:MM in Bogotá (24 h, never seconds or microseconds)."""
-    return local(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+    """On screen and in CSV (Excel): dd/mm/aaaa HH:MM in Bogotá (24 h, never seconds)."""
+    if not moment:
+        return ""
+    moment = local(moment)
+    return f"{day(moment)} {moment:%H:%M}"
 
 
 def day(value: date | datetime | None) -> str:
-    """A calendar date on screen: dd/mm/aaaa (a moment is taken in Bogotá first)."""
+    """A calendar date on screen and in CSV (Excel): dd/mm/aaaa (a moment is taken in Bogotá
+    first); the year always in four digits (strftime writes year 1 as '1', PostgreSQL '0001')."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = local(value)
-    return value.strftime("%d/%m/%Y")
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -86,8 +86,8 @@ def test_the_excel_csv_has_semicolons_a_bom_labels_and_bogota_times(client, data
     assert uno["Apellidos"] == "'@SUM(A1)" and uno["Teléfono"] == "300 123 4567"  # national, text Excel keeps
     assert (uno["Estado"], uno["Género"], uno["Acepta SMS"]) == ("Activo", "Femenino", "Sí")
     assert clientes[LONG_NAME]["Estado"] == "Inactivo" and clientes[LONG_NAME]["Género"] == "Masculino"
-    assert uno["Creado"] == "2026-12-01 01:50:25-05:00"  # stored at 06:50 UTC
-    assert uno["Fecha de nacimiento"] == "1990-05-17"
+    assert uno["Creado"] == "01/12/2026 01:50"  # stored at 06:50 UTC; dd/mm/aaaa hh:mm in Bogotá
+    assert uno["Fecha de nacimiento"] == "17/05/1990"
 
 
 def test_the_excel_csv_writes_money_with_a_decimal_comma(client, data):
@@ -97,7 +97,7 @@ def test_the_excel_csv_writes_money_with_a_decimal_comma(client, data):
     assert {r["Tipo"] for r in rows} == {"Ingreso", "Egreso"}  # labels, not codes
     ventas = by_header(read_csv(download(client, "/admin/ventas/exportar/csv-excel/"), ";"))
     assert [r["Total"] for r in ventas] == ["1782000,00"]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d-05:00", ventas[0]["Fecha"])
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", ventas[0]["Fecha"])
 
 
 # --- plain CSV --------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def test_the_plain_csv_keeps_commas_and_decimal_points(client, data):
     clientes = by_header(read_csv(download(client, "/admin/clientes/exportar/csv/"), ","))
     uno = next(r for r in clientes if r["Teléfono"] == "+573001234567")
     assert (uno["Creado"], uno["Género"], uno["Nombres"]) == (
-        "2026-12-01 01:50:25-05:00",
+        "2026-12-01 01:50:25-05:00",  # ISO 8601 for programs
         "Femenino",
         "'" + FORMULA[:20],
     )
