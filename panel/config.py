@@ -85,6 +85,16 @@ def _url(name: str, raw: object) -> str:
     return str(raw).strip().rstrip("/")
 
 
+def _currency(name: str, raw: object) -> str:
+    """An ISO 4217 code Babel knows (COP, USD…): the estimated cost is written with it."""
+    from babel.numbers import get_currency_name
+
+    code = str(raw).strip().upper()
+    if len(code) != 3 or get_currency_name(code, locale="es_CO") == code:
+        raise ConfigError(f"{name} debe ser un código de moneda ISO 4217 (COP, USD…), no {raw!r}")
+    return code
+
+
 def _decimal(name: str, raw: object) -> Decimal:
     """Money: exact (a price of 0.0500 per segment times 100,000 segments must not drift)."""
     try:
@@ -97,6 +107,7 @@ def _decimal(name: str, raw: object) -> Decimal:
 
 
 _KINDS = {
+    "currency": _currency,
     "decimal": _decimal,
     "float": _float,
     "int": _int,
@@ -136,8 +147,9 @@ SETTINGS = (
     Setting("SMS_TEST_SENDS_PER_DAY", 50, "int", "at-least-one"),  # "Enviar prueba" per tenant and Bogotá day
     Setting("SMS_VERIFY_CODES_PER_HOUR", 5, "int", "at-least-one"),  # codes of "Verificar" per user and hour
     Setting("SMS_TEST_OTHER_COUNTRIES", False, "bool"),  # test phones abroad (operator decides)
-    Setting("SMS_PRICE_PER_SEGMENT", Decimal("0.0500"), "decimal", "non-negative"),
-    Setting("SMS_PRICE_CURRENCY", "USD", "str"),  # ISO 4217 code of SMS_PRICE_PER_SEGMENT
+    # Pesos by default: a typical Colombian bulk-SMS price per segment (docs/decisions.md, "staff").
+    Setting("SMS_PRICE_PER_SEGMENT", Decimal("25"), "decimal", "non-negative"),
+    Setting("SMS_PRICE_CURRENCY", "COP", "currency"),  # ISO 4217 code of SMS_PRICE_PER_SEGMENT
     Setting("TWILIO_SIMULATION_TOKEN", None, "str"),  # simulation: the webhooks' secret; unset: off
     # Sessions and logins (panel/auth).
     Setting("PROXY_FIX_HOPS", 0, "int", "non-negative"),  # proxies whose X-Forwarded-For is trusted

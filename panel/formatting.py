@@ -104,12 +104,15 @@ def money(amount) -> str:
     return f"{sign}$ {format_decimal(abs(amount), format=pattern, locale=LOCALE)}"
 
 
-def cost(amount, currency: str) -> str:
-    """An estimated SMS cost in the provider's currency: 'US$ 0,05', 'US$ 0,0375' (Babel's
-    es_CO symbol, a plain space, two decimals and up to four when a price has them)."""
+def cost(amount, currency: str = "COP") -> str:
+    """An estimated SMS cost in the provider's currency: pesos as ``money`` writes them
+    ('$ 1.250', '$ 12,50'); another currency with Babel's es_CO symbol, a plain space, two
+    decimals and up to four when a price has them ('US$ 0,05', 'US$ 0,0375')."""
     if amount is None:
         return ""
     value = Decimal(str(amount))
+    if currency == "COP":
+        return money(value)
     return format_currency(value, currency, format="¤ #,##0.00##", locale=LOCALE, currency_digits=False)
 
 
