@@ -104,6 +104,9 @@ class Columna:
     campo: Any
     tipo: str = "texto"  # texto | numero | telefono | fecha | fecha_hora | booleano
     nombres: dict | None = None
+    # The words of a value only Python can write (Historial's detail): such a column keeps the
+    # whole export on the Python path.
+    texto: Callable[[Any], str] | None = None
 
 
 def seguro(text) -> str:
@@ -274,6 +277,8 @@ SQL_TYPES: dict[str, tuple] = {
 
 def converter(columna: Columna, formato: Formato = FORMATOS["csv"]) -> Callable:
     """The one function that turns this column's raw values into safe values of ``formato``."""
+    if columna.texto is not None:
+        return lambda value: seguro(columna.texto(value))
     if columna.nombres is not None:
         safe = {key: seguro(name) for key, name in columna.nombres.items()}
         return lambda value: safe.get(value, "" if value is None else seguro(value))
@@ -293,6 +298,8 @@ def sql_converter(columna: Columna, formato: Formato, campo=None):
     empty one), or None when PostgreSQL would not write exactly the same text. ``campo`` is
     where the statement reads the column's value (default: ``columna.campo`` itself)."""
     kind = getattr(columna.campo, "type", None)
+    if columna.texto is not None:
+        return None
     if not _sql_writes_as_python(kind, columna.tipo if columna.nombres is None else "texto"):
         return None
     return _sql_cell(columna, formato, columna.campo if campo is None else campo, kind)
