@@ -140,3 +140,15 @@ def test_historial_exports_like_every_list_with_its_detail_in_words(client, entr
 def test_a_vendedor_may_not_export_historial(client, entries, tenants):
     login(client, tenants.vendedor_a.email)
     assert client.get("/admin/historial/exportar/csv/").status_code == 403
+
+
+def test_an_export_records_its_filters_values_by_name(client, tenants):
+    a = db.session.get(Usuario, tenants.admin_a.id)
+    factories.cliente(a, nombre_cliente="Activa")
+    login(client, "admin.a@test.co")
+    response = client.get("/admin/clientes/exportar/csv/?flt0_estado=1")
+    assert response.status_code == 200 and b"Activa" in response.get_data()
+    entry = db.session.scalars(db.select(Historial).where(Historial.accion == "exportar")).one()
+    assert entry.detalle["filtros"] == "flt0_estado=1"  # the list's own query string, kept as it was
+    page = client.get(f"/admin/historial/details/?id={entry.id}").get_data(as_text=True)
+    assert "<strong>Filtros</strong>: Estado: Activo" in page
