@@ -2,16 +2,23 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 export FLASK_APP := wsgi
 
 .PHONY: run test lint format bench reliability clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Two stamps: `make run` installs the runtime only (requirements.txt); the tests, lint and
+# benchmarks add their tools (requirements-dev.txt, which includes the runtime).
+$(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(DEV_STAMP)
 
 SIM_TOKEN := instance/simulation_token
 
@@ -34,26 +41,26 @@ $(SIM_TOKEN):
 ## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); tests
 ## marked xdist_group stay together on one worker
 PYTEST_WORKERS ?= 2
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check panel tests bench wsgi.py
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff format panel tests bench wsgi.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
 
 ## make bench: the five benchmarks against their baselines (BENCH_SIZE=quick|full|smoke, DATABASE_URL)
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	BENCH_SIZE=$${BENCH_SIZE:-quick} $(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 ## make reliability: the full-size reliability runs (tenancy matrix, 20 fault runs × 1,000 SMS,
 ## generated form posts, schemathesis on the API, 60 s of load); SQLite by default,
 ## DATABASE_URL=postgresql://… for PostgreSQL
-reliability: $(STAMP)
+reliability: $(DEV_STAMP)
 	MATRIX_PER_KIND=3 FAULT_RUNS=20 FAULT_SIZE=1000 FUZZ_EXAMPLES=200 API_FUZZ_EXAMPLES=100 LOAD_SECONDS=60 \
 	  $(BIN)/python -m pytest -s -q tests/test_attack_matrix.py tests/test_faults.py \
 	  tests/test_fuzz_forms.py tests/test_api_fuzz.py tests/test_security.py tests/reliability $(PYTEST_ARGS)

@@ -48,8 +48,18 @@ def set_password_command(email, password):
 
 @click.command("demo-data")
 def demo_data_command():
-    """Load the demo tenants, users, clients and templates (idempotent)."""
+    """Load the demo tenants, users, clients and templates (idempotent); never in production,
+    where its well-known passwords would open the panel to anyone."""
+    from flask import current_app
+
     from .demo import load_demo_data
+
+    if current_app.config.get("PANEL_ENV") == "production":
+        raise click.ClickException(
+            "Los datos de demostración no se cargan en producción (PANEL_ENV=production): "
+            "sus usuarios tienen contraseñas conocidas. Cree el primer administrador con "
+            "'flask create-user' (README, «Running at scale»)."
+        )
 
     created = load_demo_data()
     click.echo("Datos de demostración cargados." if created else "Los datos de demostración ya existían.")

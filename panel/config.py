@@ -15,6 +15,8 @@ from .clock import BOGOTA
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 DEV_SECRET = "solo-para-desarrollo-no-usar-en-produccion"
+# A production secret guessable in less than 2**128 tries would let anyone forge a session.
+MIN_SECRET_KEY = 32
 
 
 class ConfigError(RuntimeError):
@@ -83,6 +85,16 @@ def _url(name: str, raw: object) -> str:
     return str(raw).strip().rstrip("/")
 
 
+def _currency(name: str, raw: object) -> str:
+    """An ISO 4217 code Babel knows (COP, USD…): the estimated cost is written with it."""
+    from babel.numbers import get_currency_name
+
+    code = str(raw).strip().upper()
+    if len(code) != 3 or get_currency_name(code, locale="es_CO") == code:
+        raise ConfigError(f"{name} debe ser un código de moneda ISO 4217 (COP, USD…), no {raw!r}")
+    return code
+
+
 def _decimal(name: str, raw: object) -> Decimal:
     """Money: exact (a price of 0.0500 per segment times 100,000 segments must not drift)."""
     try:
@@ -95,6 +107,7 @@ def _decimal(name: str, raw: object) -> Decimal:
 
 
 _KINDS = {
+    "currency": _currency,
     "decimal": _decimal,
     "float": _float,
     "int": _int,
@@ -136,8 +149,9 @@ SETTINGS = (
     Setting("SMS_TEST_SENDS_PER_DAY", 50, "int", "at-least-one"),  # "Enviar prueba" per tenant and Bogotá day
     Setting("SMS_VERIFY_CODES_PER_HOUR", 5, "int", "at-least-one"),  # codes of "Verificar" per user and hour
     Setting("SMS_TEST_OTHER_COUNTRIES", False, "bool"),  # test phones abroad (operator decides)
-    Setting("SMS_PRICE_PER_SEGMENT", Decimal("0.0500"), "decimal", "non-negative"),
-    Setting("SMS_PRICE_CURRENCY", "USD", "str"),  # ISO 4217 code of SMS_PRICE_PER_SEGMENT
+    # Pesos by default: a typical Colombian bulk-SMS price per segment (docs/decisions.md, "staff").
+    Setting("SMS_PRICE_PER_SEGMENT", Decimal("25"), "decimal", "non-negative"),
+    Setting("SMS_PRICE_CURRENCY", "COP", "currency"),  # ISO 4217 code of SMS_PRICE_PER_SEGMENT
     Setting("TWILIO_SIMULATION_TOKEN", None, "str"),  # simulation: the webhooks' secret; unset: off
     # Sessions and logins (panel/auth).
     Setting("PROXY_FIX_HOPS", 0, "int", "non-negative"),  # proxies whose X-Forwarded-For is trusted
@@ -190,14 +204,23 @@ def database_url(raw: str | None) -> str:
 def _secret_key(env: str) -> str:
     """SECRET_KEY, required in production; a fixed development key elsewhere."""
     secret = os.environ.get("SECRET_KEY")
-    if secret:
-        return secret
-    if env == "production":
+    if env == "production" and not secret:
         raise ConfigError(
             "SECRET_KEY es obligatoria en producción "
             "(defínala, o use PANEL_ENV=development en una máquina de desarrollo)"
         )
-    return DEV_SECRET
+    return secret or DEV_SECRET
+
+
+def check_secret(values: dict) -> None:
+    """In production the final SECRET_KEY (environment or explicit mapping) is long enough."""
+    secret = values.get("SECRET_KEY") or ""
+    if values.get("PANEL_ENV") == "production" and len(secret) < MIN_SECRET_KEY:
+        raise ConfigError(
+            f"SECRET_KEY debe tener al menos {MIN_SECRET_KEY} caracteres en producción "
+            f"(tiene {len(secret)}); genere una con: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
 
 
 def from_environment(default_env: str = "production") -> dict:
@@ -227,7 +250,9 @@ def load(overrides: dict | None = None) -> dict:
     settings are parsed and checked like the environment's."""
     values = {name: value for name, value in vars(Defaults).items() if name.isupper()}
     values |= from_environment(default_env="testing" if overrides else "production")
-    return values | typed(overrides or {})
+    values |= typed(overrides or {})
+    check_secret(values)
+    return values
 
 
 class Defaults:

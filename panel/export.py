@@ -11,8 +11,10 @@ per cell); related names (empresa, ciudad…) come from small lookups loaded onc
 - "XLSX": openpyxl's write-only mode on a temporary file, then streamed: real date cells in
   Bogotá time, column widths, a frozen header row and a filter over the data.
 
-Both CSVs carry moments as ``aaaa-mm-dd HH:MM:SS-05:00``; every format writes labels, not codes,
-and the same headers (XLSX adds "(hora de Bogotá)" to its moment columns).
+"CSV (Excel)" writes dates as people read them, ``dd/mm/aaaa`` and ``dd/mm/aaaa hh:mm`` in Bogotá
+(what Excel with Colombian settings takes for a date); the plain CSV keeps ISO 8601 for programs,
+``aaaa-mm-dd`` and ``aaaa-mm-dd HH:MM:SS-05:00``. Every format writes labels, not codes, and the
+same headers (XLSX adds "(hora de Bogotá)" to its moment columns).
 
 This module holds the formats, the columns and each column's converters (with their SQL twins)
 and the CSV writer; beside it: ``export_xlsx.py`` (the XLSX writer), ``export_download.py`` (the
@@ -90,6 +92,9 @@ class Columna:
     campo: Any
     tipo: str = "texto"  # texto | numero | telefono | fecha | fecha_hora | booleano
     nombres: dict | None = None
+    # The words of a value only Python can write (Historial's detail): such a column keeps the
+    # whole export on the Python path.
+    texto: Callable[[Any], str] | None = None
 
 
 def seguro(text) -> str:
@@ -118,6 +123,22 @@ def _telefono_sql(value):
     # E.164 starts with "+": the regular expression only runs for the values that do
     e164 = sa.and_(sa.func.ascii(value) == ord("+"), value.regexp_match(f"^{E164_PATTERN}$"))
     return sa.case((e164, value), else_=seguro_sql(value))
+
+
+def _telefono_hoja(value) -> str:
+    """CSV (Excel) and XLSX: a Colombian number in national form, text a spreadsheet keeps as
+    written ('300 123 4567'); any other, as the plain CSV would but always guarded (Excel
+    evaluates a leading '+')."""
+    return seguro(formatting.phone_sheet(value))
+
+
+def _telefono_hoja_sql(value):
+    """``_telefono_hoja`` in SQL: formatting.phone_sheet's grouping by substrings."""
+    part = lambda start, length: sa.func.substr(value, start, length)  # noqa: E731
+    rest = " " + part(7, 3) + " " + part(10, 4)
+    national = sa.case((part(4, 1) == "3", part(4, 3) + rest), else_="(" + part(4, 3) + ")" + rest)
+    colombian = value.regexp_match(f"^{formatting.COLOMBIA_E164.pattern}$")
+    return sa.case((colombian, national), else_=seguro_sql(value))
 
 
 def _fecha(value) -> str:
@@ -164,6 +185,19 @@ def _fecha_sql(value):
     return value  # date.isoformat() is a date's own text with DateStyle ISO (SQL_SETTINGS)
 
 
+def _fecha_hoja(value) -> str:
+    """CSV (Excel): dd/mm/aaaa, a moment as dd/mm/aaaa hh:mm in Bogotá (formatting.py)."""
+    return formatting.date_time(value) if isinstance(value, datetime) else formatting.day(value)
+
+
+def _fecha_hoja_sql(value):
+    """``_fecha_hoja`` in SQL (the COPY's TimeZone is Bogotá, SQL_SETTINGS)."""
+    if isinstance(value.type, sa.DateTime):
+        moment = value if value.type.timezone else sa.func.timezone("UTC", value)  # stored naive UTC
+        return sa.func.to_char(moment, "DD/MM/YYYY HH24:MI")
+    return sa.func.to_char(value, "DD/MM/YYYY")
+
+
 def _fecha_xlsx(value):
     """A calendar date stays a date; a moment becomes a naive Bogotá time (cells have no zone)."""
     return formatting.spreadsheet_time(value) if isinstance(value, datetime) else value
@@ -199,7 +233,12 @@ CONVERTERS: dict[str, Callable] = {
     "numero": _numero,
     "booleano": _booleano,
 }
-XLSX_CONVERTERS: dict[str, Callable] = {**CONVERTERS, "fecha": _fecha_xlsx, "fecha_hora": _fecha_xlsx}
+XLSX_CONVERTERS: dict[str, Callable] = {
+    **CONVERTERS,
+    "telefono": _telefono_hoja,
+    "fecha": _fecha_xlsx,
+    "fecha_hora": _fecha_xlsx,
+}
 
 
 # The SQL twin of each CSV converter above (PostgreSQL's COPY, panel/export_sql.py); a kind
@@ -226,6 +265,8 @@ SQL_TYPES: dict[str, tuple] = {
 
 def converter(columna: Columna, formato: Formato = FORMATOS["csv"]) -> Callable:
     """The one function that turns this column's raw values into safe values of ``formato``."""
+    if columna.texto is not None:
+        return lambda value: seguro(columna.texto(value))
     if columna.nombres is not None:
         safe = {key: seguro(name) for key, name in columna.nombres.items()}
         return lambda value: safe.get(value, "" if value is None else seguro(value))
@@ -233,6 +274,10 @@ def converter(columna: Columna, formato: Formato = FORMATOS["csv"]) -> Callable:
         return XLSX_CONVERTERS[columna.tipo]
     if formato.coma_decimal and columna.tipo == "numero":
         return formatting.decimal_comma
+    if formato.coma_decimal and columna.tipo == "telefono":
+        return _telefono_hoja
+    if formato.coma_decimal and columna.tipo in ("fecha", "fecha_hora"):
+        return _fecha_hoja
     return CONVERTERS[columna.tipo]
 
 
@@ -241,6 +286,8 @@ def sql_converter(columna: Columna, formato: Formato, campo=None):
     empty one), or None when PostgreSQL would not write exactly the same text. ``campo`` is
     where the statement reads the column's value (default: ``columna.campo`` itself)."""
     kind = getattr(columna.campo, "type", None)
+    if columna.texto is not None:
+        return None
     if not _sql_writes_as_python(kind, columna.tipo if columna.nombres is None else "texto"):
         return None
     return _sql_cell(columna, formato, columna.campo if campo is None else campo, kind)
@@ -255,6 +302,10 @@ def _sql_cell(columna: Columna, formato: Formato, campo, kind):
         cell = seguro_sql(sa.cast(campo, sa.Text))
     elif formato.coma_decimal and columna.tipo == "numero" and not isinstance(kind, sa.Integer):
         return _decimal_comma_sql(campo)
+    elif formato.coma_decimal and columna.tipo == "telefono":
+        cell = _telefono_hoja_sql(campo)
+    elif formato.coma_decimal and columna.tipo in ("fecha", "fecha_hora"):
+        cell = _fecha_hoja_sql(campo)
     else:
         cell = SQL_CONVERTERS[columna.tipo](campo)
     # COPY quotes a '' (its NULL is ''), Python's csv writes nothing: only text can be ''

@@ -40,7 +40,7 @@ def response(codigo: str, nombre: str, chunks: Iterable[bytes]) -> Response:
     """A streamed download of ``chunks`` (written by ``export_sql.chunks``: COPY or the batched
     Python path) in the format ``codigo`` (a key of FORMATOS), named after ``nombre`` and now."""
     formato = FORMATOS[codigo]
-    result = Response(chunks, mimetype=formato.mimetype)
+    result = Response(chunks, content_type=formato.mimetype)  # the whole header, charset once
     stamp = formatting.local(clock.now()).strftime("%Y%m%d-%H%M%S")
     suffix = "-excel" if formato.coma_decimal else ""
     result.headers["Content-Disposition"] = (

@@ -5,6 +5,7 @@ through here, so a date or an amount reads the same on every screen and in every
 Times are stored in UTC (naive, as the database returns them) and shown in America/Bogota.
 """
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -61,17 +62,21 @@ def local(moment: datetime | None) -> datetime | None:
 
 
 def date_time(moment: datetime | None) -> str:
-    """On screen: dd/mm/aaaa HH:MM in Bogotá (24 h, never seconds or microseconds)."""
-    return local(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+    """On screen and in CSV (Excel): dd/mm/aaaa HH:MM in Bogotá (24 h, never seconds)."""
+    if not moment:
+        return ""
+    moment = local(moment)
+    return f"{day(moment)} {moment:%H:%M}"
 
 
 def day(value: date | datetime | None) -> str:
-    """A calendar date on screen: dd/mm/aaaa (a moment is taken in Bogotá first)."""
+    """A calendar date on screen and in CSV (Excel): dd/mm/aaaa (a moment is taken in Bogotá
+    first); the year always in four digits (strftime writes year 1 as '1', PostgreSQL '0001')."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = local(value)
-    return value.strftime("%d/%m/%Y")
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -99,12 +104,15 @@ def money(amount) -> str:
     return f"{sign}$ {format_decimal(abs(amount), format=pattern, locale=LOCALE)}"
 
 
-def cost(amount, currency: str) -> str:
-    """An estimated SMS cost in the provider's currency: 'US$ 0,05', 'US$ 0,0375' (Babel's
-    es_CO symbol, a plain space, two decimals and up to four when a price has them)."""
+def cost(amount, currency: str = "COP") -> str:
+    """An estimated SMS cost in the provider's currency: pesos as ``money`` writes them
+    ('$ 1.250', '$ 12,50'); another currency with Babel's es_CO symbol, a plain space, two
+    decimals and up to four when a price has them ('US$ 0,05', 'US$ 0,0375')."""
     if amount is None:
         return ""
     value = Decimal(str(amount))
+    if currency == "COP":
+        return money(value)
     return format_currency(value, currency, format="¤ #,##0.00##", locale=LOCALE, currency_digits=False)
 
 
@@ -198,21 +206,47 @@ def yes_no(value) -> str:
 # --- phones --------------------------------------------------------------------------------
 
 
-def phone(e164: str | None) -> str:
-    """A stored E.164 number as people read it: national for Colombia ('300 123 4567',
-    '(601) 345 6789'), international with + otherwise; what is not a number, as it is."""
-    if not e164:
+# A Colombian number in E.164: +57 and ten digits (mobiles 3xx, landlines 60x since 2021).
+COLOMBIA_E164 = re.compile(r"\+57([0-9]{10})")
+
+
+def _colombian(digits: str) -> str:
+    """Ten national digits grouped as Colombians write them: '300 123 4567', '(601) 345 6789'."""
+    grouped = f"{digits[3:6]} {digits[6:]}"
+    return f"{digits[:3]} {grouped}" if digits.startswith("3") else f"({digits[:3]}) {grouped}"
+
+
+def phone(value: str | None) -> str:
+    """A phone as people read it, from its E.164 (or, for a number never made E.164, as typed,
+    read as Colombian): national for Colombia ('300 123 4567', '(601) 345 6789'), international
+    with + otherwise ('+58 412-1234567'); what is not a valid number, as it is."""
+    if not value:
         return ""
+    found = COLOMBIA_E164.fullmatch(value)
+    if found:
+        return _colombian(found.group(1))
     try:
-        number = phonenumbers.parse(e164, None)
+        number = phonenumbers.parse(value, None if value.startswith("+") else "CO")
     except phonenumbers.NumberParseException:
-        return e164
-    digits = str(number.national_number)
-    if number.country_code == 57 and len(digits) == 10:
-        # phonenumbers writes '300 1234567'; Colombians group it 3-3-4, a landline's area in ().
-        grouped = f"{digits[3:6]} {digits[6:]}"
-        return f"{digits[:3]} {grouped}" if digits.startswith("3") else f"({digits[:3]}) {grouped}"
+        return value
+    if not phonenumbers.is_valid_number(number):
+        return value
+    if number.country_code == 57 and len(str(number.national_number)) == 10:
+        return _colombian(str(number.national_number))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def client_phone(cliente) -> str:
+    """A client's phone on screen: from its E.164 when it has one, else as typed."""
+    return phone(cliente.telefono_e164 or cliente.telefono)
+
+
+def phone_sheet(value: str | None) -> str:
+    """A phone in a spreadsheet (CSV (Excel), XLSX): a Colombian E.164 in national form, text
+    Excel keeps as written (it turns '+573001234567' into the number 573001234567); anything else
+    as it is (the exporter guards it). No phonenumbers call: export.py's SQL twin does the same."""
+    found = COLOMBIA_E164.fullmatch(value or "")
+    return _colombian(found.group(1)) if found else (value or "")
 
 
 def init_app(app: Flask) -> None:

@@ -25,6 +25,8 @@ BAD_VALUES = [
     ("SMS_EMBEDDED_SENDER", "quizás", "SMS_EMBEDDED_SENDER debe ser 1 o 0"),
     ("TWILIO_TIMEOUT", "0", "TWILIO_TIMEOUT debe ser mayor que cero"),
     ("PUBLIC_BASE_URL", "panel.example.co", "PUBLIC_BASE_URL debe ser una URL"),
+    ("SMS_PRICE_CURRENCY", "pesos", "SMS_PRICE_CURRENCY debe ser un código de moneda ISO 4217"),
+    ("SMS_PRICE_CURRENCY", "XYZ", "SMS_PRICE_CURRENCY debe ser un código de moneda ISO 4217"),
 ]
 
 

@@ -38,6 +38,7 @@ def test_csv_export_is_streamed_scoped_and_safe(client, data):
     response = client.get("/admin/clientes/exportar/csv/")
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]  # charset once
     rows = _csv(response)
     header, body = rows[0], rows[1:]
     assert header[:7] == ["ID", "Cédula", "Nombres", "Apellidos", "Teléfono", "Correo electrónico", "Estado"]

@@ -71,7 +71,10 @@ HOSTILE = [
     "\\N",
     "x\x7fy",
 ]
-PHONES = ["+573001234567", "+١٢٣٤٥٦٧٨", "3001234567", "=2", "", None, "+0123456", "+57 300"]
+PHONES = [
+    *("+573001234567", "+١٢٣٤٥٦٧٨", "3001234567", "=2", "", None, "+0123456", "+57 300"),
+    *("6013456789", "+584121234567"),  # a landline (national form in CSV (Excel)), a foreign number
+]
 # Around Bogotá's midnight in UTC, microseconds, a DST year (1992) and local mean time (1900).
 MOMENTS = [
     datetime(2026, 1, 1, 4, 59, 59, 999999),
@@ -85,6 +88,7 @@ AMOUNTS = ["0.01", "1782000.50", "12.00", "9999999999.99", "1.10"]
 
 
 SUPERADMIN_ONLY = {"paises", "ciudades"}  # the shared catalogs
+PYTHON_ONLY = {"historial"}  # its Detalle is written in words by Python (export.Columna.texto)
 
 
 def _pick(values, i):
@@ -237,7 +241,7 @@ def _counts() -> list[int]:
 def test_copy_writes_the_same_bytes_as_the_python_path(app, client, hostile, caplog, codigo, who):
     login(client, who)
     for view, url in exporting_lists(app).items():
-        if view in SUPERADMIN_ONLY and who != "super@test.co":
+        if (view in SUPERADMIN_ONLY and who != "super@test.co") or view in PYTHON_ONLY:
             continue
         path = f"{url}exportar/{codigo}/"
         by_copy = _download(app, client, path, True, caplog)

@@ -283,7 +283,7 @@ def test_the_rejected_rows_csv_has_the_files_columns_and_an_error_column(app, te
 # --- the round trip from the panel's own exports --------------------------------------------------
 
 
-@pytest.mark.parametrize("formato", ["csv", "xlsx"])
+@pytest.mark.parametrize("formato", ["csv", "csv-excel", "xlsx"])
 def test_a_file_exported_by_the_panel_imports_back_without_errors(app, client, tenants, formato):
     empresa = factories.empresa(tenants.admin_a, "Acme")
     for n in range(5):
@@ -302,20 +302,21 @@ def test_a_file_exported_by_the_panel_imports_back_without_errors(app, client, t
     exported = client.get(f"/admin/clientes/exportar/{formato}/")
     assert exported.status_code == 200
     before = {
-        c: (x.estado, x.acepta_sms, x.id_empresa, x.fecha_nacimiento, x.telefono)
+        c: (x.estado, x.acepta_sms, x.id_empresa, x.fecha_nacimiento, x.telefono_e164)
         for c, x in clientes(tenants.admin_a.id).items()
     }
-    _, vista, resumen = imported(exported.data, tenants.admin_a.id, f"clientes.{formato}", actualizar=True)
+    nombre = "clientes.xlsx" if formato == "xlsx" else "clientes.csv"
+    _, vista, resumen = imported(exported.data, tenants.admin_a.id, nombre, actualizar=True)
     assert vista["errores"] == [] and "problemas" not in vista
     assert (resumen.nuevos, resumen.actualizados, resumen.con_errores) == (0, 6, 0)
     after = {
-        c: (x.estado, x.acepta_sms, x.id_empresa, x.fecha_nacimiento, x.telefono)
+        c: (x.estado, x.acepta_sms, x.id_empresa, x.fecha_nacimiento, x.telefono_e164)
         for c, x in clientes(tenants.admin_a.id).items()
     }
     assert after == before
     # Into another tenant with its own "Acme": every row is new, nothing refused.
     factories.empresa(tenants.admin_b, "Acme")
-    _, vista, resumen = imported(exported.data, tenants.admin_b.id, f"clientes.{formato}")
+    _, vista, resumen = imported(exported.data, tenants.admin_b.id, nombre)
     assert (resumen.nuevos, resumen.con_errores) == (6, 0)
 
 

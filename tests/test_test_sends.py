@@ -230,7 +230,11 @@ def test_the_clients_page_opens_enviar_sms_for_that_client(client, tenants, clie
 
 @pytest.mark.parametrize(
     "price,currency,row,total",
-    [(None, None, "US$ 0,05", "US$ 0,10"), (Decimal("0.0125"), "EUR", "EUR 0,0125", "EUR 0,025")],
+    [
+        (None, None, "$ 25", "$ 50"),  # pesos by default: SMS_PRICE_CURRENCY=COP
+        (Decimal("0.0500"), "USD", "US$ 0,05", "US$ 0,10"),  # dollars when the operator sets them
+        (Decimal("0.0125"), "EUR", "EUR 0,0125", "EUR 0,025"),
+    ],
 )
 def test_the_review_shows_the_estimated_cost(app, client, tenants, clientes_a, price, currency, row, total):
     if price is not None:

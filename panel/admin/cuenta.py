@@ -14,6 +14,7 @@ from flask_login import current_user
 from wtforms import PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from ..auth import sessions
 from ..extensions import db
 from ..forms.base import PanelForm
 from ..models.users import MIN_PASSWORD, is_staff
@@ -149,7 +150,9 @@ class MiCuentaView(PanelAccessMixin, BaseView):
         form = ClaveForm()
         if not form.validate():
             return self._page(clave_form=form)
-        current_user.set_password(form.nueva.data)
+        user = current_user._get_current_object()
+        user.set_password(form.nueva.data)  # every session of the user ends (a new generation)…
         db.session.commit()
-        flash("Contraseña cambiada.", "success")
+        sessions.start(user)  # …but this one, renewed: the user is told, not silently logged out
+        flash("Contraseña cambiada. Sus demás sesiones abiertas se cerraron.", "success")
         return redirect(url_for(".index"))

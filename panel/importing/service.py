@@ -1,7 +1,6 @@
 """An import from upload to result: store the file, preview it, run it (in the background or
 from the CLI). Every step runs in the scope of the tenant that receives the rows."""
 
-
 from .. import audit, campos, formatting, identificacion, tenancy
 from ..extensions import db
 from ..models import ImportacionClientes

@@ -12,6 +12,8 @@
   function set(root, campo, valor) {
     var el = root.querySelector('[data-campo="' + campo + '"]');
     if (el) el.textContent = valor;
+    var line = root.querySelector('[data-mostrar="' + campo + '"]');
+    if (line) line.hidden = !valor;  // an empty field is not shown at all
   }
 
   function bar(p) {

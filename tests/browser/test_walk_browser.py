@@ -81,6 +81,11 @@ MENU_MUST_HAVE = {
     "superadmin": {"Clientes", "Países", "Ciudades", "Números excluidos (RNE)", "Mi cuenta"},
 }
 NOT_PAGES = ("/export", "/exportar", "/logout", "/delete", "/eliminar", "/ajax/")
+# A phone's width (issue #29): nothing may push the page sideways.
+PHONE_WIDTH = 375
+OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+# Historial's Detalle is words, never a stored code (issue #29).
+RAW_CODES = re.compile(r"Estado: \d|Empresa: \d|Campaña: \d|CSV-EXCEL|csv-excel|[A-Za-z]+_[a-z_]+: |flt\d_")
 
 
 def _tenant_rows(admin, vendedor, nombre: str):
@@ -149,6 +154,11 @@ class Walk:
         violations = page.evaluate("window.__csp || []")
         if violations:
             problems.append(f"CSP: {violations}")
+        if page.viewport_size["width"] <= PHONE_WIDTH and page.evaluate(OVERFLOW) > 0:
+            problems.append(f"se desborda a lo ancho {page.evaluate(OVERFLOW)} px a {PHONE_WIDTH} px")
+        detalles = " ".join(page.locator(".historial-detalle, .historial-cambios").all_inner_texts())
+        if RAW_CODES.search(detalles):
+            problems.append(f"Historial con códigos: {RAW_CODES.findall(detalles)}")
         if self.console:
             problems.append(f"consola: {self.console}")
             self.console.clear()
@@ -180,6 +190,10 @@ class Walk:
     def open_entry(self, category: str | None, name: str) -> None:
         """Reach a menu entry as a person does: open its category, click it."""
         nav = self.page.locator("#admin-navbar-collapse")
+        toggler = self.page.locator(".navbar-toggler")
+        if toggler.count() and toggler.first.is_visible():  # a phone: the menu is behind its button
+            toggler.first.click()
+            expect(nav).to_be_visible()
         if category:
             nav.locator("a.dropdown-toggle", has_text=category).first.click()
         nav.get_by_role("link", name=name, exact=True).first.click()
@@ -204,11 +218,12 @@ class Walk:
         return self.page.locator(selector).evaluate_all("els => els.map(e => e.getAttribute('href'))")
 
 
+@pytest.mark.parametrize("ancho", [1280, PHONE_WIDTH])
 @pytest.mark.parametrize("rol", ROLES)
-def test_every_screen_is_in_spanish_without_errors_or_barriers(browser, live_server, datos, rol):
+def test_every_screen_is_in_spanish_without_errors_or_barriers(browser, live_server, datos, rol, ancho):
     email = ROLES[rol]
     context = browser.new_context(
-        base_url=live_server.url, locale="es-CO", viewport={"width": 1280, "height": 900}
+        base_url=live_server.url, locale="es-CO", viewport={"width": ancho, "height": 900}
     )
     context.add_init_script(WATCH)
     try:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
-from ... import users
+from ... import formatting, users
 from ...extensions import db
 from ...ids import MAX_ID
 from ...models import (
@@ -228,3 +228,32 @@ def matching_clientes(filtros: str | None) -> sa.Select:
         except (ValueError, TypeError):
             continue
     return stmt
+
+
+def describe_filters(filtros: str | None) -> list[str]:
+    """The search and filters of a query string in words, for Historial: 'Búsqueda: garcia',
+    'Estado: Activo', 'Empresa: Acme S.A.S.', 'Creado desde: 01/12/2026'."""
+    words = []
+    for key, value in parse_qsl(filtros or "", keep_blank_values=True):
+        if key == "search":
+            words.append(f"Búsqueda: {value}")
+            continue
+        flt = BY_URL_NAME.get(key.split("_", 1)[1]) if key.startswith("flt") and "_" in key else None
+        if flt is not None:
+            name = f"{flt.name} {flt.operation()}" if isinstance(flt, DateFilter) else flt.name
+            words.append(f"{name}: {_filter_value(flt, value)}")
+    return words
+
+
+def _filter_value(flt, value: str) -> str:
+    """A filter's value by its name (a deleted row's id stays a number)."""
+    if isinstance(flt, DateFilter):
+        try:
+            return formatting.day(flt.clean(value))
+        except ValueError:
+            return value
+    if flt.data_type == "ciudad":
+        ciudad = db.session.get(Ciudad, int(value)) if value.isdigit() and len(value) < 10 else None
+        return ciudad.nombre if ciudad is not None else value
+    options = flt.options() if callable(flt.options) else flt.options
+    return dict(options or ()).get(value, value)

@@ -23,6 +23,8 @@ ERRORES = [
     ("omitir", "Omitir las filas con errores"),
     ("rechazar", "Rechazar el archivo si alguna fila tiene errores"),
 ]
+
+
 class ModosForm(PanelForm):
     modo = RadioField("Clientes que ya existen", choices=MODOS, default="crear")
     errores = RadioField("Filas con errores", choices=ERRORES, default="omitir")
@@ -183,7 +185,7 @@ class ImportarView(PanelAccessMixin, BaseView):
             abort(404)
         nombre = f"rechazos-importacion-{job.id}.csv"
         headers = {"Content-Disposition": f'attachment; filename="{nombre}"'}
-        return Response(job.rechazos, mimetype="text/csv; charset=utf-8", headers=headers)
+        return Response(job.rechazos, content_type="text/csv; charset=utf-8", headers=headers)
 
 
 def register(admin) -> None:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from ... import campos, export, identificacion, municipios
+from ... import campos, export, formatting, identificacion, municipios
 from ...extensions import db
 from ...forms.cliente_form import ClienteForm
 from ...models import (
@@ -96,7 +96,8 @@ def export_columns() -> list[export.Columna]:
         C(L["cedula_cliente"], Cliente.cedula_cliente),
         C(L["nombre_cliente"], Cliente.nombre_cliente),
         C(L["apellido_cliente"], Cliente.apellido_cliente),
-        C(L["telefono"], Cliente.telefono, "telefono"),
+        # the E.164 when the number is valid (national form in spreadsheets), else as typed
+        C(L["telefono"], sa.func.coalesce(Cliente.telefono_e164, Cliente.telefono), "telefono"),
         C(L["email"], Cliente.email),
         C(L["estado"], Cliente.estado, nombres=ESTADOS_CLIENTE),
         C(L["tipo_documento"], Cliente.tipo_documento),  # the code: what the import reads back
@@ -171,6 +172,7 @@ class ClienteView(AccionesClientes, TenantModelView):
         "estado": estado_badge,
         "acepta_sms": _si_no,
         "genero": lambda v, c, m, n: GENEROS.get(m.genero, "—"),
+        "telefono": lambda v, c, m, n: formatting.client_phone(m),
     }
     # Many-to-one names in the same SELECT: a page costs the same whatever its size.
     column_select_related_list = (Cliente.empresa, Cliente.campana, Cliente.ciudad)

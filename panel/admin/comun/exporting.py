@@ -99,7 +99,12 @@ class ExportMixin:
     def export_filters(self, args) -> dict:
         """What the list was narrowed by, in words: the search, each filter and its value, the sort."""
         filtros = [
-            {"filtro": f"{self._filters[i].name} {self._filters[i].operation()}", "valor": value}
-            for i, _, value in args.filters or ()
+            {"filtro": f"{f.name} {f.operation()}", "valor": self._named(i, value)}
+            for i, f, value in ((i, self._filters[i], value) for i, _, value in args.filters or ())
         ]
         return {"busqueda": args.search or "", "filtros": filtros, "orden": request.args.get("sort", "")}
+
+    def _named(self, index: int, value):
+        """A filter's value by the name its drop-down shows ('1' → 'Activo'), else as typed."""
+        options = self._filters[index].get_options(self) or ()
+        return {str(key): str(name) for key, name in options}.get(str(value), value)

@@ -19,6 +19,8 @@ class Protegido(Exception):
 class ConfirmDeleteRowAction(template.BaseListRowAction):
     """A list row's delete button: a link to the confirmation page (no inline confirm())."""
 
+    deletes = True  # the list hides it on a row the user may not change (panel_list.html)
+
     def __init__(self) -> None:
         super().__init__(title="Eliminar registro")
         self.icon_class = "fa fa-trash glyphicon glyphicon-trash"

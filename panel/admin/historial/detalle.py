@@ -2,17 +2,18 @@
 (the model view's own) and the values as the panel writes them (panel/formatting.py); a created
 or deleted row's values; what a bulk action, campaign or export did."""
 
+import json
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 from flask import g
 from markupsafe import Markup
 
-from ... import formatting
+from ... import export, formatting
 from ...extensions import db
 from ...models import Historial, Usuario
+from ..clientes.filtros import describe_filters
 from ..comun import registros
 
 # Codes stored in a field, and the kind of label formatting.py gives them.
@@ -40,6 +41,24 @@ FIELD_LABELS = {
     "formato": "Formato",
     "omitidos": "Omitidos",
     "search": "Búsqueda",
+    "busqueda": "Búsqueda",
+    "orden": "Orden",
+    "tipo": "Tipo",
+    "estado": "Estado",
+    "archivo": "Archivo",
+    "importacion": "Importación",
+    "total": "Filas del archivo",
+    "nuevos": "Nuevos",
+    "actualizados": "Actualizados",
+    "con_errores": "Con errores",
+    "carga": "Carga",
+    "cargados": "Cargados",
+    "numeros_en_archivo": "Números en el archivo",
+    "invalidas": "Inválidas",
+    "mensaje": "Mensaje",
+    "clientes": "Clientes",
+    "prefijo": "Prefijo",
+    "nombre": "Nombre",
 }
 SELECCION = {"todos": "todos los resultados de la búsqueda y los filtros", "ids": "filas marcadas"}
 EMPTY = "—"
@@ -85,6 +104,8 @@ def field_value(modelo: str, key: str, value) -> str:
         return "(oculta)"
     if kind := CODE_LABELS.get((modelo, key)):
         return formatting.label(kind, value)
+    if key == "telefono" or (modelo, key) == ("NumeroExcluidoPropio", "numero"):
+        return formatting.phone(str(value))
     model = registros.model_class(modelo)
     if key == "id_propietario":  # the tenant: its admin's name, as the Agencia column shows it
         return _related_name(Usuario, value)
@@ -118,39 +139,89 @@ def _items(lines) -> Markup:
     return Markup("").join(Markup("<li>{}</li>").format(line) for line in lines)
 
 
-def _change(modelo: str, key: str, before, after) -> Markup:
-    return Markup("<strong>{}</strong>: {} → {}").format(
-        field_label(modelo, key), field_value(modelo, key, before), field_value(modelo, key, after)
-    )
-
-
-def _value(modelo: str, key: str, value) -> Markup:
-    return Markup("<strong>{}</strong>: {}").format(field_label(modelo, key), field_value(modelo, key, value))
-
-
 def _filtros(value) -> str:
-    """A list's search and filters (a query string or a dict of them) in words."""
-    pairs = parse_qsl(value) if isinstance(value, str) else list((value or {}).items())
+    """A list's search and filters in words, whatever shape the entry kept: a Clientes query
+    string ('Estado: Activo; Empresa: Acme S.A.S.'), an export's {busqueda, filtros, orden}, or a
+    campaign's selection {seleccion, filtros | ids}."""
+    if isinstance(value, str):
+        return "; ".join(describe_filters(value)) or "ninguno"
+    value = value if isinstance(value, dict) else {}
     words = []
-    for key, val in pairs:
-        name = key.split("_", 1)[1] if key.startswith("flt") and "_" in key else key
-        words.append(f"{FIELD_LABELS.get(name, name.replace('_', ' ').capitalize())}: {val}")
+    if "seleccion" in value:
+        words.append(SELECCION.get(value["seleccion"], str(value["seleccion"])))
+        if value.get("ids"):
+            words.append(f"{FIELD_LABELS['ids']}: {', '.join(str(i) for i in value['ids'])}")
+        words.extend(describe_filters(value.get("filtros") or ""))
+        return "; ".join(words)
+    if value.get("busqueda"):
+        words.append(f"Búsqueda: {value['busqueda']}")
+    for flt in value.get("filtros") or () if isinstance(value.get("filtros"), list) else ():
+        words.append(f"{flt.get('filtro', '')}: {flt.get('valor', '')}")
+    if value.get("orden"):
+        words.append(f"Orden: columna {value['orden']}")
     return "; ".join(words) or "ninguno"
+
+
+def _text(key: str, value) -> str:
+    """The words of one line of a bulk action's, campaign's, import's or export's detail."""
+    if key == "filtros":
+        return _filtros(value)
+    if key == "seleccion":
+        return SELECCION.get(value, str(value))
+    if key == "formato":
+        formato = export.FORMATOS.get(str(value))
+        return formato.nombre if formato else str(value)
+    if key == "accion":
+        return action_title(str(value))
+    if key == "tipo":
+        return formatting.label("tipo_campana", value)
+    if key == "estado" and isinstance(value, str):
+        return value.capitalize()
+    if isinstance(value, bool):
+        return formatting.yes_no(value)
+    if isinstance(value, int):
+        return formatting.number(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or EMPTY
+    return EMPTY if value in (None, "") else str(value)
+
+
+def action_title(name: str) -> str:
+    """A bulk action of Clientes by its button's words ('desactivar' → 'Desactivar')."""
+    from ..models import Cliente
+
+    view = registros.view_of(Cliente)
+    actions = getattr(view, "_actions_data", None) or {}
+    return str(actions[name][1]) if name in actions else name.replace("_", " ").capitalize()
+
+
+def _key_label(key: str) -> str:
+    return FIELD_LABELS.get(key, key.replace("_", " ").capitalize())
 
 
 def _other(key: str, value) -> Markup:
     """A line of a bulk action's, SMS campaign's or export's detail."""
-    if key == "filtros":
-        text = _filtros(value)
-    elif key == "seleccion":
-        text = SELECCION.get(value, str(value))
-    elif key == "formato":
-        text = str(value).upper()
-    elif isinstance(value, list):
-        text = ", ".join(str(v) for v in value) or EMPTY
-    else:
-        text = EMPTY if value in (None, "") else str(value)
-    return Markup("<strong>{}</strong>: {}").format(FIELD_LABELS.get(key, key.capitalize()), text)
+    return Markup("<strong>{}</strong>: {}").format(_key_label(key), _text(key, value))
+
+
+def detail_lines(modelo: str, detalle) -> list[tuple[str, str]]:
+    """The entry's detail as (label, words) pairs: the one reading of it, for the page and the export."""
+    if not isinstance(detalle, dict) or not detalle:
+        return []
+    if "cambios" in detalle:
+        return [
+            (field_label(modelo, k), f"{field_value(modelo, k, a)} → {field_value(modelo, k, b)}")
+            for k, (a, b) in detalle["cambios"].items()
+        ]
+    if "valores" in detalle:
+        valores = detalle["valores"] or {}
+        return [(field_label(modelo, k), field_value(modelo, k, v)) for k, v in valores.items()]
+    return [(_key_label(k), _text(k, v)) for k, v in detalle.items()]
+
+
+def detail_text(modelo: str, detalle) -> str:
+    """The detail in one line of text, as the export writes it: 'Estado: Activo → Inactivo; …'."""
+    return "; ".join(f"{label}: {words}" for label, words in detail_lines(modelo, detalle))
 
 
 def detail_html(entry: Historial, *, open_values: bool = False) -> Markup:
@@ -158,16 +229,26 @@ def detail_html(entry: Historial, *, open_values: bool = False) -> Markup:
     detalle = entry.detalle or {}
     if not isinstance(detalle, dict) or not detalle:
         return Markup("")
+    lines = [Markup("<strong>{}</strong>: {}").format(*pair) for pair in detail_lines(entry.modelo, detalle)]
     if "cambios" in detalle:
-        lines = [_change(entry.modelo, k, *v) for k, v in detalle["cambios"].items()]
         return Markup('<ul class="historial-cambios list-unstyled mb-0">{}</ul>').format(_items(lines))
     if "valores" in detalle:
-        valores = detalle["valores"] or {}
-        lines = [_value(entry.modelo, k, v) for k, v in valores.items()]
         body = Markup('<ul class="historial-valores list-unstyled mb-0">{}</ul>').format(_items(lines))
         summary = formatting.plural(len(lines), "campo", "campos")
         return Markup("<details{}><summary>{}</summary>{}</details>").format(
             Markup(" open") if open_values else "", summary, body
         )
-    lines = [_other(k, v) for k, v in detalle.items()]
     return Markup('<ul class="historial-detalle list-unstyled mb-0">{}</ul>').format(_items(lines))
+
+
+SEPARADOR = "\x1f"  # between an entry's modelo and its detail's JSON in the export's one column
+
+
+def exported_detail(value) -> str:
+    """The export's Detalle cell: the words the page shows, from 'modelo<US>{json}'."""
+    modelo, _, texto = (value or "").partition(SEPARADOR)
+    try:
+        detalle = json.loads(texto) if texto else None
+    except ValueError:
+        return texto
+    return detail_text(modelo, detalle)

@@ -8,11 +8,12 @@ to its record while it still exists; each record's pages link here, filtered to 
 
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from flask import g, request, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup
 
-from ... import formatting
+from ... import export, formatting
 from ...extensions import db
 from ...ids import as_id
 from ...models import Historial
@@ -20,7 +21,7 @@ from ...models.audit import ACCIONES
 from ...models.users import can_see_historial
 from ..comun import registros
 from ..comun.modelview import TenantModelView
-from .detalle import detail_html
+from .detalle import SEPARADOR, detail_html, exported_detail
 
 ACCION_LABELS = {
     "crear": "Crear",
@@ -66,8 +67,16 @@ def _registro(view, context, model, name):
 class HistorialView(TenantModelView):
     permission = staticmethod(can_see_historial)
     read_only = True
-    export_types: list = []
     list_template = "admin/historial/list.html"
+    # Exportable like every list (README): labels, and the Detalle in the page's words.
+    export_column_list = ("creado", "usuario", "accion", "modelo", "objeto_id", "filas", "resumen")
+    export_labels = {"accion": ACCION_LABELS, "modelo": dict(formatting.LABELS["modelo"])}
+
+    def export_columns(self, query):
+        columnas, query = super().export_columns(query)
+        campo = Historial.modelo + SEPARADOR + sa.cast(Historial.detalle, sa.Text)
+        return [*columnas, export.Columna("Detalle", campo, texto=exported_detail)], query
+
     column_list = ("creado", "usuario", "accion", "modelo", "objeto_id", "filas", "resumen", "detalle")
     column_details_list = (
         "creado",
