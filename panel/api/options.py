@@ -8,6 +8,11 @@ import re
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
+from .caller import PROTECTED, guard
+from .cliente_data import FORM_FIELDS
+from .docs import document
+from .openapi import enum_labels
+
 JSON = "application/json"
 WRITES = ("POST", "PUT")
 # JSON Schema type → DRF's field type.
@@ -57,9 +62,6 @@ def field_info(name: str, prop: dict, required: bool, components: dict, labels: 
 
 
 def _body_fields(operation: dict, components: dict) -> dict:
-    from .cliente_data import FORM_FIELDS
-    from .openapi import enum_labels  # openapi reads the views' tables, whose guard imports this
-
     labels = enum_labels() | {"": {n: str(f.label.text) for n, f in FORM_FIELDS.items()}}
     schema = _resolve(operation["requestBody"]["content"][JSON]["schema"], components)
     must = set(schema.get("required", ()))
@@ -95,11 +97,11 @@ def metadata(document: dict) -> dict:
 
 
 def answer_options():
-    """Before an API view (after the guard): OPTIONS answers JSON metadata, with the Allow header."""
-    if request.method != "OPTIONS" or request.url_rule is None:
+    """Before a guarded API view: OPTIONS answers JSON metadata, with the Allow header, to a
+    caller the view's guard lets in (the same credentials as the view itself)."""
+    if request.method != "OPTIONS" or request.url_rule is None or request.blueprint not in PROTECTED:
         return None
-    from .docs import document  # the document reads the views' tables, whose guard imports this
-
+    guard()
     response = jsonify(metadata(document()))
     response.headers["Allow"] = current_app.make_default_options_response().headers["Allow"]
     return response
