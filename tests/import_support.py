@@ -4,7 +4,6 @@ an import to its end without the panel."""
 import csv
 import io
 import re
-import time
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -14,6 +13,8 @@ from panel import tenancy
 from panel.extensions import db
 from panel.importing import service
 from panel.models import Cliente
+
+from .support.pages import poll_progress
 
 HEADER = ["Cédula", "Nombres", "Apellidos", "Celular", "Correo", "Fecha de nacimiento", "Sexo", "Ciudad"]
 
@@ -99,17 +100,8 @@ NOW = datetime(2026, 12, 1, 10, 0)
 
 
 def wait_until_done(client, job_id: int, seen: list | None = None, timeout: float = 120) -> dict:
-    """Poll the import's progress JSON (bounded) until its preview or its run ends; every answer
-    goes to ``seen``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        p = client.get(f"/admin/clientes/importar/{job_id}/progreso.json").get_json()
-        if seen is not None:
-            seen.append(p)
-        if p["terminado"]:
-            return p
-        time.sleep(0.02)
-    raise AssertionError(f"la importación {job_id} no terminó: {p}")
+    """Poll the import's progress (its preview or its run) until it ends."""
+    return poll_progress(client, f"/admin/clientes/importar/{job_id}/progreso.json", seen, timeout)
 
 
 def job_id_of(location: str) -> int:

@@ -7,7 +7,6 @@ import secrets
 import subprocess
 import sys
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -24,6 +23,7 @@ from panel.sms import rne
 
 from .helpers import csrf_of, login
 from .services import REDIS_URL, require_redis
+from .support.pages import poll_progress
 
 URL = "/admin/rne/"
 
@@ -241,16 +241,7 @@ def _wait_until_done(
     client, carga_id: int | None = None, seen: list | None = None, timeout: float = 120
 ) -> dict:
     """Poll a load's progress JSON (bounded) until it ends; every answer goes to ``seen``."""
-    carga_id = carga_id or _last_load()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        p = client.get(f"{URL}{carga_id}/progreso.json").get_json()
-        if seen is not None:
-            seen.append(p)
-        if p["terminado"]:
-            return p
-        time.sleep(0.05)
-    raise AssertionError(f"la carga {carga_id} no terminó: {p}")
+    return poll_progress(client, f"{URL}{carga_id or _last_load()}/progreso.json", seen, timeout)
 
 
 def test_the_superadmin_uploads_a_new_list_and_it_loads_in_the_background(client, tenants):

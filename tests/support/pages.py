@@ -29,6 +29,20 @@ def wait_finished(client, campana_id: int, timeout: float = 15) -> dict:
     raise AssertionError(f"la campaña no terminó: {progreso}")
 
 
+def poll_progress(client, url: str, seen: list | None = None, timeout: float = 120) -> dict:
+    """Poll a background job's progress JSON (an import, an RNE load) until it says
+    ``terminado``; every answer goes to ``seen``. Bounded: a job that never ends fails the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        p = client.get(url).get_json()
+        if seen is not None:
+            seen.append(p)
+        if p["terminado"]:
+            return p
+        time.sleep(0.02)
+    raise AssertionError(f"{url} no terminó: {p}")
+
+
 def url(cid: int, action: str = "") -> str:
     return f"/clientes/campanas-sms/{cid}/" + (action and f"{action}/")
 
