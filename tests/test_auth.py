@@ -87,7 +87,7 @@ def test_session_cookie_is_secure_in_production(database_url, monkeypatch):
 
     monkeypatch.setenv("PANEL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
-    app = make_app(database_url)
+    app = make_app(database_url, SECRET_KEY="x" * 32)  # production refuses a shorter one
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -172,8 +172,13 @@ def test_the_api_changes_the_type_and_names_a_wrong_one(client, keys, tenants, c
 def test_openapi_lists_the_types(client):
     doc = client.get("/api/openapi.json").json
     prop = doc["components"]["schemas"]["ClienteNuevo"]["properties"]["tipo_documento"]
-    assert prop["enum"] == ["CC", "CE", "TI", "PPT", "PEP", "PA", "NIT"] and prop["default"] == "CC"
-    assert doc["components"]["schemas"]["Cliente"]["properties"]["tipo_documento"]["type"] == "string"
+    # one named enum (issue 29), its default said in words (a request schema carries no default)
+    assert prop["allOf"] == [{"$ref": "#/components/schemas/TipoDocumento"}]
+    assert doc["components"]["schemas"]["TipoDocumento"]["enum"] == ["CC", "CE", "TI", "PPT", "PEP", "PA", "NIT"]
+    assert "Por defecto: CC" in prop["description"] or "(por defecto)" in prop["description"]
+    answer = doc["components"]["schemas"]["Cliente"]["properties"]["tipo_documento"]
+    assert answer["allOf"] == [{"$ref": "#/components/schemas/TipoDocumento"}]
+    assert doc["components"]["schemas"]["TipoDocumento"]["type"] == "string"
 
 
 # --- the search ---------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ def _text(key: str, value) -> str:
 
 def action_title(name: str) -> str:
     """A bulk action of Clientes by its button's words ('desactivar' → 'Desactivar')."""
-    from ..models import Cliente
+    from ...models import Cliente
 
     view = registros.view_of(Cliente)
     actions = getattr(view, "_actions_data", None) or {}
