@@ -48,6 +48,12 @@ def _body(body: dict, n: int, creating: bool) -> None:
             body[name] = GROUND[name][n % len(GROUND[name])]
     if "id_pais" in body or "id_ciudad" in body:  # the city must be in the country
         body |= {"id_pais": 1, "id_ciudad": GROUND["ciudades"][n % len(GROUND["ciudades"])]}
+    if isinstance(body.get("ciudad"), str):  # a municipio by name: one that exists, the id's own
+        if body.get("id_ciudad") is None:
+            body["id_ciudad"] = GROUND["ciudades"][n % len(GROUND["ciudades"])]
+        if "id_pais" in body:
+            body["id_pais"] = 1
+        body["ciudad"] = GROUND["dane"][str(body["id_ciudad"])]
     if isinstance(body.get("documento"), str):  # crear/ajax: a cédula (CC)
         body["documento"] = _document("CC", body["documento"], n)
     if isinstance(body.get("cedula_cliente"), str) or isinstance(body.get("tipo_documento"), str):

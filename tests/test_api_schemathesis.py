@@ -59,6 +59,8 @@ def _ground(tenants, path: Path) -> None:
         "id_campana": [factories.campana(admin).id for _ in range(2)],
         "plantilla": factories.plantilla(admin).id,
         "ciudades": [c.id for c in db.session.query(Ciudad).filter_by(id_pais=1)],
+        # a municipio by name (the API's ``ciudad``): its DANE code names it without ambiguity
+        "dane": {str(c.id): c.codigo_dane for c in db.session.query(Ciudad).filter_by(id_pais=1)},
         "clock_offset": CLOCK_OFFSET,
     }
     db.session.commit()
