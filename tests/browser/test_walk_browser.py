@@ -84,6 +84,8 @@ NOT_PAGES = ("/export", "/exportar", "/logout", "/delete", "/eliminar", "/ajax/"
 # A phone's width (issue #29): nothing may push the page sideways.
 PHONE_WIDTH = 375
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+# Resize observers (the dashboard's charts) run within the next frames.
+SETTLED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50))))"
 # Historial's Detalle is words, never a stored code (issue #29).
 RAW_CODES = re.compile(r"Estado: \d|Empresa: \d|Campaña: \d|CSV-EXCEL|csv-excel|[A-Za-z]+_[a-z_]+: |flt\d_")
 
@@ -173,6 +175,7 @@ class Walk:
         page, size = self.page, dict(self.page.viewport_size)
         page.set_viewport_size({"width": PHONE_WIDTH, "height": size["height"]})
         try:
+            page.evaluate(SETTLED)  # charts redraw on the resize, a frame or two later
             return page.evaluate(OVERFLOW)
         finally:
             page.set_viewport_size(size)
