@@ -85,7 +85,9 @@ NOT_PAGES = ("/export", "/exportar", "/logout", "/delete", "/eliminar", "/ajax/"
 PHONE_WIDTH = 375
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 # Resize observers (the dashboard's charts) run within the next frames.
-SETTLED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50))))"
+SETTLED = (
+    "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50))))"
+)
 # Historial's Detalle is words, never a stored code (issue #29).
 RAW_CODES = re.compile(r"Estado: \d|Empresa: \d|Campaña: \d|CSV-EXCEL|csv-excel|[A-Za-z]+_[a-z_]+: |flt\d_")
 
