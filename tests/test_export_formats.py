@@ -2,7 +2,6 @@
 decimal commas), plain CSV (`,`) and XLSX (date cells in Bogotá time, widths, a frozen header,
 a filter over the data); labels, never codes; formula-safe in each; offered on every list."""
 
-import csv
 import io
 import re
 from datetime import date, datetime
@@ -18,6 +17,7 @@ from panel.models import Historial, Usuario
 
 from . import factories
 from .helpers import login
+from .support.exports import by_header, download, read_csv, read_xlsx
 from .support.pages import exporting_lists
 
 STORED = datetime(2026, 12, 1, 6, 50, 25, 481538)  # naive UTC, as the database returns it
@@ -47,26 +47,6 @@ def data(app, tenants):
     factories.movimiento(dos, tipo="egreso", monto="749.00")
     factories.venta(uno, a, total="1782000.00")
     return tenants
-
-
-def download(client, url: str):
-    response = client.get(url)
-    assert response.status_code == 200 and response.is_streamed, url
-    return response
-
-
-def read_csv(response, separador: str) -> list[list[str]]:
-    body = response.get_data()
-    assert body.startswith("\ufeff".encode()), "sin BOM"
-    return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=separador))
-
-
-def read_xlsx(response):
-    return load_workbook(io.BytesIO(response.get_data())).active
-
-
-def by_header(rows: list[list]) -> list[dict]:
-    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
 # --- CSV (Excel) -----------------------------------------------------------------------------

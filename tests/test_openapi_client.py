@@ -15,19 +15,10 @@ from panel.models import Cliente, Usuario
 
 from . import factories
 from .api_support import body, cliente_of, cuenta_cliente, token_for
-from .browser.conftest import serve, stop
 from .services import require
 
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 PACKAGE = "panel_api_client"
-
-
-@pytest.fixture(scope="module")
-def served(database_url):
-    """The app in its own process (flask run), on the tests' database; no SMS sender thread."""
-    server = serve(database_url, {"SMS_EMBEDDED_SENDER": "0", "SMS_SYNC_WAIT": "0.2"})
-    yield server
-    stop(server)
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,6 @@ from panel.models import Usuario
 from . import factories
 from .api_support import cliente_of, cuenta_cliente, token_for
 from .services import require
-from .test_openapi_client import served
-
-__all__ = ["served"]
 
 HERE = Path(__file__).resolve().parent / "typescript"
 BIN = HERE / "node_modules" / ".bin"

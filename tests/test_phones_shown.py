@@ -10,7 +10,7 @@ from panel.models import Cliente, Usuario
 
 from . import factories
 from .helpers import login
-from .test_export_formats import by_header, download, read_csv, read_xlsx
+from .support.exports import by_header, download, read_csv, read_xlsx
 
 
 @pytest.mark.parametrize(

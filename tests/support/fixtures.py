@@ -54,3 +54,13 @@ def clientes_a(app, tenants):
         factories.cliente(a, nombre_cliente="Luis", telefono="3005550003", acepta_sms=False),
         factories.cliente(a, nombre_cliente="Sin", telefono=None),
     ]
+
+
+@pytest.fixture(scope="module")
+def served(database_url):
+    """The app in its own process (flask run), on the tests' database; no SMS sender thread."""
+    from ..browser.conftest import serve, stop
+
+    server = serve(database_url, {"SMS_EMBEDDED_SENDER": "0", "SMS_SYNC_WAIT": "0.2"})
+    yield server
+    stop(server)
