@@ -119,7 +119,10 @@ SEND_NAMES = {
     "mensaje": "mensaje",
     "programar_para": "programar_para",
     "tipo": "tipo",
+    "acortar_enlaces": "acortar_enlaces",
 }
+# The JSON type of each field of the body (every one may be null or left out).
+SEND_KINDS = {key: "str" for key in SEND_NAMES.values()} | {"acortar_enlaces": "bool"}
 SEND_FIELDS = bound_fields(EnviarSMSForm, list(SEND_NAMES))
 
 
@@ -136,7 +139,7 @@ def _recipient_ids(body: dict) -> list[int]:
 def _send_form(body: dict) -> EnviarSMSForm:
     """``mensaje`` and ``nombre_campana`` validated by EnviarSMSForm, as the panel page does."""
     errors = {k: [UNKNOWN] for k in body if k not in ("cliente_ids", *SEND_NAMES.values())}
-    errors |= {k: [p] for k in SEND_NAMES.values() if (p := check_type(body.get(k), "str", True))}
+    errors |= {k: [p] for k, kind in SEND_KINDS.items() if (p := check_type(body.get(k), kind, True))}
     values = {name: body.get(key) for name, key in SEND_NAMES.items()}
     errors = too_long(SEND_FIELDS, values, SEND_NAMES) | errors
     if errors:
@@ -184,6 +187,7 @@ def enviar_sms():
                 filtros={"origen": "API", "clientes": len(ids)},
                 programada_para=form.programada_para,
                 tipo=form.tipo.data,
+                acortar_enlaces=form.acortar_enlaces.data,
             ).id
     except outbox.OutboxError as exc:
         raise ApiError(400, errors={exc.field or "non_field_errors": [exc.message]}) from None

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from .. import clock
@@ -89,6 +89,14 @@ class EnviarSMSForm(PanelForm):
     # Missing or empty: comercial, the lawful default (SPEC §10).
     tipo = SelectField(
         "Tipo de campaña", choices=TIPOS, default="comercial", filters=[lambda v: v or "comercial"]
+    )
+
+    # SPEC §20: every URL becomes the recipient's own short link, which counts the clicks.
+    acortar_enlaces = BooleanField(
+        "Acortar y medir enlaces",
+        default=False,
+        description="Cada enlace http(s) del mensaje se cambia, para cada destinatario, por un enlace "
+        "corto propio que cuenta sus clics.",
     )
 
     def __init__(self, *args, **kwargs):

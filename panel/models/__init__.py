@@ -4,6 +4,7 @@ from .audit import Historial
 from .base import TenantOwned, TenantScoped, utcnow
 from .campaigns import CampanaPublicitaria, Empresa
 from .clients import ESTADOS_CLIENTE, GENEROS, Cliente, MovimientoCapital, Vehiculo, Venta
+from .enlaces import EnlaceSMS
 from .envio import ConfiguracionEnvio, ConsentimientoSMS, NumeroExcluidoPropio
 from .geo import Ciudad, Departamento, Pais
 from .idempotency import ClaveIdempotencia
@@ -30,6 +31,7 @@ __all__ = [
     "ConsentimientoSMS",
     "Cliente",
     "Empresa",
+    "EnlaceSMS",
     "Historial",
     "ImportacionClientes",
     "IntentoLogin",

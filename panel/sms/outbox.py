@@ -15,7 +15,7 @@ from datetime import timedelta
 from .. import audit, clock, formatting, tenancy
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, Usuario, utcnow
-from . import lifecycle, ventana
+from . import enlaces, lifecycle, ventana
 from .log_rows import _insert_rows
 from .planning import Destinatario, OutboxError, Plan, plan
 
@@ -42,12 +42,17 @@ def gc_paused() -> Iterator[None]:
 
 
 def dry_run(
-    cliente_query, mensaje: str, tipo: str = "comercial", programada_para=None, rate: float = 0
+    cliente_query,
+    mensaje: str,
+    tipo: str = "comercial",
+    programada_para=None,
+    rate: float = 0,
+    acortar_enlaces: bool = False,
 ) -> dict:
     """What sending would do, without writing: recipients, skipped and why, segments, UCS-2,
     and when it will start and end (``rate``: messages per second)."""
     with gc_paused():
-        p = plan(cliente_query, mensaje, tipo, programada_para, review=True)
+        p = plan(cliente_query, mensaje, tipo, programada_para, review=True, acortar_enlaces=acortar_enlaces)
     sendable, skipped = p.sendable, p.skipped
     motivos: dict[str, int] = {}
     for r in skipped:
@@ -130,15 +135,25 @@ def create_campaign(
     filtros=None,
     programada_para=None,
     tipo: str = "comercial",
+    acortar_enlaces: bool = False,
 ) -> CampanaSMS:
     """Write the campaign and all its log rows in one transaction; raise OutboxError on bad input.
 
     With ``programada_para`` (naive UTC), or outside the contact window for a commercial one,
-    the campaign waits, ``programada``, for the pollers (``siguiente_envio``)."""
+    the campaign waits, ``programada``, for the pollers (``siguiente_envio``). With
+    ``acortar_enlaces`` each recipient's URLs become its own tracked short links."""
     try:
         with gc_paused():
             return _create(
-                user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo
+                user_id,
+                cliente_query,
+                mensaje,
+                nombre,
+                id_plantilla,
+                filtros,
+                programada_para,
+                tipo,
+                acortar_enlaces,
             )
     except Exception:
         db.session.rollback()
@@ -146,12 +161,12 @@ def create_campaign(
 
 
 def _create(
-    user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo
+    user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo, acortar_enlaces
 ) -> CampanaSMS:
     user = db.session.get(Usuario, user_id)
     if user is None:
         raise OutboxError("Usuario desconocido.")
-    p = plan(cliente_query, mensaje or "", tipo, programada_para)
+    p = plan(cliente_query, mensaje or "", tipo, programada_para, acortar_enlaces=acortar_enlaces)
     siguiente = p.inicio.replace(tzinfo=None) if p.inicio > clock.now() + GRACE else None
     tenant = tenant_of(user, cliente_query)
     if not p.sendable:
@@ -171,7 +186,7 @@ def _create(
     )
     db.session.add(campana)
     db.session.flush()
-    _insert_rows(campana.id, tenant, p.rows)
+    _insert_rows(campana.id, tenant, enlaces.assign(campana.id, tenant, p.rows))
     lifecycle.refresh_totals(campana.id, finish=False)
     audit.record(
         "sms",

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from .. import clock
 from ..extensions import db
 from ..models import Cliente
-from . import exclusions, reglas, tope
+from . import enlaces, exclusions, reglas, tope
 from .elegibilidad import MOTIVOS, cap_reason, countries, planned_reason, skip_reason
 from .encoding import analyze
 from .render import TemplateError, personalizer
@@ -37,6 +37,9 @@ class Contenido(NamedTuple):
     segmentos: int | None
     codificacion: str | None
     non_gsm: tuple[str, ...] = ()
+    # "Acortar y medir enlaces": the text cut around its URLs (panel/sms/enlaces.py); ``mensaje``
+    # then shows each short link at its final length, until the outbox writes the codes.
+    acortado: enlaces.Acortado | None = None
 
 
 # The columns a Contenido fills, in its field order (the rest of a row is the recipient's or fixed).
@@ -96,10 +99,11 @@ def _recipients(cliente_query):
     return db.session.execute(stmt.order_by(None).order_by(Cliente.id_cliente)).all()
 
 
-def _memo(personalise):
+def _memo(personalise, base: str | None = None):
     """The Contenido of a sendable row per (nombre, apellido): names repeat across a campaign (many
     clients share a first name), so each distinct one is personalised once, and each distinct
-    text analysed once (two names may give one text: a message without {apellido})."""
+    text analysed once (two names may give one text: a message without {apellido}). With a
+    ``base`` for short links, its URLs are counted as the short links that replace them."""
     by_name: dict[tuple, Contenido] = {}
     by_text: dict[str, Contenido] = {}
 
@@ -108,9 +112,11 @@ def _memo(personalise):
         if key not in by_name:
             text = personalise(nombre, apellido)
             if text not in by_text:
-                info = analyze(text)
+                cut = enlaces.split(text, base) if base else None
+                shown = cut.muestra if cut else text
+                info = analyze(shown)
                 by_text[text] = Contenido(
-                    text, "pendiente", None, None, info.segments, info.encoding, tuple(info.non_gsm)
+                    shown, "pendiente", None, None, info.segments, info.encoding, tuple(info.non_gsm), cut
                 )
             by_name[key] = by_text[text]
         return by_name[key]
@@ -144,19 +150,22 @@ def plan(
     tipo: str = "comercial",
     programada_para: datetime | None = None,
     review: bool = False,
+    acortar_enlaces: bool = False,
 ) -> Plan:
     """Personalise the message for every recipient (commercial ones end with the tenant's
     opt-out text, counted in the segments), or record why one is skipped. The ``review`` also
     skips the phones another campaign already plans to reach that day; the outbox leaves them to
-    the check at send time (whichever campaign sends first takes the day)."""
+    the check at send time (whichever campaign sends first takes the day). With
+    ``acortar_enlaces`` every URL counts as its short link (``enlaces``)."""
     try:
         personalise = personalizer(mensaje)
     except TemplateError as exc:
         raise OutboxError(str(exc), field="mensaje") from None
+    base = _short_links_base() if acortar_enlaces else None
     recipients = _recipients(cliente_query)
     tenant = recipients[0].id_propietario if recipients else None  # a campaign has one tenant
     rules = reglas.of_tenant(tenant) if reglas.binds(tipo) else None
-    sent, omitted = _memo(_with_opt_out(personalise, rules)), _omitted()
+    sent, omitted = _memo(_with_opt_out(personalise, rules), base), _omitted()
     iso = countries()
     result, seen = Plan(tipo=tipo, rules=rules, inicio=start_of(rules, programada_para)), {}
     blocked = _blocked(recipients, rules, result.inicio, review)
@@ -170,6 +179,13 @@ def plan(
             seen[phone] = c.id_cliente
             append(Destinatario(c, phone, sent(c.nombre_cliente, c.apellido_cliente)))
     return result
+
+
+def _short_links_base() -> str:
+    base = enlaces.base_url()
+    if base is None:
+        raise OutboxError("Para acortar enlaces falta PUBLIC_BASE_URL, la dirección pública del panel.")
+    return base
 
 
 def _with_opt_out(personalise, rules: reglas.Reglas | None):

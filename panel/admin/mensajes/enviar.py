@@ -103,7 +103,9 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
     def _dry_run(self, query, form: EnviarSMSForm):
         try:
             rate = current_app.config["SMS_RATE_PER_SECOND"]
-            resumen = outbox.dry_run(query, form.texto, form.tipo.data, form.programada_para, rate)
+            resumen = outbox.dry_run(
+                query, form.texto, form.tipo.data, form.programada_para, rate, form.acortar_enlaces.data
+            )
             return with_cost(resumen), None
         except outbox.OutboxError as exc:
             return None, exc.message
@@ -146,6 +148,7 @@ class EnviarSMSView(PanelAccessMixin, BaseView):
                 filtros=seleccion.describe(),
                 programada_para=form.programada_para,
                 tipo=form.tipo.data,
+                acortar_enlaces=form.acortar_enlaces.data,
             )
         except outbox.OutboxError as exc:
             flash(f"No se creó la campaña: {exc.message}", "error")
