@@ -54,14 +54,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Login, the Twilio webhooks, the JSON API, the SMS document's pages, and what every page's
-    template sees."""
-    from . import api, auth, documento, sms
+    """Login, the Twilio webhooks, the JSON API, the SMS document's pages, the tracked links'
+    redirect, and what every page's template sees."""
+    from . import api, auth, documento, sms, visitas
 
     auth.init_app(app)
     sms.init_app(app)
     api.init_app(app)
     documento.init_app(app)
+    visitas.init_app(app)
     register_context(app)
 
 

@@ -257,3 +257,30 @@ def test_the_page_reviews_with_the_short_link(sending, client, tenants):
     page = client.post("/admin/enviar-sms/", data=data | {"acortar_enlaces": "y"}).get_data(as_text=True)
     assert f"{BASE}/l/{enlaces.RELLENO}" in page and 'data-testid="aviso-enlaces"' in page
     assert '<input type="hidden" name="acortar_enlaces" value="y">' in page
+
+
+# --- PostgreSQL's Row Level Security, as a role it binds (in the SQLite pass too) ------------------
+
+
+def test_under_rls_links_are_written_per_tenant_and_the_redirect_still_finds_its_row(two_tenants, rls_app):
+    admin_a, admin_b = two_tenants
+    rls_app.config["PUBLIC_BASE_URL"] = BASE
+    with tenancy.using(admin_a):
+        ids_a = list(db.session.scalars(sa.select(Cliente.id_cliente)))
+    with tenancy.using(admin_b):
+        ids_b = list(db.session.scalars(sa.select(Cliente.id_cliente)))
+    cid_a, cid_b = _campaign(admin_a, ids_a), _campaign(admin_b, ids_b)
+
+    def raw(sql: str):
+        with db.engine.begin() as conn:
+            return conn.execute(sa.text(sql)).all()
+
+    with tenancy.using(admin_a):  # plain SQL, no ORM filter: the policy alone
+        assert {r[0] for r in raw("SELECT id_propietario FROM enlace_sms")} == {admin_a.id}
+    with tenancy.using(tenancy.NO_TENANT):
+        assert raw("SELECT codigo FROM enlace_sms") == []
+    code_b = _links(cid_b)[0].codigo
+    response = rls_app.test_client().get(f"/l/{code_b}")  # an anonymous visitor: no tenant
+    assert response.status_code == 302 and response.headers["Location"] == URL
+    assert _clics(admin_b, cid_b) == (1, 1)
+    assert _clics(admin_a, cid_b) == (0, 0) and _clics(admin_a, cid_a) == (0, 0)

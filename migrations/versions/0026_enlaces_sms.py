@@ -1,7 +1,7 @@
 """enlace_sms: tracked links, one short code per recipient and URL of a campaign (SPEC §20)
 
 Tenant-owned, so it gets the Row Level Security policy of migration 0004 on PostgreSQL. The code
-is unique across every tenant: the public redirect (panel/sms/visitas.py) finds a row by it alone.
+is unique across every tenant: the public redirect (panel/visitas.py) finds a row by it alone.
 
 Revision ID: 0026_enlaces
 Revises: 0025 (placeholder: re-chained at merge)

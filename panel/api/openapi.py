@@ -197,6 +197,10 @@ def _envio_sms() -> dict:
             "pattern": message_pattern(),
             "description": "Admite {" + "}, {".join(PLACEHOLDERS) + "}.",
         },
+        "acortar_enlaces": {
+            "description": "Cada enlace http(s) del mensaje se cambia, para cada destinatario, por "
+            "PUBLIC_BASE_URL/l/<código de 8 caracteres>, que cuenta sus clics. Por defecto: false.",
+        },
     }
     form = form_schema(EnviarSMSForm, list(SEND_NAMES), extra=extra, defaults=False)
     properties = {SEND_NAMES[name]: prop for name, prop in form["properties"].items()}

@@ -4,13 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the Twilio webhooks and the tracked links' redirect (the sender is started by
-    create_app's start_sender)."""
+    """Register the Twilio webhooks (the sender is started by create_app's start_sender)."""
     from ..extensions import csrf
-    from .visitas import bp as visitas
     from .webhooks import bp
 
     csrf.exempt(bp)  # Twilio cannot send a CSRF token; the request signature protects these
     app.register_blueprint(bp)
-    csrf.exempt(visitas)  # anyone with the link: no session, no form
-    app.register_blueprint(visitas)

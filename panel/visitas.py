@@ -6,10 +6,11 @@ checkers, some previewers) is answered the same way without counting. Nothing of
 is read or kept — no IP, no user agent, no cookie — only the time of the click.
 """
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, Flask, redirect, request
 
-from ..error_pages import refuse
-from . import enlaces
+from .error_pages import refuse
+from .extensions import csrf
+from .sms import enlaces
 
 bp = Blueprint("enlaces", __name__)
 NO_ENCONTRADO = "Este enlace no existe o está incompleto. Revise que lo haya copiado entero."
@@ -25,3 +26,8 @@ def visitar(codigo: str):
     response.headers["Cache-Control"] = "no-store"  # every visit must reach us to be counted
     response.headers["Referrer-Policy"] = "no-referrer"  # the code is not passed on to the site
     return response
+
+
+def init_app(app: Flask) -> None:
+    csrf.exempt(bp)  # anyone with the link: no session, no form
+    app.register_blueprint(bp)
