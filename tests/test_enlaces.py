@@ -115,6 +115,7 @@ def test_a_click_redirects_and_counts_once_per_recipient_for_unicos(sending, ten
         response = client.get(f"/l/{first.codigo}")
     assert response.status_code == 302 and response.headers["Location"] == URL
     assert response.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response.headers  # nothing given to, or kept of, the visitor
     assert _clics(tenants.admin_a, cid) == (1, 1)
     with at("2026-12-07 11:30"):
         assert client.get(f"/l/{first.codigo}").status_code == 302
