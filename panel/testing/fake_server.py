@@ -29,8 +29,16 @@ import struct
 import threading
 import time
 from collections import Counter
+from decimal import Decimal
 
-from panel.sms.simulator import SIM_FROM_NUMBER, TwilioSimulator, error, twilio_error
+from panel.sms.simulator import (
+    SIM_FROM_NUMBER,
+    SIM_PRICE,
+    SIM_PRICE_UNIT,
+    TwilioSimulator,
+    error,
+    twilio_error,
+)
 from panel.testing.fake_http import FakeHTTPServer, _Handler
 
 FAKE_ACCOUNT_SID = "AC" + "fa4e" * 8
@@ -92,8 +100,10 @@ class FakeTwilio:
         hang: float = 30.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        price: Decimal = SIM_PRICE,
+        price_unit: str = SIM_PRICE_UNIT,
     ):
-        self.simulator = TwilioSimulator(account_sid, auth_token, opt_out, invalid)
+        self.simulator = TwilioSimulator(account_sid, auth_token, opt_out, invalid, price, price_unit)
         self.host, self.port = host, port
         self.latency, self.rate_cap, self.hang = latency, rate_cap, hang
         self.error_rates = dict(error_rates or {})
@@ -183,6 +193,11 @@ class FakeTwilio:
             self.arrivals: list[float] = []  # every create's arrival, admitted or not
             with self.simulator.lock:
                 self.simulator.messages.clear()
+
+    def callback(self, url: str, sid: str, status: str, error_code: int | None = None) -> tuple[dict, str]:
+        """The status callback Twilio would post to ``url`` for one created message: its form
+        parameters (with Price and PriceUnit once billed) and X-Twilio-Signature."""
+        return self.simulator.callback(url, sid, status, error_code)
 
     def count_by(self, to: str, body: str) -> int:
         """How many messages were created for this number with this body."""
