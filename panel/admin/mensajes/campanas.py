@@ -78,7 +78,9 @@ class CampanaSMSView(TenantModelView):
 
     def export_columns(self, query):
         columnas, query = super().export_columns(query)
-        agg = resultados.agregados()
+        # only the listed campaigns' rows are grouped (a filtered export reads no other's log)
+        listed = query.with_entities(CampanaSMS.id).order_by(None).subquery()
+        agg = resultados.agregados(sa.select(listed.c.id))
         figuras = resultados.columnas(agg)
         moneda = current_app.config["SMS_PRICE_CURRENCY"]
         extra = [*RESULTADOS_EXPORTADOS, (f"Costo estimado ({moneda})", "costo_estimado", "numero")]
