@@ -5,6 +5,7 @@ the campaign page (with its chart's data), in the API's campaign JSON, the expor
 
 import json
 import re
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from panel.models import Cliente, SMSLog
 from panel.sms import outbox, resultados, sender
 from panel.sms.simulator import TwilioSimulator
 from panel.sms.webhooks import price_of
-from panel.testing.fake_server import FakeTwilio
+from panel.testing.fake_server import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio
 
 from . import factories
 from .api_support import keys
@@ -261,3 +262,32 @@ def test_a_campaign_not_yet_sent_reads_zero_and_no_cost(app, tenants):
     assert (r.enviados, r.entregados, r.bajas_72h, r.costo_real, r.costo_estimado) == (0, 0, 0, None, 0)
     assert r.tasa_entrega is None and r.api()["costo_real"] is None
     assert timedelta(hours=72) == resultados.PLAZO_BAJAS
+
+
+@pytest.fixture
+def webhook_server(database_url):
+    """The app in its own process (its webhooks on a real port), checking Twilio's signatures
+    with the fake's token; no sender of its own."""
+    from .browser.conftest import serve, stop
+
+    env = {"SMS_EMBEDDED_SENDER": "0", "TWILIO_ACCOUNT_SID": FAKE_ACCOUNT_SID}
+    server = serve(
+        database_url, env | {"TWILIO_AUTH_TOKEN": FAKE_AUTH_TOKEN, "TWILIO_FROM_NUMBER": "+15005550006"}
+    )
+    yield server
+    stop(server)
+
+
+def test_the_fake_posts_priced_signed_callbacks_that_the_webhook_records(app, tenants, webhook_server):
+    """As Twilio does: the message names its StatusCallback (PUBLIC_BASE_URL), the fake posts
+    "sent" and "delivered" with the price to the served app, and the results count them."""
+    with FakeTwilio(seed=3, price=PRICE, price_unit="COP", deliver=True) as fake:
+        configure(app, {**fake.config(), "TWILIO_TIMEOUT": 2}, PUBLIC_BASE_URL=webhook_server.url)
+        cid = _send(tenants.admin_a, [f"+57300300000{i}" for i in range(3)], nombre="Con callbacks")
+        deadline = time.monotonic() + 60  # a bound for a loaded machine, not a speed
+        while time.monotonic() < deadline and not all(r.estado_entrega == "delivered" for r in rows(cid)):
+            time.sleep(0.1)
+    logs = rows(cid)
+    assert [r.estado_entrega for r in logs] == ["delivered"] * 3
+    r = resultados.de_campana(cid)
+    assert r.entregados == 3 and r.costo_real == sum(PRICE * x.segmentos for x in logs)
