@@ -67,23 +67,47 @@ def _mas_plazo_sqlite(element, compiler, **kw):
 # --- the figures as SQL ------------------------------------------------------------------------
 
 
-def _baja_72h() -> ColumnElement:
-    """True for a row whose recipient opted out within PLAZO_BAJAS after it was sent."""
+def _bajas(campanas) -> sa.Subquery:
+    """The sent rows whose recipient opted out within PLAZO_BAJAS after the message left, counted
+    by campaign. Driven from the evidence (few rows) to the log by the client or the number (both
+    indexed): an EXISTS per log row cost 5 s on a 100,000-row campaign, this a join."""
     desde, hasta = SMSLog.enviado_en, _MasPlazo(SMSLog.enviado_en)
-    evidencia = sa.select(ConsentimientoSMS.id).where(
-        ConsentimientoSMS.id_propietario == SMSLog.id_propietario,
-        ConsentimientoSMS.id_cliente == SMSLog.id_cliente,
-        ConsentimientoSMS.acepta.is_(False),
-        ConsentimientoSMS.fecha >= desde,
-        ConsentimientoSMS.fecha < hasta,
+    sent = [SMSLog.estado == "enviado", SMSLog.enviado_en.is_not(None)]
+    if campanas is not None:
+        sent.append(SMSLog.id_campana.in_(campanas))
+    por_cliente = (
+        sa.select(SMSLog.id, SMSLog.id_campana)
+        .join(
+            ConsentimientoSMS,
+            sa.and_(
+                ConsentimientoSMS.id_cliente == SMSLog.id_cliente,
+                ConsentimientoSMS.id_propietario == SMSLog.id_propietario,
+                ConsentimientoSMS.acepta.is_(False),
+                ConsentimientoSMS.fecha >= desde,
+                ConsentimientoSMS.fecha < hasta,
+            ),
+        )
+        .where(*sent)
     )
-    lista = sa.select(NumeroExcluidoPropio.id).where(
-        NumeroExcluidoPropio.id_propietario == SMSLog.id_propietario,
-        NumeroExcluidoPropio.numero == SMSLog.telefono,
-        NumeroExcluidoPropio.creado >= desde,
-        NumeroExcluidoPropio.creado < hasta,
+    por_numero = (
+        sa.select(SMSLog.id, SMSLog.id_campana)
+        .join(
+            NumeroExcluidoPropio,
+            sa.and_(
+                NumeroExcluidoPropio.numero == SMSLog.telefono,
+                NumeroExcluidoPropio.id_propietario == SMSLog.id_propietario,
+                NumeroExcluidoPropio.creado >= desde,
+                NumeroExcluidoPropio.creado < hasta,
+            ),
+        )
+        .where(*sent)
     )
-    return sa.or_(evidencia.exists(), lista.exists())
+    filas = sa.union(por_cliente, por_numero).subquery()  # UNION: a row with both counts once
+    return (
+        sa.select(filas.c.id_campana, sa.func.count().label("n"))
+        .group_by(filas.c.id_campana)
+        .subquery("bajas")
+    )
 
 
 def _contar(condicion) -> ColumnElement:
@@ -101,7 +125,6 @@ def agregados(campanas=None) -> sa.Subquery:
         _contar(SMSLog.estado_entrega.in_(NO_ENTREGADO)).label("no_entregados"),
         _contar(SMSLog.estado == "fallido").label("fallidos"),
         _contar(SMSLog.estado == "omitido").label("omitidos"),
-        _contar(sa.and_(enviado, SMSLog.enviado_en.is_not(None), _baja_72h())).label("bajas_72h"),
         sa.func.coalesce(sa.func.sum(sa.case((enviado, SMSLog.segmentos), else_=0)), 0).label("segmentos"),
         sa.cast(sa.func.sum(SMSLog.precio), DINERO).label("precio"),
         sa.func.min(SMSLog.precio_unidad).label("unidad_min"),
@@ -109,7 +132,12 @@ def agregados(campanas=None) -> sa.Subquery:
     ).group_by(SMSLog.id_campana)
     if campanas is not None:
         stmt = stmt.where(SMSLog.id_campana.in_(campanas))
-    return stmt.subquery("resultados")
+    logs, bajas = stmt.subquery("logs"), _bajas(campanas)
+    return (
+        sa.select(*logs.c, sa.func.coalesce(bajas.c.n, 0).label("bajas_72h"))
+        .outerjoin(bajas, bajas.c.id_campana == logs.c.id_campana)
+        .subquery("resultados")
+    )
 
 
 def _clics(campana_id) -> ColumnElement:
