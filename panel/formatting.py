@@ -35,6 +35,14 @@ def number(value) -> str:
     return format_decimal(value or 0, format="#,##0", locale=LOCALE)
 
 
+def percent(fraction) -> str:
+    """A rate (0–1) as a percentage with at most one decimal: '12,5 %', '100 %'; '—' for none
+    (a rate over nothing, e.g. clicks of a campaign without links)."""
+    if fraction is None:
+        return "—"
+    return f"{format_decimal(Decimal(str(fraction)) * 100, format='#,##0.#', locale=LOCALE)} %"
+
+
 def city(nombre: str, departamento: str | None = None, repetido: bool = False) -> str:
     """A municipio as people read it: 'Rionegro (Antioquia)' where its name repeats across
     departamentos (DIVIPOLA has 70 such names), the bare name everywhere else."""
@@ -253,6 +261,7 @@ def init_app(app: Flask) -> None:
     """The same functions as Jinja filters (Spanish names: templates are UI), for every template."""
     app.jinja_env.filters.update(
         numero=number,
+        porcentaje=percent,
         fecha_hora=date_time,
         fecha=day,
         dinero=money,

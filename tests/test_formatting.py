@@ -60,3 +60,11 @@ def test_today_is_the_date_in_bogota_not_in_utc():
         assert clock.today() == date(2026, 12, 6)
     with time_machine.travel(datetime(2026, 12, 6, 3, 0, tzinfo=UTC), tick=False):
         assert clock.today() == date(2026, 12, 5)
+
+
+def test_a_rate_reads_as_a_percentage_with_one_decimal_at_most():
+    assert formatting.percent(0.125) == "12,5 %"
+    assert formatting.percent(1) == "100 %"
+    assert formatting.percent(2 / 3) == "66,7 %"
+    assert formatting.percent(0) == "0 %"
+    assert formatting.percent(None) == "—"  # a rate over nothing

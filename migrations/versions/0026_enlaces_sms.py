@@ -3,8 +3,8 @@
 Tenant-owned, so it gets the Row Level Security policy of migration 0004 on PostgreSQL. The code
 is unique across every tenant: the public redirect (panel/visitas.py) finds a row by it alone.
 
-Revision ID: 0026_enlaces
-Revises: 0025 (placeholder: re-chained at merge)
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-06
 
 """
@@ -12,7 +12,7 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026_enlaces"
+revision = "0026"
 down_revision = "0025"
 branch_labels = None
 depends_on = None

@@ -6,10 +6,11 @@ from flask_admin import AdminIndexView, expose
 from .. import formatting
 from ..extensions import db
 from ..models import ESTADOS_CLIENTE, CampanaSMS, Ciudad, Cliente, Departamento
-from ..sms import lifecycle
+from ..sms import lifecycle, resultados
 from .comun.acceso import PanelAccessMixin
 
 RECENT_CAMPAIGNS = 8
+COMPARED_CAMPAIGNS = 5  # "the dashboard compares the last campaigns" (SPEC §20)
 REAL = CampanaSMS.prueba.is_(False)  # test sends ("Enviar prueba") are not the business's figures
 TOP_CITIES = 10
 
@@ -84,6 +85,29 @@ def campaigns_in_progress() -> list[dict]:
     return [_campaign(c) for c in rows]
 
 
+def _percent(fraction: float | None) -> float | None:
+    """A rate for the chart: a percentage with one decimal, None where there is none."""
+    return None if fraction is None else round(100 * fraction, 1)
+
+
+def compared_campaigns() -> list[dict]:
+    """The last campaigns side by side (sms/resultados.py, one statement): delivered rate, click
+    rate, opt-outs within 72 h, real and estimated cost; oldest first, as a chart reads."""
+    out = []
+    for r in reversed(resultados.ultimas(COMPARED_CAMPAIGNS)):
+        out.append(
+            {
+                "id": r.campana_id,
+                "nombre": r.nombre,
+                "entrega": _percent(r.tasa_entrega),
+                "clics": _percent(r.tasa_clics),
+                "bajas": r.bajas_72h,
+                "cifras": r.pantalla(),
+            }
+        )
+    return out
+
+
 def dashboard_data() -> dict:
     """Everything the index page shows, as plain data (also embedded as JSON for the charts)."""
     return {
@@ -92,6 +116,7 @@ def dashboard_data() -> dict:
         "por_departamento": clients_per_departamento(),
         "campanas": recent_campaigns(),
         "en_curso": campaigns_in_progress(),
+        "resultados": compared_campaigns(),
     }
 
 

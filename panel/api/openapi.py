@@ -263,6 +263,7 @@ def _sms_schemas() -> dict:
         "EnvioSMS": _envio_sms(),
         "EnvioPrueba": _envio_prueba(),
         "CampanaSMS": _campaign_schema(),
+        "ResultadosCampana": _resultados_schema(),
         "DetalleEnvio": _detalle_schema(),
     }
 
@@ -302,9 +303,41 @@ def _campaign_schema() -> dict:
             "creado": {**text, "format": "date-time"},
             "completado": {**text, "format": "date-time", "nullable": True},
             "detalles": {"type": "array", "items": ref("DetalleEnvio")},
+            "resultados": ref("ResultadosCampana"),
             "url": {**text, "description": "Solo en 202: dónde consultar el progreso."},
         },
-        "required": ["success", "estado", *counts, "programada_para", "siguiente_envio"],
+        "required": ["success", "estado", *counts, "programada_para", "siguiente_envio", "resultados"],
+    }
+
+
+def _resultados_schema() -> dict:
+    """What the campaign achieved (SPEC §20; panel/sms/resultados.py)."""
+    count = {"type": "integer", "minimum": 0}
+    money = {"type": "string", "format": "decimal", "pattern": r"^[0-9]+(\.[0-9]+)?$"}
+    currency = {"type": "string", "pattern": "^[A-Z]{3}$"}
+    counts = ("enviados", "entregados", "no_entregados", "fallidos", "omitidos", "bajas_72h")
+    return {
+        "type": "object",
+        "description": "Resultados de la campaña: entregas según Twilio, clics, bajas y costo.",
+        "properties": {
+            **{name: count for name in counts},
+            "clics_unicos": {**count, "nullable": True, "description": "null: la campaña no tenía enlaces."},
+            "tasa_clics": {
+                "type": "number",
+                "minimum": 0,
+                "nullable": True,
+                "description": "Clics únicos sobre entregados, de 0 a 1; null sin enlaces o sin entregas.",
+            },
+            "costo_real": {
+                **money,
+                "nullable": True,
+                "description": "Suma de los precios que informó Twilio; null mientras no informe ninguno.",
+            },
+            "moneda_costo_real": {**currency, "nullable": True},
+            "costo_estimado": {**money, "description": "Segmentos enviados × precio por segmento."},
+            "moneda_costo_estimado": currency,
+        },
+        "required": [*counts, "clics_unicos", "tasa_clics", "costo_real", "costo_estimado"],
     }
 
 

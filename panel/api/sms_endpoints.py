@@ -14,7 +14,7 @@ from ..idempotency import Stored
 from ..ids import MAX_ID
 from ..models import CampanaSMS, Cliente, SMSLog
 from ..models.users import can_steer, can_write
-from ..sms import lifecycle, outbox, runners
+from ..sms import lifecycle, outbox, resultados, runners
 from .caller import protect_blueprint, requires
 from .cliente_data import DEFAULTS, FORM_FIELDS, bind_form, form_errors, write
 from .error_responses import ApiError
@@ -245,6 +245,7 @@ def campaign_json(campana_id: int, detalles: bool = True) -> dict:
     body |= {"creado": formatting.iso(c.creado), "completado": formatting.iso(c.completado)}
     body |= {"programada_para": formatting.iso(p["programada_para"])}
     body |= {"siguiente_envio": formatting.iso(p["siguiente_envio"]), "tipo": c.tipo}
+    body["resultados"] = resultados.de_campana(c.id).api()
     if detalles:
         rows = db.session.execute(
             sa.select(SMSLog, Cliente)

@@ -1,6 +1,7 @@
 """SMS templates, campaigns and the per-message log (the durable outbox)."""
 
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy import (
@@ -132,6 +133,10 @@ class SMSLog(TenantOwned, db.Model):
     # Why an ``omitido`` row was skipped (the short reason; error_mensaje has the detail).
     motivo: Mapped[str | None] = mapped_column(String(200))
     estado_entrega: Mapped[str | None] = mapped_column(String(20))
+    # What Twilio charged, from its status callback (Price, made positive; PriceUnit, ISO 4217):
+    # the campaign's real cost (sms/resultados.py). None until Twilio says.
+    precio: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 5))
+    precio_unidad: Mapped[str | None] = mapped_column(String(3))
     segmentos: Mapped[int | None]
     codificacion: Mapped[str | None] = mapped_column(String(5))
     intentos: Mapped[int] = mapped_column(default=0)

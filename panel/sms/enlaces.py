@@ -197,11 +197,23 @@ def visit(codigo: str, count: bool = True) -> str | None:
         return conn.scalar(stmt)
 
 
+def _unicos():
+    """Recipients with at least one click (the one definition of "únicos")."""
+    return sa.func.count(sa.distinct(EnlaceSMS.id_cliente)).filter(EnlaceSMS.clics > 0)
+
+
 def clics(campana_id: int) -> tuple[int, int]:
     """A campaign's clicks: (unique: recipients with at least one click, total). The tenancy hook
     scopes the query: another tenant's campaign reads (0, 0)."""
     e = EnlaceSMS
-    unicos = sa.func.count(sa.distinct(e.id_cliente)).filter(e.clics > 0)
-    stmt = sa.select(unicos, sa.func.coalesce(sa.func.sum(e.clics), 0)).where(e.id_campana == campana_id)
+    stmt = sa.select(_unicos(), sa.func.coalesce(sa.func.sum(e.clics), 0)).where(e.id_campana == campana_id)
     found, total = db.session.execute(stmt).one()
     return int(found), int(total)
+
+
+def clics_unicos(campana_id) -> sa.ColumnElement:
+    """The unique clicks of ``campana_id`` (a column, e.g. ``CampanaSMS.id``: correlated) as an SQL
+    expression for the campaign results; NULL when the campaign had no tracked links ("—")."""
+    con_enlaces = sa.exists().where(EnlaceSMS.id_campana == campana_id)
+    unicos = sa.select(_unicos()).where(EnlaceSMS.id_campana == campana_id).scalar_subquery()
+    return sa.case((con_enlaces, unicos), else_=sa.null())

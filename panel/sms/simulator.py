@@ -12,6 +12,7 @@ import re
 import secrets
 import threading
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from email.utils import format_datetime
 from urllib.parse import parse_qsl, urlsplit
 
@@ -25,6 +26,11 @@ from panel.sms.encoding import analyze
 
 SIM_ACCOUNT_SID = "AC" + "0" * 32
 SIM_FROM_NUMBER = "+15005550006"  # Twilio's documented "valid sender" test number
+# What the simulated account charges a segment (Twilio's US$ price of an SMS to Colombia is of
+# this order; the fake can be given pesos instead) and the statuses it bills: a message that
+# reached the carrier is paid for, delivered or not; one that failed before is not.
+SIM_PRICE, SIM_PRICE_UNIT = Decimal("0.0075"), "USD"
+BILLED = ("sent", "delivered", "undelivered")
 
 ROUTE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages(?:/(?P<sid>[^/.]+))?\.json$")
 _ERRORS = {
@@ -84,8 +90,17 @@ def _parse_since(value: str) -> datetime | None:
 class TwilioSimulator:
     """Thread-safe in-memory Twilio account: messages by SID, opt-out and invalid number sets."""
 
-    def __init__(self, account_sid=SIM_ACCOUNT_SID, auth_token=None, opt_out=None, invalid=None):
+    def __init__(
+        self,
+        account_sid=SIM_ACCOUNT_SID,
+        auth_token=None,
+        opt_out=None,
+        invalid=None,
+        price: Decimal = SIM_PRICE,
+        price_unit: str = SIM_PRICE_UNIT,
+    ):
         self.account_sid = account_sid
+        self.price, self.price_unit = Decimal(price), price_unit
         # Never a constant of the code: the deployment's TWILIO_SIMULATION_TOKEN, else random.
         self.auth_token = auth_token or secrets.token_urlsafe(24)
         self.opt_out: set[str] = set(opt_out or ())
@@ -100,6 +115,21 @@ class TwilioSimulator:
     def sign_callback(self, url: str, params: dict) -> str:
         """The X-Twilio-Signature of a status callback this account sends to ``url``."""
         return RequestValidator(self.auth_token).compute_signature(url, params)
+
+    def callback(self, url: str, sid: str, status: str, error_code: int | None = None) -> tuple[dict, str]:
+        """A status callback of one of its messages, as Twilio posts it to ``url``: the form
+        parameters — with ``Price`` (negative, as Twilio writes a charge) and ``PriceUnit`` once
+        the status is billed — and their X-Twilio-Signature. The stored message takes them too."""
+        params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": self.account_sid}
+        with self.lock:
+            message = self.messages.get(sid) or {}
+            if status in BILLED and message:
+                charge = self.price * int(message.get("num_segments") or 1)
+                message.update(status=status, price=f"{-charge:.5f}", price_unit=self.price_unit)
+                params |= {"Price": message["price"], "PriceUnit": self.price_unit}
+        if error_code is not None:
+            params["ErrorCode"] = str(error_code)
+        return params, self.sign_callback(url, params)
 
     def handle(self, method: str, path: str, query: dict, form: dict, auth) -> tuple[int, dict]:
         """Answer one API request as (HTTP status, JSON body)."""
@@ -166,7 +196,7 @@ class TwilioSimulator:
             "num_media": "0",
             "num_segments": str(analyze(form["Body"]).segments),
             "price": None,
-            "price_unit": "USD",
+            "price_unit": self.price_unit,
             "sid": sid,
             "status": "accepted" if service and not form.get("From") else "queued",
             "subresource_uris": {

@@ -6,6 +6,9 @@ deployment's own secret, TWILIO_SIMULATION_TOKEN, and are off (404) without one.
 They run outside any user's tenant, so they use Core statements on the engine.
 """
 
+import re
+from decimal import Decimal, InvalidOperation
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
@@ -39,6 +42,9 @@ STOP = {
     "optout",
 }
 START = {"start", "unstop", "yes", "alta", "acepto"}
+# A price as sms_log.precio holds it (Numeric(14, 5)) and a currency as ISO 4217 writes it.
+MAX_PRICE = Decimal("1e9")
+CURRENCY = re.compile(r"[A-Z]{3}")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -85,7 +91,29 @@ def status():
         )
         with tenancy.using(tenancy.EVERY_TENANT), db.engine.begin() as conn:
             conn.execute(stmt.values(**values))
+            if (charged := price_of(params)) is not None:
+                conn.execute(_priced(sid, *charged))
     return Response(status=204)
+
+
+def price_of(params: dict) -> tuple[Decimal, str] | None:
+    """What Twilio charged (``Price``, ``PriceUnit``), as a positive amount: Twilio writes a
+    charge as a negative number. None when absent or not a price (hostile input is ignored)."""
+    try:
+        amount = abs(Decimal((params.get("Price") or "").strip()))
+    except InvalidOperation:
+        return None
+    unit = (params.get("PriceUnit") or "").strip().upper()
+    if not amount.is_finite() or amount >= MAX_PRICE or not CURRENCY.fullmatch(unit):
+        return None
+    return amount.quantize(Decimal("0.00001")), unit
+
+
+def _priced(sid: str, amount: Decimal, unit: str):
+    """The first price Twilio reports for the message sticks: a repeated or late callback never
+    changes a cost already counted."""
+    where = sa.and_(LOG.c.twilio_sid == sid, LOG.c.precio.is_(None))
+    return LOG.update().where(where).values(precio=amount, precio_unidad=unit)
 
 
 @bp.post("/inbound")

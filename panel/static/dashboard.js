@@ -36,4 +36,10 @@
     { label: "Enviados", data: data.campanas.map(function (c) { return c.enviados; }), backgroundColor: "#1e7b34" },
     { label: "Fallidos", data: data.campanas.map(function (c) { return c.fallidos; }), backgroundColor: "#b02a37" }
   ], true);
+  // The last campaigns compared: delivered and click rates, in percent (null: no bar).
+  var resultados = data.resultados || [];
+  bar("chart-resultados", resultados.map(function (c) { return c.nombre; }), [
+    { label: "Entregados (%)", data: resultados.map(function (c) { return c.entrega; }), backgroundColor: "#1e7b34" },
+    { label: "Clics (%)", data: resultados.map(function (c) { return c.clics; }), backgroundColor: "#5a2d91" }
+  ], true);
 })();

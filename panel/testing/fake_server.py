@@ -14,7 +14,8 @@ arrival (threads woken together look like a burst that never was). The rule is u
 more than rate_cap creates in any rolling second of arrivals.
 
 Standalone: ``python -m panel.testing.fake_server --port 0 --latency 0.1 --rate-cap 50`` prints
-its URL and serves until killed; ``GET /_fake/stats`` returns the counters as JSON and
+its URL and serves until killed (``--deliver``: it posts each message's signed, priced status
+callbacks to its StatusCallback, as Twilio does); ``GET /_fake/stats`` returns the counters as JSON and
 ``POST /_fake/reset`` clears them.
 """
 
@@ -28,9 +29,19 @@ import socket
 import struct
 import threading
 import time
+import urllib.request
 from collections import Counter
+from decimal import Decimal
+from urllib.parse import urlencode
 
-from panel.sms.simulator import SIM_FROM_NUMBER, TwilioSimulator, error, twilio_error
+from panel.sms.simulator import (
+    SIM_FROM_NUMBER,
+    SIM_PRICE,
+    SIM_PRICE_UNIT,
+    TwilioSimulator,
+    error,
+    twilio_error,
+)
 from panel.testing.fake_http import FakeHTTPServer, _Handler
 
 FAKE_ACCOUNT_SID = "AC" + "fa4e" * 8
@@ -92,8 +103,11 @@ class FakeTwilio:
         hang: float = 30.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        price: Decimal = SIM_PRICE,
+        price_unit: str = SIM_PRICE_UNIT,
+        deliver: bool = False,
     ):
-        self.simulator = TwilioSimulator(account_sid, auth_token, opt_out, invalid)
+        self.simulator = TwilioSimulator(account_sid, auth_token, opt_out, invalid, price, price_unit)
         self.host, self.port = host, port
         self.latency, self.rate_cap, self.hang = latency, rate_cap, hang
         self.error_rates = dict(error_rates or {})
@@ -106,6 +120,9 @@ class FakeTwilio:
         # Called with each created message (outside the lock): a test moves its clock here,
         # e.g. to close the contact window in the middle of a campaign.
         self.on_create = None
+        # As Twilio does: post "sent" then "delivered" (priced, signed) to a created message's
+        # StatusCallback, from a thread of its own. Off by default: most tests post by hand.
+        self.deliver = deliver
         self.reset()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -183,6 +200,11 @@ class FakeTwilio:
             self.arrivals: list[float] = []  # every create's arrival, admitted or not
             with self.simulator.lock:
                 self.simulator.messages.clear()
+
+    def callback(self, url: str, sid: str, status: str, error_code: int | None = None) -> tuple[dict, str]:
+        """The status callback Twilio would post to ``url`` for one created message: its form
+        parameters (with Price and PriceUnit once billed) and X-Twilio-Signature."""
+        return self.simulator.callback(url, sid, status, error_code)
 
     def count_by(self, to: str, body: str) -> int:
         """How many messages were created for this number with this body."""
@@ -281,7 +303,23 @@ class FakeTwilio:
                 self.created.append(created)
             if self.on_create is not None:
                 self.on_create(created)
+            if self.deliver and form.get("StatusCallback"):
+                args = (form["StatusCallback"], body["sid"])
+                threading.Thread(
+                    target=self._post_statuses, args=args, name="fake-callback", daemon=True
+                ).start()
         return status, body
+
+    def _post_statuses(self, url: str, sid: str) -> None:
+        """Post the message's "sent" and "delivered" callbacks to ``url``; a refusal is the app's
+        to answer for, and an app that is gone is none of the fake's business."""
+        for status in ("sent", "delivered"):
+            params, signature = self.callback(url, sid, status)
+            request = urllib.request.Request(
+                url, data=urlencode(params).encode(), headers={"X-Twilio-Signature": signature}
+            )
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(request, timeout=5).close()
 
 
 def busiest(times: list[float], window: float = 1.0) -> int:
@@ -318,6 +356,13 @@ def main(argv=None) -> None:
     parser.add_argument("--rate-cap", type=int, default=None)
     parser.add_argument("--error-rates", default="", help='JSON o "429=0.1,500=0.05"')
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--deliver",
+        action="store_true",
+        help="enviar los callbacks de estado (sent, delivered) con su precio",
+    )
+    parser.add_argument("--price", type=Decimal, default=SIM_PRICE, help="precio por segmento")
+    parser.add_argument("--price-unit", default=SIM_PRICE_UNIT, help="moneda del precio (ISO 4217)")
     args = parser.parse_args(argv)
     fake = FakeTwilio(
         latency=args.latency,
@@ -326,6 +371,9 @@ def main(argv=None) -> None:
         seed=args.seed,
         host=args.host,
         port=args.port,
+        price=args.price,
+        price_unit=args.price_unit,
+        deliver=args.deliver,
     ).start()
     done = threading.Event()  # before the URL is printed: a caller may terminate us right after
     signal.signal(signal.SIGTERM, lambda *_: done.set())

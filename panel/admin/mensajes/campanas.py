@@ -7,18 +7,29 @@ from flask_admin import Admin, expose
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from ... import audit, formatting
+from ... import audit, export, formatting
 from ...extensions import db
 from ...formatting import LABELS
 from ...models import CampanaSMS, PlantillaSMS, SMSLog
 from ...models.sms import ESTADOS_LOG
 from ...models.users import can_read, can_steer
-from ...sms import lifecycle, runners
+from ...sms import lifecycle, resultados, runners
 from ..comun.modelview import TenantModelView
 from .plantillas import PlantillaSMSView
 
 ENTREGAS = ("queued", "sending", "sent", "delivered", "undelivered", "failed")
 LOG_PAGE = 50
+# The results in a campaigns export, after the estimate: (header, figure, kind).
+RESULTADOS_EXPORTADOS = (
+    ("Entregados", "entregados", "numero"),
+    ("No entregados", "no_entregados", "numero"),
+    ("Omitidos", "omitidos", "numero"),
+    ("Clics únicos", "clics_unicos", "numero"),
+    ("Tasa de clics (%)", "tasa_clics", "numero"),
+    ("Bajas en 72 h", "bajas_72h", "numero"),
+    ("Costo real", "costo_real", "numero"),
+    ("Moneda del costo real", "moneda_real", "texto"),
+)
 
 
 def _campaign_link(view, context, model, name) -> Markup:
@@ -63,6 +74,19 @@ class CampanaSMSView(TenantModelView):
     }
     export_labels = {"estado": LABELS["estado_campana"], "tipo": LABELS["tipo_campana"]}
 
+    # --- the export: the list's columns, then each campaign's results (sms/resultados.py) -------
+
+    def export_columns(self, query):
+        columnas, query = super().export_columns(query)
+        # only the listed campaigns' rows are grouped (a filtered export reads no other's log)
+        listed = query.with_entities(CampanaSMS.id).order_by(None).subquery()
+        agg = resultados.agregados(sa.select(listed.c.id))
+        figuras = resultados.columnas(agg)
+        moneda = current_app.config["SMS_PRICE_CURRENCY"]
+        extra = [*RESULTADOS_EXPORTADOS, (f"Costo estimado ({moneda})", "costo_estimado", "numero")]
+        columnas += [export.Columna(titulo, figuras[name], tipo) for titulo, name, tipo in extra]
+        return columnas, query.outerjoin(agg, agg.c.id_campana == CampanaSMS.id)
+
     # --- test sends are left out of the list unless asked for (?pruebas=1) --------------------
 
     def _without_tests(self, query):
@@ -101,6 +125,7 @@ class CampanaSMSView(TenantModelView):
             "admin/sms/campana.html",
             campana=campana,
             progreso=lifecycle.progress(campana.id),
+            resultados=_resultados_de(campana.id),
             acciones=self._acciones(campana),
             entregas=self._entregas(campana.id),
             reintentables=self._reintentables(campana),
@@ -200,6 +225,32 @@ class CampanaSMSView(TenantModelView):
         runners.dispatch(campana.id, current_app._get_current_object())
         flash(f"Se reintentarán {n} mensajes fallidos.", "success")
         return redirect(back)
+
+
+def _resultados_de(campana_id: int) -> dict:
+    """The campaign's results as the page shows them, and the numbers its chart draws."""
+    r = resultados.de_campana(campana_id)
+    grafico = {
+        "etiquetas": [
+            "Enviados",
+            "Entregados",
+            "No entregados",
+            "Fallidos",
+            "Omitidos",
+            "Clics únicos",
+            "Bajas 72 h",
+        ],
+        "valores": [
+            r.enviados,
+            r.entregados,
+            r.no_entregados,
+            r.fallidos,
+            r.omitidos,
+            r.clics_unicos,
+            r.bajas_72h,
+        ],
+    }
+    return {"cifras": r.pantalla(), "grafico": grafico}
 
 
 def _fila(r: SMSLog) -> dict:
