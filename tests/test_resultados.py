@@ -47,7 +47,9 @@ def sending(app, fake):
     return app
 
 
-def _send(owner, phones: list[str], opted_out: list[str] = (), nombre: str = "Navidad") -> int:
+def _send(
+    owner, phones: list[str], opted_out: list[str] = (), nombre: str = "Navidad", mensaje: str = "Hola {nombre}"
+) -> int:
     """A transactional campaign to these phones (the opted-out ones are skipped), sent now
     through the real sender to the fake; its id."""
     ids = [factories.cliente(owner, telefono=p[3:], acepta_sms=p not in opted_out).id_cliente for p in phones]
@@ -56,9 +58,10 @@ def _send(owner, phones: list[str], opted_out: list[str] = (), nombre: str = "Na
         cid = outbox.create_campaign(
             user_id=owner.id,
             cliente_query=query,
-            mensaje="Hola {nombre}",
+            mensaje=mensaje,
             nombre=nombre,
             tipo="transaccional",
+            acortar_enlaces="http" in mensaje,
         ).id
     sender.run_campaign(cid)
     return cid
@@ -291,3 +294,24 @@ def test_the_fake_posts_priced_signed_callbacks_that_the_webhook_records(app, te
     assert [r.estado_entrega for r in logs] == ["delivered"] * 3
     r = resultados.de_campana(cid)
     assert r.entregados == 3 and r.costo_real == sum(PRICE * x.segmentos for x in logs)
+
+
+def test_unique_clicks_come_from_the_tracked_links_of_this_tenant_only(sending, client, fake, tenants):
+    """Clicks counted once per recipient, over the delivered; another tenant's clicks never show."""
+    sending.config["PUBLIC_BASE_URL"] = "http://localhost"  # the callbacks are signed for it
+    with at(SENT_AT, tick=True):
+        mensaje = "Hola {nombre}: https://tienda.test/oferta"
+        cid = _send(tenants.admin_a, [f"+57300200000{i}" for i in range(4)], mensaje=mensaje)
+        other = _send(tenants.admin_b, ["+573002000009"], mensaje=mensaje, nombre="Otra")
+        for r in rows(cid):
+            _callback(client, fake, r.twilio_sid, "delivered")
+    assert resultados.de_campana(cid).clics_unicos == 0  # links sent, nobody clicked yet
+    codes = [re.search(r"/l/(\w{8})", r.mensaje).group(1) for r in rows(cid)]
+    other_code = re.search(r"/l/(\w{8})", rows(other)[0].mensaje).group(1)
+    for code in (codes[0], codes[0], codes[1], other_code, other_code):
+        assert client.get(f"/l/{code}").status_code == 302
+    db.session.expire_all()
+    r = resultados.de_campana(cid)
+    assert (r.entregados, r.clics_unicos) == (4, 2)
+    assert r.tasa_clics == 2 / 4
+    assert resultados.de_campana(other).clics_unicos == 1
