@@ -80,6 +80,8 @@
       "septiembre", "octubre", "noviembre", "diciembre"],
     firstDay: 0
   };
+  var SELECTS = { "select.monthselect": "Mes", "select.yearselect": "Año", "select.hourselect": "Hora",
+    "select.minuteselect": "Minuto", "select.secondselect": "Segundo", "select.ampmselect": "a. m. o p. m." };
   var FORMATOS = { "YYYY-MM-DD": "DD/MM/YYYY", "YYYY-MM-DD HH:mm:ss": "DD/MM/YYYY HH:mm" };
   var ISO = ["YYYY-MM-DD", "YYYY-MM-DD HH:mm:ss", "YYYY-MM-DD HH:mm", "YYYY-MM-DDTHH:mm", "YYYY-MM-DDTHH:mm:ss"];
 
@@ -103,9 +105,55 @@
         var $el = $(this);
         if (!$el.is("input")) return;
         if (!$el.attr("placeholder")) $el.attr("placeholder", shown);
-        $el.attr("autocomplete", "off").val(asShown($el.val(), merged.format, merged.separator));
+        $el.attr({ "data-date-format": merged.format, autocomplete: "off" });
+        $el.val(asShown($el.val(), merged.format, merged.separator));
       });
-      return original.call(this, merged, callback);
+      var started = original.call(this, merged, callback);
+      this.each(function () { typable($(this), merged); });
+      return started;
+    };
+  }
+
+  // daterangepicker 1.3 reads the box at every key (loosely: "1" is the 1st of this month) and
+  // rewrites it, and on closing writes its own date over what was typed: the box could not be
+  // typed in. Here a key moves the calendar only once the text is a whole date, and closing
+  // leaves an unfinished or empty box as it is (the server says what is wrong with it); picking
+  // in the calendar still writes the box.
+  function typable($el, options) {
+    var drp = $el.data("daterangepicker");
+    if (!drp || !$el.is("input") || !window.moment) return;
+    function dates() {
+      var text = $.trim($el.val());
+      var parts = options.singleDatePicker ? [text] : text.split(options.separator);
+      var read = parts.map(function (part) { return window.moment($.trim(part), options.format, true); });
+      var ok = text && read.every(function (m) { return m.isValid(); });
+      return ok ? read : null;
+    }
+    function keep() {
+      drp.oldStartDate = drp.startDate.clone();
+      drp.oldEndDate = drp.endDate.clone();
+    }
+    $el.off("keyup.daterangepicker").on("keyup.daterangepicker", function () {
+      var read = dates();
+      if (!read || read[read.length - 1].isBefore(read[0])) return;
+      drp.startDate = read[0];
+      drp.endDate = read[read.length - 1];
+      keep();
+      drp.updateView();
+      drp.updateCalendars();
+    });
+    // The calendar's drop-downs have no label (axe select-name); it redraws them at every change.
+    var draw = drp.updateCalendars;
+    drp.updateCalendars = function () {
+      var result = draw.apply(drp, arguments);
+      $.each(SELECTS, function (css, name) { drp.container.find(css).attr("aria-label", name); });
+      return result;
+    };
+    drp.updateCalendars();
+    var hide = drp.hide;
+    drp.hide = function () {
+      if (!dates()) keep();
+      return hide.apply(drp, arguments);
     };
   }
 
