@@ -83,7 +83,8 @@ def test_a_date_that_does_not_exist_is_refused_in_spanish_and_kept_as_typed(page
 
     fecha = page.get_by_label("Fecha de nacimiento")
     expect(fecha).to_have_class(re.compile("is-invalid"))
-    expect(page.locator("#fecha_nacimiento + .invalid-feedback")).to_have_text("Escriba la fecha como dd/mm/aaaa.")
+    error = page.locator("#fecha_nacimiento + .invalid-feedback")
+    expect(error).to_have_text("Escriba la fecha como dd/mm/aaaa.")
     expect(fecha).to_have_value("31/02/1990")
     assert saved("1098765434").fecha_nacimiento is None
 
@@ -109,7 +110,8 @@ def test_no_panel_form_has_a_native_date_input(page, tenants):
     factories.cliente(owner(tenants.admin_a), cedula_cliente="1098765436", telefono="3001234569")
     login_as(page, "admin.a@test.co")
     cliente = saved("1098765436")
-    for path in ("/admin/clientes/new/", "/admin/campanas/new/", f"/admin/enviar-sms/?ids={cliente.id_cliente}"):
+    enviar = f"/admin/enviar-sms/?ids={cliente.id_cliente}"
+    for path in ("/admin/clientes/new/", "/admin/campanas/new/", enviar):
         page.goto(path)
         expect(page.locator("[data-role$=picker]").first).to_be_attached()
         assert page.locator(NATIVE).count() == 0, path
