@@ -18,6 +18,7 @@ def as_formdata(value) -> str:
 
 def bind(form_class, values: dict, obj=None, **kwargs):
     """A ``form_class`` holding ``values`` exactly as if they had been typed in the panel (the
-    API authenticates by token or checks CSRF itself, so the form's own CSRF is off)."""
+    API authenticates by token or checks CSRF itself, so the form's own CSRF is off), save
+    dates: ISO 8601 only, as the OpenAPI document says (``forms/fechas.py``), never dd/mm/aaaa."""
     formdata = MultiDict({name: as_formdata(value) for name, value in values.items()})
-    return form_class(formdata=formdata, obj=obj, meta={"csrf": False}, **kwargs)
+    return form_class(formdata=formdata, obj=obj, meta={"csrf": False, "iso_dates": True}, **kwargs)

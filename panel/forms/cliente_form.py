@@ -10,7 +10,7 @@ import re
 import sqlalchemy as sa
 from flask import url_for
 from markupsafe import Markup, escape
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from .. import clock, identificacion
@@ -20,6 +20,7 @@ from ..ids import coerce_choice, coerce_optional_choice
 from ..models import ESTADOS_CLIENTE, GENEROS, CampanaPublicitaria, Ciudad, Cliente, Empresa, Pais, Usuario
 from ..phones import PUNCTUATION, e164
 from .base import PanelForm
+from .fechas import FechaField
 
 REQUIRED = "Este campo es obligatorio."
 NOT_A_CHOICE = "No es una opción válida."
@@ -145,12 +146,8 @@ class ClienteForm(PanelForm):
         filters=[strip],
         validators=[Optional(), Length(max=20, message="Máximo 20 caracteres.")],
     )
-    fecha_nacimiento = DateField(
-        label("fecha_nacimiento"),
-        validators=[Optional()],
-        format="%Y-%m-%d",
-        render_kw={"placeholder": "AAAA-MM-DD"},
-    )
+    # dd/mm/aaaa with the Spanish picker in the panel; ISO (format: date) in the API.
+    fecha_nacimiento = FechaField(label("fecha_nacimiento"), validators=[Optional()])
     email = EmailField(
         label("email"),
         filters=[strip],

@@ -4,58 +4,37 @@ The template choice list is loaded through the ORM, so the tenancy hook limits i
 the campaign is written for (a superadmin sends under ``tenancy.using(tenant)``).
 """
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from .. import clock
-from ..clock import BOGOTA
 from ..extensions import db
 from ..ids import coerce_optional_choice
 from ..models import PlantillaSMS
 from ..models.users import can_send_transactional
 from ..sms.render import MAX_LENGTH, TemplateError, validate_template
+from . import fechas
 from .base import PanelForm
 from .cliente_form import ChoiceField, strip
 
 MAX_NOMBRE = 200  # CampanaSMS.nombre
 MAX_DIAS_PROGRAMADA = 35  # SPEC §9: from now to 35 days ahead
-# A datetime-local input has minute precision: the minute the user is in is still "now".
+# The picker has minute precision: the minute the user is in is still "now".
 GRACIA_PROGRAMADA = timedelta(minutes=1)
+ISO_INVALIDA = "Fecha y hora inválida: use AAAA-MM-DDTHH:MM (hora de Bogotá)."
 TIPOS = [
     ("comercial", "Comercial: publicidad y promociones (horario legal, un SMS por cliente al día)"),
     ("transaccional", "Transaccional: información que el cliente pidió o confirma una operación"),
 ]
 
 
-# RFC 3339 (the API's ``format: date-time``) beyond what fromisoformat reads: a lower-case «t» or
-# «z», and a leap second (:60, read as :59 — the minute is what a campaign is scheduled by).
-RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:)(\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)", re.ASCII)
-
-
-def rfc3339_as_iso(text: str) -> str:
-    """An RFC 3339 date-time as Python's ISO reader takes it; any other text unchanged."""
-    found = RFC3339.fullmatch(text)
-    if found is None:
-        return text
-    start, second, fraction, zone = found.groups()
-    second = "59" if second == "60" else second
-    return f"{start.upper()}{second}{fraction or ''}{zone.upper()}"
-
-
-def parse_programar_para(text: str) -> datetime:
-    """ISO 8601 (and every RFC 3339 date-time) to naive UTC; a time without offset is Bogotá time
-    (SPEC §9). ValueError if bad."""
-    moment = datetime.fromisoformat(rfc3339_as_iso(text.strip()))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BOGOTA)
-    try:
-        return moment.astimezone(UTC).replace(tzinfo=None)
-    except OverflowError:  # 9999-12-31T23:59 in Bogotá is in year 10000 in UTC: no such date
-        raise ValueError(f"fuera del calendario: {text!r}") from None
+def parse_programar_para(text: str, *, iso_only: bool = True) -> datetime:
+    """ISO 8601 (and every RFC 3339 date-time) to naive UTC, and in the panel also
+    ``dd/mm/aaaa hh:mm``; a time without offset is Bogotá time (SPEC §9). ValueError if bad."""
+    return fechas.as_utc(fechas.read_moment(text, iso_only=iso_only))
 
 
 def active_templates() -> list[PlantillaSMS]:
@@ -80,6 +59,7 @@ class EnviarSMSForm(PanelForm):
         "Programar para",
         filters=[strip],
         validators=[Optional()],
+        widget=fechas.FechaInput(fechas.PICKER_FECHA_HORA, "datetimepicker", "dd/mm/aaaa hh:mm"),
         description=(
             "Fecha y hora ISO 8601 (sin zona: hora de Bogotá), desde ahora hasta "
             f"{MAX_DIAS_PROGRAMADA} días. Vacío: enviar ya."
@@ -131,14 +111,16 @@ class EnviarSMSForm(PanelForm):
     @property
     def programada_para(self) -> datetime | None:
         """When to start, as naive UTC (once validated); None: now."""
-        return parse_programar_para(self.programar_para.data) if self.programar_para.data else None
+        text = self.programar_para.data
+        return parse_programar_para(text, iso_only=fechas.iso_only(self)) if text else None
 
     def validate_programar_para(self, field) -> None:
         """A real time, not in the past, at most 35 days ahead."""
+        iso_only = fechas.iso_only(self)
         try:
-            moment = parse_programar_para(field.data)
+            moment = parse_programar_para(field.data, iso_only=iso_only)
         except (TypeError, ValueError):
-            raise ValidationError("Fecha y hora inválida: use AAAA-MM-DDTHH:MM (hora de Bogotá).") from None
+            raise ValidationError(ISO_INVALIDA if iso_only else fechas.ESCRIBA_FECHA_HORA) from None
         now = clock.utcnow()
         if moment < now - GRACIA_PROGRAMADA:
             raise ValidationError("La fecha programada ya pasó.")

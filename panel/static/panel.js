@@ -63,9 +63,11 @@
     });
   }
 
-  // Flask-Admin's form.js starts its date pickers (daterangepicker 1.3) at document ready
-  // without a locale: English buttons, days and months. This handler is registered before
-  // form.js's, so it runs first and every picker gets the Spanish one.
+  // Flask-Admin's form.js and filters start their date pickers (daterangepicker 1.3) without a
+  // locale, and the filters in ISO formats (YYYY-MM-DD, YYYY-MM-DD HH:mm:ss). Every picker is
+  // given the Spanish locale and shows and takes dates as the panel writes them (dd/mm/aaaa,
+  // dd/mm/aaaa hh:mm: panel/forms/fechas.py reads both); an ISO value (a filter's value from the
+  // URL, an old bookmark) is shown the same way.
   var ES = {
     applyLabel: "Aplicar",
     cancelLabel: "Cancelar",
@@ -74,16 +76,93 @@
     weekLabel: "Sem",
     customRangeLabel: "Otro rango",
     daysOfWeek: ["do", "lu", "ma", "mi", "ju", "vi", "sá"],
-    monthNames: ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"],
+    monthNames: ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+      "septiembre", "octubre", "noviembre", "diciembre"],
     firstDay: 0
   };
-  $(function () {
-    var original = $.fn.daterangepicker;
-    if (!original) return;
-    $.fn.daterangepicker = function (options, callback) {
+  var SELECTS = { "select.monthselect": "Mes", "select.yearselect": "Año", "select.hourselect": "Hora",
+    "select.minuteselect": "Minuto", "select.secondselect": "Segundo", "select.ampmselect": "a. m. o p. m." };
+  var FORMATOS = { "YYYY-MM-DD": "DD/MM/YYYY", "YYYY-MM-DD HH:mm:ss": "DD/MM/YYYY HH:mm" };
+  var ISO = ["YYYY-MM-DD", "YYYY-MM-DD HH:mm:ss", "YYYY-MM-DD HH:mm", "YYYY-MM-DDTHH:mm", "YYYY-MM-DDTHH:mm:ss"];
+
+  function asShown(value, format, separator) {
+    if (!value || !window.moment) return value;
+    return value.split(/ to | a /).map(function (part) {
+      var iso = window.moment(part.trim(), ISO, true);
+      return iso.isValid() ? iso.format(format) : part;
+    }).join(separator);
+  }
+
+  function spanish(original) {
+    return function (options, callback) {
       var merged = $.extend(true, {}, options || {});
       merged.locale = $.extend({}, ES, merged.locale || {});
-      return original.call(this, merged, callback);
+      merged.format = FORMATOS[merged.format] || merged.format || FORMATOS["YYYY-MM-DD"];
+      merged.separator = " a ";
+      var shown = merged.format.replace("DD/MM/YYYY", "dd/mm/aaaa").replace("HH:mm", "hh:mm");
+      if (!merged.singleDatePicker) shown += merged.separator + shown;
+      this.each(function () {
+        var $el = $(this);
+        if (!$el.is("input")) return;
+        if (!$el.attr("placeholder")) $el.attr("placeholder", shown);
+        $el.attr({ "data-date-format": merged.format, autocomplete: "off" });
+        $el.val(asShown($el.val(), merged.format, merged.separator));
+      });
+      var started = original.call(this, merged, callback);
+      this.each(function () { typable($(this), merged); });
+      return started;
     };
+  }
+
+  // daterangepicker 1.3 reads the box at every key (loosely: "1" is the 1st of this month) and
+  // rewrites it, and on closing writes its own date over what was typed: the box could not be
+  // typed in. Here a key moves the calendar only once the text is a whole date, and closing
+  // leaves an unfinished or empty box as it is (the server says what is wrong with it); picking
+  // in the calendar still writes the box.
+  function typable($el, options) {
+    var drp = $el.data("daterangepicker");
+    if (!drp || !$el.is("input") || !window.moment) return;
+    function dates() {
+      var text = $.trim($el.val());
+      var parts = options.singleDatePicker ? [text] : text.split(options.separator);
+      var read = parts.map(function (part) { return window.moment($.trim(part), options.format, true); });
+      var ok = text && read.every(function (m) { return m.isValid(); });
+      return ok ? read : null;
+    }
+    function keep() {
+      drp.oldStartDate = drp.startDate.clone();
+      drp.oldEndDate = drp.endDate.clone();
+    }
+    $el.off("keyup.daterangepicker").on("keyup.daterangepicker", function () {
+      var read = dates();
+      if (!read || read[read.length - 1].isBefore(read[0])) return;
+      drp.startDate = read[0];
+      drp.endDate = read[read.length - 1];
+      keep();
+      drp.updateView();
+      drp.updateCalendars();
+    });
+    // The calendar's drop-downs have no label (axe select-name); it redraws them at every change.
+    var draw = drp.updateCalendars;
+    drp.updateCalendars = function () {
+      var result = draw.apply(drp, arguments);
+      $.each(SELECTS, function (css, name) { drp.container.find(css).attr("aria-label", name); });
+      return result;
+    };
+    drp.updateCalendars();
+    var hide = drp.hide;
+    drp.hide = function () {
+      if (!dates()) keep();
+      return hide.apply(drp, arguments);
+    };
+  }
+
+  // daterangepicker.js loads after this file (lib.form_js), and the filters start theirs as soon
+  // as they load, before any "ready" handler: the plugin is wrapped the moment it is installed.
+  var picker = $.fn.daterangepicker && spanish($.fn.daterangepicker);
+  Object.defineProperty($.fn, "daterangepicker", {
+    configurable: true,
+    get: function () { return picker; },
+    set: function (fn) { picker = spanish(fn); }
   });
 })();

@@ -68,9 +68,12 @@ def test_admin_schedules_pauses_and_resumes_a_campaign(page, tenants, sms_server
     expect(total).to_contain_text(f"Clientes seleccionados: {len(clientes)}.")
     page.get_by_label("Nombre de la campaña").fill("Feria programada")
     page.get_by_label("Mensaje", exact=True).fill(MENSAJE)
-    cuando = (datetime.now(formatting.BOGOTA) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
-    page.get_by_test_id("programar-para").fill(cuando)
-    hora = formatting.date_time(parse_programar_para(cuando))  # dd/mm/aaaa HH:MM, Bogotá
+    cuando = (datetime.now(formatting.BOGOTA) + timedelta(minutes=2)).strftime("%d/%m/%Y %H:%M")
+    programar = page.get_by_test_id("programar-para")  # typed as people do: the picker stays out
+    programar.press_sequentially(cuando)
+    programar.press("Tab")
+    expect(programar).to_have_value(cuando)
+    hora = formatting.date_time(parse_programar_para(cuando, iso_only=False))  # dd/mm/aaaa HH:MM
     page.get_by_test_id("revisar").click()
     expect(page.get_by_test_id("enviables")).to_have_text(str(len(clientes)))
     expect(page.get_by_test_id("aviso-programada")).to_have_text(f"Se enviará el {hora}.")

@@ -83,6 +83,8 @@ MENU_MUST_HAVE = {
 NOT_PAGES = ("/export", "/exportar", "/logout", "/delete", "/eliminar", "/ajax/")
 # A phone's width (issue #29): nothing may push the page sideways.
 PHONE_WIDTH = 375
+# Dates are typed dd/mm/aaaa in a text box with the panel's picker, never the browser's own.
+NATIVE_DATES = "input[type=date], input[type=datetime-local], input[type=month], input[type=week]"
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 # Resize observers (the dashboard's charts) run within the next frames.
 SETTLED = (
@@ -160,6 +162,10 @@ class Walk:
             problems.append(f"CSP: {violations}")
         if overflow := self.overflow_on_a_phone():
             problems.append(f"se desborda a lo ancho {overflow} px a {PHONE_WIDTH} px")
+        if page.locator(NATIVE_DATES).count():  # mm/dd/yyyy in an English browser
+            problems.append("fecha con el selector nativo del navegador")
+        if page.locator("[data-date-format^=YYYY]").count():
+            problems.append("fecha en formato aaaa-mm-dd")
         detalles = " ".join(page.locator(".historial-detalle, .historial-cambios").all_inner_texts())
         if RAW_CODES.search(detalles):
             problems.append(f"Historial con códigos: {RAW_CODES.findall(detalles)}")

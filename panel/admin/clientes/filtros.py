@@ -11,6 +11,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
 from ... import formatting, users
 from ...extensions import db
+from ...forms import fechas
 from ...ids import MAX_ID
 from ...models import (
     ESTADOS_CLIENTE,
@@ -151,21 +152,23 @@ class DepartamentoFilter(ChoiceFilter):
 
 
 class DateFilter(BaseSQLAFilter):
-    """``creado`` from a day (inclusive) or until a day (inclusive), dates as AAAA-MM-DD."""
+    """``creado`` from a day (inclusive) or until a day (inclusive): days in Bogotá, typed
+    dd/mm/aaaa (the picker) or aaaa-mm-dd (links)."""
 
     def __init__(self, column, name, until: bool, url_name):
         super().__init__(column, name, data_type="datepicker")
         self.until, self.url_name = until, url_name
 
     def clean(self, value):
-        day = date.fromisoformat(value.strip())
+        day = fechas.read_date(value, iso_only=False)
         if not date(1900, 1, 1) <= day < date(9999, 1, 1):
             raise ValueError("fecha fuera de rango")
         return day
 
     def condition(self, value: date):
-        start = datetime.combine(value, time.min)
-        return self.column < start + timedelta(days=1) if self.until else self.column >= start
+        day = value + timedelta(days=1) if self.until else value
+        start = fechas.as_utc(datetime.combine(day, time.min))  # the day's first moment in Bogotá
+        return self.column < start if self.until else self.column >= start
 
     def apply(self, query, value, alias=None):
         return query.filter(self.condition(value))

@@ -31,6 +31,7 @@ from ...models.users import can_export, can_write
 from ...tenancy import TenancyError
 from .acceso import PanelAccessMixin
 from .exporting import ExportMixin
+from .fechas_vista import FiltrosConFecha, FormularioConFecha
 from .ficha import Protegido, RecordPagesMixin
 from .lista_rapida import FastListMixin
 from .propietario import OwnerMixin
@@ -68,6 +69,9 @@ class TenantModelView(FastListMixin, OwnerMixin, RecordPagesMixin, PanelAccessMi
     """A Flask-Admin ModelView scoped by tenancy and by the role of the request's user."""
 
     form_base_class = PanelForm  # Flask-WTF's CSRF and the text rule; SecureForm conflicts with CSRFProtect
+    # Dates typed dd/mm/aaaa with the Spanish picker, in forms and filters (fechas_vista.py).
+    model_form_converter = FormularioConFecha
+    filter_converter = FiltrosConFecha()
     list_template = "admin/panel_list.html"  # a labelled search box, no javascript: links
     permission = staticmethod(can_write)  # vendedores only see the views that say so
     read_only = False  # True: nobody creates, edits or deletes here (history, campaigns)
