@@ -138,6 +138,7 @@ LABELS: dict[str, dict] = {
         "cliente": "Cliente",
     },
     "estado_campana": {
+        "preparando": "Preparando",
         "programada": "Programada",
         "pendiente": "Pendiente",
         "procesando": "Enviando",
