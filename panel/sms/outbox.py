@@ -12,17 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from flask import current_app
+
 from .. import audit, clock, formatting, tenancy
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, Usuario, utcnow
-from . import lifecycle, ventana
+from . import lifecycle, preparacion, reglas, ventana
 from .log_rows import _insert_rows
-from .planning import Destinatario, OutboxError, Plan, plan
+from .planning import Destinatario, OutboxError, Plan, plan, start_of
+from .preparacion import TIPO_RESUMEN
 
 # A moment this close to now is "now" (a start computed a few milliseconds ago).
 GRACE = timedelta(seconds=1)
-# Historial says when a campaign was exempt from the window and the cap (SPEC §10).
-TIPO_RESUMEN = {"comercial": "", "transaccional": " transaccional (sin ventana ni tope)"}
 PREVIEW = 3
 
 
@@ -134,15 +135,49 @@ def create_campaign(
     """Write the campaign and all its log rows in one transaction; raise OutboxError on bad input.
 
     With ``programada_para`` (naive UTC), or outside the contact window for a commercial one,
-    the campaign waits, ``programada``, for the pollers (``siguiente_envio``)."""
+    the campaign waits, ``programada``, for the pollers (``siguiente_envio``). From
+    ``SMS_PREPARE_FROM`` recipients the campaign is written ``preparando`` with its recipients
+    frozen, and its outbox is written in the background (preparacion.py; the caller dispatches)."""
     try:
         with gc_paused():
-            return _create(
-                user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo
-            )
+            fields = (user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo)
+            threshold = current_app.config["SMS_PREPARE_FROM"]
+            ids = preparacion.recipient_ids(cliente_query, limit=threshold)
+            if len(ids) >= threshold:
+                return _create_preparing(*fields)
+            return _create(*fields)
     except Exception:
         db.session.rollback()
         raise
+
+
+def _create_preparing(
+    user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo
+) -> CampanaSMS:
+    """The campaign ``preparando``: its recipients frozen, its outbox left to a preparer."""
+    user = db.session.get(Usuario, user_id)
+    if user is None:
+        raise OutboxError("Usuario desconocido.")
+    tenant = tenant_of(user, cliente_query)
+    rules = reglas.of_tenant(tenant) if reglas.binds(tipo) else None
+    inicio = start_of(rules, programada_para)
+    siguiente = inicio.replace(tzinfo=None) if inicio > clock.now() + GRACE else None
+    return preparacion.create_preparing(
+        user,
+        tenant,
+        preparacion.recipient_ids(cliente_query),
+        mensaje=mensaje,
+        nombre=_name(nombre),
+        siguiente=siguiente,
+        id_plantilla=id_plantilla,
+        filtros=filtros,
+        programada_para=programada_para,
+        tipo=tipo,
+    )
+
+
+def _name(nombre) -> str:
+    return (nombre or "").strip() or f"Campaña SMS {formatting.date_time(utcnow())}"
 
 
 def _create(
@@ -156,7 +191,7 @@ def _create(
     tenant = tenant_of(user, cliente_query)
     if not p.sendable:
         raise OutboxError("Ningún destinatario puede recibir el SMS (revise los omitidos).")
-    nombre = (nombre or "").strip() or f"Campaña SMS {formatting.date_time(utcnow())}"
+    nombre = _name(nombre)
     campana = CampanaSMS(
         nombre=nombre,
         mensaje=mensaje,
