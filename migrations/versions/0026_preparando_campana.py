@@ -1,4 +1,4 @@
-"""campaigns prepared in the background: the estado ``preparando`` and its two columns
+"""campaigns prepared in the background: the estado ``preparando`` and its three columns
 
 A confirmation to many recipients answers at once with the campaign ``preparando``; its outbox
 is written in the background (panel/sms/preparacion.py), and nothing sends from it until whole.
