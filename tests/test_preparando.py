@@ -20,8 +20,9 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from rq import SimpleWorker
 
-from panel import tenancy
+from panel import jobs, tenancy
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, SMSLog
 from panel.sms import claims, lifecycle, outbox, preparacion, runners, sender
@@ -29,6 +30,7 @@ from panel.sms import claims, lifecycle, outbox, preparacion, runners, sender
 from . import factories
 from .api_support import keys
 from .helpers import csrf_of, login
+from .services import REDIS_URL
 from .support.pages import _ids, wait_finished, wait_until
 from .support.sms import ROOT, assert_aggregates_match_rows, configure, rows, wait_prepared
 
@@ -118,6 +120,28 @@ def test_nothing_sends_while_preparing_then_each_client_exactly_once(
         release.set()
     assert wait_prepared(campana.id) in ("pendiente", "procesando", "completado")
     wait_until(lambda: estado(campana.id) == "completado", "la campaña se envió")
+    assert_each_client_once(campana.id, ids, fake_twilio)
+
+
+@pytest.fixture
+def in_process_worker(preparing_app):
+    """The RQ jobs of this process run in the test's app (a worker process builds its own)."""
+    jobs.use_app(preparing_app)
+    yield lambda queue: SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    jobs.use_app(None)
+
+
+def test_on_rq_the_preparation_job_writes_the_outbox_then_the_campaign_is_sent(
+    preparing_app, tenants, fake_twilio, queue_name, in_process_worker
+):
+    preparing_app.config.update(REDIS_URL=REDIS_URL, SMS_QUEUE=queue_name)
+    ids = clients(tenants.admin_a, 10)
+    campana = create(tenants.admin_a, ids)
+    queue = runners.queue(preparing_app)
+    assert [job.func_name for job in queue.jobs] == [runners.PREPARE_CAMPAIGN]  # by name
+    assert estado(campana.id) == "preparando" and rows(campana.id) == []
+    in_process_worker(queue)  # the preparation, then the sending jobs it queues
+    assert estado(campana.id) == "completado"
     assert_each_client_once(campana.id, ids, fake_twilio)
 
 
