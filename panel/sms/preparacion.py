@@ -75,7 +75,8 @@ def create_preparing(
     user: Usuario, tenant: int, ids: list[int], *, mensaje: str, nombre: str, siguiente, **fields
 ) -> CampanaSMS:
     """The campaign ``preparando`` with its recipients frozen (committed): what the confirmation
-    writes instead of the whole outbox. The message was checked (a bad template never gets here)."""
+    writes instead of the whole outbox. A bad template is refused here, before anything is written
+    (the preparer could only fail on it later)."""
     try:
         personalizer(mensaje)
     except TemplateError as exc:
