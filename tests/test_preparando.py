@@ -319,3 +319,12 @@ def test_frozen_recipients_round_trip():
     dense = list(range(1, 1_000_001))
     assert preparacion.thaw(preparacion.freeze(dense)) == dense
     assert len(preparacion.freeze(dense)) < 100_000
+
+
+def test_a_bad_template_is_refused_before_anything_is_written(preparing_app, tenants):
+    ids = clients(tenants.admin_a, 6)
+    with pytest.raises(outbox.OutboxError) as refused:
+        create(tenants.admin_a, ids, start=False, mensaje="Hola {desconocido}")
+    assert refused.value.field == "mensaje"
+    assert db.session.scalar(sa.select(sa.func.count(CampanaSMS.id))) == 0
+    assert create(tenants.admin_a, ids, start=False).estado == "preparando"  # the same, well written
