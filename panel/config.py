@@ -133,6 +133,12 @@ SETTINGS = (
     Setting("SMS_RETRY_BACKOFF", 0.5, "float", "non-negative"),  # first backoff, doubled per attempt
     Setting("SMS_CLAIM_TIMEOUT", 300.0, "float", "non-negative"),  # seconds before enviando is abandoned
     Setting("SMS_ABORT_AFTER", 3, "int", "at-least-one"),  # rows exhausting retries that stop a campaign
+    Setting(
+        "SMS_PREPARE_FROM", 20000, "int", "at-least-one"
+    ),  # recipients from which the outbox is written in the background
+    Setting(
+        "SMS_PREPARE_STALE", 120.0, "float", "positive"
+    ),  # seconds without a checkpoint before a preparation is resumed
     Setting("SMS_POLL_SECONDS", 5.0, "float", "positive"),  # how often senders and RQ pollers look for work
     # Imports of clients (panel/importing): the RQ queue and how long one may run.
     Setting("IMPORT_QUEUE", "import", "str"),

@@ -146,6 +146,7 @@ LABELS: dict[str, dict] = {
         "cliente": "Cliente",
     },
     "estado_campana": {
+        "preparando": "Preparando",
         "programada": "Programada",
         "pendiente": "Pendiente",
         "procesando": "Enviando",

@@ -50,6 +50,15 @@ def run_campaign(campana_id: int) -> dict | None:
     return result
 
 
+def prepare_campaign(campana_id: int) -> str | None:
+    """Write the outbox of a campaign ``preparando`` (panel/sms/preparacion.py), then queue its
+    sending; keeps the poller going, which resumes a preparation whose worker died."""
+    app = worker_app()
+    estado = runners.prepare_in_app(app, campana_id)
+    _keep_polling(app)
+    return estado
+
+
 def poll_due() -> list[int]:
     """The schedule's poller on a plain ``rq worker``: wait (at most SMS_POLL_SECONDS), start the
     campaigns that are due, and queue the next poll while some campaign is still scheduled."""
@@ -75,6 +84,7 @@ def _keep_polling(app: Flask) -> None:
 def resume_active() -> list[int]:
     """Send every active campaign (after a crash or a lost job); schedule it as needed."""
     app = worker_app()
+    runners.resume_preparations(app)
     with app.app_context():
         ids = runners.active_campaigns()
     for campana_id in ids:

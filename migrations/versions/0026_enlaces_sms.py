@@ -23,6 +23,10 @@ RULE = f"({SETTING} = '*' OR id_propietario = NULLIF(NULLIF({SETTING}, ''), '*')
 
 
 def upgrade():
+    # The campaign keeps whether its links are tracked: an outbox written in the background
+    # (preparando, a later migration) shortens them as the confirmation asked.
+    with op.batch_alter_table("campana_sms") as batch:
+        batch.add_column(sa.Column("acortar_enlaces", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         TABLE,
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,3 +63,5 @@ def upgrade():
 
 def downgrade():
     op.drop_table(TABLE)
+    with op.batch_alter_table("campana_sms") as batch:
+        batch.drop_column("acortar_enlaces")

@@ -80,7 +80,7 @@ def recent_campaigns() -> list[dict]:
 
 
 def campaigns_in_progress() -> list[dict]:
-    running = CampanaSMS.estado.in_(("programada", "pendiente", "procesando", "pausada"))
+    running = CampanaSMS.estado.in_(("preparando", "programada", "pendiente", "procesando", "pausada"))
     rows = db.session.scalars(sa.select(CampanaSMS).where(running, REAL).order_by(CampanaSMS.creado))
     return [_campaign(c) for c in rows]
 

@@ -305,6 +305,13 @@ def _campaign_schema() -> dict:
             "detalles": {"type": "array", "items": ref("DetalleEnvio")},
             "resultados": ref("ResultadosCampana"),
             "url": {**text, "description": "Solo en 202: dónde consultar el progreso."},
+            "preparacion": {
+                "type": "object",
+                "nullable": True,
+                "description": "Solo en estado preparando: destinatarios escritos de los confirmados; "
+                "nada se envía hasta tenerlos todos.",
+                "properties": {"escritos": integer, "total": integer, "porcentaje": integer, "texto": text},
+            },
         },
         "required": ["success", "estado", *counts, "programada_para", "siguiente_envio", "resultados"],
     }

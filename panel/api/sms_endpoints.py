@@ -246,6 +246,8 @@ def campaign_json(campana_id: int, detalles: bool = True) -> dict:
     body |= {"programada_para": formatting.iso(p["programada_para"])}
     body |= {"siguiente_envio": formatting.iso(p["siguiente_envio"]), "tipo": c.tipo}
     body["resultados"] = resultados.de_campana(c.id).api()
+    if p["preparacion"] is not None:  # its outbox still being written: nothing sends yet
+        body["preparacion"] = p["preparacion"]
     if detalles:
         rows = db.session.execute(
             sa.select(SMSLog, Cliente)

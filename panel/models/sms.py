@@ -21,7 +21,16 @@ from .clients import Cliente, _owned_by_same_tenant
 from .users import Usuario
 
 TIPOS_CAMPANA = ("comercial", "transaccional")  # SPEC §10
-ESTADOS_CAMPANA = ("programada", "pendiente", "procesando", "pausada", "completado", "cancelada", "error")
+ESTADOS_CAMPANA = (
+    "preparando",
+    "programada",
+    "pendiente",
+    "procesando",
+    "pausada",
+    "completado",
+    "cancelada",
+    "error",
+)
 ESTADOS_LOG = ("pendiente", "enviando", "enviado", "fallido", "omitido", "cancelado")
 
 
@@ -86,6 +95,15 @@ class CampanaSMS(TenantOwned, db.Model):
     id_usuario: Mapped[int] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
     # "Enviar prueba": one message to the sender's own phone; kept out of figures and lists.
     prueba: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # "Acortar y medir enlaces" (SPEC §20): each recipient's URLs become its tracked short links
+    # (panel/sms/enlaces.py); kept so a campaign's outbox written in the background does the same.
+    acortar_enlaces: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # ``preparando`` (panel/sms/preparacion.py): the recipients frozen at confirmation (their ids,
+    # compressed; None once the outbox is whole), the preparer's last checkpoint (it fences a
+    # writer that lost the campaign to a resumer) and how many they are.
+    preparacion: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    preparacion_latido: Mapped[datetime | None]
+    preparacion_total: Mapped[int | None]  # how many recipients were frozen (the progress's total)
 
     plantilla: Mapped["PlantillaSMS | None"] = relationship(
         primaryjoin="PlantillaSMS.id == CampanaSMS.id_plantilla", foreign_keys=[id_plantilla]

@@ -6,11 +6,11 @@ others see ``rowcount == 0``. Nothing else in the app writes ``estado``.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from .. import audit, clock
+from .. import audit, clock, formatting
 from ..extensions import db
 from ..models import CampanaSMS, SMSLog
 from ..models.sms import ESTADOS_LOG
@@ -38,11 +38,14 @@ class Action:
 
 
 # SPEC §15: pausar from programada/pendiente/procesando; reanudar from pausada and error (the
-# retry); cancelar from every estado but completado and cancelada.
+# retry); cancelar from every estado but completado and cancelada. A campaign ``preparando``
+# (its outbox still being written) may be cancelled, not paused: it sends nothing yet.
 ACTIONS = {
     "pausar": Action(("programada", "pendiente", "procesando"), "pausar"),
     "reanudar": Action(("pausada", "error"), "reanudar"),
-    "cancelar": Action(("programada", "pendiente", "procesando", "pausada", "error"), "cancelar"),
+    "cancelar": Action(
+        ("preparando", "programada", "pendiente", "procesando", "pausada", "error"), "cancelar"
+    ),
 }
 # "Reintentar fallidos" is reanudar from error (SPEC §18), under the same permission
 # (users.can_steer). Not from pausada: there "Reanudar" sends the rows still pending, and a retry
@@ -144,7 +147,7 @@ def _reopen_retryable(conn, campana_id: int) -> int:
 
 def _cancel(conn, campana_id: int) -> bool:
     """Stopped for good: the rows not handed to Twilio become ``cancelado``."""
-    values = {"estado": "cancelada", "completado": clock.utcnow()}
+    values = {"estado": "cancelada", "completado": clock.utcnow(), "preparacion": None}
     if not _move(conn, campana_id, ACTIONS["cancelar"].desde, values):
         return False
     settle_cancelled(conn, campana_id)
@@ -168,6 +171,52 @@ def settle_cancelled(conn, campana_id: int) -> None:
 def initial(siguiente_envio: datetime | None) -> str:
     """The estado a confirmed campaign is created in: waiting for its time, or for a sender."""
     return "programada" if siguiente_envio is not None else "pendiente"
+
+
+PREPARING = "preparando"
+
+
+def take_preparation(conn, campana_id: int, seen: datetime | None, token: datetime) -> bool:
+    """A preparer takes a campaign ``preparando`` whose last checkpoint is ``seen``: of two
+    racing for it (a late job and a resumer), exactly one wins."""
+    return _move(conn, campana_id, (PREPARING,), {"preparacion_latido": token}, _latido_is(seen))
+
+
+def checkpoint(conn, campana_id: int, token: datetime, new_token: datetime) -> bool:
+    """A chunk of the outbox is written (in the caller's transaction): False when the campaign
+    was cancelled or another preparer took it over meanwhile (the caller rolls back and stops)."""
+    return _move(conn, campana_id, (PREPARING,), {"preparacion_latido": new_token}, _latido_is(token))
+
+
+def finish_preparing(conn, campana_id: int, token: datetime, sendable: int) -> str | None:
+    """The outbox is whole: preparando → programada or pendiente, exactly as a campaign written
+    at confirmation starts (``siguiente_envio`` was set then); error when nobody can receive it.
+    The new estado, or None when the campaign was cancelled or taken over meanwhile."""
+    now = clock.utcnow()
+    if sendable:
+        later = sa.and_(CAMPANA.c.siguiente_envio.is_not(None), CAMPANA.c.siguiente_envio > now)
+        values = {"estado": sa.case((later, "programada"), else_="pendiente")}
+    else:
+        reason = "Ningún destinatario puede recibir el SMS (revise los omitidos)."
+        values = {"estado": "error", "error_mensaje": reason, "completado": now}
+    values |= {"preparacion": None, "preparacion_latido": None}
+    if not _move(conn, campana_id, (PREPARING,), values, _latido_is(token)):
+        return None
+    return _estado(conn, campana_id)
+
+
+def _latido_is(value: datetime | None):
+    column = CAMPANA.c.preparacion_latido
+    return column.is_(None) if value is None else column == value
+
+
+def stale_preparations(stale_seconds: float) -> list[int]:
+    """Campaigns ``preparando`` whose preparer made no checkpoint for ``stale_seconds``: its
+    process died (or its job was lost); a resumer writes the rest."""
+    limit = clock.utcnow() - timedelta(seconds=stale_seconds)
+    stale = sa.or_(CAMPANA.c.preparacion_latido.is_(None), CAMPANA.c.preparacion_latido < limit)
+    stmt = sa.select(CAMPANA.c.id).where(CAMPANA.c.estado == PREPARING, stale).order_by(CAMPANA.c.id)
+    return list(db.session.scalars(stmt))
 
 
 def start_due(conn, campana_id: int | None = None) -> list[int]:
@@ -238,8 +287,9 @@ def campaigns_with_work() -> list[int]:
 
 
 def any_scheduled() -> bool:
-    """Whether some campaign still waits for its time (the RQ poller keeps going while so)."""
-    stmt = sa.select(CAMPANA.c.id).where(CAMPANA.c.estado == "programada").limit(1)
+    """Whether some campaign still waits for its time, or for its outbox (the RQ poller keeps
+    going while so: it also resumes a preparation whose worker died)."""
+    stmt = sa.select(CAMPANA.c.id).where(CAMPANA.c.estado.in_(("programada", PREPARING))).limit(1)
     return db.session.scalar(stmt) is not None
 
 
@@ -297,10 +347,9 @@ def progress(campana_id: int) -> dict | None:
     dashboard: every count from the rows in one statement, so they always add up to the total.
 
     Skipped rows (``omitido``) are not progress: ``porcentaje`` is done / sendable."""
+    columns = (CAMPANA.c.estado, CAMPANA.c.programada_para, CAMPANA.c.siguiente_envio)
     campana = db.session.execute(
-        sa.select(CAMPANA.c.estado, CAMPANA.c.programada_para, CAMPANA.c.siguiente_envio).where(
-            CAMPANA.c.id == campana_id
-        )
+        sa.select(*columns, CAMPANA.c.preparacion_total).where(CAMPANA.c.id == campana_id)
     ).first()
     if campana is None:
         return None
@@ -322,4 +371,15 @@ def progress(campana_id: int) -> dict | None:
         "porcentaje": round(100 * hechos / enviables) if enviables else 100,
         "programada_para": campana.programada_para,
         "siguiente_envio": campana.siguiente_envio if campana.estado == "programada" else None,
+        "preparacion": _preparation(campana, c["total"]),
     }
+
+
+def _preparation(campana, escritos: int) -> dict | None:
+    """While ``preparando``: the outbox rows written of the recipients frozen at confirmation."""
+    if campana.estado != PREPARING:
+        return None
+    total = campana.preparacion_total or 0
+    porcentaje = min(100, round(100 * escritos / total)) if total else 0
+    texto = f"Preparando el envío: {formatting.number(escritos)} de {formatting.number(total)} destinatarios"
+    return {"escritos": escritos, "total": total, "porcentaje": porcentaje, "texto": texto}

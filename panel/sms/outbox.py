@@ -12,17 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from flask import current_app
+
 from .. import audit, clock, formatting, tenancy
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, Usuario, utcnow
-from . import enlaces, lifecycle, ventana
+from . import enlaces, lifecycle, preparacion, reglas, ventana
 from .log_rows import _insert_rows
-from .planning import Destinatario, OutboxError, Plan, plan
+from .planning import Destinatario, OutboxError, Plan, plan, start_of
+from .preparacion import TIPO_RESUMEN
 
 # A moment this close to now is "now" (a start computed a few milliseconds ago).
 GRACE = timedelta(seconds=1)
-# Historial says when a campaign was exempt from the window and the cap (SPEC §10).
-TIPO_RESUMEN = {"comercial": "", "transaccional": " transaccional (sin ventana ni tope)"}
 PREVIEW = 3
 
 
@@ -141,23 +142,57 @@ def create_campaign(
 
     With ``programada_para`` (naive UTC), or outside the contact window for a commercial one,
     the campaign waits, ``programada``, for the pollers (``siguiente_envio``). With
-    ``acortar_enlaces`` each recipient's URLs become its own tracked short links."""
+    ``acortar_enlaces`` each recipient's URLs become its own tracked short links. From
+    ``SMS_PREPARE_FROM`` recipients the campaign is written ``preparando`` with its recipients
+    frozen, and its outbox is written in the background (preparacion.py; the caller dispatches)."""
     try:
         with gc_paused():
-            return _create(
-                user_id,
-                cliente_query,
-                mensaje,
-                nombre,
-                id_plantilla,
-                filtros,
-                programada_para,
-                tipo,
-                acortar_enlaces,
-            )
+            fields = (user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo)
+            threshold = current_app.config["SMS_PREPARE_FROM"]
+            ids = preparacion.recipient_ids(cliente_query, limit=threshold)
+            if len(ids) >= threshold:
+                return _create_preparing(*fields, acortar_enlaces)
+            return _create(*fields, acortar_enlaces)
     except Exception:
         db.session.rollback()
         raise
+
+
+def _create_preparing(
+    user_id, cliente_query, mensaje, nombre, id_plantilla, filtros, programada_para, tipo, acortar_enlaces
+) -> CampanaSMS:
+    """The campaign ``preparando``: its recipients frozen, its outbox left to a preparer."""
+    user = db.session.get(Usuario, user_id)
+    if user is None:
+        raise OutboxError("Usuario desconocido.")
+    if acortar_enlaces and not current_app.config.get("PUBLIC_BASE_URL"):
+        # The preparer writes the links outside this request: it cannot borrow the request's address.
+        raise OutboxError(
+            "Para acortar los enlaces de una campaña tan grande falta PUBLIC_BASE_URL, la dirección "
+            "pública del panel.",
+            field="acortar_enlaces",
+        )
+    tenant = tenant_of(user, cliente_query)
+    rules = reglas.of_tenant(tenant) if reglas.binds(tipo) else None
+    inicio = start_of(rules, programada_para)
+    siguiente = inicio.replace(tzinfo=None) if inicio > clock.now() + GRACE else None
+    return preparacion.create_preparing(
+        user,
+        tenant,
+        preparacion.recipient_ids(cliente_query),
+        mensaje=mensaje,
+        nombre=_name(nombre),
+        siguiente=siguiente,
+        id_plantilla=id_plantilla,
+        filtros=filtros,
+        programada_para=programada_para,
+        tipo=tipo,
+        acortar_enlaces=acortar_enlaces,
+    )
+
+
+def _name(nombre) -> str:
+    return (nombre or "").strip() or f"Campaña SMS {formatting.date_time(utcnow())}"
 
 
 def _create(
@@ -171,7 +206,7 @@ def _create(
     tenant = tenant_of(user, cliente_query)
     if not p.sendable:
         raise OutboxError("Ningún destinatario puede recibir el SMS (revise los omitidos).")
-    nombre = (nombre or "").strip() or f"Campaña SMS {formatting.date_time(utcnow())}"
+    nombre = _name(nombre)
     campana = CampanaSMS(
         nombre=nombre,
         mensaje=mensaje,
@@ -181,6 +216,7 @@ def _create(
         programada_para=programada_para,
         siguiente_envio=siguiente,
         tipo=tipo,
+        acortar_enlaces=acortar_enlaces,
         id_usuario=user.id,
         id_propietario=tenant,
     )

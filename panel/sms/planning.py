@@ -151,12 +151,14 @@ def plan(
     programada_para: datetime | None = None,
     review: bool = False,
     acortar_enlaces: bool = False,
+    seen: dict[str, int] | None = None,
 ) -> Plan:
     """Personalise the message for every recipient (commercial ones end with the tenant's
     opt-out text, counted in the segments), or record why one is skipped. The ``review`` also
     skips the phones another campaign already plans to reach that day; the outbox leaves them to
     the check at send time (whichever campaign sends first takes the day). With
-    ``acortar_enlaces`` every URL counts as its short link (``enlaces``)."""
+    ``acortar_enlaces`` every URL counts as its short link (``enlaces``). ``seen`` (phone →
+    client) carries the phones already planned across the chunks of one outbox (preparacion.py)."""
     try:
         personalise = personalizer(mensaje)
     except TemplateError as exc:
@@ -167,7 +169,8 @@ def plan(
     rules = reglas.of_tenant(tenant) if reglas.binds(tipo) else None
     sent, omitted = _memo(_with_opt_out(personalise, rules), base), _omitted()
     iso = countries()
-    result, seen = Plan(tipo=tipo, rules=rules, inicio=start_of(rules, programada_para)), {}
+    result = Plan(tipo=tipo, rules=rules, inicio=start_of(rules, programada_para))
+    seen = {} if seen is None else seen
     blocked = _blocked(recipients, rules, result.inicio, review)
     append = result.rows.append
     for c in recipients:

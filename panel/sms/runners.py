@@ -14,13 +14,15 @@ from flask import Flask, current_app
 from .. import clock, dispatcher
 from ..extensions import db
 from ..models import CampanaSMS
-from . import lifecycle, sender
+from . import lifecycle, preparacion, sender
+from .outbox import gc_paused
 
 log = logging.getLogger(__name__)
 # The RQ jobs, by name (microblog's way): the worker imports panel.jobs, this module never does.
 RUN_CAMPAIGN = "panel.jobs.run_campaign"
 RESUME_ACTIVE = "panel.jobs.resume_active"
 POLL_DUE = "panel.jobs.poll_due"
+PREPARE_CAMPAIGN = "panel.jobs.prepare_campaign"
 ACTIVE = lifecycle.ACTIVE  # the estados a sender works in (tests and tools read it here)
 
 
@@ -43,8 +45,54 @@ def create_and_start(create, *, on_created=None, **fields) -> CampanaSMS:
     campana = create(**fields)
     if on_created is not None:
         on_created(campana)
-    dispatch(campana.id, current_app._get_current_object())
+    app = current_app._get_current_object()
+    if campana.estado == lifecycle.PREPARING:
+        dispatch_preparation(campana.id, app)
+    else:
+        dispatch(campana.id, app)
     return campana
+
+
+def dispatch_preparation(campana_id: int, app: Flask):
+    """Write a campaign's outbox in the background: an RQ job on SMS_QUEUE, else a thread; the
+    preparer dispatches the campaign once its outbox is whole."""
+    return dispatcher.submit(
+        app,
+        queue_setting="SMS_QUEUE",
+        job=PREPARE_CAMPAIGN,
+        run_in_app=prepare_in_app,
+        args=(campana_id,),
+        timeout=app.config["SMS_JOB_TIMEOUT"],
+        description=f"Preparación de la campaña SMS {campana_id}",
+        thread_name=f"sms-preparar-{campana_id}",
+    )
+
+
+def prepare_in_app(app: Flask, campana_id: int) -> str | None:
+    """Prepare one campaign inside an app context, then start sending it; the estado it left
+    ``preparando`` for, or None (errors are logged, not raised: a poller resumes it)."""
+    with app.app_context():
+        try:
+            with gc_paused():
+                estado = preparacion.prepare(campana_id)
+        except Exception:
+            log.exception("Preparación de la campaña SMS %s interrumpida", campana_id)
+            return None
+        finally:
+            db.session.remove()
+    if estado in lifecycle.ACTIVE or estado == "programada":
+        dispatch(campana_id, app)
+    return estado
+
+
+def resume_preparations(app: Flask) -> list[int]:
+    """Dispatch again the preparations whose preparer died (no checkpoint for SMS_PREPARE_STALE)."""
+    with app.app_context():
+        ids = lifecycle.stale_preparations(app.config["SMS_PREPARE_STALE"])
+        db.session.remove()
+    for campana_id in ids:
+        dispatch_preparation(campana_id, app)
+    return ids
 
 
 def run_in_app(app: Flask, campana_id: int) -> dict | None:
@@ -86,6 +134,7 @@ class EmbeddedSender(threading.Thread):
         while not self._halt.is_set():  # the first pass also resumes campaigns cut by a restart
             self._wake.clear()
             try:
+                resume_preparations(self.app)
                 with self.app.app_context():
                     ids = active_campaigns()
                     db.session.remove()
@@ -175,7 +224,9 @@ def release_poller(app: Flask) -> None:
 
 
 def start_due_and_enqueue(app: Flask) -> list[int]:
-    """Start the due campaigns (each claimed once, atomically) and queue their sending jobs."""
+    """Start the due campaigns (each claimed once, atomically) and queue their sending jobs;
+    queue again the preparations whose worker died."""
+    resume_preparations(app)
     with db.engine.begin() as conn:
         started = lifecycle.start_due(conn)
     for campana_id in started:

@@ -83,17 +83,22 @@ def planned(
     tenant: int, phones: Iterable[str], moment: datetime, tope: str, conn=None, campana_id: int | None = None
 ) -> set[str]:
     """The phones among ``phones`` that another commercial campaign of the tenant still plans to
-    send to in the period of ``moment``: its rows ``pendiente``, the campaign ``programada`` for a
-    start in the period, or ``pendiente``/``procesando`` (sending now, when ``moment``'s period is
-    the current one). The review counts them (SPEC §18); the gate decides at send time."""
+    send to in the period of ``moment``: its rows ``pendiente``, the campaign ``programada`` (or
+    still ``preparando``: the rows written so far) for a start in the period, or
+    ``pendiente``/``procesando`` (sending now, when ``moment``'s period is the current one).
+    The review counts them (SPEC §18); the gate decides at send time."""
     since, until = period(tope, moment)
     now = clock.utcnow()
-    starts = sa.case((CAMPANA.c.estado == "programada", CAMPANA.c.siguiente_envio), else_=sa.literal(now))
+    waits = sa.or_(
+        CAMPANA.c.estado == "programada",
+        sa.and_(CAMPANA.c.estado == "preparando", CAMPANA.c.siguiente_envio.is_not(None)),
+    )
+    starts = sa.case((waits, CAMPANA.c.siguiente_envio), else_=sa.literal(now))
     campaigns = sa.select(CAMPANA.c.id).where(
         CAMPANA.c.id == LOG.c.id_campana,
         CAMPANA.c.tipo == "comercial",
         CAMPANA.c.prueba.is_(False),
-        CAMPANA.c.estado.in_(("programada", "pendiente", "procesando")),
+        CAMPANA.c.estado.in_(("preparando", "programada", "pendiente", "procesando")),
         starts >= since,
         starts < until,
     )

@@ -1,12 +1,14 @@
-/* Campaign page: poll progreso.json while the campaign is scheduled or sending, updating the
-   counts, the bar and the per-message table live; reload once it stops (fresh buttons). */
+/* Campaign page: poll progreso.json while the campaign is being prepared, scheduled or sending,
+   updating the counts, the bar and the per-message table live; reload once it stops or its
+   outbox is whole (fresh buttons). */
 (function () {
   "use strict";
   var box = document.getElementById("progreso");
   if (!box || box.dataset.activa !== "1") return;
-  var ACTIVE = ["programada", "pendiente", "procesando"];
+  var ACTIVE = ["preparando", "programada", "pendiente", "procesando"];
   var COUNTS = ["etiqueta_estado", "total", "enviados", "fallidos", "pendientes", "cancelados",
-    "omitidos", "revision", "programada_para", "siguiente_envio"];
+    "omitidos", "revision", "programada_para", "siguiente_envio", "preparacion_texto"];
+  var first = box.querySelector('[data-testid="estado-campana"]').dataset.estado;
   var table = document.querySelector('[data-testid="log-sms"]');
 
   function set(root, campo, valor) {
@@ -42,7 +44,8 @@
         box.querySelector('[data-testid="estado-campana"]').dataset.estado = p.estado;
         bar(p);
         if (table && table.dataset.vivo === "1") p.filas.forEach(row);
-        if (ACTIVE.indexOf(p.estado) >= 0) setTimeout(tick, 1500);
+        var prepared = first === "preparando" && p.estado !== "preparando";
+        if (ACTIVE.indexOf(p.estado) >= 0 && !prepared) setTimeout(tick, 1500);
         else window.location.reload();
       })
       .catch(function () { setTimeout(tick, 5000); });

@@ -23,7 +23,7 @@ def wait_finished(client, campana_id: int, timeout: float = 15) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         progreso = client.get(f"/admin/campanas-sms/{campana_id}/progreso.json").get_json()
-        if progreso["estado"] not in ("pendiente", "procesando"):
+        if progreso["estado"] not in ("preparando", "pendiente", "procesando"):
             return progreso
         time.sleep(0.1)
     raise AssertionError(f"la campaña no terminó: {progreso}")

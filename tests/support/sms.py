@@ -2,6 +2,7 @@
 outbox, their rows and totals read back."""
 
 import secrets
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +45,19 @@ def campaign(owner, n: int = 3, mensaje: str = "Hola {nombre}", tipo: str = "tra
             user_id=owner.id, cliente_query=query, mensaje=mensaje, nombre="Prueba", tipo=tipo
         )
     return campana.id
+
+
+def wait_prepared(campana_id: int, seconds: float = 60.0) -> str:
+    """Wait (bounded) until the campaign leaves ``preparando``: its outbox is whole (or it was
+    cancelled); the estado it moved to."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.rollback()  # a fresh snapshot: see what the preparer committed
+        estado = db.session.scalar(sa.select(CampanaSMS.estado).where(CampanaSMS.id == campana_id))
+        if estado != lifecycle.PREPARING:
+            return estado
+        time.sleep(0.05)
+    raise AssertionError(f"la campaña {campana_id} sigue preparándose")
 
 
 def rows(campana_id: int) -> list[SMSLog]:

@@ -167,6 +167,7 @@ class CampanaSMSView(TenantModelView):
         campana = self._campana(campana_id)
         p = lifecycle.progress(campana.id)
         p["etiqueta_estado"] = formatting.label("estado_campana", p["estado"])
+        p["preparacion_texto"] = p["preparacion"]["texto"] if p["preparacion"] else ""
         for key in ("programada_para", "siguiente_envio"):
             p[key] = formatting.date_time(p[key]) if p[key] else ""
         p["filas"] = [_fila(r) for r in self._recent(campana.id)]
