@@ -24,8 +24,9 @@ from rq import SimpleWorker
 
 from panel import jobs, tenancy
 from panel.extensions import db
-from panel.models import CampanaSMS, Cliente, SMSLog
+from panel.models import CampanaSMS, Cliente, EnlaceSMS, SMSLog
 from panel.sms import claims, lifecycle, outbox, preparacion, runners, sender
+from panel.sms.planning import OutboxError
 
 from . import factories
 from .api_support import keys
@@ -53,10 +54,10 @@ def clients(owner, n: int, **fields) -> list[int]:
     return [factories.cliente(owner, telefono=f"300777{i:04d}", **fields).id_cliente for i in range(n)]
 
 
-def create(owner, ids: list[int], start: bool = True, mensaje: str = "Hola {nombre}") -> CampanaSMS:
+def create(owner, ids: list[int], start: bool = True, mensaje: str = "Hola {nombre}", **extra) -> CampanaSMS:
     """Confirm a campaign as the panel and the API do (``start``: and dispatch it)."""
     query = sa.select(Cliente).where(Cliente.id_cliente.in_(ids))
-    fields = {"user_id": owner.id, "cliente_query": query, "mensaje": mensaje, "nombre": "Grande"}
+    fields = {"user_id": owner.id, "cliente_query": query, "mensaje": mensaje, "nombre": "Grande", **extra}
     with tenancy.using(owner):
         if start:
             return runners.create_and_start(outbox.create_campaign, **fields)
@@ -260,6 +261,27 @@ def test_a_phone_shared_across_chunks_is_sent_once(preparing_app, tenants, fake_
     logs = rows(campana.id)
     assert sorted(r.estado for r in logs) == ["enviado"] * 6 + ["omitido"]
     assert len(fake_twilio.created) == 6 and not fake_twilio.duplicates()
+
+
+def test_the_preparer_shortens_links_chunk_by_chunk_as_the_confirmation_asked(
+    preparing_app, tenants, fake_twilio
+):
+    owner, base = tenants.admin_a, "https://panel.test"
+    ids = clients(owner, 9)
+    mensaje = "Hola {nombre}: https://tienda.test/oferta"
+    # Without a public address the preparer (no request) could not write the links: refused now.
+    with pytest.raises(OutboxError, match="PUBLIC_BASE_URL"):
+        create(owner, ids, mensaje=mensaje, acortar_enlaces=True)
+    preparing_app.config["PUBLIC_BASE_URL"] = base
+    campana = create(owner, ids, mensaje=mensaje, acortar_enlaces=True)
+    assert campana.estado == "preparando"  # the outbox is the background's, 4 clients a chunk
+    wait_until(lambda: estado(campana.id) == "completado", "la campaña se envió")
+    assert_each_client_once(campana.id, ids, fake_twilio)
+    codes = [re.search(rf"{base}/l/(\w{{8}})", c["body"]).group(1) for c in fake_twilio.created]
+    db.session.expire_all()
+    links = db.session.scalars(sa.select(EnlaceSMS).where(EnlaceSMS.id_campana == campana.id)).all()
+    assert sorted(codes) == sorted(e.codigo for e in links) and len(set(codes)) == 9
+    assert {e.url for e in links} == {"https://tienda.test/oferta"}
 
 
 def test_page_and_api_show_preparando_with_its_progress(preparing_app, client, tenants, keys):
