@@ -85,6 +85,9 @@ class CampanaSMS(TenantOwned, db.Model):
     id_usuario: Mapped[int] = mapped_column(ForeignKey("usuario.id", ondelete="RESTRICT"), index=True)
     # "Enviar prueba": one message to the sender's own phone; kept out of figures and lists.
     prueba: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The Twilio Account SID it was sent through (the tenant's own or the platform's, SPEC §20):
+    # set by the sender's pass (panel/sms/lifecycle.py: record_account).
+    cuenta_twilio: Mapped[str | None] = mapped_column(String(34))
 
     plantilla: Mapped["PlantillaSMS | None"] = relationship(
         primaryjoin="PlantillaSMS.id == CampanaSMS.id_plantilla", foreign_keys=[id_plantilla]
