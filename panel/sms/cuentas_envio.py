@@ -10,12 +10,15 @@ through the platform's account (docs/decisions.md: it is the panel speaking, not
 
 from dataclasses import dataclass, field
 
+import requests
 import sqlalchemy as sa
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from .. import secretos, tenancy
-from ..config import is_simulation
+from ..config import ConfigError, is_simulation
 from ..extensions import db
 from ..models import CampanaSMS, ConfiguracionEnvio
+from .client import make_twilio_client
 from .simulator import SIM_ACCOUNT_SID, SIM_FROM_NUMBER, shared_simulator, simulation_token
 
 CONFIG = ConfiguracionEnvio.__table__
@@ -120,3 +123,49 @@ def tenants_of(account_sid: str | None, config, conn) -> list[int] | None:
     stmt = sa.select(CONFIG.c.id_propietario).where(CONFIG.c.twilio_account_sid == account_sid)
     with tenancy.using(tenancy.EVERY_TENANT):
         return list(conn.scalars(stmt))
+
+
+def probe(config, cuenta: Cuenta) -> tuple[bool, str]:
+    """«Probar conexión»: ask Twilio for the account (GET …/Accounts/{sid}.json through the SDK);
+    (whether it answered, what to tell the admin in Spanish). The token is never in the answer."""
+    if is_simulation(config):
+        return False, SIMULACION
+    try:
+        account = make_twilio_client(config, cuenta).api.v2010.accounts(cuenta.sid).fetch()
+    except TwilioRestException as exc:
+        if exc.status == 401 or exc.code == 20003:
+            return False, CREDENCIALES
+        return False, f"Twilio respondió con un error (código {exc.code or exc.status}): intente más tarde."
+    except (TwilioException, requests.RequestException):
+        return False, SIN_CONEXION
+    estado = "activa" if account.status == "active" else f"en estado «{account.status}»"
+    return True, f"Conexión correcta: Twilio reconoce la cuenta «{account.friendly_name}», {estado}."
+
+
+SIMULACION = (
+    "Modo simulación (la plataforma no tiene credenciales de Twilio): ningún SMS sale de esta "
+    "máquina y la conexión con Twilio no se prueba."
+)
+CREDENCIALES = (
+    "Twilio rechazó las credenciales (error 20003): revise el Account SID y el Auth Token de su cuenta."
+)
+SIN_CONEXION = "No se pudo conectar con Twilio: intente de nuevo en unos minutos."
+
+
+def check_key(config) -> None:
+    """Start-up in production: stored tokens need PANEL_ENCRYPTION_KEY (ConfigError saying so).
+    A database not reachable or not migrated yet is left to the rest of the app to report."""
+    if config.get("PANEL_ENV") != "production" or secretos.has_key(config):
+        return
+    try:
+        with tenancy.using(tenancy.EVERY_TENANT), db.engine.connect() as conn:
+            stored_count = conn.scalar(
+                sa.select(sa.func.count()).where(CONFIG.c.twilio_token_cifrado.is_not(None))
+            )
+    except sa.exc.SQLAlchemyError:
+        return
+    if stored_count:
+        raise ConfigError(
+            f"PANEL_ENCRYPTION_KEY es obligatoria: {stored_count} empresa(s) guardaron su propio "
+            "Auth Token de Twilio y sin la clave no se puede usar (README, «Configuration»)."
+        )
