@@ -187,6 +187,8 @@ def test_the_token_is_stored_encrypted_and_shown_only_as_its_last_four(app, admi
     assert (
         entries and "twilio_auth_token" in str(entries[-1].detalle) and token not in str(entries[-1].detalle)
     )
+    historial = admin_a.get("/admin/historial/").get_data(as_text=True)
+    assert "Auth Token de Twilio" in historial and token not in historial
     for formato in ("csv", "xlsx"):
         exported = admin_a.get(f"/admin/historial/exportar/{formato}/")
         assert exported.status_code == 200 and token.encode() not in exported.get_data()
@@ -240,8 +242,10 @@ def test_a_blank_token_keeps_the_stored_one_for_the_same_account(app, admin_a):
     ],
 )
 def test_a_bad_account_is_refused_in_spanish(admin_a, over, message):
-    response = admin_a.post(URL + "cuenta/", data=_form(admin_a, **over))
-    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    form = _form(admin_a, **over)
+    response = admin_a.post(URL + "cuenta/", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and message in page and form["twilio_auth_token"] not in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ConfiguracionEnvio)) == 0
 
 
