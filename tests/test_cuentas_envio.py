@@ -1,7 +1,9 @@
 """Each agency's own Twilio account (SPEC §20): stored encrypted, shown as ••••abcd, used by the
 sender, the rate limit and the webhooks of its tenant only; the platform's for everyone else."""
 
+import html
 import logging
+import re
 import threading
 
 import pytest
@@ -12,6 +14,7 @@ from panel import secretos
 from panel.config import ConfigError
 from panel.extensions import db
 from panel.models import Cliente, ConfiguracionEnvio, Historial, SMSLog
+from panel.security import sha256_source
 from panel.sms import cuentas_envio, ratelimit, sender
 from panel.testing.fake_server import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
 
@@ -335,3 +338,11 @@ def test_production_does_not_start_with_stored_tokens_and_no_key(app, tenants):
     cuentas_envio.check_key({**production, "PANEL_ENCRYPTION_KEY": KEY})
     with pytest.raises(ConfigError, match="PANEL_ENCRYPTION_KEY es obligatoria: 1 empresa"):
         cuentas_envio.check_key(production)
+
+
+def test_the_confirmation_of_quitar_runs_under_the_csp(app, admin_a, tenants):
+    store_account(app, tenants.admin_a.id, *new_account(), from_number=FROM_A)
+    response = admin_a.get(URL)
+    handlers = re.findall(r'onsubmit="([^"]+)"', response.get_data(as_text=True))
+    assert len(handlers) == 1 and "Quitar la cuenta propia" in handlers[0]
+    assert sha256_source(html.unescape(handlers[0])) in response.headers["Content-Security-Policy"]
