@@ -22,8 +22,8 @@ from ...sms import cuentas_envio
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 AUTH_TOKEN = re.compile(r"^[0-9a-fA-F]{32}$")
-UN_REMITENTE = "Indique un solo remitente: un número (From) o un Messaging Service SID, no los dos."
-SIN_REMITENTE = "Indique el remitente: un número de su cuenta (From) o un Messaging Service SID."
+UN_REMITENTE = "Indique un solo remitente: un número remitente o un Messaging Service SID, no los dos."
+SIN_REMITENTE = "Indique el remitente: un número remitente de su cuenta o un Messaging Service SID."
 FALTA_TOKEN = "Escriba el Auth Token de la cuenta."
 E164 = "Escriba el número en formato internacional E.164, con + e indicativo: +573001234567."
 # What the Historial shows of a change (the token: that it changed, never a character of it).
@@ -56,7 +56,7 @@ class CuentaTwilioForm(PanelForm):
             ),
         ],
     )
-    twilio_from_number = StringField("Número remitente (From)", filters=[_strip], validators=[Optional()])
+    twilio_from_number = StringField("Número remitente", filters=[_strip], validators=[Optional()])
     twilio_messaging_service_sid = StringField(
         "Messaging Service SID",
         filters=[_strip],
