@@ -21,14 +21,16 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	@touch $(DEV_STAMP)
 
 SIM_TOKEN := instance/simulation_token
+ENC_KEY := instance/encryption_key
 
 ## make run: install, migrate, load demo data (first time), print logins, serve on 127.0.0.1:5000
 ## (the first time it also generates this deployment's webhook secret for simulation mode)
-run: $(STAMP) $(SIM_TOKEN)
+run: $(STAMP) $(SIM_TOKEN) $(ENC_KEY)
 	PANEL_ENV=$${PANEL_ENV:-development} $(BIN)/flask db upgrade
 	PANEL_ENV=$${PANEL_ENV:-development} $(BIN)/flask demo-data
 	PANEL_ENV=$${PANEL_ENV:-development} \
 	  TWILIO_SIMULATION_TOKEN=$${TWILIO_SIMULATION_TOKEN:-$$(cat $(SIM_TOKEN))} \
+	  PANEL_ENCRYPTION_KEY=$${PANEL_ENCRYPTION_KEY:-$$(cat $(ENC_KEY))} \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # A secret of this deployment (never a constant of the code): signs the simulated webhooks.
@@ -36,6 +38,12 @@ $(SIM_TOKEN):
 	@mkdir -p instance
 	@umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > $@
 	@echo "TWILIO_SIMULATION_TOKEN generado en $@: $$(cat $@)"
+
+# This deployment's Fernet key: encrypts each agency's own Twilio Auth Token (never printed).
+$(ENC_KEY): | $(STAMP)
+	@mkdir -p instance
+	@umask 077 && $(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > $@
+	@echo "PANEL_ENCRYPTION_KEY generada en $@"
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL=postgresql://… for PostgreSQL), on
 ## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); tests

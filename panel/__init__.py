@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_admin(app)
     register_commands(app)
     register_errorhandlers(app)
+    check_encryption_key(app)
     start_sender(app)
     return app
 
@@ -85,6 +86,14 @@ def register_errorhandlers(app: Flask) -> None:
     from . import error_pages
 
     error_pages.init_app(app)
+
+
+def check_encryption_key(app: Flask) -> None:
+    """Production refuses to start when tenants stored Twilio tokens and no key opens them."""
+    from .sms.cuentas_envio import check_key
+
+    with app.app_context():
+        check_key(app.config)
 
 
 def start_sender(app: Flask) -> None:

@@ -1,5 +1,5 @@
 """Flask commands: create-user, set-password, demo-data, rne-import, import-clientes,
-divipola-import, and the registration of every command."""
+divipola-import, rotate-encryption-key, and the registration of every command."""
 
 import click
 import sqlalchemy as sa
@@ -143,6 +143,35 @@ def divipola_import_command(archivo):
     click.echo(municipios.FUENTE)
 
 
+@click.command("rotate-encryption-key")
+def rotate_encryption_key_command():
+    """Re-encrypt every tenant's stored Twilio Auth Token with the first key of
+    PANEL_ENCRYPTION_KEY (the new one, followed by the old ones while rotating); then the old
+    keys can be removed from the setting (README, «Configuration»)."""
+    from flask import current_app
+
+    from . import secretos, tenancy
+    from .models import ConfiguracionEnvio
+
+    table = ConfiguracionEnvio.__table__
+    try:
+        with tenancy.using(tenancy.EVERY_TENANT), db.engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(table.c.id, table.c.twilio_token_cifrado).where(
+                    table.c.twilio_token_cifrado.is_not(None)
+                )
+            ).all()
+            for row in rows:
+                nuevo = secretos.rotate(current_app.config, row.twilio_token_cifrado)
+                conn.execute(table.update().where(table.c.id == row.id).values(twilio_token_cifrado=nuevo))
+    except secretos.SecretoError as exc:
+        raise click.ClickException(f"Nada cambió. {exc}") from None
+    click.echo(
+        f"{len(rows)} Auth Token(s) cifrados de nuevo con la primera clave de PANEL_ENCRYPTION_KEY: "
+        "ya puede quitar las claves anteriores de la variable."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register every flask command of the panel."""
     from .api.token_command import create_token_command
@@ -154,3 +183,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(rne_import_command)
     app.cli.add_command(import_clientes_command)
     app.cli.add_command(divipola_import_command)
+    app.cli.add_command(rotate_encryption_key_command)

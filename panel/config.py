@@ -106,8 +106,28 @@ def _decimal(name: str, raw: object) -> Decimal:
     return value
 
 
+def _fernet_keys(name: str, raw: object) -> str:
+    """One or more Fernet keys (comma-separated, newest first): each 32 url-safe base64 bytes."""
+    import base64
+    import binascii
+
+    keys = [k.strip() for k in str(raw).split(",") if k.strip()]
+    for key in keys:
+        try:
+            ok = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (binascii.Error, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(
+                f"{name} debe ser una clave Fernet (32 bytes en base64 url-safe); genere una con: "
+                "python3 -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )
+    return ",".join(keys)
+
+
 _KINDS = {
     "currency": _currency,
+    "fernet": _fernet_keys,
     "decimal": _decimal,
     "float": _float,
     "int": _int,
@@ -159,6 +179,9 @@ SETTINGS = (
     Setting("SMS_PRICE_PER_SEGMENT", Decimal("25"), "decimal", "non-negative"),
     Setting("SMS_PRICE_CURRENCY", "COP", "currency"),  # ISO 4217 code of SMS_PRICE_PER_SEGMENT
     Setting("TWILIO_SIMULATION_TOKEN", None, "str"),  # simulation: the webhooks' secret; unset: off
+    # Fernet key(s) that encrypt each tenant's own Twilio Auth Token (panel/secretos.py), newest
+    # first, comma-separated while rotating; required once a tenant stores a token.
+    Setting("PANEL_ENCRYPTION_KEY", None, "fernet"),
     # Sessions and logins (panel/auth).
     Setting("PROXY_FIX_HOPS", 0, "int", "non-negative"),  # proxies whose X-Forwarded-For is trusted
     # Hostile input (panel/security.py): the largest request body, in bytes; bigger is a 413

@@ -10,7 +10,10 @@ import secrets
 from flask import Flask, abort, current_app, g, request
 
 # Inline handlers our own templates write (templates/api/tokens.html); allowed by exact hash only.
-OUR_HANDLERS = ("return confirm('¿Revocar este token?');",)
+OUR_HANDLERS = (
+    "return confirm('¿Revocar este token?');",
+    "return confirm('¿Quitar la cuenta propia y volver a la de la plataforma?');",
+)
 # Flask-Admin's bootstrap4 templates write these inline handlers (layout.html, actions.html,
 # row_actions.html); the action names and the translated confirmation are filled in below.
 FLASK_ADMIN_HANDLERS = ("return false;",)

@@ -3,7 +3,7 @@ exclusion list, and the consent history of its clients' ``acepta_sms``."""
 
 from datetime import datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -50,6 +50,12 @@ class ConfiguracionEnvio(TenantOwned, db.Model):
     sabado_fin: Mapped[time]
     tope: Mapped[str] = mapped_column(String(10))
     texto_baja: Mapped[str] = mapped_column(String(160))
+    # The tenant's own Twilio account (SPEC §20); all empty: it sends through the platform's.
+    # The token only encrypted (panel/secretos.py); one sender: a From number or a Messaging Service.
+    twilio_account_sid: Mapped[str | None] = mapped_column(String(34))
+    twilio_token_cifrado: Mapped[str | None] = mapped_column(Text)
+    twilio_from_number: Mapped[str | None] = mapped_column(String(16))
+    twilio_messaging_service_sid: Mapped[str | None] = mapped_column(String(34))
     actualizado: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -104,6 +104,9 @@ class CampanaSMS(TenantOwned, db.Model):
     preparacion: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     preparacion_latido: Mapped[datetime | None]
     preparacion_total: Mapped[int | None]  # how many recipients were frozen (the progress's total)
+    # The Twilio Account SID it was sent through (the tenant's own or the platform's, SPEC §20):
+    # set by the sender's pass (panel/sms/lifecycle.py: record_account).
+    cuenta_twilio: Mapped[str | None] = mapped_column(String(34))
 
     plantilla: Mapped["PlantillaSMS | None"] = relationship(
         primaryjoin="PlantillaSMS.id == CampanaSMS.id_plantilla", foreign_keys=[id_plantilla]

@@ -154,8 +154,9 @@ def connect_read(timeout: float) -> tuple[float, float]:
     return (min(timeout, CONNECT_TIMEOUT_MAX), timeout)
 
 
-def make_twilio_client(config) -> Client:
-    """The real Twilio SDK client, over real HTTP or the simulated http layer."""
+def make_twilio_client(config, cuenta=None) -> Client:
+    """The real Twilio SDK client, over real HTTP or the simulated http layer: for ``cuenta``
+    (panel/sms/cuentas_envio.py: a tenant's own account), else the platform's as configured."""
     if is_simulation(config):
         simulator = shared_simulator()
         simulator.opt_out.update(_numbers(config.get("TWILIO_SIMULATOR_OPT_OUT")))
@@ -164,21 +165,27 @@ def make_twilio_client(config) -> Client:
         simulator.auth_token = simulation_token(config) or simulator.auth_token
         http = _CheckedSimulatedHttpClient(simulator, _limit(config))
         return Client(SIM_ACCOUNT_SID, simulator.auth_token, http_client=http)
+    own = cuenta is not None and cuenta.propia
     http_client = PanelHttpClient(
         api_base=config.get("TWILIO_API_BASE") or DEFAULT_API_BASE,
         timeout=config.get("TWILIO_TIMEOUT") or DEFAULT_TIMEOUT,
-        limit=_limit(config),
+        limit=_limit(config, cuenta.sid if own else None),
     )
+    if own:
+        return Client(cuenta.sid, cuenta.token, http_client=http_client)
     return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client)
 
 
-def _limit(config) -> ratelimit.RateLimit | None:
-    """The app's rate limit (None for a bare mapping without one, or when there is no limit)."""
-    return ratelimit.from_config(config) if config.get("SMS_RATE_PER_SECOND") else None
+def _limit(config, account_sid: str | None = None) -> ratelimit.RateLimit | None:
+    """The account's rate limit (None for a bare mapping without one, or when there is no limit)."""
+    return ratelimit.from_config(config, account_sid) if config.get("SMS_RATE_PER_SECOND") else None
 
 
-def sender_kwargs(config) -> dict:
-    """The sender argument of messages.create: a messaging service, or a From number."""
+def sender_kwargs(config, cuenta=None) -> dict:
+    """The sender argument of messages.create: a messaging service, or a From number (a tenant's
+    own account: its own sender)."""
+    if cuenta is not None and cuenta.propia and not is_simulation(config):
+        return cuenta.sender()
     if config.get("TWILIO_MESSAGING_SERVICE_SID"):
         return {"messaging_service_sid": config["TWILIO_MESSAGING_SERVICE_SID"]}
     return {"from_": config.get("TWILIO_FROM_NUMBER") or SIM_FROM_NUMBER}

@@ -278,6 +278,15 @@ def fail(conn, campana_id: int, reason: str) -> None:
     _move(conn, campana_id, ACTIVE, values)
 
 
+def record_account(conn, campana_id: int, account_sid: str) -> None:
+    """The Twilio account the campaign's pass sends through (SPEC §20; its page shows it); a
+    pass after the tenant changed its account records the new one."""
+    changed = sa.or_(CAMPANA.c.cuenta_twilio.is_(None), CAMPANA.c.cuenta_twilio != account_sid)
+    conn.execute(
+        CAMPANA.update().where(CAMPANA.c.id == campana_id, changed).values(cuenta_twilio=account_sid)
+    )
+
+
 def campaigns_with_work() -> list[int]:
     """Campaigns a sender should run: active ones and scheduled ones that are due."""
     with db.engine.begin() as conn:

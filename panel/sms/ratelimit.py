@@ -1,4 +1,5 @@
-"""The global messages-per-second limit (``SMS_RATE_PER_SECOND``) shared by every sender.
+"""The messages-per-second limit (``SMS_RATE_PER_SECOND``) of one Twilio account, shared by every
+sender that sends through it (the platform's account, or a tenant's own: ``from_config``).
 
 Two rules, both in one storage (memory for the embedded sender, Redis when ``REDIS_URL`` is set,
 so every RQ worker on every host draws from one budget, on Redis' clock):
@@ -196,9 +197,11 @@ class RateLimit:
             log.warning("no se pudo cerrar la salida %s del límite de envío", token, exc_info=True)
 
 
-def from_config(config) -> RateLimit:
-    """The limiter configured for this app: Redis when REDIS_URL is set, else memory."""
+def from_config(config, account_sid: str | None = None) -> RateLimit:
+    """The limiter of one Twilio account (SPEC §20: the rate is per account): Redis when
+    REDIS_URL is set, else memory. The platform's account (``account_sid`` None) keeps the shared
+    key SMS_RATE_KEY; a tenant's own account its own key, ``SMS_RATE_KEY:<Account SID>``, at the
+    same SMS_RATE_PER_SECOND."""
     storage = config["SMS_RATE_STORAGE_URI"] or config.get("REDIS_URL") or "memory://"
-    return RateLimit(
-        config["SMS_RATE_PER_SECOND"], storage, config["SMS_RATE_KEY"], config["SMS_RATE_HEADROOM"]
-    )
+    key = config["SMS_RATE_KEY"] + (f":{account_sid}" if account_sid else "")
+    return RateLimit(config["SMS_RATE_PER_SECOND"], storage, key, config["SMS_RATE_HEADROOM"])

@@ -11,7 +11,7 @@ from flask import current_app
 from .. import clock
 from ..extensions import db
 from ..models import utcnow
-from . import gate, ratelimit, reglas
+from . import cuentas_envio, gate, lifecycle, ratelimit, reglas
 from .client import make_twilio_client, sender_kwargs
 from .twilio_errors import Outcome
 
@@ -58,12 +58,16 @@ class _Run:
         app = current_app._get_current_object()
         self.campana_id = campana_id
         self.settings = Settings.from_config(app.config)
+        self.engine = db.engine
+        with self.engine.begin() as conn:
+            # The tenant's own account or the platform's (SecretoError: its token cannot be opened).
+            self.cuenta = cuentas_envio.of_campaign(conn, campana_id, app.config)
+            lifecycle.record_account(conn, campana_id, self.cuenta.sid)
         # Touching .messages imports the SDK's message modules here, before the pool starts: in the
         # first send, the import would hold the import lock while the other threads' turns passed.
-        self.messages = make_twilio_client(app.config).messages
-        self.kwargs = sender_kwargs(app.config) | _callback(app.config)
-        self.limit = ratelimit.from_config(app.config)
-        self.engine = db.engine
+        self.messages = make_twilio_client(app.config, self.cuenta).messages
+        self.kwargs = sender_kwargs(app.config, self.cuenta) | _callback(app.config)
+        self.limit = ratelimit.from_config(app.config, self.cuenta.rate_key)  # per account (SPEC §20)
         self.stop = threading.Event()
         self.halted = threading.Event()  # paused or cancelled: the queued rows go back unsent
         self.lock = threading.Lock()  # pool threads share the failure count and the reason

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from .. import clock
 from ..extensions import db
+from ..secretos import SecretoError
 from . import lifecycle, reglas
 from .claims import _claim, release
 from .delivery import _send, recover_stale
@@ -37,7 +38,12 @@ def run_campaign(campana_id: int) -> dict:
     """Send what is pending of a campaign (needs an app context); returns the row counts."""
     if not lifecycle.begin(campana_id, opening=_opening):
         return lifecycle.counts(campana_id)
-    run = _Run(campana_id)
+    try:
+        run = _Run(campana_id)
+    except SecretoError as exc:  # the tenant's own token cannot be opened: say so on the campaign
+        with db.engine.begin() as conn:
+            lifecycle.fail(conn, campana_id, str(exc))
+        return lifecycle.counts(campana_id)
     recover_stale(run)
     _pump(run)
     if run.stop.is_set():

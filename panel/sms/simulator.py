@@ -33,6 +33,7 @@ SIM_PRICE, SIM_PRICE_UNIT = Decimal("0.0075"), "USD"
 BILLED = ("sent", "delivered", "undelivered")
 
 ROUTE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages(?:/(?P<sid>[^/.]+))?\.json$")
+ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/.]+)\.json$")  # "Probar conexión"
 _ERRORS = {
     20003: (401, "Authenticate"),
     20404: (404, "The requested resource was not found"),
@@ -61,6 +62,12 @@ def split_url(url: str) -> tuple[str, dict]:
     """The path and the query parameters of a request's URL."""
     parts = urlsplit(url)
     return parts.path, dict(parse_qsl(parts.query))
+
+
+def account_of(path: str) -> str | None:
+    """The Account SID a request's path names (messages or the account itself), else None."""
+    route = ROUTE.match(path) or ACCOUNT.match(path)
+    return route["account"] if route else None
 
 
 def create_route(method: str, path: str) -> re.Match | None:
@@ -133,6 +140,8 @@ class TwilioSimulator:
 
     def handle(self, method: str, path: str, query: dict, form: dict, auth) -> tuple[int, dict]:
         """Answer one API request as (HTTP status, JSON body)."""
+        if (account := ACCOUNT.match(path)) and method == "GET":
+            return self.account(auth, account["account"])
         route = ROUTE.match(path)
         if not route:
             return error(20404)
@@ -145,6 +154,18 @@ class TwilioSimulator:
         if method == "GET":
             return 200, self.list(query)
         return error(20404)
+
+    def account(self, auth, account: str) -> tuple[int, dict]:
+        """The account resource (GET …/Accounts/{sid}.json), for its own credentials only."""
+        if not self.authorized(auth, account):
+            return error(20003)
+        return 200, {
+            "sid": self.account_sid,
+            "friendly_name": f"Cuenta simulada {self.account_sid[-4:]}",
+            "status": "active",
+            "type": "Full",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}.json",
+        }
 
     def check(self, form: dict) -> tuple[int, dict] | None:
         """The error Twilio would answer for this create request, if any."""

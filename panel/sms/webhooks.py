@@ -1,8 +1,10 @@
 """Twilio webhooks: delivery status callbacks and inbound STOP/START keywords.
 
 Both are CSRF-exempt and protected instead by ``X-Twilio-Signature`` (the SDK's
-RequestValidator with the account's auth token). In simulation mode they check against the
-deployment's own secret, TWILIO_SIMULATION_TOKEN, and are off (404) without one.
+RequestValidator with the auth token of the account the request names in ``AccountSid``: a
+tenant's own account → its decrypted token; the platform's, or none named → the environment's;
+an account nobody here has → 403; panel/sms/cuentas_envio.py). In simulation mode they check
+against the deployment's own secret, TWILIO_SIMULATION_TOKEN, and are off (404) without one.
 They run outside any user's tenant, so they use Core statements on the engine.
 """
 
@@ -17,6 +19,7 @@ from .. import consent, tenancy, text
 from ..extensions import db
 from ..ids import as_id
 from ..models import SMSLog
+from . import cuentas_envio
 from .client import is_simulation
 from .simulator import simulation_token
 
@@ -49,7 +52,8 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def auth_token() -> str | None:
-    """The token Twilio signs with: the account's, or the deployment's simulation secret."""
+    """The token the platform's account signs with: the environment's, or the deployment's
+    simulation secret."""
     config = current_app.config
     return simulation_token(config) if is_simulation(config) else config["TWILIO_AUTH_TOKEN"]
 
@@ -64,13 +68,15 @@ def signed_url() -> str:
 
 
 def _require_signature() -> dict:
-    """The form parameters, if the request is signed by Twilio; 403 otherwise."""
-    token = auth_token()
-    if not token:  # simulation without a secret of its own: nobody can sign, so nothing listens
+    """The form parameters, if the request is signed by the account it names; 403 otherwise."""
+    config, params = current_app.config, request.form.to_dict()
+    if is_simulation(config) and not auth_token():  # no secret of its own: nobody can sign, nothing listens
         abort(404)
-    params = request.form.to_dict()
+    with db.engine.connect() as conn:
+        tokens = cuentas_envio.tokens_of(params.get("AccountSid"), config, conn)
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not RequestValidator(token).validate(signed_url(), params, signature):
+    url = signed_url()
+    if not signature or not any(RequestValidator(t).validate(url, params, signature) for t in tokens):
         abort(403)
     return params
 
@@ -124,7 +130,9 @@ def inbound():
     keyword = keyword_of(params.get("Body"))
     phone = params.get("From") or ""
     if keyword in STOP | START and phone:
-        set_acepta_sms(phone, keyword in START)
+        with db.engine.connect() as conn:
+            owners = cuentas_envio.tenants_of(params.get("AccountSid"), current_app.config, conn)
+        set_acepta_sms(phone, keyword in START, owners)
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
@@ -133,14 +141,16 @@ def keyword_of(body: str | None) -> str:
     return text.fold(body).replace(" ", "")
 
 
-def set_acepta_sms(phone: str, acepta: bool) -> int:
+def set_acepta_sms(phone: str, acepta: bool, owners: list[int] | None = None) -> int:
     """Record the reply for each tenant that sent to this E.164 phone, through the consent path
     (evidence and exclusion list); how many clients changed. An opt-in undoes only what an SMS
-    reply withdrew: a withdrawal by form, API, import, Twilio or by hand stays."""
+    reply withdrew: a withdrawal by form, API, import, Twilio or by hand stays. A reply to a
+    tenant's own account (``owners``: the tenants with that account) is only theirs."""
     record = consent.record_opt_in_reply if acepta else consent.record_opt_out
     # Twilio is no user: the row's own tenant is found from who sent to this number.
     with tenancy.using(tenancy.EVERY_TENANT), db.engine.begin() as conn:
-        return sum(record(conn, tenant, phone) for tenant in tenants_that_sent(conn, phone))
+        tenants = [t for t in tenants_that_sent(conn, phone) if owners is None or t in owners]
+        return sum(record(conn, tenant, phone) for tenant in tenants)
 
 
 def tenants_that_sent(conn, phone: str) -> list[int]:

@@ -7,7 +7,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-from panel.sms.simulator import create_route, split_url
+from panel.sms.simulator import account_of, create_route, split_url
 
 
 class FakeHTTPServer(ThreadingHTTPServer):
@@ -66,8 +66,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(self.fake.latency)
         auth = self._auth()
         route = create_route(method, path)
-        if not route:  # fetch and list: the simulator answers them as it does for the app
-            return self._send(*self.fake.simulator.handle(method, path, query, form, auth))
+        if not route:  # fetch, list, the account: its account's simulator answers as for the app
+            simulator = self.fake.account(account_of(path)).simulator
+            return self._send(*simulator.handle(method, path, query, form, auth))
         kind, status, body = self.fake.create_request(auth, route["account"], form)
         if status == 201 and kind == "timeout":
             self.fake.stopping.wait(self.fake.hang)  # created; answer nothing until the client gave up

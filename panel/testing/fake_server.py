@@ -7,6 +7,10 @@ error_rates keys: "429" and "503" (refused, nothing created), "500"/"502"/"504" 
 the error is answered), "timeout" (created, then no answer until long past the client's read
 timeout), "drop" (created, then the connection is closed without an answer), "21211"/"21610"
 (refused as invalid / opted out). rate_cap: at most N creates per rolling second, then 429/20429.
+Several accounts (SPEC §20: each tenant's own): the one given to the constructor is the primary,
+whose state is the server's own attributes (``simulator``, ``created``, ``rate_cap``…, as
+always); ``add_account(sid, token, rate_cap=…)`` adds another, a ``FakeAccount`` with its own
+token, rate cap and created list, served on the same port under its SID.
 A create counts when it *arrives* (the kernel's receive time of its first bytes), not after the
 simulated latency nor when a handler thread gets to run: that is where Twilio counts, and a stamp
 taken after a 100 ms sleep, or by a thread waiting for the GIL, adds that wait's jitter to every
@@ -87,6 +91,24 @@ def _kernel_arrival(conn: socket.socket) -> float | None:
     return None
 
 
+class FakeAccount:
+    """One more Twilio account on a FakeTwilio: its own token, rate cap and what it created."""
+
+    def __init__(self, account_sid: str, auth_token: str, rate_cap: int | None = None):
+        self.simulator = TwilioSimulator(account_sid, auth_token)
+        self.rate_cap = rate_cap
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget its messages and counters (the server's lock held)."""
+        self.created: list[dict] = []
+        self.rejected_429 = 0
+        self.window: list[float] = []  # arrival times of the admitted creates, sorted
+        self.arrivals: list[float] = []
+        with self.simulator.lock:
+            self.simulator.messages.clear()
+
+
 class FakeTwilio:
     """A Twilio Messages API on an ephemeral port, with latency, failures and a rate cap."""
 
@@ -125,6 +147,7 @@ class FakeTwilio:
         # come after the carrier, not before the sender has stored the message's SID (a callback
         # for a SID no row holds yet finds nothing: see docs/decisions.md). Off by default.
         self.deliver = deliver
+        self.extra: dict[str, FakeAccount] = {}  # accounts other than the primary, by SID
         self.reset()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -174,6 +197,19 @@ class FakeTwilio:
             "TWILIO_API_BASE": self.url,
         }
 
+    # -- accounts --------------------------------------------------------------------------
+
+    def add_account(self, account_sid: str, auth_token: str, rate_cap: int | None = None) -> FakeAccount:
+        """Serve one more account (its own token, rate cap and created list) on this server."""
+        with self.lock:
+            self.extra[account_sid] = FakeAccount(account_sid, auth_token, rate_cap)
+            return self.extra[account_sid]
+
+    def account(self, account_sid: str | None):
+        """The account a request names: an added one, else the primary (this server itself, whose
+        credentials then refuse a SID that is not its own)."""
+        return self.extra.get(account_sid or "", self)
+
     # -- behaviour and counters ------------------------------------------------------------
 
     def set(self, **changes) -> None:
@@ -202,6 +238,8 @@ class FakeTwilio:
             self.arrivals: list[float] = []  # every create's arrival, admitted or not
             with self.simulator.lock:
                 self.simulator.messages.clear()
+            for extra in self.extra.values():
+                extra.clear()
 
     def callback(self, url: str, sid: str, status: str, error_code: int | None = None) -> tuple[dict, str]:
         """The status callback Twilio would post to ``url`` for one created message: its form
@@ -239,13 +277,14 @@ class FakeTwilio:
     def admit(self, auth, account: str) -> tuple[str | None, tuple[int, dict] | None]:
         """Count a create request; return (injected failure kind, an answer to send now or None)."""
         at, self._arrival.at = getattr(self._arrival, "at", None) or time.monotonic(), None
+        owner = self.account(account)
         with self.lock:
             self.received_count += 1
-            self.arrivals.append(at)
-            if not self.simulator.authorized(auth, account):
+            owner.arrivals.append(at)
+            if not owner.simulator.authorized(auth, account):
                 return None, error(20003)
-            if self.rate_cap is not None and not self._under_cap(at):
-                self.rejected_429 += 1
+            if owner.rate_cap is not None and not self._under_cap(at, owner):
+                owner.rejected_429 += 1
                 return None, twilio_error(429, 20429, "Too Many Requests (límite por segundo)")
             kind = self._draw()
             if kind:
@@ -254,17 +293,18 @@ class FakeTwilio:
             return kind, twilio_error(*_INJECTED[kind])
         return kind, None
 
-    def _under_cap(self, at: float) -> bool:
+    def _under_cap(self, at: float, owner=None) -> bool:
         """Admit a create that arrived at ``at`` only if no rolling second holding it would then
         have more than rate_cap admitted arrivals (caller holds the lock). Requests are judged
         after their latency, not always in the order they arrived: every second holding ``at``
-        is checked, not only the one ending at it."""
-        times = self.window
+        is checked, not only the one ending at it. Per account (``owner``; the primary by default)."""
+        owner = owner or self
+        times, cap = owner.window, owner.rate_cap
         del times[: bisect.bisect_left(times, time.monotonic() - FORGET)]
         first, start = bisect.bisect_right(times, at - 1.0), bisect.bisect_right(times, at)
         for begin in [*times[first:start], at]:  # a busiest second starts at one of its arrivals
             held = bisect.bisect_left(times, begin + 1.0) - bisect.bisect_left(times, begin)
-            if held >= self.rate_cap:  # with this one it would be rate_cap + 1
+            if held >= cap:  # with this one it would be rate_cap + 1
                 return False
         bisect.insort(times, at)
         return True
@@ -286,23 +326,27 @@ class FakeTwilio:
         kind, answer = self.admit(auth, account)
         if answer:
             return kind, *answer
-        status, body = self.create(form, kind)
+        status, body = self.create(form, kind, account)
         if status == 201 and kind in _INJECTED:
             status, body = twilio_error(*_INJECTED[kind])  # created, then the 5xx is answered
         return kind, status, body
 
-    def create(self, form: dict, kind: str | None) -> tuple[int, dict]:
-        """Create through the simulator, forcing 21211/21610 when injected; record what was created."""
+    def create(self, form: dict, kind: str | None, account: str | None = None) -> tuple[int, dict]:
+        """Create through the account's simulator, forcing 21211/21610 when injected; record what
+        was created (in that account's ``created``)."""
         if kind == "21211":
             return error(21211, to=form.get("To", ""))
         if kind == "21610":
             return error(21610)
-        status, body = self.simulator.create(form)
+        owner = self.account(account)
+        status, body = owner.simulator.create(form)
         if status == 201:
             with self.lock:
                 created = {"sid": body["sid"], "to": body["to"], "body": body["body"], "t": time.time()}
                 created["validez"] = form.get("ValidityPeriod")  # seconds, as Twilio received it
-                self.created.append(created)
+                created["account"], created["from"] = body["account_sid"], body["from"]
+                created["servicio"] = body["messaging_service_sid"]
+                owner.created.append(created)
             if self.on_create is not None:
                 self.on_create(created)
             if self.deliver and form.get("StatusCallback"):

@@ -1,16 +1,18 @@
 """ "Configuración → Envío de SMS": a tenant narrows the legal contact window, makes the cap
-stricter and writes its opt-out text; the limits of Ley 2300 de 2023 are stated beside them."""
+stricter and writes its opt-out text; the limits of Ley 2300 de 2023 are stated beside them.
+Its own Twilio account (SPEC §20) is the page's second form: ``cuenta_twilio.py``."""
 
 import re
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import flash, redirect, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_admin import BaseView, expose
 from wtforms import BooleanField, SelectField, StringField, TimeField, ValidationError
 from wtforms.validators import DataRequired, Length
 
-from ... import audit, text
+from ... import audit, secretos, text
+from ...config import is_simulation
 from ...extensions import db
 from ...forms.base import PanelForm
 from ...models import ConfiguracionEnvio
@@ -20,6 +22,7 @@ from ...sms.encoding import analyze
 from ...sms.ventana import LEGAL, VentanaError
 from ...sms.webhooks import STOP
 from ..comun.acceso import PanelAccessMixin
+from .cuenta_twilio import CuentaTwilioForm, CuentaTwilioRoutes, shown_token
 
 # The fields this page edits, in the Historial's before → after.
 CAMPOS = ("semana_inicio", "semana_fin", "sabado_activo", "sabado_inicio", "sabado_fin", "tope", "texto_baja")
@@ -81,10 +84,28 @@ class EnvioForm(PanelForm):
         return True
 
 
-class EnvioView(PanelAccessMixin, BaseView):
-    """An admin's sending settings for its tenant."""
+class EnvioView(CuentaTwilioRoutes, PanelAccessMixin, BaseView):
+    """An admin's sending settings for its tenant, and its own Twilio account."""
 
     permission = staticmethod(can_configure_sending)
+
+    def settings(self) -> ConfiguracionEnvio:
+        return settings_of_tenant()
+
+    def page(self, config: ConfiguracionEnvio, form=None, cuenta_form=None):
+        """The page with both forms (one of them may carry its errors)."""
+        if cuenta_form is None:
+            cuenta_form = CuentaTwilioForm(obj=config, formdata=None)
+        return self.render(
+            "admin/envio/index.html",
+            form=form or EnvioForm(obj=config, formdata=None),
+            cuenta_form=cuenta_form,
+            cuenta=config if config.twilio_account_sid else None,
+            token=shown_token(config),
+            con_clave=secretos.has_key(current_app.config),
+            simulacion=is_simulation(current_app.config),
+            legal=LEGAL,
+        )
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
@@ -100,7 +121,7 @@ class EnvioView(PanelAccessMixin, BaseView):
             db.session.commit()
             flash("Configuración de envío guardada.", "success")
             return redirect(url_for(".index"))
-        return self.render("admin/envio/index.html", form=form, legal=LEGAL)
+        return self.page(config, form=form)
 
 
 def _record(config_id: int, antes: dict, despues: dict) -> None:

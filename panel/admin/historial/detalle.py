@@ -59,6 +59,11 @@ FIELD_LABELS = {
     "clientes": "Clientes",
     "prefijo": "Prefijo",
     "nombre": "Nombre",
+    # A tenant's own Twilio account (Configuración → Envío de SMS; the token only as ***).
+    "twilio_account_sid": "Account SID de Twilio",
+    "twilio_auth_token": "Auth Token de Twilio",
+    "twilio_from_number": "Número remitente",
+    "twilio_messaging_service_sid": "Messaging Service SID",
 }
 SELECCION = {"todos": "todos los resultados de la búsqueda y los filtros", "ids": "filas marcadas"}
 EMPTY = "—"
