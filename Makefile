@@ -66,9 +66,12 @@ bench: $(DEV_STAMP)
 	BENCH_SIZE=$${BENCH_SIZE:-quick} $(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 ## make reliability: the full-size reliability runs (tenancy matrix, 20 fault runs × 1,000 SMS,
-## generated form posts, schemathesis on the API, 60 s of load); SQLite by default,
-## DATABASE_URL=postgresql://… for PostgreSQL
+## generated form posts, schemathesis on the API, 60 s of load, killed import workers at 10,000
+## rows, a campaign beside a 50,000-row import); SQLite by default, DATABASE_URL=postgresql://… for
+## PostgreSQL
 reliability: $(DEV_STAMP)
 	MATRIX_PER_KIND=3 FAULT_RUNS=20 FAULT_SIZE=1000 FUZZ_EXAMPLES=200 API_FUZZ_EXAMPLES=100 LOAD_SECONDS=60 \
+	  IMPORT_KILLED_ROWS=10000 IMPORT_BESIDE_SMS_ROWS=50000 \
 	  $(BIN)/python -m pytest -s -q tests/test_attack_matrix.py tests/test_faults.py \
-	  tests/test_fuzz_forms.py tests/test_api_fuzz.py tests/test_security.py tests/reliability $(PYTEST_ARGS)
+	  tests/test_fuzz_forms.py tests/test_api_fuzz.py tests/test_security.py tests/reliability \
+	  tests/test_import_jobs.py $(PYTEST_ARGS)

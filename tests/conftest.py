@@ -24,6 +24,7 @@ from panel.extensions import db
 
 from . import factories
 from .services import PG_ADMIN_URL, require_postgres
+from .support.app_reuse import REUSE
 from .support.routes import share_compiled_url_builders
 from .support.templates import TEMPLATES
 
@@ -174,6 +175,7 @@ def _migrate(url: str) -> None:
 
 
 REFERENCE_ROWS: dict[str, list[dict]] = {}
+REFERENCE_RAW: dict[str, list[tuple]] = {}  # the same rows as the driver returns them, to compare
 
 
 @pytest.fixture(scope="session")
@@ -197,6 +199,7 @@ def migrated_database(databases) -> str:
             with db.engine.connect() as conn:  # to restore after each test
                 for name in REFERENCE_TABLES:
                     REFERENCE_ROWS[name] = [dict(r._mapping) for r in _reference_rows(conn, name)]
+                    REFERENCE_RAW[name] = _raw_reference_rows(conn, name)
             db.engine.dispose()
     return databases.copy(databases.template)
 
@@ -206,10 +209,17 @@ def _reference_rows(conn, name: str) -> list[sa.Row]:
     return conn.execute(sa.select(table).order_by(*table.primary_key)).all()
 
 
-def _as_rows(name: str) -> list[tuple]:
-    """The reference rows as tuples in column order, as a ``Row`` compares."""
-    columns = db.metadata.tables[name].columns.keys()
-    return [tuple(row[c] for c in columns) for row in REFERENCE_ROWS[name]]
+def _raw_reference_rows(conn, name: str) -> list[tuple]:
+    """The table's rows straight from the driver (no SQL compiled, no types converted): read
+    after every test, this is the cheap way to tell whether a test changed them."""
+    table = db.metadata.tables[name]
+    order = ", ".join(c.name for c in table.primary_key)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(f"SELECT * FROM {name} ORDER BY {order}")
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 def _empty_tables() -> None:
@@ -222,7 +232,7 @@ def _empty_tables() -> None:
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "alembic_version"]
     with db.engine.begin() as conn:
         filled = conn.execute(sa.select(*(sa.exists().select_from(t) for t in tables))).one()
-        changed = {n for n in REFERENCE_TABLES if _reference_rows(conn, n) != _as_rows(n)}
+        changed = {n for n in REFERENCE_TABLES if _raw_reference_rows(conn, n) != REFERENCE_RAW[n]}
         if changed:  # their rows go back parents first, so their children go too
             changed = set(REFERENCE_TABLES)
         for table, has_rows in zip(tables, filled, strict=True):
@@ -238,12 +248,15 @@ def _empty_tables() -> None:
 
 @pytest.fixture
 def app(database_url):
-    app = make_app(database_url)
+    """The app on the session's database, as built: the one built for an earlier test of this
+    process when that test left it unchanged (support/app_reuse.py)."""
+    app = REUSE.get(database_url, make_app)
     with app.app_context():
         yield app
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
+    REUSE.release(app)
 
 
 @pytest.fixture
