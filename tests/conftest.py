@@ -27,7 +27,12 @@ from .services import PG_ADMIN_URL, require_postgres
 from .support.routes import share_compiled_url_builders
 from .support.templates import TEMPLATES
 
-pytest_plugins = ["tests.twilio_fixtures", "tests.clock_fixtures", "tests.support.fixtures"]
+pytest_plugins = [
+    "tests.twilio_fixtures",
+    "tests.clock_fixtures",
+    "tests.support.fixtures",
+    "tests.support.reglas",
+]
 
 share_compiled_url_builders()  # an app per test, its URL builders compiled once per run
 

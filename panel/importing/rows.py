@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from werkzeug.datastructures import MultiDict
 
 from .. import identificacion, municipios
 from ..extensions import db
@@ -27,6 +26,7 @@ from .columns import CAMPOS
 from .empresas import MAX_NOMBRE, Nueva, Nuevas
 from .opciones import Opciones
 from .reading import MAX_FILAS, ArchivoIlegible, Tabla
+from .reglas import Reglas
 
 CHUNK = 1000
 SAVED = tuple(f for f in ClienteForm.WRITABLE if f != "id_usuario")  # an import never links accounts
@@ -132,6 +132,7 @@ class Lector:
         self.form = ImportForm(
             formdata=None, catalogo=self.catalogo, choices=self.catalogo.choices(), actualizar=actualizar
         )
+        self.reglas = Reglas(self.form)  # one form per import, its rules run row after row
         self.columna = {campo: tabla.encabezados[i] or CAMPOS[campo] for i, campo in mapping.items()}
         self.vistas: dict[tuple[str, str], int] = {}  # (tipo, número) → the file's row that had it first
 
@@ -192,12 +193,11 @@ class Lector:
 
     def _check_row(self, fila: Fila, stored: dict) -> None:
         raw = self._raw(fila)
-        previous = stored.get(self._documento(fila))
+        previous = stored.get(self._documento(fila)) if stored else None
         inputs = _stored_inputs(previous) if previous is not None else {"acepta_sms": "y"}
         inputs |= self._inputs(raw, inputs, fila)
         form = self.form
-        form.process(MultiDict(inputs))  # one form per import, filled per row: as a new one, less work
-        if not form.validate():
+        if not self.reglas.validate(inputs):  # the form's process + validate, without the repeats
             unread = {c for c, _ in fila.errores}  # a cell already refused: not twice
             for name, messages in form.errors.items():
                 if self._column(name) not in unread:
