@@ -35,8 +35,8 @@ def mapping_of(job: ImportacionClientes, tabla: reading.Tabla) -> dict[int, str]
     return columns.guess(tabla.encabezados) if job.mapeo is None else columns.from_json(job.mapeo)
 
 
-def table_of(job: ImportacionClientes) -> reading.Tabla:
-    return reading.open_table(job.archivo, job.archivo_nombre)
+def table_of(job: ImportacionClientes, survey: bool = True) -> reading.Tabla:
+    return reading.open_table(job.archivo, job.archivo_nombre, survey)
 
 
 Resumen = estado.Resumen  # the tally is estado's; kept here for the callers that name it so
@@ -147,7 +147,9 @@ def run(job_id: int, intento: str | None = None) -> Resumen:
 
 
 def _run(job: ImportacionClientes, intento: str) -> Resumen:
-    tabla = table_of(job)
+    # Surveyed whole by its preview (or by the CLI before it created the job): read here with
+    # the same limits row by row, not read whole once more first.
+    tabla = table_of(job, survey=False)
     mapping = mapping_of(job, tabla)
     if problemas := columns.problems(mapping, tabla.encabezados):
         return _finish(job, intento, Resumen(), estado.RECHAZADO, " ".join(problemas))

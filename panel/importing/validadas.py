@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import date
 
-FORMATO = 1  # raise it when what a kept row holds (or how it was validated) changes
+FORMATO = 2  # raise it when what a kept row holds (or how it was validated) changes
 _SLICE = 1 << 16
 
 
@@ -33,34 +33,57 @@ def huella(mapping: dict[int, str], actualizar: bool, opciones, orden_fechas: st
 
 
 class Registro:
-    """The preview's rows, a line each (``[número]`` for a row with errors), compressed."""
+    """The preview's rows, a line each (``[número]`` for a row with errors), compressed. A kept
+    row's values are a list in the order of the names on the line before the first one (no key
+    repeated per row: 4 MB for 100,000 rows, not 6)."""
 
     def __init__(self):
-        self._zip = zlib.compressobj(1)
+        self._zip = zlib.compressobj(6)
         self._partes: list[bytes] = []
+        self._claves: list[str] | None = None
 
     def add(self, filas) -> None:
-        lines = "".join(json.dumps(_kept(f), ensure_ascii=False, default=str) + "\n" for f in filas)
-        self._partes.append(self._zip.compress(lines.encode()))
+        lines = []
+        for fila in filas:
+            if fila.errores or fila.valores is None:
+                lines.append(json.dumps([fila.numero]))
+                continue
+            if self._claves is None:
+                self._claves = list(fila.valores)
+                lines.append(json.dumps({"claves": self._claves}))
+            lines.append(json.dumps(_kept(fila, self._claves), ensure_ascii=False, default=str))
+        if lines:
+            self._partes.append(self._zip.compress(("\n".join(lines) + "\n").encode()))
 
     def content(self, firma: bytes) -> bytes:
-        return firma + b"\n" + b"".join(self._partes) + self._zip.flush()
+        partes, self._partes = self._partes, []  # one copy of the bytes, not three
+        return b"".join([firma, b"\n", *partes, self._zip.flush()])
 
 
-def _kept(fila) -> list:
-    if fila.errores or fila.valores is None:
-        return [fila.numero]
+def _kept(fila, claves: list[str]) -> list:
     nueva = fila.empresa_nueva
     empresa = None if nueva is None else [nueva.nombre, nueva.nit]
-    return [fila.numero, fila.valores, fila.avisos, fila.acepta_dicho, empresa]
+    return [fila.numero, [fila.valores[k] for k in claves], fila.avisos, fila.acepta_dicho, empresa]
 
 
 def leer(contenido: bytes | None, firma: bytes) -> Iterator[list] | None:
-    """The kept rows in the file's order, or None when there are none or they were validated
-    under something else."""
+    """The kept rows in the file's order (a kept row's values as a dict again), or None when
+    there are none or they were validated under something else."""
     if not contenido or not contenido.startswith(firma + b"\n"):
         return None
-    return (json.loads(line) for line in _lines(contenido, len(firma) + 1))
+    return _rows(_lines(contenido, len(firma) + 1))
+
+
+def _rows(lines: Iterator[bytes]) -> Iterator[list]:
+    claves: list[str] = []
+    for line in lines:
+        row = json.loads(line)
+        if isinstance(row, dict):  # the names of the values, before the first kept row
+            claves = row["claves"]
+            continue
+        if len(row) > 1:
+            row[1] = dict(zip(claves, row[1], strict=True))
+        yield row
 
 
 def _lines(contenido: bytes, start: int) -> Iterator[bytes]:
