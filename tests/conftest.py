@@ -28,7 +28,12 @@ from .support.app_reuse import REUSE
 from .support.routes import share_compiled_url_builders
 from .support.templates import TEMPLATES
 
-pytest_plugins = ["tests.twilio_fixtures", "tests.clock_fixtures", "tests.support.fixtures"]
+pytest_plugins = [
+    "tests.twilio_fixtures",
+    "tests.clock_fixtures",
+    "tests.support.fixtures",
+    "tests.support.reglas",
+]
 
 share_compiled_url_builders()  # an app per test, its URL builders compiled once per run
 

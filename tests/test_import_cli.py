@@ -8,6 +8,8 @@ from panel.models import ImportacionClientes
 
 from .import_support import clientes, csv_bytes, row, xlsx_bytes
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # ClienteForm's rules two ways, compared per row
+
 
 @pytest.fixture
 def archivo(tmp_path):

@@ -8,6 +8,8 @@ from panel.importing import columns, reading
 
 from .import_support import HEADER, clientes, csv_bytes, excel_serial, imported, row, xlsx_bytes
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # ClienteForm's rules two ways, compared per row
+
 ROWS = [row(1), row(2, Apellidos="Muñoz Gómez"), row(3, Ciudad="Bogotá")]
 
 

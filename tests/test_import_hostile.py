@@ -16,6 +16,8 @@ from .helpers import csrf_from, login
 from .hostile_files import HEADER, cell, declared_smaller, row, sheet, xlsx
 from .import_support import job_id_of, wait_until_done
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # ClienteForm's rules two ways, compared per row
+
 MB = 1024 * 1024
 
 

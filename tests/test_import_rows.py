@@ -16,6 +16,8 @@ from . import factories
 from .helpers import login
 from .import_support import HEADER, clientes, csv_bytes, errors_of, imported, preview_of, row
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # ClienteForm's rules two ways, compared per row
+
 GOOD = row(1)
 
 

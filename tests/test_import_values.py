@@ -18,6 +18,8 @@ from panel.models import Empresa
 from . import factories
 from .import_support import HEADER, clientes, csv_bytes, imported, job_id_of, preview_of, row, wait_until_done
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # ClienteForm's rules two ways, compared per row
+
 # --- the cells --------------------------------------------------------------------------------
 
 

@@ -16,6 +16,9 @@ def _rows(*columns) -> list[tuple]:
     return [tuple(row) for row in db.session.execute(sa.select(*columns))]
 
 
+MAX_ESCRITAS = 20_000  # ciudad()'s answers remembered (the matcher is pure for one catalogue)
+
+
 @dataclass
 class Catalogo:
     paises: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → (nombre, iso)
@@ -27,6 +30,7 @@ class Catalogo:
     _by_name: dict[str, dict] = field(default_factory=dict)
     lugares: municipios.Indice | None = None  # every municipio, for the one matcher
     _etiquetas: dict[int, str] | None = None
+    _ciudades_escritas: dict[tuple, int | str] = field(default_factory=dict)  # ciudad()'s answers
     # The Pais and Ciudad rows themselves, held so that the session's (weak) identity map keeps
     # them: ClienteForm's cross-field rules look them up with session.get, which then needs no SQL.
     _held: list = field(default_factory=list)
@@ -83,7 +87,18 @@ class Catalogo:
         raises MunicipioError with the words for the row."""
         if value.isdigit() and len(value) < 4 and int(value) in self.ciudades:  # an id (DANE codes have 5)
             return int(value)
-        return self.lugares.match(value, departamento, id_pais).id
+        key = (value, id_pais, departamento)  # a file names a few hundred municipios, row after row
+        found = self._ciudades_escritas.get(key)
+        if found is None:
+            try:
+                found = self.lugares.match(value, departamento, id_pais).id
+            except municipios.MunicipioError as exc:
+                found = str(exc)
+            if len(self._ciudades_escritas) < MAX_ESCRITAS:
+                self._ciudades_escritas[key] = found
+        if isinstance(found, str):
+            raise municipios.MunicipioError(found)
+        return found
 
     def ciudad_label(self, id_ciudad) -> str:
         """'Rionegro (Antioquia)': how the preview names a row's city."""

@@ -7,6 +7,7 @@ A cell that cannot mean anything raises :class:`CellError` (the row is not impor
 is read as empty, or as part of what it says, raises :class:`Aviso` (the row imports, and the
 preview says what was done)."""
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -154,7 +155,12 @@ def _serial(number: float) -> str:
 
 
 def _word(value) -> str:
-    return text.fold(plain(value)).rstrip(".")
+    return _folded(plain(value))
+
+
+@functools.lru_cache(maxsize=1024)  # F, M, Activo, Sí…: a column of a few words, row after row
+def _folded(written: str) -> str:
+    return text.fold(written).rstrip(".")
 
 
 def genero(value) -> str:

@@ -51,18 +51,20 @@ class Tabla:
         return self._rows()
 
 
-def open_table(data: bytes, nombre: str = "") -> Tabla:
-    """The table in ``data`` (an XLSX by its content, else a CSV), checked whole."""
+def open_table(data: bytes, nombre: str = "", survey: bool = True) -> Tabla:
+    """The table in ``data`` (an XLSX by its content, else a CSV), checked whole — unless
+    ``survey`` is False: a file already surveyed (the run, after its preview) is checked row by
+    row as it is read, the same limits, without a whole read first."""
     check_name(nombre)
     if not data:
         raise ArchivoIlegible("El archivo está vacío.")
     if len(data) > max_bytes():
         raise too_big()
     if data.startswith(XLSX_MAGIC):
-        return _xlsx(data)
+        return _xlsx(data, survey)
     if nombre.lower().endswith((".xlsx", ".xls")):
         raise ArchivoIlegible("El archivo no es un Excel válido (.xlsx). Guárdelo como .xlsx o CSV.")
-    return _csv(data)
+    return _csv(data, survey)
 
 
 # --- rows, whatever the format ------------------------------------------------------------
@@ -109,7 +111,7 @@ def _data_rows(rows: Iterator[list], after: int, width: int, check) -> Iterator[
         yield number, cells
 
 
-def _table(rows: Callable[[], Iterator[list]], first: int, formato: str, check) -> Tabla:
+def _table(rows: Callable[[], Iterator[list]], first: int, formato: str, check, survey: bool = True) -> Tabla:
     """The header, the survey of every row (the limits), and the rows again on demand."""
     number, header = _header(rows(), first)
     width = _width(header)
@@ -122,7 +124,7 @@ def _table(rows: Callable[[], Iterator[list]], first: int, formato: str, check) 
             next(source)
         return _data_rows(source, number, width, check)
 
-    total = sum(1 for _ in data())
+    total = sum(1 for _ in data()) if survey else 0
     return Tabla(header, data, formato, total)
 
 
@@ -194,7 +196,7 @@ def _check_cells(number: int, cells: list) -> None:
         raise long_cell(number, next(i for i, c in enumerate(cells) if len(str(c)) > MAX_CELDA))
 
 
-def _csv(data: bytes) -> Tabla:
+def _csv(data: bytes, survey: bool = True) -> Tabla:
     _refuse_nul(data)
     encoding = encoding_of(data)
     sample = data[:SAMPLE].decode(encoding, errors="ignore").lstrip("\ufeff")
@@ -204,7 +206,7 @@ def _csv(data: bytes) -> Tabla:
     def rows() -> Iterator[list]:
         return _guarded(csv.reader(_lines(data, encoding), delimiter=delimiter))
 
-    return _table(rows, 1, f"CSV ({delimiter})", _check_cells)
+    return _table(rows, 1, f"CSV ({delimiter})", _check_cells, survey)
 
 
 def _guarded(reader) -> Iterator[list]:
@@ -224,6 +226,6 @@ def _guarded(reader) -> Iterator[list]:
 # --- XLSX ----------------------------------------------------------------------------------
 
 
-def _xlsx(data: bytes) -> Tabla:
+def _xlsx(data: bytes, survey: bool = True) -> Tabla:
     start, rows = libro.first_sheet(data)
-    return _table(rows, start, "XLSX", _check_cells)
+    return _table(rows, start, "XLSX", _check_cells, survey)

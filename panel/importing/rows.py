@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from werkzeug.datastructures import MultiDict
 
 from .. import identificacion, municipios
 from ..extensions import db
@@ -21,12 +20,13 @@ from ..forms.cliente_form import ClienteForm
 from ..models import Cliente
 from ..models.clients import search_document
 from ..phones import e164
-from . import cells
+from . import cells, validadas
 from .catalogo import Catalogo
 from .columns import CAMPOS
 from .empresas import MAX_NOMBRE, Nueva, Nuevas
 from .opciones import Opciones
 from .reading import MAX_FILAS, ArchivoIlegible, Tabla
+from .reglas import Reglas
 
 CHUNK = 1000
 SAVED = tuple(f for f in ClienteForm.WRITABLE if f != "id_usuario")  # an import never links accounts
@@ -122,6 +122,7 @@ class Lector:
         actualizar: bool,
         catalogo: Catalogo | None = None,
         opciones: Opciones | None = None,
+        previas: Iterator[list] | None = None,
     ):
         self.tabla, self.mapping, self.actualizar = tabla, mapping, actualizar
         self.opciones = opciones or Opciones()
@@ -132,8 +133,11 @@ class Lector:
         self.form = ImportForm(
             formdata=None, catalogo=self.catalogo, choices=self.catalogo.choices(), actualizar=actualizar
         )
+        self.reglas = Reglas(self.form)  # one form per import, its rules run row after row
         self.columna = {campo: tabla.encabezados[i] or CAMPOS[campo] for i, campo in mapping.items()}
         self.vistas: dict[tuple[str, str], int] = {}  # (tipo, número) → the file's row that had it first
+        self.previas = previas  # the rows the preview kept (validadas.py), in the file's order
+        self.reusadas = 0  # rows taken from the preview, not validated again
 
     def chunks(self, size: int = CHUNK) -> Iterator[list[Fila]]:
         if self.orden_fechas is None:
@@ -161,8 +165,31 @@ class Lector:
         """Convert and validate a chunk of rows (one query for the stored clients it updates)."""
         stored = self._stored(filas) if self.actualizar else {}
         for fila in filas:
-            self._check_row(fila, stored)
+            if not self._reuse(fila):
+                self._check_row(fila, stored)
         return filas
+
+    def _reuse(self, fila: Fila) -> bool:
+        """The row as the preview validated it, when it kept it and it passes the last moment's
+        checks (validadas.vigente); False: the row is validated now."""
+        if self.previas is None:
+            return False
+        kept = next(self.previas, None)
+        if kept is None or kept[0] != fila.numero:  # not the file the preview read: no more reuse
+            self.previas = None
+            return False
+        if len(kept) == 1:  # errors in the preview: what does it say now?
+            return False
+        _, valores, avisos, dicho, empresa = kept
+        valores = validadas.valores(valores)
+        if not validadas.vigente(self.catalogo, self.vistas, valores, empresa):
+            return False
+        self.vistas[valores["tipo_documento"], valores["cedula_cliente"]] = fila.numero
+        fila.valores, fila.avisos, fila.acepta_dicho = valores, [tuple(a) for a in avisos], dicho
+        if empresa is not None:
+            fila.empresa_nueva = self.nuevas.named(*empresa)
+        self.reusadas += 1
+        return True
 
     def _raw(self, fila: Fila) -> dict[str, object]:
         """{campo: cell} of the mapped columns whose cell is not blank."""
@@ -192,12 +219,11 @@ class Lector:
 
     def _check_row(self, fila: Fila, stored: dict) -> None:
         raw = self._raw(fila)
-        previous = stored.get(self._documento(fila))
+        previous = stored.get(self._documento(fila)) if stored else None
         inputs = _stored_inputs(previous) if previous is not None else {"acepta_sms": "y"}
         inputs |= self._inputs(raw, inputs, fila)
         form = self.form
-        form.process(MultiDict(inputs))  # one form per import, filled per row: as a new one, less work
-        if not form.validate():
+        if not self.reglas.validate(inputs):  # the form's process + validate, without the repeats
             unread = {c for c, _ in fila.errores}  # a cell already refused: not twice
             for name, messages in form.errors.items():
                 if self._column(name) not in unread:

@@ -4,7 +4,7 @@ from the CLI). Every step runs in the scope of the tenant that receives the rows
 from .. import audit, campos, formatting, identificacion, tenancy
 from ..extensions import db
 from ..models import ImportacionClientes
-from . import columns, estado, reading, writing
+from . import columns, estado, reading, validadas, writing
 from .notas import Notas, empresa_mostrada
 from .opciones import Opciones
 from .rechazos import Rechazos
@@ -35,8 +35,8 @@ def mapping_of(job: ImportacionClientes, tabla: reading.Tabla) -> dict[int, str]
     return columns.guess(tabla.encabezados) if job.mapeo is None else columns.from_json(job.mapeo)
 
 
-def table_of(job: ImportacionClientes) -> reading.Tabla:
-    return reading.open_table(job.archivo, job.archivo_nombre)
+def table_of(job: ImportacionClientes, survey: bool = True) -> reading.Tabla:
+    return reading.open_table(job.archivo, job.archivo_nombre, survey)
 
 
 Resumen = estado.Resumen  # the tally is estado's; kept here for the callers that name it so
@@ -61,8 +61,9 @@ def preview(job: ImportacionClientes, intento: str | None = None) -> dict:
     if intento is None:
         raise estado.Abandonada(job.id)
     with tenancy.using(job.id_propietario):
-        vista, resumen, rechazos, mapping = _preview(job, intento)
-        estado.previewed(job, intento, vista, resumen, rechazos, mapeo=columns.to_json(mapping))
+        vista, resumen, rechazos, mapping, kept = _preview(job, intento)
+        mapeo = columns.to_json(mapping)
+        estado.previewed(job, intento, vista, resumen, rechazos, mapeo=mapeo, validadas=kept)
         return vista
 
 
@@ -70,19 +71,22 @@ def _preview(job: ImportacionClientes, intento: str):
     try:
         tabla = table_of(job)
     except reading.ArchivoIlegible as exc:  # the upload stored it; here it says why it is unreadable
-        return {"encabezados": [], "formato": "", "problemas": [str(exc)]}, Resumen(), None, {}
+        return {"encabezados": [], "formato": "", "problemas": [str(exc)]}, Resumen(), None, {}, None
     mapping = mapping_of(job, tabla)
     vista = {"encabezados": tabla.encabezados, "formato": tabla.formato}
     if problemas := columns.problems(mapping, tabla.encabezados):
-        return vista | {"problemas": problemas}, Resumen(), None, mapping
+        return vista | {"problemas": problemas}, Resumen(), None, mapping, None
     lector = Lector(tabla, mapping, job.actualizar, opciones=Opciones.de(job))
     notas = Notas(lector)  # warnings, defaults and new empresas, beside the errors
     resumen, muestra, errores = Resumen(), [], []
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
+    kept = None if job.actualizar else validadas.Registro()  # an update validates again (see there)
     try:
         for filas in lector.chunks():
             _count(resumen, filas, rechazos)
             notas.add(filas)
+            if kept is not None:
+                kept.add(filas)
             muestra.extend(sample(lector, f) for f in filas if f.valores and len(muestra) < MUESTRA)
             errores.extend(
                 [f.numero, c, m] for f in filas for c, m in f.errores if len(errores) < MAX_ERRORES
@@ -91,9 +95,12 @@ def _preview(job: ImportacionClientes, intento: str):
             db.session.commit()
     except reading.ArchivoIlegible as exc:
         vista["problemas"] = [str(exc)]
+        kept = None
     vista |= {"muestra": muestra[:MUESTRA], "errores": errores[:MAX_ERRORES]} | vars(resumen)
     vista |= notas.vista()
-    return vista, resumen, rechazos.content(), mapping
+    if kept is not None:
+        kept = kept.content(validadas.huella(mapping, job.actualizar, lector.opciones, lector.orden_fechas))
+    return vista, resumen, rechazos.content(), mapping, kept
 
 
 def sample(lector: Lector, fila: Fila) -> dict:
@@ -140,7 +147,9 @@ def run(job_id: int, intento: str | None = None) -> Resumen:
 
 
 def _run(job: ImportacionClientes, intento: str) -> Resumen:
-    tabla = table_of(job)
+    # Surveyed whole by its preview (or by the CLI before it created the job): read here with
+    # the same limits row by row, not read whole once more first.
+    tabla = table_of(job, survey=False)
     mapping = mapping_of(job, tabla)
     if problemas := columns.problems(mapping, tabla.encabezados):
         return _finish(job, intento, Resumen(), estado.RECHAZADO, " ".join(problemas))
@@ -150,7 +159,7 @@ def _run(job: ImportacionClientes, intento: str) -> Resumen:
         if found.con_errores:
             mensaje = "El archivo tiene filas con errores: no se importó ninguna."
             return _finish(job, intento, found.unwritten(), estado.RECHAZADO, mensaje)
-    lector = Lector(tabla, mapping, job.actualizar, opciones=Opciones.confirmadas(job))
+    lector = _lector(job, tabla, mapping)
     resumen = Resumen.stored(job) if desde else Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla), job.rechazos if desde else None)
     leidas = 0
@@ -169,10 +178,18 @@ def _run(job: ImportacionClientes, intento: str) -> Resumen:
     return _finish(job, intento, resumen, estado.COMPLETADO, "", rechazos=rechazos.content())
 
 
+def _lector(job: ImportacionClientes, tabla, mapping) -> Lector:
+    """The run's reader, with the rows its preview kept (validadas.py) when they still apply."""
+    opciones = Opciones.confirmadas(job)
+    firma = validadas.huella(mapping, job.actualizar, opciones, opciones.fechas)
+    previas = None if job.actualizar else validadas.leer(job.validadas, firma)
+    return Lector(tabla, mapping, job.actualizar, opciones=opciones, previas=previas)
+
+
 def _validate_only(job, intento: str, tabla, mapping) -> Resumen:
     found = Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
-    for filas in Lector(tabla, mapping, job.actualizar, opciones=Opciones.confirmadas(job)).chunks():
+    for filas in _lector(job, tabla, mapping).chunks():
         _count(found, filas, rechazos)
         estado.beat(job, intento, Resumen(total=found.total))
         db.session.commit()

@@ -55,6 +55,8 @@ class ImportacionClientes(TenantOwned, db.Model):
     advertencias: Mapped[int] = mapped_column(default=0)  # rows imported with warnings
     escritas: Mapped[int] = mapped_column(default=0)  # rows the run has committed: where a retry resumes
     rechazos: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # CSV with an error column
+    # The rows the preview validated, kept for the run (panel/importing/validadas.py).
+    validadas: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     mensaje: Mapped[str] = mapped_column(String(255), default="")
     creado: Mapped[datetime] = mapped_column(default=utcnow)
     terminado: Mapped[datetime | None]
