@@ -6,8 +6,8 @@ the whole file again. NULL: nothing kept (an update, a file the preview could no
 from before this column, one the CLI created) — the run validates every row. No row-level
 security of its own: a column of a table that already has it.
 
-Revision ID: 0026_importa
-Revises: 0025
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-06
 
 """
@@ -15,8 +15,8 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026_importa"
-down_revision = "0025"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
