@@ -6,6 +6,7 @@ memory (RSS) is read from the OS after its first page, after the whole sequence,
 The baseline has no API and no dashboard: it gets its list's page 1 or a later page in their
 place, its edit form for our record pages, so both serve as many requests of the same kinds."""
 
+import os
 import time
 
 import sqlalchemy as sa
@@ -33,7 +34,9 @@ def client_ids(url: str, owner: int) -> list[int]:
             conn.execute(sa.text("SELECT set_config('app.tenant', '*', false)"))
         ids = list(
             conn.scalars(
-                sa.text("SELECT id_cliente FROM cliente WHERE id_propietario = :o ORDER BY id_cliente LIMIT :n"),
+                sa.text(
+                    "SELECT id_cliente FROM cliente WHERE id_propietario = :o ORDER BY id_cliente LIMIT :n"
+                ),
                 {"o": owner, "n": RECORDS},
             )
         )
@@ -99,8 +102,6 @@ def serve(url: str, app: str, sequence: list) -> dict:
 
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (the machine is shared: wall-clock time is not ours)."""
-    import os
-
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -140,7 +141,12 @@ def run(s=None) -> str:
     n = s.memory_requests
     rows = [
         ("RSS tras la primera página", f"{o['first']:.1f} MB", f"{b['first']:.1f} MB", ""),
-        (f"RSS tras {n:,} peticiones", f"{o['after']:.1f} MB", f"{b['after']:.1f} MB", ratio(o["after"], b["after"])),
+        (
+            f"RSS tras {n:,} peticiones",
+            f"{o['after']:.1f} MB",
+            f"{b['after']:.1f} MB",
+            ratio(o["after"], b["after"]),
+        ),
         ("RSS pico (VmHWM)", f"{o['peak']:.1f} MB", f"{b['peak']:.1f} MB", ratio(o["peak"], b["peak"])),
         ("crecimiento", f"{o['after'] - o['first']:+.1f} MB", f"{b['after'] - b['first']:+.1f} MB", ""),
         (f"tiempo de las {n:,} peticiones", f"{o['seconds']:.1f} s", f"{b['seconds']:.1f} s", ""),
