@@ -37,7 +37,7 @@ class Size:
 
 SIZES = {
     # 10 tenants of 1,000,000 each: the superadmin sees ten million (PostgreSQL only; issue #31).
-    "huge": Size("huge", 10_000_000, deep_page=20_000),
+    "huge": Size("huge", 10_000_000, requests=10),
     "full": Size("full", 1_000_000),
     "quick": Size(
         "quick",
