@@ -82,6 +82,8 @@ def database_url() -> str:
             # huge is kept in its own database between runs: it takes long to make.
             url = url.set(database=f"{PG_NAME}_huge" if size().name == "huge" else PG_NAME)
         return url.render_as_string(hide_password=False)
+    if size().name == "huge":
+        sys.exit("BENCH_SIZE=huge es solo para PostgreSQL: DATABASE_URL=postgresql://…")
     return raw if raw.startswith("sqlite") else f"sqlite:///{SQLITE_PATH}"
 
 
