@@ -53,7 +53,7 @@ def test_every_benchmark_runs_and_prints_its_table(tmp_path):
             env=env,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=600,  # a guard against a hang, not a duration: eight benchmarks on a shared machine
         )
     finally:
         _drop(env.get("BENCH_DATABASE_URL"))
