@@ -32,9 +32,12 @@ class Size:
     deep_page: int = 2000
     staff: int = 20
     count_cap: int | None = None  # the Clientes list's, in process (None: the panel's own)
+    memory_requests: int = 1000  # B8's mixed requests to one web worker
 
 
 SIZES = {
+    # 10 tenants of 1,000,000 each: the superadmin sees ten million (PostgreSQL only; issue #31).
+    "huge": Size("huge", 10_000_000, requests=10),
     "full": Size("full", 1_000_000),
     "quick": Size(
         "quick",
@@ -57,6 +60,7 @@ SIZES = {
         deep_page=2,
         staff=4,
         count_cap=20,
+        memory_requests=60,
     ),
 }
 
@@ -75,8 +79,11 @@ def database_url() -> str:
     if raw.startswith("postgres"):
         url = sa.make_url(raw).set(drivername="postgresql+psycopg")
         if not os.environ.get("BENCH_DATABASE_URL"):
-            url = url.set(database=PG_NAME)
+            # huge is kept in its own database between runs: it takes long to make.
+            url = url.set(database=f"{PG_NAME}_huge" if size().name == "huge" else PG_NAME)
         return url.render_as_string(hide_password=False)
+    if size().name == "huge":
+        sys.exit("BENCH_SIZE=huge es solo para PostgreSQL: DATABASE_URL=postgresql://…")
     return raw if raw.startswith("sqlite") else f"sqlite:///{SQLITE_PATH}"
 
 

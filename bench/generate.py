@@ -21,6 +21,7 @@ from panel import create_app
 from panel.extensions import db
 from panel.models.clients import search_document
 from panel.phones import e164
+from panel.text import fold
 
 from .common import PASSWORD, ROOT, SQLITE_PATH, Size, bench_config, database_url, emit, size, timer
 
@@ -233,7 +234,9 @@ def client_rows(s: Size, tenants: list[dict], ciudades: list[int]):
 
 
 def _clients(s: Size, tenants: list[dict], ciudades: list[int]) -> None:
-    if db.engine.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql" and s.clients > SET_BASED_FROM:
+        _insert_set_based(s, tenants, ciudades)
+    elif db.engine.dialect.name == "postgresql":
         _copy_postgres(s, tenants, ciudades)
     else:
         _insert_sqlite(s, tenants, ciudades)
@@ -247,6 +250,127 @@ def _copy_postgres(s: Size, tenants: list[dict], ciudades: list[int]) -> None:
         with cursor.copy(f"COPY cliente ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in client_rows(s, tenants, ciudades):
                 copy.write_row(row)
+
+
+SET_BASED_FROM = 1_000_000  # beyond: the rows are made by PostgreSQL itself, not sent by Python
+SET_BASED_CHUNK = 500_000
+
+
+def _insert_set_based(s: Size, tenants: list[dict], ciudades: list[int]) -> None:
+    """``INSERT … SELECT generate_series`` in chunks of SET_BASED_CHUNK, one transaction each.
+
+    The same shapes as ``client_rows`` (round-robin tenants, Pareto ciudades, 80/15/5 estados,
+    90 % with an empresa, 50 % with a campaña) from a hash of the row number instead of Python's
+    seeded generator. The secondary indexes are dropped first and rebuilt once at the end, and
+    foreign-key triggers are off (``session_replication_role``): every id comes from the
+    reference rows just written. ``busqueda`` is built the way ``search_document`` builds it
+    (its folded names computed in Python) and checked against it on a sample afterwards."""
+    nombres = [fold(n) for n in NOMBRES]
+    apellidos = [fold(a) for a in APELLIDOS]
+    params = {
+        "tenants": [t["id"] for t in tenants],
+        "empresas": [e for t in tenants for e in t["empresas"]],
+        "campanas": [c for t in tenants for c in t["campanas"]],
+        "ciudades": ciudades,
+        "nombres": NOMBRES,
+        "apellidos": APELLIDOS,
+        "nombres_f": nombres,
+        "apellidos_f": apellidos,
+        "prefijos": PREFIJOS,
+    }
+    assert all(len(t["empresas"]) == EMPRESAS and len(t["campanas"]) == CAMPANAS for t in tenants)
+    with db.engine.begin() as conn:
+        rebuild = _drop_secondary_indexes(conn)
+    for first in range(0, s.clients, SET_BASED_CHUNK):
+        last = min(s.clients, first + SET_BASED_CHUNK) - 1
+        with timer() as t, db.engine.begin() as conn:
+            _all_tenants(conn)
+            conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            conn.execute(sa.text(_SET_BASED_SQL), {**params, "first": first, "last": last})
+        emit(f"  clientes {last + 1:,} / {s.clients:,} ({t[0]:.0f} s)")
+    with timer() as t:
+        for statement in rebuild:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
+                conn.execute(sa.text(statement))
+    emit(f"  {len(rebuild)} índices reconstruidos en {t[0]:.0f} s")
+    _check_busqueda()
+
+
+# h(k): a non-negative 31-bit hash of the row number g, one stream per k; u(k) in (0, 1].
+_H = "(hashint8extended(g, {k}) & 2147483647)"
+_U = "((" + _H + " + 1)::float8 / 2147483648)"
+_SET_BASED_SQL = f"""
+INSERT INTO cliente ({", ".join(COLUMNS)})
+SELECT cedula, nombre, apellido, fecha_nacimiento, email, genero, telefono, '+57' || telefono,
+       left(cedula || ' ' || nombre_f || ' ' || apellido_f || ' ' || email || ' ' || telefono || ' '
+            || telefono || ' 57' || telefono, 200),
+       id_ciudad, 1, id_empresa, id_campana, estado, acepta_sms, creado, creado, id_propietario
+FROM (
+  SELECT g, t,
+         (10000000 + g)::text AS cedula,
+         (:nombres)[n + 1] AS nombre, (:nombres_f)[n + 1] AS nombre_f,
+         (:apellidos)[a + 1] AS apellido, (:apellidos_f)[a + 1] AS apellido_f,
+         date '1950-01-01' + ({_H.format(k=3)} % 20000)::int AS fecha_nacimiento,
+         'c' || g || '@correo.co' AS email,
+         ({_H.format(k=4)} % 2)::int AS genero,
+         (:prefijos)[({_H.format(k=5)} % cardinality(:prefijos)) + 1] || lpad((g % 10000000)::text, 7, '0')
+           AS telefono,
+         (:ciudades)[(floor(power({_U.format(k=6)}, -1 / 1.2))::bigint % cardinality(:ciudades)) + 1]
+           AS id_ciudad,
+         CASE WHEN {_U.format(k=7)} <= 0.9
+              THEN (:empresas)[t * {EMPRESAS} + ({_H.format(k=8)} % {EMPRESAS})::int + 1] END AS id_empresa,
+         CASE WHEN {_U.format(k=9)} <= 0.5
+              THEN (:campanas)[t * {CAMPANAS} + ({_H.format(k=10)} % {CAMPANAS})::int + 1] END AS id_campana,
+         CASE WHEN r < 0.8 THEN 1 WHEN r < 0.95 THEN 0 ELSE 3 END AS estado,
+         {_U.format(k=11)} <= 0.95 AS acepta_sms,
+         timestamp '2020-01-01' + g * interval '1 minute' AS creado,
+         (:tenants)[t + 1] AS id_propietario
+  FROM (
+    SELECT g, (g % cardinality(:tenants))::int AS t,
+           ({_H.format(k=1)} % cardinality(:nombres))::int AS n,
+           ({_H.format(k=2)} % cardinality(:apellidos))::int AS a,
+           {_U.format(k=12)} AS r
+    FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS g
+  ) AS numbered
+) AS rows
+ORDER BY g
+"""
+for _name, _type in [
+    *((n, "text[]") for n in ("nombres", "apellidos", "nombres_f", "apellidos_f", "prefijos")),
+    *((n, "bigint[]") for n in ("tenants", "empresas", "campanas", "ciudades")),
+]:  # psycopg sends lists untyped: array functions need the type written
+    _SET_BASED_SQL = _SET_BASED_SQL.replace(f"(:{_name})", f"(CAST(:{_name} AS {_type}))")
+
+
+def _drop_secondary_indexes(conn) -> list[str]:
+    """Drop cliente's plain indexes (not its key and unique constraints); their CREATE statements."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = 'cliente' "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+        )
+    ).all()
+    for name, _ in rows:
+        conn.execute(sa.text(f'DROP INDEX "{name}"'))
+    return [definition for _, definition in rows]
+
+
+def _check_busqueda(sample: int = 200) -> None:
+    """The SQL-made derived columns equal what the ORM would have derived."""
+    with db.engine.connect() as conn:
+        _all_tenants(conn)
+        rows = conn.execute(
+            sa.text(
+                "SELECT tipo_documento, cedula_cliente, nombre_cliente, apellido_cliente, email, "
+                "telefono, telefono_e164, busqueda FROM cliente TABLESAMPLE SYSTEM (0.01) LIMIT :n"
+            ),
+            {"n": sample},
+        ).all()
+    for r in rows:
+        person = SimpleNamespace(**r._mapping)
+        assert r.telefono_e164 == e164(r.telefono, "CO"), r
+        assert r.busqueda == search_document(person), (r.busqueda, search_document(person))
 
 
 def _insert_sqlite(s: Size, tenants: list[dict], ciudades: list[int]) -> None:

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from . import b1_list, b2_export, b3_outbox, b4_sending, b5_scaleout, b6_import, b7_rne
+from . import b1_list, b2_export, b3_outbox, b4_sending, b5_scaleout, b6_import, b7_rne, b8_memory
 from .common import emit, size
 from .generate import ensure
 
@@ -21,6 +21,7 @@ BENCHMARKS = {
     "b5": b5_scaleout,
     "b6": b6_import,
     "b7": b7_rne,
+    "b8": b8_memory,
 }
 
 
