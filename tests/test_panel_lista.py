@@ -2,6 +2,7 @@
 count (bounded in age, dropped on a write), the count known from a short page, and the user
 load that sets the transaction's tenant in the same statement."""
 
+import contextlib
 import re
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from panel.extensions import db
 from panel.models import Ciudad, Cliente, Departamento, Usuario
 
 from . import factories
+from .conftest import own_postgres_database
 from .helpers import csrf_of, login
 
 TOTAL = re.compile(r'data-testid="total-clientes">\(([^)]*)\)')
@@ -266,11 +268,17 @@ def _city(codigo: str) -> int:
     return db.session.scalar(sa.select(Ciudad.id).where(Ciudad.codigo_dane == codigo))
 
 
-def test_postgresql_samples_id_ciudad_finely(app):
-    """Migration 0023: the statistics that tell a departamento of a handful of clients from one
-    of half a million (SQLite has no such setting)."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's statistics target")
+def test_postgresql_samples_id_ciudad_finely(database_url):
+    """Migration 0025: the statistics that tell a departamento of a handful of clients from one
+    of half a million. SQLite has no such setting: in the SQLite pass this runs against a migrated
+    database of its own on the local PostgreSQL, so it is never skipped."""
     sql = "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'cliente'::regclass AND attname = :a"
-    target = db.session.scalar(sa.text(sql), {"a": "id_ciudad"})
+    with contextlib.ExitStack() as stack:
+        url = database_url
+        if not url.startswith("postgres"):
+            url = stack.enter_context(own_postgres_database("panel_estadisticas"))
+        engine = sa.create_engine(url)
+        stack.callback(engine.dispose)
+        with engine.connect() as conn:
+            target = conn.scalar(sa.text(sql), {"a": "id_ciudad"})
     assert target == 3000

@@ -1,5 +1,7 @@
 """The tenancy core: one hook scopes every ORM statement of every tenant-owned model."""
 
+import secrets
+
 import pytest
 import sqlalchemy as sa
 
@@ -12,6 +14,7 @@ from panel.models import (
     ConfiguracionEnvio,
     ConsentimientoSMS,
     Empresa,
+    EnlaceSMS,
     Historial,
     ImportacionClientes,
     MovimientoCapital,
@@ -44,6 +47,16 @@ def _one_of_each(owner, vendedor):
     db.session.add(
         SMSLog(id_campana=campana.id, id_cliente=c.id_cliente, mensaje="m", id_propietario=owner.id)
     )
+    codigo = secrets.token_hex(4)
+    db.session.add(
+        EnlaceSMS(
+            id_campana=campana.id,
+            id_cliente=c.id_cliente,
+            codigo=codigo,
+            url="https://a.co",
+            id_propietario=owner.id,
+        )
+    )
     db.session.add(Historial(id_usuario=owner.id, id_propietario=owner.id, accion="crear", modelo="Cliente"))
     db.session.add(ConfiguracionEnvio(id_propietario=owner.id))
     db.session.add(NumeroExcluidoPropio(numero="+573009990000", id_propietario=owner.id))
@@ -61,6 +74,7 @@ TENANT_MODELS = [
     PlantillaSMS,
     CampanaSMS,
     SMSLog,
+    EnlaceSMS,
     Historial,
     ConfiguracionEnvio,
     NumeroExcluidoPropio,

@@ -22,10 +22,14 @@ SETTING = "current_setting('app.tenant', true)"
 RULE = f"({SETTING} = '*' OR id_propietario = NULLIF(NULLIF({SETTING}, ''), '*')::integer)"
 
 
+# campana_sms never reuses an id (NEVER_REUSE_IDS): SQLite keeps AUTOINCREMENT through a rebuild
+# only when the batch is told so (migration 0014).
+KEEP_IDS = {"sqlite_autoincrement": True}
+
 def upgrade():
     # The campaign keeps whether its links are tracked: an outbox written in the background
     # (preparando, a later migration) shortens them as the confirmation asked.
-    with op.batch_alter_table("campana_sms") as batch:
+    with op.batch_alter_table("campana_sms", table_kwargs=KEEP_IDS) as batch:
         batch.add_column(sa.Column("acortar_enlaces", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         TABLE,
@@ -63,5 +67,5 @@ def upgrade():
 
 def downgrade():
     op.drop_table(TABLE)
-    with op.batch_alter_table("campana_sms") as batch:
+    with op.batch_alter_table("campana_sms", table_kwargs=KEEP_IDS) as batch:
         batch.drop_column("acortar_enlaces")

@@ -34,8 +34,12 @@ def _replace_check(batch, values: tuple[str, ...]) -> None:
     batch.create_check_constraint("estado", f"estado IN ({', '.join(repr(v) for v in values)})")
 
 
+# campana_sms never reuses an id (NEVER_REUSE_IDS): SQLite keeps AUTOINCREMENT through a rebuild
+# only when the batch is told so (migration 0014).
+KEEP_IDS = {"sqlite_autoincrement": True}
+
 def upgrade():
-    with op.batch_alter_table("campana_sms") as batch:
+    with op.batch_alter_table("campana_sms", table_kwargs=KEEP_IDS) as batch:
         batch.add_column(sa.Column("preparacion", sa.LargeBinary(), nullable=True))
         batch.add_column(sa.Column("preparacion_latido", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("preparacion_total", sa.Integer(), nullable=True))
@@ -49,7 +53,7 @@ def downgrade():
         "WHERE estado = 'pendiente' AND id_campana IN (SELECT id FROM campana_sms WHERE estado = 'preparando')"
     )
     op.execute("UPDATE campana_sms SET estado = 'cancelada' WHERE estado = 'preparando'")
-    with op.batch_alter_table("campana_sms") as batch:
+    with op.batch_alter_table("campana_sms", table_kwargs=KEEP_IDS) as batch:
         _replace_check(batch, CAMPANA_OLD)
         batch.drop_column("preparacion_total")
         batch.drop_column("preparacion_latido")

@@ -25,16 +25,20 @@ CUENTA = (
 )
 
 
+# campana_sms never reuses an id (NEVER_REUSE_IDS): SQLite keeps AUTOINCREMENT through a rebuild
+# only when the batch is told so (migration 0014).
+KEEP_IDS = {"sqlite_autoincrement": True}
+
 def upgrade() -> None:
     with op.batch_alter_table("configuracion_envio") as batch:
         for name, kind in CUENTA:
             batch.add_column(sa.Column(name, kind, nullable=True))
-    with op.batch_alter_table("campana_sms") as batch:
+    with op.batch_alter_table("campana_sms", table_kwargs=KEEP_IDS) as batch:
         batch.add_column(sa.Column("cuenta_twilio", sa.String(34), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("campana_sms") as batch:
+    with op.batch_alter_table("campana_sms", table_kwargs=KEEP_IDS) as batch:
         batch.drop_column("cuenta_twilio")
     with op.batch_alter_table("configuracion_envio") as batch:
         for name, _kind in reversed(CUENTA):

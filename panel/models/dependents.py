@@ -14,6 +14,7 @@ from ..formatting import listing, plural
 from .audit import Historial
 from .campaigns import CampanaPublicitaria, Empresa
 from .clients import Cliente, MovimientoCapital, Vehiculo, Venta
+from .enlaces import EnlaceSMS
 from .envio import ConsentimientoSMS
 from .geo import Ciudad, Departamento, Pais
 from .importing import ImportacionClientes
@@ -43,6 +44,8 @@ DEPENDENTS: dict[type, tuple[Dependent, ...]] = {
         ),
         Dependent(Venta.id_cliente, "ventas", "venta", "ventas"),
         Dependent(SMSLog.id_cliente, "sms_logs", "mensaje SMS", "mensajes SMS"),
+        # A tracked link goes with a message to the client (its log row blocks first).
+        Dependent(EnlaceSMS.id_cliente, "enlaces_sms", "enlace medido", "enlaces medidos"),
     ),
     Empresa: (Dependent(Cliente.id_empresa, "clientes", "cliente", "clientes"),),
     CampanaPublicitaria: (
@@ -52,7 +55,10 @@ DEPENDENTS: dict[type, tuple[Dependent, ...]] = {
         ),
     ),
     PlantillaSMS: (Dependent(CampanaSMS.id_plantilla, "campanas_sms", "campaña SMS", "campañas SMS"),),
-    CampanaSMS: (Dependent(SMSLog.id_campana, "sms_logs", "mensaje SMS", "mensajes SMS"),),
+    CampanaSMS: (
+        Dependent(SMSLog.id_campana, "sms_logs", "mensaje SMS", "mensajes SMS"),
+        Dependent(EnlaceSMS.id_campana, "enlaces_sms", "enlace medido", "enlaces medidos"),
+    ),
     Usuario: (
         Dependent(Cliente.id_usuario, "clientes", "cliente vinculado", "clientes vinculados"),
         Dependent(Venta.id_vendedor, "ventas", "venta", "ventas"),

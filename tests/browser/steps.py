@@ -1,6 +1,9 @@
 """Steps shared by the browser stories: logging in, rows for a tenant, the Clientes list."""
 
+import contextlib
+
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from panel.extensions import db
 from panel.models import Usuario
@@ -65,10 +68,27 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
+# What sticks out past the window's right edge (the innermost few), to name in a failure.
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+  .slice(0, 5)
+  .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/ +/).join('.') : '')
+    + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')"""
+
+
+FITS = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
 def assert_fits(page: Page) -> None:
     """Nothing wider than the window: the page never scrolls sideways (tables scroll inside)."""
+    # A resize is redrawn over the next frames (Chart.js resizes its canvas from a ResizeObserver):
+    # give the layout time to settle to the new width before measuring; one that never fits fails.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(FITS, timeout=5_000)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} desborda {overflow} px"
+    assert overflow <= 0, f"{page.url} desborda {overflow} px: {page.evaluate(WIDEST)}"
 
 
 def assert_fits_phone_and_desktop(page: Page) -> None:
