@@ -197,6 +197,7 @@ def test_the_campaign_page_shows_the_figures_and_the_charts_data(campaign_a, cli
     assert cell("enviados") == "5" and cell("fallidos") == "1" and cell("omitidos") == "1"
     assert cell("entregados").startswith("3 ") and "(60 %)" in cell("entregados")
     assert cell("clics_unicos") == "—" and cell("tasa_clics") == "—"
+    assert "clics-cliente" not in html and "Solo quienes abrieron" not in html  # no links: no column
     assert cell("costo_real") == formatting.cost(r.costo_real.normalize(), "COP")
     assert cell("costo_estimado") == formatting.cost(r.costo_estimado.normalize(), "COP")
     chart = json.loads(re.search(r'id="resultados-data">(.*?)</script>', html, re.S).group(1))
@@ -321,3 +322,10 @@ def test_unique_clicks_come_from_the_tracked_links_of_this_tenant_only(sending, 
     assert (r.entregados, r.clics_unicos) == (4, 2)
     assert r.tasa_clics == 2 / 4
     assert resultados.de_campana(other).clics_unicos == 1
+    # The campaign page says who clicked: each recipient's clicks, and the filter of those who did.
+    login(client, "admin.a@test.co")
+    page = client.get(f"/admin/campanas-sms/{cid}/").get_data(as_text=True)
+    assert "Solo quienes abrieron un enlace" in page
+    assert sorted(re.findall(r'data-testid="clics-cliente">(\d+)<', page)) == ["0", "0", "1", "2"]
+    page = client.get(f"/admin/campanas-sms/{cid}/?clic=1").get_data(as_text=True)
+    assert sorted(re.findall(r'data-testid="clics-cliente">(\d+)<', page)) == ["1", "2"]

@@ -217,3 +217,23 @@ def clics_unicos(campana_id) -> sa.ColumnElement:
     con_enlaces = sa.exists().where(EnlaceSMS.id_campana == campana_id)
     unicos = sa.select(_unicos()).where(EnlaceSMS.id_campana == campana_id).scalar_subquery()
     return sa.case((con_enlaces, unicos), else_=sa.null())
+
+
+def clicked(campana_id: int):
+    """The campaign's recipients who opened one of its links (a subquery of client ids): the
+    campaign page's "Solo quienes hicieron clic"."""
+    e = EnlaceSMS
+    return sa.select(e.id_cliente).where(e.id_campana == campana_id, e.clics > 0)
+
+
+def clics_por_cliente(campana_id: int, clientes: list[int]) -> dict[int, int]:
+    """Each of these recipients' clicks on the campaign's links (those with none are absent)."""
+    if not clientes:
+        return {}
+    e = EnlaceSMS
+    stmt = (
+        sa.select(e.id_cliente, sa.func.sum(e.clics))
+        .where(e.id_campana == campana_id, e.id_cliente.in_(clientes), e.clics > 0)
+        .group_by(e.id_cliente)
+    )
+    return {cliente: int(n) for cliente, n in db.session.execute(stmt)}

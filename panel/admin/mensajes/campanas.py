@@ -13,7 +13,7 @@ from ...formatting import LABELS
 from ...models import CampanaSMS, PlantillaSMS, SMSLog
 from ...models.sms import ESTADOS_LOG
 from ...models.users import can_read, can_steer
-from ...sms import lifecycle, resultados, runners
+from ...sms import enlaces, lifecycle, resultados, runners
 from ..comun.modelview import TenantModelView
 from .plantillas import PlantillaSMSView
 
@@ -119,6 +119,9 @@ class CampanaSMSView(TenantModelView):
             stmt = stmt.where(SMSLog.estado_entrega == entrega)
         if revision:
             stmt = stmt.where(SMSLog.requiere_revision.is_(True))
+        clic = campana.acortar_enlaces and request.args.get("clic") == "1"
+        if clic:  # who clicked (SPEC §20): the recipients with a click on one of its links
+            stmt = stmt.where(SMSLog.id_cliente.in_(enlaces.clicked(campana.id)))
         total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
         logs = db.session.scalars(stmt.order_by(SMSLog.id).offset(page * LOG_PAGE).limit(LOG_PAGE)).all()
         return self.render(
@@ -130,7 +133,10 @@ class CampanaSMSView(TenantModelView):
             entregas=self._entregas(campana.id),
             reintentables=self._reintentables(campana),
             logs=logs,
-            filtro={"estado": estado, "entrega": entrega, "revision": revision},
+            clics=enlaces.clics_por_cliente(campana.id, [r.id_cliente for r in logs if r.id_cliente])
+            if campana.acortar_enlaces
+            else None,
+            filtro={"estado": estado, "entrega": entrega, "revision": revision, "clic": clic},
             estados=ESTADOS_LOG,
             opciones_entrega=ENTREGAS,
             page=page,
