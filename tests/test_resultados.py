@@ -181,7 +181,8 @@ def test_another_tenants_campaign_is_never_counted(campaign_a, client, fake, ten
         cid_b = _send(tenants.admin_b, A_PHONES[:3], nombre="De B")  # the same numbers, tenant B
         for r in rows(cid_b):
             _callback(client, fake, r.twilio_sid, "delivered")
-    a, b = resultados.de_campanas([campaign_a, cid_b]).values()
+    both = resultados.de_campanas([campaign_a, cid_b])  # by id: the rows come in no set order
+    a, b = both[campaign_a], both[cid_b]
     assert (a.enviados, a.entregados) == (5, 3)
     assert (b.enviados, b.entregados, b.fallidos, b.omitidos) == (3, 3, 0, 0)
     with tenancy.using(tenants.admin_a):  # A's scope: B's campaign is not there at all
