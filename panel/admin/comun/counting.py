@@ -5,6 +5,8 @@ time. Here the count stops at ``cap + 1`` rows. On PostgreSQL the exact count st
 at ``ESTIMATE_FROM`` rows (counting even 10,000 filtered rows reads 10,000 heap tuples), and
 past it the planner's estimate stands in (shown as "unos N"), so the pager still reaches
 every page. SQLite has no estimate: it counts up to the cap and then says "más de N".
+In a list page the capped count is not a statement of its own: it is a column of the rows'
+statement (``CappedCount.folded``, used by ``lista_rapida.FastListMixin.get_list``).
 
 A count that is not exact ("unos N", "más de N") is kept for ``ESTIMATE_TTL`` per statement
 (the tenant is in it) and served without a round trip; any write to a table it reads drops
@@ -148,20 +150,45 @@ class CappedCount:
             later.append(self)
             g.counts_later = None  # the deferred call runs this method again, for real
             return None
-        rows = self._query.with_entities(sa.literal(1))
-        cap = self.exact_limit
-        key = cache_key(rows.statement, cap)
-        cached = INEXACT.get(key)
+        cached = self.cached()
         if cached is not None:
-            return self._shown(cached.rows, cached.estimated)
-        limited = rows.limit(cap + 1).subquery()
-        n = db.session.scalar(sa.select(sa.func.count()).select_from(limited))
+            return cached
+        return self.settle(db.session.scalar(self._counting()))
+
+    def cached(self) -> int | None:
+        """The cached inexact count of this statement in this scope ("unos N", "más de N"),
+        None when there is none (then the list is counted)."""
+        entry = INEXACT.get(self._key())
+        return None if entry is None else self._shown(entry.rows, entry.estimated)
+
+    def folded(self) -> sa.ScalarSelect:
+        """The capped count as a scalar subquery, to add as a column to the rows' statement:
+        ``(SELECT count(*) FROM (SELECT 1 … LIMIT cap + 1))``. Uncorrelated, so the database
+        runs it once per statement (PostgreSQL: an InitPlan); the tenancy's criteria reach it
+        as they reach any ORM subquery."""
+        return self._counting().correlate(None).scalar_subquery()
+
+    def settle(self, n: int) -> int:
+        """What the list shows for a capped count of ``n``: ``n`` itself when it is exact, else
+        the planner's estimate (PostgreSQL) or "más de N" (SQLite), cached."""
+        cap = self.exact_limit
         if n <= cap:
             return n
-        estimate = planner_rows(rows.statement)
+        rows = self._rows().statement
+        estimate = planner_rows(rows)
         shown = n if estimate is None else max(estimate, n)
-        INEXACT.put(key, Inexact(shown, estimate is not None, clock.now(), read_tables(rows.statement)))
+        INEXACT.put(self._key(), Inexact(shown, estimate is not None, clock.now(), read_tables(rows)))
         return self._shown(shown, estimate is not None)
+
+    def _rows(self) -> Query:
+        return self._query.with_entities(sa.literal(1))
+
+    def _counting(self) -> sa.Select:
+        """``SELECT count(*) FROM (SELECT 1 … LIMIT cap + 1)``: never more than cap + 1 rows read."""
+        return sa.select(sa.func.count()).select_from(self._rows().limit(self.exact_limit + 1).subquery())
+
+    def _key(self) -> tuple:
+        return cache_key(self._rows().statement, self.exact_limit)
 
     @staticmethod
     def _shown(rows: int, estimated: bool) -> int:

@@ -1,7 +1,7 @@
-"""The fast list of every model view: rows fetched before the count (a short page is the end
-of the list, no count runs), the capped count (``counting.py``), one ``url_for`` per request for
-the sort and pager links, pages clamped, filter choice lists built per request (the user's
-tenant's rows)."""
+"""The fast list of every model view: the capped count (``counting.py``) folded into the rows'
+statement unless a cached estimate stands in (a short page is the end of the list and counts
+itself), one ``url_for`` per request for the sort and pager links, pages clamped, filter choice
+lists built per request (the user's tenant's rows)."""
 
 from urllib.parse import quote, urlencode
 
@@ -31,23 +31,36 @@ class FastListMixin:
         return CappedCount(super().get_count_query(), self.count_cap)
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        """Flask-Admin's list, with the rows fetched before the count: a page shorter than its
-        size is the end of the list, so its count is the rows before it plus its own, and no
-        count statement runs (a cédula search, a small tenant). Otherwise the capped count runs
-        as before."""
+        """Flask-Admin's list, counted in the rows' own statement. A cached inexact count
+        ("unos N", "más de N") is used as it is; otherwise the capped count rides along as one
+        more column of the rows' SELECT (``CappedCount.folded``). A page shorter than its size
+        is the end of the list, so its count is the rows before it plus its own; a full page
+        takes the folded count. Only an empty page after the first, which says nothing, runs
+        the count on its own."""
         args = (page, sort_column, sort_desc, search, filters)
         if not execute:
             return super().get_list(*args, execute=False, page_size=page_size)
         g.counts_later = later = []
         try:
-            _, rows = super().get_list(*args, execute=True, page_size=page_size)
+            _, query = super().get_list(*args, execute=False, page_size=page_size)
         finally:
             g.pop("counts_later", None)
         if not later:
-            return None, rows  # simple pager: no count at all
+            return None, query.all()  # simple pager: no count at all
+        counter: CappedCount = later[0]
+        cached = counter.cached()
+        if cached is not None:
+            rows, folded = query.all(), None
+        else:
+            fetched = query.add_columns(counter.folded()).all()
+            rows, folded = [r[0] for r in fetched], (fetched[0][1] if fetched else None)
         size = self.page_size if page_size is None else page_size
         known = counted_from_rows(len(rows), page or 0, size)
-        return (known if known is not None and known <= later[0].exact_limit else later[0].scalar()), rows
+        if known is not None and known <= counter.exact_limit:
+            return known, rows
+        if cached is not None:
+            return cached, rows
+        return (counter.scalar() if folded is None else counter.settle(folded)), rows
 
     def _get_list_url(self, view_args) -> str:
         """Flask-Admin's list URL (same arguments, same order), with one ``url_for`` per request
