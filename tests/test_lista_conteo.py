@@ -150,3 +150,26 @@ def test_every_model_views_list_runs_with_the_count_in_its_rows_statement(client
         assert answer.status_code == 200, (endpoint, answer.status_code)
         estimated = explains_in(seen)  # Ciudades on PostgreSQL: 1,130 rows, past the exact limit
         assert counts_alone(seen) == estimated <= 1 and counts_in(seen) - estimated == 1, (endpoint, seen)
+
+
+def test_a_short_page_under_a_stale_estimate_shows_its_exact_count(client, app, tenants, monkeypatch):
+    """Rows deleted by another process (here: a connection SQLAlchemy's events do not see) leave
+    this process's "unos N" cached; the short page that follows counts itself and says "1", not
+    "unos 1"."""
+    view = next(v for v in app.extensions["panel_admin"]._views if getattr(v, "endpoint", "") == "clientes")
+    monkeypatch.setattr(view, "count_cap", 2)
+    a = db.session.get(Usuario, tenants.admin_a.id)
+    doomed = [factories.cliente(a).id_cliente for _ in range(2)]
+    factories.cliente(a)
+    login(client, "admin.a@test.co")
+    before = TOTAL.search(client.get("/admin/clientes/").get_data(as_text=True)).group(1)
+    assert before.startswith(("unos ", "más de "))
+    raw = db.engine.raw_connection()  # another process's write: this one's cache is not told
+    try:
+        raw.cursor().execute(f"DELETE FROM cliente WHERE id_cliente IN ({', '.join(map(str, doomed))})")
+        raw.commit()
+    finally:
+        raw.close()
+    assert counting.INEXACT._entries  # the estimate is still cached
+    html = client.get("/admin/clientes/").get_data(as_text=True)
+    assert _rows_of(html) == 1 and TOTAL.search(html).group(1) == "1"

@@ -152,14 +152,17 @@ class CappedCount:
             return None
         cached = self.cached()
         if cached is not None:
-            return cached
+            return self.shown(cached)
         return self.settle(db.session.scalar(self._counting()))
 
-    def cached(self) -> int | None:
+    def cached(self) -> Inexact | None:
         """The cached inexact count of this statement in this scope ("unos N", "más de N"),
-        None when there is none (then the list is counted)."""
-        entry = INEXACT.get(self._key())
-        return None if entry is None else self._shown(entry.rows, entry.estimated)
+        None when there is none (then the list is counted). Nothing is shown yet: a short page
+        may still prove the list small (``shown`` marks the estimate for the template)."""
+        return INEXACT.get(self._key())
+
+    def shown(self, entry: Inexact) -> int:
+        return self._shown(entry.rows, entry.estimated)
 
     def folded(self) -> sa.ScalarSelect:
         """The capped count as a scalar subquery, to add as a column to the rows' statement:

@@ -59,7 +59,7 @@ class FastListMixin:
         if known is not None and known <= counter.exact_limit:
             return known, rows
         if cached is not None:
-            return cached, rows
+            return counter.shown(cached), rows
         return (counter.scalar() if folded is None else counter.settle(folded)), rows
 
     def _get_list_url(self, view_args) -> str:
