@@ -2,8 +2,8 @@
 whatever its size, its arrays in binary, the consent evidence with it — and, as a role bound by
 row-level security, every value arrives as the file had it, in the importing tenant only.
 
-Always runs against the local PostgreSQL (in the SQLite pass too): the write has its own path
-there."""
+The tests on ``two_tenants`` always run against the local PostgreSQL (in the SQLite pass too):
+the write has its own path there. A run's chunks do not read the job again, on either engine."""
 
 from datetime import date
 
@@ -85,3 +85,29 @@ def test_a_chunk_is_as_many_statements_on_the_server_for_400_rows_as_for_10(two_
     few = _server_statements_of_a_run(admin_a.id, 10, first=1)
     many = _server_statements_of_a_run(admin_a.id, 400, first=100)
     assert many == few
+
+
+def _reads_of_the_job_in_a_run(tenant_id: int, n: int, first: int) -> int:
+    from panel.importing import service
+
+    job = service.create(csv_bytes([row(i) for i in range(first, first + n)]), "x.csv", tenant_id, tenant_id)
+    service.preview(job)
+    job.estado = "pendiente"
+    db.session.commit()
+    reads = [0]
+
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        reads[0] += statement.startswith("SELECT") and "FROM importacion_clientes" in statement
+
+    sa.event.listen(db.engine, "before_cursor_execute", _count)
+    try:
+        assert service.run(job.id).nuevos == n
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", _count)
+    return reads[0]
+
+
+def test_a_run_reads_its_job_as_often_for_three_chunks_as_for_one(app, tenants):
+    one = _reads_of_the_job_in_a_run(tenants.admin_a.id, 10, first=1)
+    three = _reads_of_the_job_in_a_run(tenants.admin_a.id, 2_100, first=100)
+    assert three == one
