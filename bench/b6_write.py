@@ -219,13 +219,13 @@ def explain(job, admin, admin_id: int) -> None:
         for statement, parameters, many in seen:  # replayed in order, each on the one before
             rows = parameters if many else [parameters]
             if statement.startswith("INSERT INTO consentimiento_sms"):
-                rows = [r | {"id_cliente": r["id_cliente"] + shift} for r in rows]
+                rows = [_shifted(r, shift) for r in rows]
             emit(f"-- {len(rows)} × {statement[:150]}")
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, rows[0])
             emit("\n".join("    " + row[0] for row in cursor.fetchall()))
             if statement.startswith("INSERT INTO cliente"):
                 cursor.execute("SELECT max(id_cliente) FROM cliente")
-                shift = cursor.fetchone()[0] - max(r["id_cliente"] for _, p, m in seen if m for r in p)
+                shift = cursor.fetchone()[0] - max(_evidence_ids(seen))
             if len(rows) > 1:
                 started = time.perf_counter()
                 cursor.executemany(statement, rows[1:])
@@ -243,6 +243,20 @@ def explain(job, admin, admin_id: int) -> None:
     finally:
         service._write_chunk = original
         db.session.rollback()
+
+
+def _evidence_ids(seen: list) -> list[int]:
+    """The clients' ids in the captured evidence: one array (PostgreSQL now) or a row each."""
+    for statement, parameters, many in seen:
+        if statement.startswith("INSERT INTO consentimiento_sms"):
+            return [r["id_cliente"] for r in parameters] if many else parameters["ids"]
+    return [0]
+
+
+def _shifted(parameters: dict, shift: int) -> dict:
+    if "ids" in parameters:
+        return parameters | {"ids": [i + shift for i in parameters["ids"]]}
+    return parameters | {"id_cliente": parameters["id_cliente"] + shift}
 
 
 class _Done(Exception):
