@@ -102,11 +102,33 @@ def record(
         {"id_cliente": i, "acepta": bool(a), "fuente": fuente, "id_usuario": actor, "fecha": now}
         for i, a in clientes
     ]
-    if rows:
+    if rows and conn.dialect.name == "postgresql":
+        _insert_evidence(conn, tenant, fuente, actor, now, rows)
+    elif rows:
         conn.execute(ConsentimientoSMS.__table__.insert(), [r | {"id_propietario": tenant} for r in rows])
     if numeros:
         _exclude(conn, tenant, [n for n, a in numeros.items() if not a], fuente, motivo, now)
         _include(conn, tenant, [n for n, a in numeros.items() if a])
+
+
+def _insert_evidence(conn, tenant: int, fuente: str, actor: int | None, now: datetime, rows) -> None:
+    """PostgreSQL: the evidence of many clients as one statement over two arrays. An
+    executemany is a statement per client on the server (an import's 1,000-row chunk: about
+    twice the server's time and as many round trips in the pipeline; issue #27)."""
+    conn.exec_driver_sql(
+        "INSERT INTO consentimiento_sms (id_cliente, acepta, fuente, id_usuario, fecha, id_propietario) "
+        "SELECT id_cliente, acepta, CAST(%(fuente)s AS VARCHAR), CAST(%(actor)s AS INTEGER), "
+        "CAST(%(fecha)s AS TIMESTAMP), CAST(%(tenant)s AS INTEGER) "
+        "FROM unnest(CAST(%(ids)b AS INTEGER[]), CAST(%(acepta)b AS BOOLEAN[])) AS t(id_cliente, acepta)",
+        {
+            "fuente": fuente,
+            "actor": actor,
+            "fecha": now,
+            "tenant": tenant,
+            "ids": [r["id_cliente"] for r in rows],
+            "acepta": [r["acepta"] for r in rows],
+        },
+    )
 
 
 def _exclude(conn, tenant: int, numeros: list[str], fuente: str, motivo: str, now: datetime) -> None:

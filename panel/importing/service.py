@@ -1,6 +1,8 @@
 """An import from upload to result: store the file, preview it, run it (in the background or
 from the CLI). Every step runs in the scope of the tenant that receives the rows."""
 
+from contextlib import contextmanager
+
 from .. import audit, campos, formatting, identificacion, tenancy
 from ..extensions import db
 from ..models import ImportacionClientes
@@ -163,19 +165,34 @@ def _run(job: ImportacionClientes, intento: str) -> Resumen:
     resumen = Resumen.stored(job) if desde else Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla), job.rechazos if desde else None)
     leidas = 0
-    for filas in lector.chunks():
-        leidas += len(filas)
-        if leidas <= desde:  # written and counted by the attempt before
-            continue
-        _write_chunk(lector, filas, job.id_propietario, job.id_usuario)
-        antes = rechazos.filas
-        _count(resumen, filas, rechazos)
-        checkpoint = {"escritas": leidas, "total": max(job.total or 0, resumen.total)}
-        if rechazos.filas > antes:  # the rejected rows so far survive a dead worker too
-            checkpoint["rechazos"] = rechazos.content()
-        estado.beat(job, intento, resumen, **checkpoint)
-        db.session.commit()
+    with _kept_on_commit():
+        for filas in lector.chunks():
+            leidas += len(filas)
+            if leidas <= desde:  # written and counted by the attempt before
+                continue
+            _write_chunk(lector, filas, job.id_propietario, job.id_usuario)
+            antes = rechazos.filas
+            _count(resumen, filas, rechazos)
+            checkpoint = {"escritas": leidas, "total": max(job.total or 0, resumen.total)}
+            if rechazos.filas > antes:  # the rejected rows so far survive a dead worker too
+                checkpoint["rechazos"] = rechazos.content()
+            estado.beat(job, intento, resumen, **checkpoint)
+            db.session.commit()
     return _finish(job, intento, resumen, estado.COMPLETADO, "", rechazos=rechazos.content())
+
+
+@contextmanager
+def _kept_on_commit():
+    """A chunk's commit keeps the session's objects as they were read: the job (its progress
+    is written by UPDATEs that name their attempt, never read back) and the catalogue's rows.
+    Expired at each commit, the next chunk read the job again — a SELECT of its preview, up to
+    1,000 errors as JSON — and expired ~1,000 objects, a chunk at a time (issue #27)."""
+    session = db.session()
+    before, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
 
 
 def _lector(job: ImportacionClientes, tabla, mapping) -> Lector:
