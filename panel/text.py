@@ -9,6 +9,7 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+_NOT_DIGIT = re.compile(r"\D")
 _PHONE = re.compile(r"\+?[\d\s().-]{7,}")  # what a person types as a phone: +57 300 123 4567
 
 
@@ -16,13 +17,16 @@ def fold(text: str | None) -> str:
     """'  José  MARTÍNEZ ' → 'jose martinez'; 'ñ' becomes 'n' too (it carries a tilde)."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():  # NFKD leaves ASCII as it is, and no ASCII character combines
+        bare = text
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", bare).strip().lower()
 
 
 def digits(text: str | None) -> str:
-    return re.sub(r"\D", "", text or "")
+    return _NOT_DIGIT.sub("", text or "")
 
 
 def looks_like_phone(text: str) -> bool:

@@ -63,8 +63,16 @@ class ChoiceField(SelectField):
     def pre_validate(self, form):
         if self.data is None and not self.flags.required:
             return
-        if self.data not in {value for value, _ in self.choices}:
+        if self.data not in self._values():
             raise ValidationError(NOT_A_CHOICE)
+
+    def _values(self) -> set:
+        """The choices' values, a set made once per list assigned (an import's one form asks it
+        for every row); choices are replaced, never changed in place."""
+        choices = self.choices
+        if getattr(self, "_values_of", None) is not choices:
+            self._values_of, self._value_set = choices, {value for value, _ in choices}
+        return self._value_set
 
     def process_formdata(self, valuelist):
         if valuelist:

@@ -34,6 +34,7 @@ SAVED = tuple(f for f in ClienteForm.WRITABLE if f != "id_usuario")  # an import
 SOURCE = {"id_ciudad": "ciudad", "id_pais": "pais", "id_empresa": "empresa", "id_campana": "campana"}
 # Read only beside another column: the departamento tells a repeated municipio, the NIT an empresa.
 CONTEXT = ("departamento", "nit_empresa")
+NOT_INPUT = frozenset((*SOURCE.values(), *CONTEXT))  # cells read by _references, not as form input
 # The fields a new client gets a default for when its file says nothing (SPEC §17: each named on
 # the preview with its row count): the file's field and the form's.
 POR_DEFECTO = {
@@ -135,6 +136,7 @@ class Lector:
         )
         self.reglas = Reglas(self.form)  # one form per import, its rules run row after row
         self.columna = {campo: tabla.encabezados[i] or CAMPOS[campo] for i, campo in mapping.items()}
+        self._mapped = tuple(mapping.items())  # read for every row
         self.vistas: dict[tuple[str, str], int] = {}  # (tipo, número) → the file's row that had it first
         self.previas = previas  # the rows the preview kept (validadas.py), in the file's order
         self.reusadas = 0  # rows taken from the preview, not validated again
@@ -193,10 +195,10 @@ class Lector:
 
     def _raw(self, fila: Fila) -> dict[str, object]:
         """{campo: cell} of the mapped columns whose cell is not blank."""
-        raw = {}
-        for index, campo in self.mapping.items():
-            value = fila.celdas[index] if index < len(fila.celdas) else None
-            if cells.plain(value) != "":
+        raw, celdas = {}, fila.celdas
+        width = len(celdas)
+        for index, campo in self._mapped:
+            if index < width and (value := celdas[index]) is not None and cells.plain(value) != "":
                 raw[campo] = value
         return raw
 
@@ -253,7 +255,7 @@ class Lector:
         readers = self._readers or self._make_readers()
         inputs: dict[str, str] = {}
         for campo, value in raw.items():
-            if campo in SOURCE.values() or campo in CONTEXT:
+            if campo in NOT_INPUT:
                 continue
             try:
                 inputs[campo] = readers.get(campo, cells.plain)(value)
