@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from .. import clock, identificacion
+from .. import clock, correo, identificacion
 from ..campos import en_formulario as label
 from ..extensions import db
 from ..ids import coerce_choice, coerce_optional_choice
@@ -21,6 +21,8 @@ from ..models import ESTADOS_CLIENTE, GENEROS, CampanaPublicitaria, Ciudad, Clie
 from ..phones import PUNCTUATION, e164
 from .base import PanelForm
 from .fechas import FechaField
+
+correo.remember_domains()  # the Email rule below checks each domain once per process
 
 REQUIRED = "Este campo es obligatorio."
 NOT_A_CHOICE = "No es una opción válida."
