@@ -4,7 +4,9 @@ that the order matters across chunks (a document repeated chunks apart, once aft
 first, an empresa spelled two ways with its NIT given later, a row in error naming one)."""
 
 import os
+import signal
 import threading
+import time
 
 import pytest
 
@@ -113,3 +115,38 @@ def test_one_process_when_forking_is_not_safe_or_not_worth_it(app, tenants, pool
             stop.set()
             other.join()
         assert paralelo.procesos(lector) == 2
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_worker_ends_when_its_parent_is_killed():
+    """A work horse killed by RQ (or by anyone) leaves no worker behind waiting on its queue."""
+    ready_r, ready_w = os.pipe()
+    horse = os.fork()
+    if horse == 0:  # the work horse…
+        worker = os.fork()
+        if worker == 0:  # …and its worker, as _forked makes it
+            paralelo.die_with_parent(os.getppid())
+            os.write(ready_w, f"{os.getpid()}\n".encode())
+            time.sleep(60)
+        else:
+            time.sleep(60)
+        os._exit(0)
+    os.close(ready_w)
+    worker = int(os.read(ready_r, 32))
+    os.close(ready_r)
+    assert _alive(worker)
+    os.kill(horse, signal.SIGKILL)
+    os.waitpid(horse, 0)
+    for _ in range(400):  # the signal is delivered at once; the reaper may take a moment
+        if not _alive(worker):
+            break
+        time.sleep(0.05)
+    assert not _alive(worker)

@@ -11,19 +11,23 @@ itself (``Lector.settle``). The rows are the ones ``Lector.check`` makes in one 
 
 When: a create-only preview (an update reads the stored clients per chunk; the run takes the
 preview's rows) of at least ``IMPORT_PROCESOS_DESDE`` rows, with ``IMPORT_PROCESOS`` ≥ 2 and as
-many CPUs, in a process with one thread. Forking copies every lock of the parent as it is, and
-another thread may hold one (the embedded runner's import thread inside a web process): there
-the preview stays in its own process. An RQ work horse and the CLI have one thread.
+many CPUs, on Linux, in a process with one thread. Forking copies every lock of the parent as it
+is, and another thread may hold one (the embedded runner's import thread inside a web process):
+there the preview stays in its own process. An RQ work horse and the CLI have one thread.
 
 The workers inherit the loaded catalogue, form and rules (nothing is loaded again) and never use
 the database: each drops its copy of the parent's connection pool without closing it (closing
 would end the parent's sessions). At most two chunks per worker are in flight, so memory does
 not grow with the file; a worker that dies fails the preview (BrokenProcessPool), which the job
-shows as failed with "Reintentar".
+shows as failed with "Reintentar"; a parent that dies (a work horse killed) takes its workers
+with it (Linux's parent-death signal: they would otherwise wait on their queue for ever).
 """
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -48,7 +52,7 @@ def procesos(lector: Lector) -> int:
         return 1
     if lector.tabla.total < int(config.get("IMPORT_PROCESOS_DESDE", DESDE)):
         return 1  # a fork and the rows' trips cost more than a small file's validation
-    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if threading.active_count() > 1 or not sys.platform.startswith("linux"):
         return 1
     return min(wanted, os.cpu_count() or 1)
 
@@ -70,7 +74,8 @@ def _pooled(lector: Lector, n: int, size: int) -> Iterator[list[Fila]]:
     _lector = lector
     context = multiprocessing.get_context("fork")
     try:
-        with ProcessPoolExecutor(n, mp_context=context, initializer=_forked, initargs=(db.engine,)) as pool:
+        forked = (db.engine, os.getpid())
+        with ProcessPoolExecutor(n, mp_context=context, initializer=_forked, initargs=forked) as pool:
             window: deque = deque()
             batches, unreadable = lector.batches(size), None
             while True:
@@ -104,10 +109,24 @@ class _Anotadas:
         return Nueva(nombre, nit)
 
 
-def _forked(engine) -> None:
-    """In the worker, once: the parent's connections left alone, the empresas only noted."""
+def _forked(engine, parent: int) -> None:
+    """In the worker, once: it ends with its parent, leaves the parent's connections alone, and
+    only notes the empresas."""
+    die_with_parent(parent)
     engine.dispose(close=False)
     _lector.nuevas = _Anotadas()
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """This process is killed when its parent ends (prctl's parent-death signal, Linux)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != parent:  # it ended before the signal was asked for
+        os._exit(1)
 
 
 def _validate(batch: list[tuple[int, list]]) -> list[Fila]:
