@@ -24,6 +24,7 @@ with it (Linux's parent-death signal: they would otherwise wait on their queue f
 """
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -73,6 +74,9 @@ def _pooled(lector: Lector, n: int, size: int) -> Iterator[list[Fila]]:
     lector.decide_dates()  # before the fork: every worker reads the dates alike
     _lector = lector
     context = multiprocessing.get_context("fork")
+    # The parent's objects out of the collector's reach before the fork: a worker's collections
+    # would otherwise write to every one of them and copy all of the parent's pages.
+    gc.freeze()
     try:
         forked = (db.engine, os.getpid())
         with ProcessPoolExecutor(n, mp_context=context, initializer=_forked, initargs=forked) as pool:
@@ -99,6 +103,7 @@ def _pooled(lector: Lector, n: int, size: int) -> Iterator[list[Fila]]:
                 raise unreadable
     finally:
         _lector = None
+        gc.unfreeze()
 
 
 class _Anotadas:
