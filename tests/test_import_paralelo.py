@@ -150,3 +150,18 @@ def test_a_worker_ends_when_its_parent_is_killed():
             break
         time.sleep(0.05)
     assert not _alive(worker)
+
+
+def test_a_heap_frozen_before_stays_frozen(app, tenants, pooled):
+    """An RQ worker freezes its heap once (jobs.freeze_heap): a preview in two processes, which
+    freezes it for its fork, must not thaw it afterwards."""
+    import gc
+
+    data = csv_bytes(file_rows(), header=HEADER_EMPRESA)
+    gc.freeze()  # as freeze_heap leaves a worker (the test process may have frozen some already)
+    frozen = gc.get_freeze_count()
+    with tenancy.using(tenants.admin_a.id):
+        lector = lector_of(data)
+        assert paralelo.procesos(lector) == 2
+        assert len([f for chunk in paralelo.chunks(lector, SIZE) for f in chunk]) == 60
+    assert gc.get_freeze_count() >= frozen > 0

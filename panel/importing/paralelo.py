@@ -13,7 +13,8 @@ When: a create-only preview (an update reads the stored clients per chunk; the r
 preview's rows) of at least ``IMPORT_PROCESOS_DESDE`` rows, with ``IMPORT_PROCESOS`` ≥ 2 and as
 many CPUs, on Linux, in a process with one thread. Forking copies every lock of the parent as it
 is, and another thread may hold one (the embedded runner's import thread inside a web process):
-there the preview stays in its own process. An RQ work horse and the CLI have one thread.
+there the preview stays in its own process. The CLI has one thread, and so should an RQ work
+horse (rq starts none in it); a process that has another simply validates in one.
 
 The workers inherit the loaded catalogue, form and rules (nothing is loaded again) and never use
 the database: each drops its copy of the parent's connection pool without closing it (closing
@@ -75,7 +76,10 @@ def _pooled(lector: Lector, n: int, size: int) -> Iterator[list[Fila]]:
     _lector = lector
     context = multiprocessing.get_context("fork")
     # The parent's objects out of the collector's reach before the fork: a worker's collections
-    # would otherwise write to every one of them and copy all of the parent's pages.
+    # would otherwise write to every one of them and copy all of the parent's pages. A process
+    # that froze its heap itself (an RQ worker's jobs.freeze_heap) keeps it frozen: unfreezing
+    # here would undo that too, so the preview's objects then stay frozen until the job's end.
+    already_frozen = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         forked = (db.engine, os.getpid())
@@ -103,7 +107,8 @@ def _pooled(lector: Lector, n: int, size: int) -> Iterator[list[Fila]]:
                 raise unreadable
     finally:
         _lector = None
-        gc.unfreeze()
+        if not already_frozen:
+            gc.unfreeze()
 
 
 class _Anotadas:
