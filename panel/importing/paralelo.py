@@ -13,8 +13,8 @@ When: a create-only preview (an update reads the stored clients per chunk; the r
 preview's rows) of at least ``IMPORT_PROCESOS_DESDE`` rows, with ``IMPORT_PROCESOS`` ≥ 2 and as
 many CPUs, on Linux, in a process with one thread. Forking copies every lock of the parent as it
 is, and another thread may hold one (the embedded runner's import thread inside a web process):
-there the preview stays in its own process. The CLI has one thread, and so should an RQ work
-horse (rq starts none in it); a process that has another simply validates in one.
+there the preview stays in its own process. The CLI has one thread, and so has an RQ work
+horse with the panel's app built; a process that has another simply validates in one.
 
 The workers inherit the loaded catalogue, form and rules (nothing is loaded again) and never use
 the database: each drops its copy of the parent's connection pool without closing it (closing
