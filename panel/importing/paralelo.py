@@ -1,4 +1,4 @@
-"""A large preview's rows validated by two processes (B6: the preview of 100,000 rows is ~20 s
+"""A large preview's rows validated by two processes (B6: the preview of 100,000 rows is ~27 s
 of CPU in one process, docs/performance.md).
 
 Validating a row is pure once the catalogue and the form are loaded; three things depend on the
