@@ -165,6 +165,8 @@ SETTINGS = (
     Setting("IMPORT_JOB_TIMEOUT", 3600, "int", "at-least-one"),
     Setting("IMPORT_HEARTBEAT_SECONDS", 120.0, "float", "positive"),  # a silent worker is dead after this
     Setting("IMPORT_MAX_BYTES", 20 * 1024 * 1024, "int", "positive"),  # an uploaded file (SPEC §17)
+    Setting("IMPORT_PROCESOS", 2, "int", "at-least-one"),  # processes validating a large preview
+    Setting("IMPORT_PROCESOS_DESDE", 5000, "int", "at-least-one"),  # rows from which they are used
     # The Twilio boundary (panel/sms/client.py) and the app's public address (webhooks).
     Setting("TWILIO_API_BASE", "https://api.twilio.com", "url"),
     Setting("TWILIO_TIMEOUT", 10.0, "float", "positive"),  # read timeout of a Twilio call

@@ -17,6 +17,7 @@ TIPOS = LABELS["tipo_documento"]  # code → name: CC, CE, TI, PPT, PEP, PA, NIT
 POR_DEFECTO = "CC"
 MAX_NUMERO = 20
 _TYPED = re.compile(r"[.\s\-–]")  # dots, spaces and dashes people type between the digits
+_SOLO_DIGITOS, _ALFANUMERICO = re.compile(r"\d+"), re.compile("[0-9A-Z]+")
 
 # Per type: (fewest, most) characters, digits only or letters too, and its name in an error.
 REGLAS = {
@@ -110,7 +111,7 @@ def problema(tipo: str | None, numero: str) -> str | None:
         return None  # the type's own field says it is not a valid choice
     (least, most), digits_only, name = REGLAS[tipo]
     name, unit = name[0].upper() + name[1:], "dígitos" if digits_only else "caracteres"
-    if not re.fullmatch(r"\d+" if digits_only else "[0-9A-Z]+", numero):
+    if not (_SOLO_DIGITOS if digits_only else _ALFANUMERICO).fullmatch(numero):
         return f"{name} solo puede tener {'dígitos' if digits_only else 'letras y dígitos'}."
     if len(numero) > most:
         return f"{name} tiene como máximo {most} {unit}."

@@ -158,3 +158,17 @@ def test_a_prefixed_form_is_refused(app, tenants):
         form._prefix = "x-"
         with pytest.raises(ValueError):
             Reglas(form)
+
+
+def test_a_choice_list_replaced_is_read_anew(app, tenants):
+    """ChoiceField keeps its values as a set per list (every row asks): a new list is read again."""
+    with tenancy.using(tenants.admin_a.id):
+        form = import_form()
+        ok = GOOD | {"id_empresa": ""}
+        assert compared(Reglas(form), ok) is True
+        empresas = form.id_empresa.choices
+        form.id_empresa.choices = [*empresas, (99_999, "Nueva")]
+        assert compared(Reglas(form), ok | {"id_empresa": "99999"}) is True
+        form.id_empresa.choices = empresas
+        assert compared(Reglas(form), ok | {"id_empresa": "99999"}) is False
+        assert form.id_empresa.errors == ["No es una opción válida."]

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from .. import clock, identificacion
+from .. import clock, correo, identificacion
 from ..campos import en_formulario as label
 from ..extensions import db
 from ..ids import coerce_choice, coerce_optional_choice
@@ -21,6 +21,8 @@ from ..models import ESTADOS_CLIENTE, GENEROS, CampanaPublicitaria, Ciudad, Clie
 from ..phones import PUNCTUATION, e164
 from .base import PanelForm
 from .fechas import FechaField
+
+correo.remember_domains()  # the Email rule below checks each domain once per process
 
 REQUIRED = "Este campo es obligatorio."
 NOT_A_CHOICE = "No es una opción válida."
@@ -63,8 +65,16 @@ class ChoiceField(SelectField):
     def pre_validate(self, form):
         if self.data is None and not self.flags.required:
             return
-        if self.data not in {value for value, _ in self.choices}:
+        if self.data not in self._values():
             raise ValidationError(NOT_A_CHOICE)
+
+    def _values(self) -> set:
+        """The choices' values, a set made once per list assigned (an import's one form asks it
+        for every row); choices are replaced, never changed in place."""
+        choices = self.choices
+        if getattr(self, "_values_of", None) is not choices:
+            self._values_of, self._value_set = choices, {value for value, _ in choices}
+        return self._value_set
 
     def process_formdata(self, valuelist):
         if valuelist:

@@ -24,6 +24,7 @@ _SIN_ANO = re.compile(r"--\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}")  # Google's "--0
 _CERO = re.compile(r"0{1,2}[/.-]0{1,2}[/.-]0{2,4}")  # Outlook's "0/0/00": no date
 _VARIOS = re.compile(r":::|;|\s/\s|\|")  # between a cell's phones (Google writes " ::: ")
 _VARIOS_HINT = re.compile(r"[:;/|]")
+_SERIAL = re.compile(r"\d{4,5}(\.\d+)?")  # an Excel serial that came through a CSV
 MAX_SERIAL = 2_958_465  # 9999-12-31 in Excel's calendar
 DIA_MES, MES_DIA = "dmy", "mdy"
 NO_VALIDA = "Fecha no válida: escriba dd/mm/aaaa o aaaa-mm-dd."
@@ -75,15 +76,18 @@ class Aviso(ValueError):  # noqa: N818 — a warning, in the domain's word
 
 def plain(value) -> str:
     """Any cell as text: numbers without '.0', a leading protective apostrophe removed."""
-    if value is None:
+    if type(value) is str:  # every cell of a CSV, several times a row: the first test
+        value = value.strip()
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         return "Sí" if value else "No"
-    if isinstance(value, float) and value.is_integer():
+    elif isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, datetime | date):
+    elif isinstance(value, datetime | date):
         return value.isoformat()
-    value = str(value).strip()
+    else:
+        value = str(value).strip()
     if len(value) > 1 and value[0] == "'" and value[1] in DANGEROUS:
         return value[1:]
     return value
@@ -120,7 +124,7 @@ def fecha(value, orden: str = DIA_MES) -> str:
         raise Aviso(f"Fecha vacía en el archivo ({raw}): se deja sin fecha.")
     if _SIN_ANO.fullmatch(raw):
         raise Aviso(f"Fecha sin año ({raw}): se deja sin fecha.")
-    if re.fullmatch(r"\d{4,5}(\.\d+)?", raw):  # a serial that came through a CSV
+    if _SERIAL.fullmatch(raw):  # a serial that came through a CSV
         return _serial(float(raw))
     if match := _YMD.match(raw):
         return _day(int(match[1]), int(match[2]), int(match[3]))

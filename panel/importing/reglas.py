@@ -28,6 +28,8 @@ class _Paso:
     errors: tuple  # and the errors it raised (none for ClienteForm's defaults)
     filters: tuple
     chain: tuple  # the field's validators, then the form's validate_<name>
+    pre: bool  # the field's class has its own pre_validate (Field's does nothing)
+    post: bool  # and its own post_validate
 
 
 class Reglas:
@@ -63,6 +65,8 @@ class Reglas:
             errors=tuple(field.process_errors),
             filters=tuple(field.filters) + ((filter_inline,) if filter_inline else ()),
             chain=tuple(field.validators) + ((inline,) if inline else ()),
+            pre=type(field).pre_validate is not Field.pre_validate,
+            post=type(field).post_validate is not Field.post_validate,
         )
 
     def validate(self, inputs: dict[str, str]) -> bool:
@@ -100,7 +104,8 @@ def _validate(paso: _Paso, form) -> bool:
     field.errors = list(field.process_errors)
     stop = False
     try:
-        field.pre_validate(form)
+        if paso.pre:
+            field.pre_validate(form)
     except StopValidation as e:
         if e.args and e.args[0]:
             field.errors.append(e.args[0])
@@ -119,7 +124,8 @@ def _validate(paso: _Paso, form) -> bool:
             except ValidationError as e:
                 field.errors.append(e.args[0])
     try:
-        field.post_validate(form, stop)
+        if paso.post:
+            field.post_validate(form, stop)
     except ValidationError as e:
         field.errors.append(e.args[0])
     return not field.errors

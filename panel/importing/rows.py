@@ -34,6 +34,7 @@ SAVED = tuple(f for f in ClienteForm.WRITABLE if f != "id_usuario")  # an import
 SOURCE = {"id_ciudad": "ciudad", "id_pais": "pais", "id_empresa": "empresa", "id_campana": "campana"}
 # Read only beside another column: the departamento tells a repeated municipio, the NIT an empresa.
 CONTEXT = ("departamento", "nit_empresa")
+NOT_INPUT = frozenset((*SOURCE.values(), *CONTEXT))  # cells read by _references, not as form input
 # The fields a new client gets a default for when its file says nothing (SPEC §17: each named on
 # the preview with its row count): the file's field and the form's.
 POR_DEFECTO = {
@@ -135,13 +136,24 @@ class Lector:
         )
         self.reglas = Reglas(self.form)  # one form per import, its rules run row after row
         self.columna = {campo: tabla.encabezados[i] or CAMPOS[campo] for i, campo in mapping.items()}
+        self._mapped = tuple(mapping.items())  # read for every row
         self.vistas: dict[tuple[str, str], int] = {}  # (tipo, número) → the file's row that had it first
         self.previas = previas  # the rows the preview kept (validadas.py), in the file's order
         self.reusadas = 0  # rows taken from the preview, not validated again
 
     def chunks(self, size: int = CHUNK) -> Iterator[list[Fila]]:
+        """The file's rows read, converted and validated, a chunk at a time (paralelo.py does the
+        same in two processes for a large preview)."""
+        self.decide_dates()
+        for batch in self.batches(size):
+            yield self.check([Fila(n, c) for n, c in batch])
+
+    def decide_dates(self) -> None:
         if self.orden_fechas is None:
             self.orden_fechas = self.date_order()
+
+    def batches(self, size: int = CHUNK) -> Iterator[list[tuple[int, list]]]:
+        """The file's numbered rows, ``size`` at a time, within the row limit."""
         rows = self.tabla.filas()
         count = 0
         while batch := list(itertools.islice(rows, size)):
@@ -150,7 +162,7 @@ class Lector:
                 raise ArchivoIlegible(
                     f"El archivo tiene más de {MAX_FILAS:,} filas: divídalo.".replace(",", ".")
                 )
-            yield self.check([Fila(n, c) for n, c in batch])
+            yield batch
 
     def date_order(self) -> str:
         """The date column's order, from a look at the column before any row is judged (it stops
@@ -167,7 +179,40 @@ class Lector:
         for fila in filas:
             if not self._reuse(fila):
                 self._check_row(fila, stored)
+                self.claim(fila)
         return filas
+
+    def validate(self, filas: list[Fila]) -> list[Fila]:
+        """A chunk of a create-only file converted and validated on its own, the parts that
+        depend on the rows before it left to :meth:`settle` (paralelo.py's workers)."""
+        for fila in filas:
+            self._check_row(fila, {})
+        return filas
+
+    def settle(self, filas: list[Fila]) -> list[Fila]:
+        """What depends on the file's order, for a chunk :meth:`validate` made elsewhere, in
+        order: each row's new empresa named here (the first spelling names it), then its document
+        claimed. The same rows as :meth:`check` makes."""
+        for fila in filas:
+            if fila.empresa_nueva is not None:
+                fila.empresa_nueva = self.nuevas.named(fila.empresa_nueva.nombre, fila.empresa_nueva.nit)
+            self.claim(fila)
+        return filas
+
+    def claim(self, fila: Fila) -> None:
+        """A valid row's document is the file's from here on; a later row repeating it is
+        refused, and keeps nothing of what it would have saved."""
+        if fila.errores or fila.valores is None:
+            return
+        cedula = (fila.valores["tipo_documento"], fila.valores["cedula_cliente"])
+        if cedula not in self.vistas:
+            self.vistas[cedula] = fila.numero
+            return
+        fila.errores.append(
+            (self._column("cedula_cliente"), f"Cédula repetida en el archivo (fila {self.vistas[cedula]}).")
+        )
+        fila.valores, fila.acepta_dicho, fila.por_defecto = None, False, ()
+        fila.id_cliente = fila.acepta_antes = None
 
     def _reuse(self, fila: Fila) -> bool:
         """The row as the preview validated it, when it kept it and it passes the last moment's
@@ -193,10 +238,10 @@ class Lector:
 
     def _raw(self, fila: Fila) -> dict[str, object]:
         """{campo: cell} of the mapped columns whose cell is not blank."""
-        raw = {}
-        for index, campo in self.mapping.items():
-            value = fila.celdas[index] if index < len(fila.celdas) else None
-            if cells.plain(value) != "":
+        raw, celdas = {}, fila.celdas
+        width = len(celdas)
+        for index, campo in self._mapped:
+            if index < width and (value := celdas[index]) is not None and cells.plain(value) != "":
                 raw[campo] = value
         return raw
 
@@ -230,17 +275,7 @@ class Lector:
                     fila.errores.extend((self._column(name), m) for m in messages)
         if fila.errores:
             return
-        cedula = (form.tipo_documento.data, form.cedula_cliente.data)
-        if cedula in self.vistas:
-            fila.errores.append(
-                (
-                    self._column("cedula_cliente"),
-                    f"Cédula repetida en el archivo (fila {self.vistas[cedula]}).",
-                )
-            )
-            return
-        self.vistas[cedula] = fila.numero
-        valores = {name: form[name].data for name in SAVED}
+        valores = {name: form[name].data for name in SAVED}  # its document is claimed next (claim)
         fila.valores = valores | self.derived(valores)
         fila.acepta_dicho = "acepta_sms" in raw
         if previous is not None:
@@ -253,7 +288,7 @@ class Lector:
         readers = self._readers or self._make_readers()
         inputs: dict[str, str] = {}
         for campo, value in raw.items():
-            if campo in SOURCE.values() or campo in CONTEXT:
+            if campo in NOT_INPUT:
                 continue
             try:
                 inputs[campo] = readers.get(campo, cells.plain)(value)

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from .. import audit, campos, formatting, identificacion, tenancy
 from ..extensions import db
 from ..models import ImportacionClientes
-from . import columns, estado, reading, validadas, writing
+from . import columns, estado, paralelo, reading, validadas, writing
 from .notas import Notas, empresa_mostrada
 from .opciones import Opciones
 from .rechazos import Rechazos
@@ -84,7 +84,7 @@ def _preview(job: ImportacionClientes, intento: str):
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla))
     kept = None if job.actualizar else validadas.Registro()  # an update validates again (see there)
     try:
-        for filas in lector.chunks():
+        for filas in paralelo.chunks(lector):  # in two processes for a large file
             _count(resumen, filas, rechazos)
             notas.add(filas)
             if kept is not None:
