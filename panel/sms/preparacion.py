@@ -25,12 +25,12 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from .. import audit, tenancy
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, SMSLog, Usuario, utcnow
-from . import enlaces, lifecycle, planner
-from .log_rows import _insert_rows
+from . import lifecycle, planner, writers
 from .planning import OutboxError, plan
 from .render import TemplateError, personalizer
 
 CHUNK = 20_000  # recipients planned and written per checkpoint
+WRITERS = 2  # PostgreSQL: chunks inserted at once, each through its own connection (writers.py)
 LOG = SMSLog.__table__
 CAMPANA = CampanaSMS.__table__
 # Historial says when a campaign was exempt from the window and the cap (SPEC §10).
@@ -121,45 +121,43 @@ def prepare(campana_id: int) -> str | None:
 
 
 def _write_rest(campana: CampanaSMS, ids: list[int], token):
-    """The chunks not yet written, each committed with its checkpoint; the last token, or None
-    when a checkpoint was refused. The checkpoint comes first in each chunk's transaction: its
-    row lock makes a resumer (or "Cancelar") wait for the chunk, and a refused one writes nothing."""
+    """The chunks not yet written, each committed behind its checkpoint (writers.py); the last
+    token, or None when a checkpoint was refused (that chunk rolled back: it wrote nothing)."""
     written, seen = _already_written(campana.id)
     remaining = [i for i in ids if i not in written]
     del written
-    campana_id, tenant = campana.id, campana.id_propietario
     chunks = [remaining[start : start + CHUNK] for start in range(0, len(remaining), CHUNK)]
+    fence = writers.Fence(campana.id, campana.id_propietario, token, after_chunk)
     plans = _plans(campana, chunks, seen)
     try:
-        done = 0
-        for p in plans:
-            new_token = utcnow()
-            if not lifecycle.checkpoint(db.session.connection(), campana_id, token, new_token):
-                db.session.rollback()
-                return None
-            token = new_token
-            _insert_rows(campana_id, tenant, enlaces.assign(campana_id, tenant, p.rows))
-            db.session.commit()
-            done += len(p.rows)
-            if after_chunk is not None:
-                after_chunk(campana_id, done)
-        return token
+        if db.session.get_bind().dialect.name == "postgresql" and len(chunks) > 1:
+            db.session.rollback()  # this session's read is done; the writers have their own
+            whole = writers.at_once(fence, plans, WRITERS)
+        else:
+            whole = writers.one_by_one(fence, plans)
+        return fence.token if whole else None
     finally:
         plans.close()  # a planner thread still ahead stops
 
 
 def _plans(campana: CampanaSMS, chunks: list[list[int]], seen: dict[str, int]) -> Iterator:
     """Each chunk's plan, in order. On PostgreSQL a planner thread plans the next chunk while
-    this one's rows are inserted (the database's work and Python's overlap: two CPUs instead of
-    one); it only reads, so a refused checkpoint or a crash leaves nothing of it behind. The
-    phones planned so far (``seen``) are the planner's alone, chunk after chunk as before."""
+    chunks are inserted (the database's work and Python's overlap, on two CPUs); it only reads,
+    so a refused checkpoint or a crash leaves nothing of it behind. The phones planned so far
+    (``seen``) are the planner's alone, chunk after chunk as before. The campaign's fields are
+    read here, in the caller's thread: the plans may be taken in a writer's."""
     args = (campana.mensaje or "", campana.tipo, campana.programada_para)
     kwargs = {"acortar_enlaces": campana.acortar_enlaces, "seen": seen}
+
+    def make(chunk: list[int]):
+        return plan(_chunk_query(chunk), *args, **kwargs)
+
     if db.session.get_bind().dialect.name != "postgresql":
-        for chunk in chunks:
-            yield plan(_chunk_query(chunk), *args, **kwargs)
-        return
-    ahead = planner.Ahead(lambda chunk: plan(_chunk_query(chunk), *args, **kwargs))
+        return (make(chunk) for chunk in chunks)
+    return _ahead(planner.Ahead(make), chunks)
+
+
+def _ahead(ahead: planner.Ahead, chunks: list[list[int]]) -> Iterator:
     try:
         yield from ahead.run(chunks)
     finally:
