@@ -33,7 +33,9 @@ def upgrade():
     op.drop_index("ix_sms_log_twilio_sid", table_name="sms_log")
     op.create_index("ix_sms_log_twilio_sid", "sms_log", ["twilio_sid"], **_partial(SENT_SID))
     op.drop_index("ix_sms_log_tope", table_name="sms_log")
-    op.create_index("ix_sms_log_tope", "sms_log", ["id_propietario", "telefono", "enviado_en"], **_partial(SENT_AT))
+    op.create_index(
+        "ix_sms_log_tope", "sms_log", ["id_propietario", "telefono", "enviado_en"], **_partial(SENT_AT)
+    )
 
 
 def downgrade():

@@ -137,7 +137,9 @@ class SMSLog(TenantOwned, db.Model):
         Index("ix_sms_log_twilio_sid", "twilio_sid", **_where("twilio_sid IS NOT NULL")),
         Index("ix_sms_log_telefono", "telefono"),
         # The cap's question: what this tenant sent to this phone since a moment.
-        Index("ix_sms_log_tope", "id_propietario", "telefono", "enviado_en", **_where("enviado_en IS NOT NULL")),
+        Index(
+            "ix_sms_log_tope", "id_propietario", "telefono", "enviado_en", **_where("enviado_en IS NOT NULL")
+        ),
         # Only a test send's row goes to no client (the user's own phone).
         CheckConstraint("prueba OR id_cliente IS NOT NULL", name="cliente_o_prueba"),
     )
