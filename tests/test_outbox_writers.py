@@ -7,6 +7,7 @@ before the outbox is whole, a killed preparer resumed, "Cancelar" mid-way) is
 tests/test_preparando.py's, which runs these writers on PostgreSQL.
 """
 
+import signal
 import threading
 
 import pytest
@@ -133,3 +134,33 @@ def test_a_refused_checkpoint_rolls_its_chunk_back_and_stops_every_writer(prepar
         assert writers.at_once(stale, iter(made[1:]), 2) is False
     assert stale.lost and stale.written == 0
     assert len(rows(campana_id)) == 4  # nothing of the refused chunks was kept
+
+
+def test_a_preparer_interrupted_while_its_writers_run_commits_nothing_more(preparing):
+    """An RQ job's timeout is an exception raised in the preparer's thread (SIGALRM) while it
+    waits for its writers: they must not go on committing chunks for a preparer that is gone."""
+    campana_id, tenant, ids, token = preparing
+    made = _plans(tenant, ids, 4)
+    interrupted, held = threading.Event(), []
+
+    def after_chunk(_campana_id: int, written: int) -> None:
+        if not held:  # the first chunk is committed: the job's time runs out, its writer is held
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+            held.append(interrupted.wait(WAIT))
+
+    def timeout(_signum, _frame):
+        raise TimeoutError("la tarea excedió su tiempo")
+
+    fence = writers.Fence(campana_id, tenant, token, after_chunk)
+    previous = signal.signal(signal.SIGALRM, timeout)
+    try:
+        with tenancy.using(tenant), pytest.raises(TimeoutError):
+            writers.at_once(fence, iter(made), 2)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        interrupted.set()
+    for t in [t for t in threading.enumerate() if t.name.startswith("sms-escritor-")]:
+        t.join(WAIT)
+    assert held == [True] and fence.lost
+    assert len(rows(campana_id)) == 4  # the chunk committed before; none after

@@ -82,8 +82,14 @@ def at_once(fence: Fence, plans: Iterator, writers: int) -> bool:
     threads = [threading.Thread(target=work, name=f"sms-escritor-{i}", daemon=True) for i in range(writers)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            t.join()
+    except BaseException:
+        # The caller was interrupted while waiting (an RQ job's timeout is raised here): the
+        # writers commit nothing more — the next checkpoint is refused — and a resumer takes over.
+        fence.lost = True
+        raise
     if errors:
         raise errors[0]
     return not fence.lost
