@@ -176,9 +176,12 @@ def _already_written(campana_id: int) -> tuple[set[int], dict[str, int]]:
 
 
 def _chunk_query(chunk: list[int]):
-    """The chunk's clients: on PostgreSQL one array parameter, elsewhere an expanding IN."""
+    """The chunk's clients: on PostgreSQL one parameter, the ids as one comma-separated text made
+    an array by the server (psycopg dumps an int list element by element: ~15 % of a chunk's
+    plan), elsewhere an expanding IN."""
     if db.session.get_bind().dialect.name == "postgresql":
-        ids = sa.bindparam("ids_chunk", chunk, type_=ARRAY(sa.Integer))
+        text = sa.bindparam("ids_chunk", ",".join(map(str, chunk)), type_=sa.Text)
+        ids = sa.cast(sa.func.string_to_array(text, ","), ARRAY(sa.Integer))
         return sa.select(Cliente).where(Cliente.id_cliente == sa.any_(ids))
     return sa.select(Cliente).where(Cliente.id_cliente.in_(chunk))
 
