@@ -50,6 +50,41 @@ def clocks():
         box[0], box[1] = time.perf_counter() - wall, time.process_time() - cpu
 
 
+@contextmanager
+def database_cpu(engine):
+    """``with database_cpu(db.engine) as box: ...`` then ``box[0]``: the CPU seconds PostgreSQL's
+    backends spent for the connections this process checked out inside the block (read from
+    /proc: the benchmark's server runs on this machine), or None where that cannot be read. The
+    preparation's limit is the database's side, which the process's own CPU does not show."""
+    box: list[float | None] = [None]
+    start: dict[int, float] = {}
+
+    def cpu_of(pid: int) -> float:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def checkout(dbapi_conn, record, proxy):
+        cursor = dbapi_conn.cursor()
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+        cursor.close()
+        if pid not in start:
+            start[pid] = cpu_of(pid)
+
+    if engine.dialect.name != "postgresql":
+        yield box
+        return
+    sa.event.listen(engine, "checkout", checkout)
+    try:
+        yield box
+    finally:
+        sa.event.remove(engine, "checkout", checkout)
+        try:
+            box[0] = sum(cpu_of(pid) - cpu for pid, cpu in start.items())
+        except OSError:  # a server on another machine
+            box[0] = None
+
+
 def _confirm(admin_id: int, query, nombre: str) -> int:
     return create_campaign(
         user_id=admin_id, cliente_query=query, mensaje=MENSAJE, nombre=nombre, filtros=FILTROS
@@ -62,11 +97,11 @@ def ours(admin_id: int, query, app) -> dict:
     with clocks() as answer:
         campana_id = _confirm(admin_id, query, "bench B3 ours")
     db.session.remove()
-    with clocks() as prepare, gc_paused():
+    with database_cpu(db.engine) as database, clocks() as prepare, gc_paused():
         estado = preparacion.prepare(campana_id)
-    db.session.remove()
+        db.session.remove()  # the preparer's connections back in the pool: their CPU is read
     assert estado in ("pendiente", "programada"), f"la preparación terminó en {estado!r}"
-    return {"id": campana_id, "answer": answer, "prepare": prepare}
+    return {"id": campana_id, "answer": answer, "prepare": prepare, "database": database[0]}
 
 
 def today(admin_id: int, query, app) -> dict:
@@ -237,6 +272,12 @@ def _rows(r: dict) -> list[tuple]:
             f"{n:,}: preparación en segundo plano, filas/s",
             f"{n / o['prepare'][0]:,.0f}",
             f"{n / t['time'][0]:,.0f}",
+            "",
+        ),
+        (
+            f"{n:,}: preparación, CPU de PostgreSQL (sus conexiones)",
+            "—" if o["database"] is None else f"{o['database']:.2f} s",
+            "",
             "",
         ),
         (

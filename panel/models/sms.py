@@ -38,6 +38,11 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def _where(condition: str) -> dict:
+    """A partial index's condition, on both engines."""
+    return {"postgresql_where": sa.text(condition), "sqlite_where": sa.text(condition)}
+
+
 class PlantillaSMS(TenantOwned, db.Model):
     __tablename__ = "plantilla_sms"
     __table_args__ = (
@@ -127,10 +132,14 @@ class SMSLog(TenantOwned, db.Model):
         CheckConstraint(_in("estado", ESTADOS_LOG), name="estado"),
         Index("ix_sms_log_campana_estado", "id_campana", "estado"),
         Index("ix_sms_log_cliente", "id_cliente"),
-        Index("ix_sms_log_twilio_sid", "twilio_sid"),
+        # Partial (0031): an outbox row is written without a SID or a departure time and gets
+        # them when it leaves; indexing its NULLs cost two insertions per row of every outbox.
+        Index("ix_sms_log_twilio_sid", "twilio_sid", **_where("twilio_sid IS NOT NULL")),
         Index("ix_sms_log_telefono", "telefono"),
         # The cap's question: what this tenant sent to this phone since a moment.
-        Index("ix_sms_log_tope", "id_propietario", "telefono", "enviado_en"),
+        Index(
+            "ix_sms_log_tope", "id_propietario", "telefono", "enviado_en", **_where("enviado_en IS NOT NULL")
+        ),
         # Only a test send's row goes to no client (the user's own phone).
         CheckConstraint("prueba OR id_cliente IS NOT NULL", name="cliente_o_prueba"),
     )
@@ -138,7 +147,7 @@ class SMSLog(TenantOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # No key of its own to usuario (migration 0016): the composite key to campana_sms already
     # makes it an existing user's id, one trigger call per outbox row fewer. No index of its own
-    # either (0017): ix_sms_log_tope starts with it.
+    # either (0017): no question asks for a tenant's rows alone (the cap's index starts with it).
     id_propietario: Mapped[int] = mapped_column(nullable=False)
     id_campana: Mapped[int] = mapped_column()
     id_cliente: Mapped[int | None] = mapped_column()
