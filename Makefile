@@ -46,11 +46,11 @@ $(ENC_KEY): | $(STAMP)
 	@echo "PANEL_ENCRYPTION_KEY generada en $@"
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL=postgresql://… for PostgreSQL), on
-## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); tests
-## marked xdist_group stay together on one worker
+## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); an
+## idle worker steals queued tests from a busy one, so no worker ends the run alone
 PYTEST_WORKERS ?= 2
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check panel tests bench wsgi.py
