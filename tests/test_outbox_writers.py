@@ -1,5 +1,5 @@
 """The outbox written fast (issue #31): a preparation's next chunk planned while one is written
-(panel/sms/planner.py), two chunks written at once behind one chain of checkpoints
+(panel/ahead.py), two chunks written at once behind one chain of checkpoints
 (panel/sms/writers.py), and sms_log's SID and cap indexes holding only the rows that left.
 
 Real database (both engines), real threads. The preparation's whole behaviour (nothing sends
@@ -13,10 +13,10 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from panel import tenancy
+from panel import ahead, tenancy
 from panel.extensions import db
 from panel.models import CampanaSMS, Cliente, utcnow
-from panel.sms import lifecycle, outbox, planner, writers
+from panel.sms import lifecycle, outbox, writers
 from panel.sms.planning import OutboxError, plan
 
 from . import factories
@@ -50,8 +50,8 @@ def test_the_planner_runs_one_item_ahead_and_raises_its_error_in_the_caller(app)
             raise OutboxError("la plantilla falló")
         return item * 10
 
-    ahead = planner.Ahead(make)
-    taken = ahead.run([1, 2, 3])
+    worker = ahead.Ahead(make)
+    taken = worker.run([1, 2, 3])
     try:
         assert next(taken) == 10
         assert second.wait(WAIT), "the planner did not plan the next item meanwhile"
@@ -59,16 +59,35 @@ def test_the_planner_runs_one_item_ahead_and_raises_its_error_in_the_caller(app)
         with pytest.raises(OutboxError, match="la plantilla falló"):
             next(taken)
     finally:
-        ahead.stop()
-    assert made == [1, 2, 3] and not ahead.thread.is_alive()
+        worker.stop()
+    assert made == [1, 2, 3] and not worker.thread.is_alive()
 
 
 def test_a_caller_that_stops_early_stops_the_planner(app):
-    ahead = planner.Ahead(lambda item: item)
-    taken = ahead.run(range(1000))
+    worker = ahead.Ahead(lambda item: item)
+    taken = worker.run(range(1000))
     assert next(taken) == 0
-    ahead.stop()  # the planner is blocked handing over the next item: it gives up
-    assert not ahead.thread.is_alive()
+    worker.stop()  # the planner is blocked handing over the next item: it gives up
+    assert not worker.thread.is_alive()
+
+
+def test_the_items_are_taken_one_at_a_time_in_the_thread(app):
+    """An import's rows are read by the thread as it goes: never the whole file at once."""
+    pulled, taken_by = [], set()
+
+    def items():
+        for n in range(1000):
+            pulled.append(n)
+            taken_by.add(threading.current_thread().name)
+            yield n
+
+    made = ahead.ahead(lambda item: item, items(), name="importa-lectura")
+    assert next(made) == 0
+    assert next(made) == 1
+    assert len(pulled) <= 4, f"{len(pulled)} items taken for 2 handed over"
+    made.close()  # the caller stops: the thread is stopped and joined
+    assert taken_by == {"importa-lectura"}
+    assert not any(t.name == "importa-lectura" for t in threading.enumerate())
 
 
 @pytest.fixture

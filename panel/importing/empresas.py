@@ -48,17 +48,22 @@ class Nuevas:
             return
         self._forget_rolled_back(conn, [n for n in needed if n.id is not None])
         table, now = Empresa.__table__, utcnow()
+        # Each NIT read once into ``nit``: the next chunk's rows are read in another thread while
+        # this one is written (service._chunks) and may give a blank NIT its value meanwhile; what
+        # is recorded as written must be what was written, or that value would never be.
         for nueva in sorted((n for n in needed if n.id is None), key=lambda n: n.nombre):
+            nit = nueva.nit
             nueva.id = conn.execute(
                 table.insert()
-                .values(nombre=nueva.nombre, nit=nueva.nit, id_propietario=tenant, creado=now)
+                .values(nombre=nueva.nombre, nit=nit, id_propietario=tenant, creado=now)
                 .returning(table.c.id)
             ).scalar_one()  # not added to the catalogue: later rows find it here, by name or NIT
-            nueva.nit_escrito = nueva.nit
+            nueva.nit_escrito = nit
         for nueva in needed:
-            if nueva.nit != nueva.nit_escrito:  # created by an earlier chunk, whose rows had no NIT
-                conn.execute(table.update().where(table.c.id == nueva.id).values(nit=nueva.nit))
-                nueva.nit_escrito = nueva.nit
+            nit = nueva.nit
+            if nit != nueva.nit_escrito:  # created by an earlier chunk, whose rows had no NIT
+                conn.execute(table.update().where(table.c.id == nueva.id).values(nit=nit))
+                nueva.nit_escrito = nit
         for fila in filas:
             if fila.valores is not None and fila.empresa_nueva:
                 fila.valores["id_empresa"] = fila.empresa_nueva.id

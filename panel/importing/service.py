@@ -1,9 +1,10 @@
 """An import from upload to result: store the file, preview it, run it (in the background or
 from the CLI). Every step runs in the scope of the tenant that receives the rows."""
 
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 
-from .. import audit, campos, formatting, identificacion, tenancy
+from .. import ahead, audit, campos, formatting, identificacion, tenancy
 from ..extensions import db
 from ..models import ImportacionClientes
 from . import columns, estado, paralelo, reading, validadas, writing
@@ -165,8 +166,9 @@ def _run(job: ImportacionClientes, intento: str) -> Resumen:
     resumen = Resumen.stored(job) if desde else Resumen()
     rechazos = Rechazos(tabla.encabezados, _delimiter(tabla), job.rechazos if desde else None)
     leidas = 0
-    with _kept_on_commit():
-        for filas in lector.chunks():
+    chunks = _chunks(job, lector)
+    with _kept_on_commit(), closing(chunks):
+        for filas in chunks:
             leidas += len(filas)
             if leidas <= desde:  # written and counted by the attempt before
                 continue
@@ -179,6 +181,19 @@ def _run(job: ImportacionClientes, intento: str) -> Resumen:
             estado.beat(job, intento, resumen, **checkpoint)
             db.session.commit()
     return _finish(job, intento, resumen, estado.COMPLETADO, "", rechazos=rechazos.content())
+
+
+def _chunks(job: ImportacionClientes, lector: Lector) -> Iterator[list[Fila]]:
+    """The run's chunks, in the file's order. On PostgreSQL a create-only run reads and checks
+    the next chunk in a thread (ahead.py) while this one is written: the insert is the
+    database's work, the reading Python's, and one after the other they added up (issue #27).
+    The checks of a create-only row read nothing from the database (the catalogue was loaded
+    once; a document written meanwhile is caught by the unique index, row by row), so the
+    thread only reads the file. An update reads the stored clients per chunk: it stays in turn."""
+    if job.actualizar or db.session.get_bind().dialect.name != "postgresql":
+        return lector.chunks()
+    lector.decide_dates()
+    return ahead.ahead(lector.check_batch, lector.batches(), name="importa-lectura")
 
 
 @contextmanager

@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterator
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
-from .. import audit, tenancy
+from .. import ahead, audit, tenancy
 from ..extensions import db
 from ..models import CampanaSMS, Cliente, SMSLog, Usuario, utcnow
-from . import lifecycle, planner, writers
+from . import lifecycle, writers
 from .planning import OutboxError, plan
 from .render import TemplateError, personalizer
 
@@ -154,14 +154,7 @@ def _plans(campana: CampanaSMS, chunks: list[list[int]], seen: dict[str, int]) -
 
     if db.session.get_bind().dialect.name != "postgresql":
         return (make(chunk) for chunk in chunks)
-    return _ahead(planner.Ahead(make), chunks)
-
-
-def _ahead(ahead: planner.Ahead, chunks: list[list[int]]) -> Iterator:
-    try:
-        yield from ahead.run(chunks)
-    finally:
-        ahead.stop()
+    return ahead.ahead(make, chunks, name="sms-plan")
 
 
 def _already_written(campana_id: int) -> tuple[set[int], dict[str, int]]:

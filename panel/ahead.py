@@ -1,10 +1,13 @@
-"""A chunked outbox's plans made one chunk ahead, in a thread (preparacion.py, on PostgreSQL).
+"""Work made one item ahead, in a thread: a chunked writer's next chunk prepared while this one
+is written (on PostgreSQL: a campaign's outbox, sms/preparacion.py; an import's rows,
+importing/service.py).
 
 Writing a chunk is PostgreSQL's work (the insert, its indexes and key checks) while the caller
-waits; planning the next one is Python's (reading the clients, the skip reasons, the texts).
-Done in turn they add up; with the planner one chunk ahead they overlap, each on its own CPU.
-The planner only reads — in its own session, under the caller's tenant scope — and hands over
-plain plans, so what is written, and when it is committed, stays the caller's alone.
+waits; preparing the next one is Python's (reading the clients or the file, the checks, the
+texts). Done in turn they add up; one chunk ahead they overlap, each on its own CPU. The thread
+only reads — in its own session, under the caller's tenant scope — and hands over plain values,
+so what is written, and when it is committed, stays the caller's alone. The items themselves are
+taken one at a time in the thread (a file's rows are read there, never all at once).
 """
 
 import queue
@@ -13,8 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 from flask import current_app
 
-from .. import tenancy
-from ..extensions import db
+from . import tenancy
+from .extensions import db
 
 WAIT = 0.1  # seconds between two looks at "stop" while the caller has not taken the last plan
 
@@ -24,8 +27,8 @@ class Ahead:
     the caller; an error of ``make`` is raised in the caller. ``stop()`` ends the thread early
     (the caller stopped taking plans) and waits for it."""
 
-    def __init__(self, make: Callable):
-        self.make = make
+    def __init__(self, make: Callable, name: str = "adelante"):
+        self.make, self.name = make, name
         self.app = current_app._get_current_object()
         self.scope = tenancy.current_scope()
         self.plans: queue.Queue = queue.Queue(maxsize=1)
@@ -33,7 +36,7 @@ class Ahead:
         self.thread: threading.Thread | None = None
 
     def run(self, items: Iterable) -> Iterator:
-        self.thread = threading.Thread(target=self._work, args=(list(items),), name="sms-plan", daemon=True)
+        self.thread = threading.Thread(target=self._work, args=(items,), name=self.name, daemon=True)
         self.thread.start()
         while True:
             kind, value = self.plans.get()
@@ -48,7 +51,7 @@ class Ahead:
         if self.thread is not None:
             self.thread.join()
 
-    def _work(self, items: list) -> None:
+    def _work(self, items: Iterable) -> None:
         try:
             with self.app.app_context(), tenancy.using(self.scope):
                 for item in items:
@@ -70,3 +73,13 @@ class Ahead:
             except queue.Full:
                 continue
         return False
+
+
+def ahead(make: Callable, items: Iterable, name: str = "adelante") -> Iterator:
+    """``make(item)`` for each item, one ahead of the caller; the thread ends with the loop that
+    takes them (closed early by ``close()``, an error or a timeout, it stops and is joined)."""
+    worker = Ahead(make, name)
+    try:
+        yield from worker.run(items)
+    finally:
+        worker.stop()
