@@ -46,22 +46,25 @@ EN_VUELO = 2  # chunks in flight per worker: each has the next while the parent 
 _lector: Lector | None = None  # the reader a forked worker inherited
 
 
-def procesos(lector: Lector) -> int:
-    """How many processes validate this file's rows (1: the reader's own, as it goes)."""
+def procesos(lector: Lector, hilos: int | None = None) -> int:
+    """How many processes validate this file's rows (1: the reader's own, as it goes).
+    ``hilos``: the threads this process runs (counted now when not given); with more than one,
+    a fork could copy a lock another thread holds, so the rows stay in this process."""
+    hilos = threading.active_count() if hilos is None else hilos
     config = current_app.config if has_app_context() else {}
     wanted = int(config.get("IMPORT_PROCESOS", PROCESOS))
     if lector.actualizar or lector.previas is not None or wanted < 2:
         return 1
     if lector.tabla.total < int(config.get("IMPORT_PROCESOS_DESDE", DESDE)):
         return 1  # a fork and the rows' trips cost more than a small file's validation
-    if threading.active_count() > 1 or not sys.platform.startswith("linux"):
+    if hilos > 1 or not sys.platform.startswith("linux"):
         return 1
     return min(wanted, os.cpu_count() or 1)
 
 
-def chunks(lector: Lector, size: int = CHUNK) -> Iterator[list[Fila]]:
+def chunks(lector: Lector, size: int = CHUNK, hilos: int | None = None) -> Iterator[list[Fila]]:
     """``lector.chunks()``, in several processes when :func:`procesos` allows."""
-    n = procesos(lector)
+    n = procesos(lector, hilos)
     if n < 2:
         yield from lector.chunks(size)
     else:
