@@ -80,14 +80,15 @@ def at_once(fence: Fence, plans: Iterator, writers: int) -> bool:
                 errors.append(exc)
 
     threads = [threading.Thread(target=work, name=f"sms-escritor-{i}", daemon=True) for i in range(writers)]
-    for t in threads:
-        t.start()
     try:
+        for t in threads:  # started inside: a timeout may land while the second one starts
+            t.start()
         for t in threads:
             t.join()
     except BaseException:
-        # The caller was interrupted while waiting (an RQ job's timeout is raised here): the
-        # writers commit nothing more — the next checkpoint is refused — and a resumer takes over.
+        # The caller was interrupted while starting or waiting (an RQ job's timeout is raised
+        # here): the writers commit nothing more — the next checkpoint is refused — and a
+        # resumer takes over.
         fence.lost = True
         raise
     if errors:
