@@ -69,6 +69,12 @@ def estado(campana_id: int) -> str:
     return db.session.scalar(sa.select(CampanaSMS.estado).where(CampanaSMS.id == campana_id))
 
 
+def latido(campana_id: int):
+    """The campaign's preparer token: replaced by each checkpoint and by a preparer taking it over."""
+    db.session.rollback()
+    return db.session.scalar(sa.select(CampanaSMS.preparacion_latido).where(CampanaSMS.id == campana_id))
+
+
 def assert_each_client_once(campana_id: int, ids: list[int], fake_twilio) -> None:
     logs = rows(campana_id)
     assert sorted(r.id_cliente for r in logs) == sorted(ids)  # one row per client, none missing
@@ -208,10 +214,21 @@ def test_a_preparer_that_lost_the_campaign_to_a_resumer_writes_nothing_more(
     monkeypatch.setattr(preparacion, "after_chunk", pause)
     slow = runners.dispatch_preparation(campana.id, preparing_app)
     assert reached.wait(60)
-    assert runners.prepare_in_app(preparing_app, campana.id) in ("pendiente", "procesando")  # resumer
+    campana_id, paused_at = campana.id, latido(campana.id)
+    resumed: list = []
+    resumer = threading.Thread(
+        target=lambda: resumed.append(runners.prepare_in_app(preparing_app, campana_id))
+    )
+    resumer.start()
+    # The slow one goes on once the resumer has taken the campaign (its token replaced): on
+    # PostgreSQL the slow one's second writer may hold uncommitted rows the resumer's insert
+    # waits on, until that writer's checkpoint is refused and its chunk rolled back.
+    wait_until(lambda: latido(campana.id) != paused_at, "el segundo preparador tomó la campaña")
     release.set()
+    resumer.join(60)
     slow.join(60)
-    assert not slow.is_alive()
+    assert not slow.is_alive() and not resumer.is_alive()
+    assert resumed[0] in ("pendiente", "procesando")
     wait_until(lambda: estado(campana.id) == "completado", "la campaña se envió")
     assert_each_client_once(campana.id, ids, fake_twilio)
 

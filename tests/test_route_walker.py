@@ -4,9 +4,11 @@ JSON on the API's paths). The routes are read from ``app.url_map``, so a new rou
 without editing this test; routes without path variables are asked with the same ids in ``?id=``
 (Flask-Admin's details, edit and delete pages read it there).
 
-One app and one set of tenants for every role: a client per role, logged in once."""
+One test per role (the four share the suite's workers), each with its client logged in once."""
 
 import re
+
+import pytest
 
 from panel.api.error_responses import is_api_path
 from panel.extensions import db
@@ -78,20 +80,22 @@ def _problem(response, url: str, allowed: set) -> str | None:
     return None
 
 
-def test_every_route_with_impossible_ids_answers_the_panels_own_4xx(app, tenants):
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_with_impossible_ids_answers_the_panels_own_4xx(app, tenants, role):
     requests = list(_requests(app))
     assert any("2147483648" in url for _, _, url in requests)  # the walk covers INTEGER's overflow
     problems = []
-    for role in ROLES:
-        client, headers, token = _client(app, tenants, role)
-        for rule, method, url in requests:
-            try:  # TESTING propagates an unhandled exception: it is the 500 a user would get
-                problem = _problem(_ask(client, method, url, headers, token), url, rule.methods)
-            except Exception as exc:
-                problem = f"500 ({type(exc).__name__}: {str(exc)[:80]})"
-            if problem is not None:
-                problems.append(f"{role} {method} {url}: {problem}")
-        db.session.rollback()
+    client, headers, token = _client(app, tenants, role)
+    if role != "anonymous":  # logged in as the role, or every answer below is the login page's
+        assert client.get("/admin/").status_code == 200
+    for rule, method, url in requests:
+        try:  # TESTING propagates an unhandled exception: it is the 500 a user would get
+            problem = _problem(_ask(client, method, url, headers, token), url, rule.methods)
+        except Exception as exc:
+            problem = f"500 ({type(exc).__name__}: {str(exc)[:80]})"
+        if problem is not None:
+            problems.append(f"{role} {method} {url}: {problem}")
+    db.session.rollback()
     assert not problems, "\n".join(problems)
 
 
