@@ -1,6 +1,8 @@
 """Importing clients: each row through ClienteForm, its errors, the modes, the tenant, what the
 ORM would have written (search text, E.164, consent, Historial), and the panel's own exports."""
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -8,6 +10,7 @@ import sqlalchemy as sa
 
 from panel import tenancy
 from panel.extensions import db
+from panel.importing.rows import CHUNK
 from panel.models import Cliente, ConsentimientoSMS, Historial, NumeroExcluidoPropio
 from panel.models.clients import search_document
 from panel.search import search_conditions
@@ -395,3 +398,16 @@ def test_a_confirmed_import_is_claimed_once(app, tenants):
     again = service.run(job.id)  # a second worker handed the same job
     assert (first.nuevos, again.nuevos, again.total) == (2, 0, 0)
     assert len(clientes(tenants.admin_a.id)) == 2
+
+
+def test_a_document_repeated_in_a_later_chunk_is_refused_in_the_run_as_the_preview_said(app, tenants):
+    """The run writes chunk after chunk; a row of a later chunk repeating a row already written
+    is the file's repetition (the preview's words), not "ya existe", and nothing is written twice."""
+    filas = [row(n) for n in range(1, CHUNK + 2)] + [row(CHUNK + 2, Cédula="1020000001")]
+    job, vista, resumen = imported(csv_bytes(filas), tenants.admin_a.id)
+    repetida = (CHUNK + 3, "Cédula", "Cédula repetida en el archivo (fila 2).")
+    assert errors_of(vista) == [repetida]
+    assert (resumen.nuevos, resumen.con_errores) == (CHUNK + 1, 1)
+    rechazadas = list(csv.reader(io.StringIO(job.rechazos.decode("utf-8-sig"))))
+    assert len(rechazadas) == 2 and rechazadas[1][-1].endswith(repetida[2]), rechazadas
+    assert len(clientes(tenants.admin_a.id)) == CHUNK + 1

@@ -19,14 +19,17 @@ def write(conn, lector: Lector, filas: list[Fila], tenant: int, actor: int | Non
     lector.nuevas.create(conn, filas, tenant)  # the empresas these rows name that do not exist yet
     nuevas = [f for f in filas if f.valores is not None and f.id_cliente is None]
     cambiadas = [f for f in filas if f.valores is not None and f.id_cliente is not None]
-    clientes = _insert(conn, lector, nuevas, tenant, now) + _update(conn, cambiadas, tenant, now)
+    clientes = _insert(conn, nuevas, tenant, now) + _update(conn, cambiadas, tenant, now)
     numeros = _said(f for f in nuevas + cambiadas if f.acepta_dicho)
     consent.record(conn, tenant, FUENTE, clientes=clientes, numeros=numeros, actor=actor)
     return len(nuevas), len(cambiadas)
 
 
-def _insert(conn, lector: Lector, filas: list[Fila], tenant: int, now) -> list[tuple[int, bool]]:
-    """The new clients (ids back in the file's order); each has its first consent evidence."""
+def _insert(conn, filas: list[Fila], tenant: int, now) -> list[tuple[int, bool]]:
+    """The new clients (ids back in the file's order); each has its first consent evidence.
+    Their documents are not added to the catalogue's: each is already the file's
+    (``Lector.vistas``), so a later row repeating one is refused as repeated in the file, as the
+    preview said, and no second dictionary of 100,000 documents is kept (B6's memory, #27)."""
     if not filas:
         return []
     table = Cliente.__table__
@@ -36,8 +39,6 @@ def _insert(conn, lector: Lector, filas: list[Fila], tenant: int, now) -> list[t
     else:
         stmt = table.insert().returning(table.c.id_cliente, sort_by_parameter_order=True)
         ids = [row.id_cliente for row in conn.execute(stmt, rows)]
-    for fila, id_cliente in zip(filas, ids, strict=True):
-        lector.catalogo.cedulas[fila.valores["tipo_documento"], fila.valores["cedula_cliente"]] = id_cliente
     return [(i, bool(f.valores["acepta_sms"])) for i, f in zip(ids, filas, strict=True)]
 
 
