@@ -28,6 +28,7 @@ from panel import jobs, tenancy
 from panel.clock import now
 from panel.extensions import db
 from panel.importing import background, estado, service
+from panel.importing.rows import CHUNK
 from panel.models import CampanaSMS, Historial, ImportacionClientes, SMSLog
 from panel.sms import runners
 
@@ -369,12 +370,21 @@ def test_a_campaign_completes_while_a_large_import_runs_on_rq(app, tenants, fake
 
 
 def test_a_campaign_completes_while_a_20000_row_import_runs_on_the_embedded_runner(
-    app, tenants, fake_twilio, twilio_app_config
+    app, tenants, fake_twilio, twilio_app_config, monkeypatch
 ):
     """No Redis: the import on a thread of its own, the campaign on the resident sender thread."""
     configure(app, twilio_app_config)
     assert not app.config.get("REDIS_URL")
     job = _big_import(tenants.admin_b.id, BESIDE_THREAD)
+    # The import works beside the campaign to its last chunk, which waits until the campaign was
+    # seen complete: a fast import must not end first and leave nothing to compare.
+    seen_complete = threading.Event()
+
+    def before_the_last_chunk(_job_id: int, escritas: int) -> None:
+        if escritas >= BESIDE_THREAD - CHUNK:
+            seen_complete.wait(60)
+
+    monkeypatch.setattr(service, "after_chunk", before_the_last_chunk)
     importing = background.dispatch(job.id, job.intento, app)
     sender = runners.start_embedded(app)
     try:
@@ -383,8 +393,9 @@ def test_a_campaign_completes_while_a_20000_row_import_runs_on_the_embedded_runn
         cid = campaign(tenants.admin_a, 24)
         assert runners.dispatch(cid, app) is sender  # the sender's thread, not the import's
         _campaign_done_while_importing(cid, job.id, fake_twilio.created, BESIDE_THREAD)
-        importing.join(timeout=600)
     finally:
+        seen_complete.set()
+        importing.join(timeout=600)
         sender.stop()
         sender.join(timeout=30)
     done = _row(job.id)

@@ -1,7 +1,7 @@
 """An import from upload to result: store the file, preview it, run it (in the background or
 from the CLI). Every step runs in the scope of the tenant that receives the rows."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 
 from .. import ahead, audit, campos, formatting, identificacion, tenancy
@@ -15,6 +15,8 @@ from .rows import Fila, Lector
 
 MUESTRA = 20  # rows shown as they will be saved
 MAX_ERRORES = 1000  # errors listed on the preview page (all of them are in the CSV)
+# Tests pause a run between two chunks (job id, rows written so far), as preparacion.after_chunk.
+after_chunk: Callable[[int, int], None] | None = None
 
 
 def create(
@@ -180,6 +182,8 @@ def _run(job: ImportacionClientes, intento: str) -> Resumen:
                 checkpoint["rechazos"] = rechazos.content()
             estado.beat(job, intento, resumen, **checkpoint)
             db.session.commit()
+            if after_chunk is not None:
+                after_chunk(job.id, leidas)
     return _finish(job, intento, resumen, estado.COMPLETADO, "", rechazos=rechazos.content())
 
 
