@@ -146,11 +146,7 @@ class Lector:
         same in two processes for a large preview)."""
         self.decide_dates()
         for batch in self.batches(size):
-            yield self.check_batch(batch)
-
-    def check_batch(self, batch: list[tuple[int, list]]) -> list[Fila]:
-        """One batch of :meth:`batches` as a checked chunk (what :meth:`chunks` yields)."""
-        return self.check([Fila(n, c) for n, c in batch])
+            yield self.check([Fila(n, c) for n, c in batch])
 
     def decide_dates(self) -> None:
         if self.orden_fechas is None:

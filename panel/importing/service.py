@@ -196,8 +196,8 @@ def _chunks(job: ImportacionClientes, lector: Lector) -> Iterator[list[Fila]]:
     thread only reads the file. An update reads the stored clients per chunk: it stays in turn."""
     if job.actualizar or db.session.get_bind().dialect.name != "postgresql":
         return lector.chunks()
-    lector.decide_dates()
-    return ahead.ahead(lector.check_batch, lector.batches(), name="importa-lectura")
+    # The reader's own chunks, advanced in the thread: each item is already the work done.
+    return ahead.ahead(lambda filas: filas, lector.chunks(), name="importa-lectura")
 
 
 @contextmanager
