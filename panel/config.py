@@ -26,11 +26,22 @@ class ConfigError(RuntimeError):
 # --- typed settings: the one table of names, defaults and rules --------------------------
 
 _TRUE, _FALSE = ("1", "true", "yes", "on", "si", "sí"), ("0", "false", "no", "off")
+
+
+def _hash_method(value: str) -> bool:
+    """A werkzeug password method: scrypt[:N:r:p] or pbkdf2[:sha256[:iterations]]."""
+    name, *parts = value.split(":")
+    if name == "pbkdf2" and parts:
+        parts = parts[1:] if parts[0] == "sha256" else ["x"]
+    return name in ("scrypt", "pbkdf2") and all(part.isdigit() for part in parts)
+
+
 _CHECKS = {  # rule: (test, the Spanish reason a value breaks it)
     "non-negative": (lambda v: v >= 0, "no puede ser negativo"),
     "positive": (lambda v: v > 0, "debe ser mayor que cero"),
     "at-least-one": (lambda v: v >= 1, "debe ser al menos 1"),
     "fraction": (lambda v: 0 <= v < 1, "debe estar entre 0 y 1 (p. ej. 0.04)"),
+    "hash-method": (_hash_method, "debe ser scrypt, scrypt:N:r:p o pbkdf2:sha256:iteraciones"),
 }
 
 
@@ -184,7 +195,9 @@ SETTINGS = (
     # Fernet key(s) that encrypt each tenant's own Twilio Auth Token (panel/secretos.py), newest
     # first, comma-separated while rotating; required once a tenant stores a token.
     Setting("PANEL_ENCRYPTION_KEY", None, "fernet"),
-    # Sessions and logins (panel/auth).
+    # Sessions and logins (panel/auth). Passwords are hashed with werkzeug's method (scrypt,
+    # N = 2¹⁵ by default); the tests set a lighter one, so their logins cost no ~0.1 s each.
+    Setting("PASSWORD_HASH_METHOD", "scrypt", "str", "hash-method"),
     Setting("PROXY_FIX_HOPS", 0, "int", "non-negative"),  # proxies whose X-Forwarded-For is trusted
     # Hostile input (panel/security.py): the largest request body, in bytes; bigger is a 413
     # before it is parsed (the client import's larger upload has its own, panel/security.py).

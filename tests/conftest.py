@@ -23,6 +23,7 @@ from panel import create_app
 from panel.extensions import db
 
 from . import factories
+from .helpers import PASSWORD_METHOD
 from .services import PG_ADMIN_URL, require_postgres
 from .support.app_reuse import REUSE
 from .support.routes import share_compiled_url_builders
@@ -114,6 +115,7 @@ def make_app(database_url: str, **extra):
         "TESTING": True,
         "SECRET_KEY": "pruebas",
         "SERVER_NAME": None,
+        "PASSWORD_HASH_METHOD": PASSWORD_METHOD,
     }
     config.update(extra)
     app = create_app(config)

@@ -21,7 +21,7 @@ from panel.models import (
     Venta,
 )
 
-from .helpers import PASSWORD
+from .helpers import PASSWORD, PASSWORD_METHOD
 
 _seq = itertools.count(1)
 
@@ -43,11 +43,9 @@ def user(email: str, rol: str, creado_por=None, password: str = PASSWORD) -> Usu
 @functools.cache
 def _hash_of(password: str) -> str:
     """A real scrypt hash of ``password``, computed once per test run: every fixture account gets
-    one (seven a test), and at ~0.1 s each hashing alone was minutes of the suite. Logins still
-    check it for real, with the work factor written in the hash: a lighter one (N = 2¹¹, not
-    werkzeug's 2¹⁵) so that each test's login does not cost ~0.1 s of the suite either.
-    ``Usuario.set_password`` keeps the full one and has its own tests (Mi cuenta, set-password)."""
-    return generate_password_hash(password, method="scrypt:2048:8:1")
+    one (seven a test). Logins still check it for real, with the work factor written in the hash:
+    the tests' lighter one (``PASSWORD_METHOD``), the one their apps hash new passwords with."""
+    return generate_password_hash(password, method=PASSWORD_METHOD)
 
 
 @dataclass(frozen=True)

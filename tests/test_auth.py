@@ -2,10 +2,13 @@
 
 import pytest
 
+from panel import config
 from panel.extensions import db
 from panel.models import Usuario
+from panel.models.users import _unknown_hash
 
-from .helpers import PASSWORD, csrf_from, csrf_of, login
+from .conftest import make_app
+from .helpers import PASSWORD, PASSWORD_METHOD, csrf_from, csrf_of, login
 
 
 def test_login_page_is_spanish_with_email_and_password_fields(client):
@@ -60,6 +63,29 @@ def test_login_without_csrf_token_is_refused(client, tenants):
 def test_passwords_are_stored_hashed(app, tenants):
     stored = db.session.get(Usuario, tenants.admin_a.id).password_hash
     assert PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_production_hashes_new_passwords_with_werkzeugs_full_scrypt(database_url, tenants):
+    assert config.defaults()["PASSWORD_HASH_METHOD"] == "scrypt"  # what an operator gets unset
+    app = make_app(database_url, PASSWORD_HASH_METHOD=None)  # unset: the default, not the tests'
+    with app.app_context():
+        user = db.session.get(Usuario, tenants.admin_a.id)
+        user.set_password("otra-clave-segura")
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
+        assert user.check_password("otra-clave-segura") and not user.check_password(PASSWORD)
+
+
+def test_an_unknown_email_costs_a_check_of_the_same_method_as_a_real_account(app, client, tenants):
+    user = db.session.get(Usuario, tenants.admin_a.id)
+    user.set_password("otra-clave-segura")
+    db.session.commit()
+    method = user.password_hash.split("$", 1)[0]
+    assert method == PASSWORD_METHOD  # the tests' lighter one, both for accounts and the dummy
+    _unknown_hash.cache_clear()
+    assert login(client, "nadie@test.co", "otra-clave-segura").status_code == 401
+    assert _unknown_hash.cache_info().currsize == 1  # the unknown e-mail's check ran…
+    assert _unknown_hash(method).startswith(method + "$")
+    assert _unknown_hash.cache_info().hits == 1  # …with the accounts' method, not another
 
 
 def test_failed_logins_are_throttled_per_account_with_a_spanish_message(client, tenants):

@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import tenancy
 from ..extensions import db, login_manager
 from ..models import Usuario
+from ..models.users import check_no_password
 from . import sessions, throttle
 from .login_form import LoginForm
 
@@ -18,8 +18,6 @@ bp = Blueprint("auth", __name__)
 
 WRONG_LOGIN = "Correo o contraseña incorrectos."
 TOO_MANY = "Demasiados intentos fallidos. Espere unos minutos e inténtelo de nuevo."
-# Compared against when the account does not exist, so both paths cost one hash check.
-_DUMMY_HASH = generate_password_hash("contraseña-que-no-existe")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -38,7 +36,7 @@ def authenticate(email: str, password: str) -> Usuario | None:
     """The user for these credentials, if they may log in to the panel."""
     user = db.session.scalar(sa.select(Usuario).where(Usuario.email == email.strip().lower()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_no_password(password)  # both paths cost one hash check
         return None
     if not user.check_password(password) or not user.can_log_in:
         return None

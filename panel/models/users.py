@@ -1,7 +1,9 @@
 """Usuarios (staff and client accounts) and their API tokens."""
 
+import functools
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -28,6 +30,22 @@ SHORT_PASSWORD = f"La contraseña debe tener al menos {MIN_PASSWORD} caracteres.
 
 def password_too_short(password: str | None) -> bool:
     return len(password or "") < MIN_PASSWORD
+
+
+def hash_password(password: str) -> str:
+    """The stored form of ``password``, with the configured method (PASSWORD_HASH_METHOD)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def check_no_password(password: str) -> None:
+    """What a login with an unknown e-mail costs: one check of the same method, against a hash of
+    a password nobody has, so the time does not tell whether the account exists."""
+    check_password_hash(_unknown_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+
+
+@functools.cache
+def _unknown_hash(method: str) -> str:
+    return generate_password_hash("contraseña-que-no-existe", method=method)
 
 
 def has_role(user, roles) -> bool:
@@ -177,7 +195,7 @@ class Usuario(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store the new password hashed; every open session of the user ends."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
         self.end_sessions()
 
     def end_sessions(self) -> None:
