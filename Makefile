@@ -47,10 +47,12 @@ $(ENC_KEY): | $(STAMP)
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL=postgresql://… for PostgreSQL), on
 ## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); an
-## idle worker steals queued tests from a busy one, so no worker ends the run alone
+## idle worker steals queued tests from a busy one, so no worker ends the run alone. Bytecode is
+## written even where the environment says not to (PYTHONDONTWRITEBYTECODE): the suite starts
+## hundreds of Python processes (servers, workers, benchmarks), each would compile the panel again
 PYTEST_WORKERS ?= 2
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check panel tests bench wsgi.py
