@@ -7,6 +7,7 @@ from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from werkzeug.local import LocalProxy
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -50,6 +51,8 @@ def _unknown_hash(method: str) -> str:
 
 def has_role(user, roles) -> bool:
     """``user`` is logged in with one of ``roles`` (False for anonymous users)."""
+    if isinstance(user, LocalProxy):  # current_user: looked up once, not once per attribute (a
+        user = user._get_current_object()  # list page asks ~60 times)
     return bool(getattr(user, "is_authenticated", False)) and user.rol in roles
 
 
