@@ -35,8 +35,9 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the unbound extensions of panel/extensions.py, tenancy and the security headers."""
-    from . import consent, security, tenancy, translations  # noqa: F401  (consent: its flush hook)
+    """Bind the unbound extensions of panel/extensions.py, tenancy, the security headers and the
+    static files' fingerprints."""
+    from . import consent, security, static_files, tenancy, translations  # noqa: F401  (consent: its flush hook)
 
     db.init_app(app)
     migrate.init_app(
@@ -52,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     tenancy.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
