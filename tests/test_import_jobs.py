@@ -4,6 +4,7 @@ a job whose worker died is shown as "Fallida" with "Reintentar", which finishes 
 never delay an SMS campaign, on RQ (their own queue and workers) or on the embedded runner (their
 own thread)."""
 
+import contextlib
 import functools
 import io
 import os
@@ -228,8 +229,47 @@ def _kill_when(process: subprocess.Popen, condition, what: str):
     try:
         found = _until(condition, what)
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+        _kill(process)
+    return found
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """SIGKILL the process, its group and every process forked from it: RQ's work horse leaves
+    its parent's group (``os.setpgrp``), so killing the group alone left the horse importing
+    on its own (CI once saw the "killed" import completado)."""
+    forked = _descendants(process.pid)  # read while the parent lives: the horse's parent is it
+    os.killpg(process.pid, signal.SIGKILL)
+    for pid in forked:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    _until(lambda: not any(map(_running, forked)), "los procesos hijos terminados")
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes forked from ``pid``, at any depth, read from /proc."""
+    parents = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # ended while we looked
+        parents[int(entry)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    found, frontier = [], {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found += frontier
     return found
 
 
@@ -361,7 +401,7 @@ def test_a_campaign_completes_while_a_large_import_runs_on_rq(app, tenants, fake
         assert import_worker.wait(timeout=600) == 0, _output(import_worker)
     finally:
         if import_worker.poll() is None:
-            os.killpg(import_worker.pid, signal.SIGKILL)
+            _kill(import_worker)
         Queue(imports, connection=Redis.from_url(REDIS_URL)).delete(delete_jobs=True)
     done = _row(job.id)
     assert (done.estado, done.nuevos, done.con_errores) == ("completado", BESIDE_SMS, 0)
