@@ -29,11 +29,15 @@ _TRUE, _FALSE = ("1", "true", "yes", "on", "si", "sí"), ("0", "false", "no", "o
 
 
 def _hash_method(value: str) -> bool:
-    """A werkzeug password method: scrypt[:N:r:p] or pbkdf2[:sha256[:iterations]]."""
-    name, *parts = value.split(":")
-    if name == "pbkdf2" and parts:
-        parts = parts[1:] if parts[0] == "sha256" else ["x"]
-    return name in ("scrypt", "pbkdf2") and all(part.isdigit() for part in parts)
+    """A password method werkzeug can hash with, tried once at start-up: its own parser knows
+    what each method takes (scrypt's N a power of 2, a digest pbkdf2 can use), a copy would not."""
+    from werkzeug.security import generate_password_hash
+
+    try:
+        generate_password_hash("prueba", method=value)
+    except ValueError:  # an unknown method, a wrong argument, too much memory for scrypt
+        return False
+    return True
 
 
 _CHECKS = {  # rule: (test, the Spanish reason a value breaks it)

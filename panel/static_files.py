@@ -7,6 +7,7 @@ this, each was asked for again on every page (a 304 each, one request to the ser
 
 import hashlib
 import os
+import stat
 from functools import lru_cache
 
 from flask import Flask, current_app, request
@@ -27,13 +28,15 @@ def _folder(endpoint: str) -> str | None:
 
 
 def fingerprint(folder: str | None, filename: str) -> str | None:
-    """The first 12 hex digits of the file's SHA-256; None if there is no such file."""
-    path = safe_join(folder, filename) if folder else None
+    """The first 12 hex digits of the file's SHA-256; None if there is no such file in ``folder``."""
+    path = safe_join(folder, filename) if folder else None  # None outside the folder
     try:
-        stat = os.stat(path) if path else None
+        found = os.stat(path) if path else None
     except OSError:
         return None
-    return _digest(path, stat.st_mtime_ns, stat.st_size) if stat else None
+    if found is None or not stat.S_ISREG(found.st_mode):  # a folder has no fingerprint
+        return None
+    return _digest(path, found.st_mtime_ns, found.st_size)
 
 
 @lru_cache(maxsize=1024)

@@ -54,3 +54,5 @@ def test_a_changed_file_gets_a_new_fingerprint(tmp_path):
     assert second == _digest(script) and second != first
     assert static_files.fingerprint(str(tmp_path), "no-existe.js") is None
     assert static_files.fingerprint(str(tmp_path), "../etc/passwd") is None  # never outside the folder
+    (tmp_path / "carpeta").mkdir()
+    assert static_files.fingerprint(str(tmp_path), "carpeta") is None  # a folder is not read
