@@ -111,10 +111,11 @@ class AppReuse:
             self.first_request_admin = {n: getattr(admin, n) for n in FIRST_REQUEST_ADMIN_ATTRS}
         return self.app
 
-    def release(self, app: Flask) -> None:
-        """After a test: keep the app for the next one only if the test left it as built."""
+    def release(self, app: Flask) -> bool:
+        """After a test: keep the app for the next one only if the test left it as built; whether
+        it is kept."""
         if app is not self.app:
-            return
+            return False
         admin = app.extensions.get("panel_admin")
         for name in FIRST_REQUEST_ADMIN_ATTRS:
             setattr(admin, name, self.first_request_admin[name])
@@ -131,12 +132,14 @@ class AppReuse:
             app.config.update(copy.deepcopy(self.config))
         for flag in REQUEST_FLAGS:
             setattr(app, flag, False)  # a fresh app has served no request: it may still add routes
+        return True
 
-    def _discard(self, reason: str) -> None:
+    def _discard(self, reason: str) -> bool:
         self.app = None
         if os.environ.get("APP_REUSE_DEBUG"):
             self.reasons.append(reason)
             print(f"\n[app_reuse] construida de nuevo: {reason}")
+        return False
 
 
 def _difference(now, built, path: str) -> str:
