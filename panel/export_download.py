@@ -9,7 +9,6 @@ from flask import Response, current_app
 
 from . import clock, formatting, tenancy
 from .export import FORMATOS, Columna, Formato, csv_chunks
-from .export_xlsx import xlsx_chunks
 from .extensions import db
 
 BATCH_ROWS = 5000
@@ -53,6 +52,10 @@ def python_chunks(formato: Formato, nombre: str, batches: Iterable, columnas: li
     """The file of ``batches`` written in Python: XLSX, the CSVs on SQLite (and on PostgreSQL
     when a column has no SQL twin)."""
     if formato.extension == "xlsx":
+        # openpyxl is loaded by the first spreadsheet a process writes, not by every server and
+        # worker at start (0.15 s and ~10 MB each, for a format most of them never write).
+        from .export_xlsx import xlsx_chunks
+
         return closing_source(xlsx_chunks(batches, columnas, nombre), batches)
     return closing_source(csv_chunks(batches, columnas, formato), batches)
 

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 from flask import current_app
-from psycopg import errors, pq
 
 from . import export, export_download, tenancy
 from .extensions import db
@@ -158,6 +157,10 @@ def _rows(copy, pgconn) -> Iterator[list]:
 def _finish(pgconn) -> None:
     """After the last row: the COPY's own result (an error the server met at the end is raised
     here, as psycopg would), then libpq's end of results."""
+    # PostgreSQL's driver is loaded where COPY runs, not by every process that builds the app:
+    # a process on SQLite never needs it (0.1 s of every server's and worker's start).
+    from psycopg import errors, pq
+
     result = pgconn.get_result()
     while pgconn.get_result() is not None:
         pass

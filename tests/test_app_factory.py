@@ -72,6 +72,25 @@ def test_building_the_app_loads_neither_the_jobs_nor_the_test_doubles():
     assert result.stdout.strip() == "[]"
 
 
+def test_a_server_on_sqlite_loads_openpyxl_and_psycopg_only_when_it_writes_what_needs_them():
+    """Every server, worker and CLI command builds the app; a spreadsheet writer and PostgreSQL's
+    driver are loaded by the first XLSX export or COPY, not at start (0.25 s and ~15 MB each)."""
+    code = (
+        "import sys; from panel import create_app; "
+        "create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': 'sqlite://'}); "
+        "loaded = {m.split('.')[0] for m in sys.modules}; "
+        "print(sorted(loaded & {'flask_admin', 'openpyxl', 'psycopg'})); "
+        "from panel.export_download import python_chunks; from panel.export import FORMATOS; "
+        "python_chunks(FORMATOS['xlsx'], 'x', iter([]), []); "
+        "print('openpyxl' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["['flask_admin']", "True"]
+
+
 def test_create_app_arms_the_embedded_sender_but_only_a_request_starts_it(database_url, twilio_app_config):
     app = make_app(database_url, TESTING=False, REDIS_URL=None, SMS_EMBEDDED_SENDER="1", **twilio_app_config)
     assert "sms_embedded" not in app.extensions  # not in CLI commands or RQ workers
