@@ -307,9 +307,9 @@ def test_outcomes_finished_together_are_written_in_one_transaction_only_over_env
         sa.event.remove(db.engine, "commit", count["commit"])
         sa.event.remove(db.engine, "before_cursor_execute", count["statements"])
     # Sent rows, the failed row, estado_entrega; then the totals in the same transaction (the
-    # campaign's lock on PostgreSQL, the count, the update) and the cancelled-campaign guard.
-    lock = 1 if db.engine.dialect.name == "postgresql" else 0
-    assert seen == {"commit": 1, "statements": 3 + lock + 3}
+    # campaign's lock — FOR NO KEY UPDATE on PostgreSQL, a write of its row on SQLite —, the
+    # count, the update) and the cancelled-campaign guard.
+    assert seen == {"commit": 1, "statements": 3 + 1 + 3}
     logs = rows(cid)
     assert [(r.estado, r.twilio_sid, r.intentos) for r in logs[:4]] == [
         ("enviado", m.sid, 1) for m in sent[:4]

@@ -334,11 +334,16 @@ def refresh_totals(campana_id: int, *, finish: bool = True, conn=None) -> dict[s
     count one after the other, each seeing the other's committed rows, so the stored totals are
     never overwritten by a count that missed a batch. ``FOR NO KEY UPDATE``, not ``FOR UPDATE``:
     every ``sms_log`` write holds a key-share lock on the campaign (its foreign key), which
-    FOR UPDATE would wait for — two senders then deadlock (tests/test_sms_totals_lock.py)."""
+    FOR UPDATE would wait for — two senders then deadlock (tests/test_sms_totals_lock.py).
+    On SQLite a count is no lock: the campaign row is written first (to itself), which takes the
+    database's one write lock, so no other sender commits between this count and its update
+    (tests/test_sms_totals_race.py)."""
     conn = conn or db.session.connection()
     t = CampanaSMS.__table__
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(t.c.id).where(t.c.id == campana_id).with_for_update(key_share=True))
+    else:
+        conn.execute(sa.update(t).where(t.c.id == campana_id).values(total_clientes=t.c.total_clientes))
     c = counts(campana_id, conn)
     values = {
         "total_clientes": c["total"],
