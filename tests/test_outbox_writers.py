@@ -9,6 +9,7 @@ tests/test_preparando.py's, which runs these writers on PostgreSQL.
 
 import signal
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -155,6 +156,19 @@ def test_a_refused_checkpoint_rolls_its_chunk_back_and_stops_every_writer(prepar
     assert len(rows(campana_id)) == 4  # nothing of the refused chunks was kept
 
 
+def _join_once_started(thread: threading.Thread) -> None:
+    """Wait for a writer to end. The timeout can land while ``at_once`` is starting it: the thread
+    is then listed but has not yet said it started, and joining it raises (CI met it once)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            return thread.join(WAIT)
+        except RuntimeError:  # "cannot join thread before it is started"
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def test_a_preparer_interrupted_while_its_writers_run_commits_nothing_more(preparing):
     """An RQ job's timeout is an exception raised in the preparer's thread (SIGALRM) while it
     waits for its writers: they must not go on committing chunks for a preparer that is gone."""
@@ -180,6 +194,6 @@ def test_a_preparer_interrupted_while_its_writers_run_commits_nothing_more(prepa
         signal.signal(signal.SIGALRM, previous)
         interrupted.set()
     for t in [t for t in threading.enumerate() if t.name.startswith("sms-escritor-")]:
-        t.join(WAIT)
+        _join_once_started(t)
     assert held == [True] and fence.lost
     assert len(rows(campana_id)) == 4  # the chunk committed before; none after
