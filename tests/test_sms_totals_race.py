@@ -37,7 +37,8 @@ def _other_sender(app, row_id: int, campana_id: int, started: threading.Event, e
 
 def _give_time(other: threading.Thread) -> None:
     """Let the other sender run for WINDOW seconds, or until it is done. Slept in steps, not a
-    join with a timeout: under faketime (the suite's night-time check) a timed join never ends."""
+    join with a timeout: under faketime (the suite's night-time check) a join's timeout did not
+    expire."""
     deadline = time.monotonic() + WINDOW
     while other.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
