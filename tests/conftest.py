@@ -300,3 +300,36 @@ def pytest_collection_finish(session):
     """What is loaded by now (modules, the collected tests) lives all run: out of the garbage
     collector's full passes, which each test's app would otherwise make walk it again and again."""
     gc.freeze()
+
+
+# The files whose tests take the most CPU (tens of seconds each; `-p tests.support.cpu` lists
+# them), run first, the longest first: the two xdist workers of a pass then end it on short
+# tests, not one worker alone on a long one while the other waits (the last minute of a pass
+# ran the cores at half).
+LONG_FIRST = (
+    "tests/test_bench_smoke.py",
+    "tests/test_api_schemathesis.py",
+    "tests/browser/test_walk_browser.py",
+    "tests/test_api_fuzz.py",
+    "tests/test_attack_matrix.py",
+    "tests/test_faults.py",
+    "tests/browser/",
+    "tests/test_import_jobs.py",
+    "tests/test_sms_rq.py",
+    "tests/test_route_walker.py",
+    "tests/reliability/",
+    "tests/test_openapi_typescript.py",
+    "tests/test_fuzz_forms.py",
+    "tests/test_departure_gate.py",
+)
+
+
+def _long_first(item) -> int:
+    """The rank of the item's file in LONG_FIRST; the rest after them, in their own order."""
+    return next(
+        (rank for rank, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), len(LONG_FIRST)
+    )
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=_long_first)  # a stable sort: a file's tests stay together and in order
