@@ -54,7 +54,7 @@ $(ENC_KEY): | $(STAMP)
 ## hundreds of Python processes (servers, workers, benchmarks), each would compile the panel again
 PYTEST_WORKERS ?= 2
 test: $(DEV_STAMP)
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check panel tests bench wsgi.py
