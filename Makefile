@@ -48,8 +48,9 @@ $(ENC_KEY): | $(STAMP)
 	@echo "PANEL_ENCRYPTION_KEY generada en $@"
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL=postgresql://… for PostgreSQL), on
-## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); an
-## idle worker steals queued tests from a busy one, so no worker ends the run alone. Bytecode is
+## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); the
+## longest files come first (tests/conftest.py) and are handed out first, so no worker ends the run
+## alone on a long test. Bytecode is
 ## written even where the environment says not to (PYTHONDONTWRITEBYTECODE): the suite starts
 ## hundreds of Python processes (servers, workers, benchmarks), each would compile the panel again
 PYTEST_WORKERS ?= 2
