@@ -55,7 +55,7 @@ $(ENC_KEY): | $(STAMP)
 ## benchmarks), each would compile the panel again.
 PYTEST_WORKERS ?= 2
 test: $(DEV_STAMP)
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check panel tests bench wsgi.py

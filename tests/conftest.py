@@ -302,25 +302,31 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
-# The files whose tests take the most CPU (tens of seconds each; `-p tests.support.cpu` lists
-# them), run first, the longest first: the two xdist workers of a pass then end it on short
-# tests, not one worker alone on a long one while the other waits (the last minute of a pass
-# ran the cores at half).
+# The files that take longest (tens of seconds to minutes each; `-p tests.support.cpu` lists
+# their CPU), run first: the pass hands out whole files (`--dist loadfile`) in this order, so
+# the two xdist workers end it on short files, not one alone on a long one while the other
+# waits. The file that mostly waits comes first of all: the departure gate's tests send at
+# Twilio's pace, one message a second (76 s, 7 s of CPU), and at the end of a pass that wait
+# was idle cores; at the start the other processes use them.
 LONG_FIRST = (
+    "tests/test_departure_gate.py",
+    "tests/browser/test_walk_browser.py",
     "tests/test_bench_smoke.py",
     "tests/test_api_schemathesis.py",
-    "tests/browser/test_walk_browser.py",
-    "tests/test_api_fuzz.py",
     "tests/test_attack_matrix.py",
-    "tests/test_faults.py",
-    "tests/browser/",
+    "tests/test_api_fuzz.py",
     "tests/test_import_jobs.py",
     "tests/test_sms_rq.py",
+    "tests/test_faults.py",
+    "tests/browser/",
+    "tests/test_import_rows.py",
+    "tests/test_sms_sender.py",
+    "tests/test_sms_lifecycle.py",
+    "tests/test_sms_ratelimit.py",
     "tests/test_route_walker.py",
     "tests/reliability/",
     "tests/test_openapi_typescript.py",
     "tests/test_fuzz_forms.py",
-    "tests/test_departure_gate.py",
 )
 
 
