@@ -48,11 +48,11 @@ $(ENC_KEY): | $(STAMP)
 	@echo "PANEL_ENCRYPTION_KEY generada en $@"
 
 ## make test: the whole suite (SQLite by default; DATABASE_URL=postgresql://… for PostgreSQL), on
-## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process); the
-## longest files come first (tests/conftest.py) and are handed out first, so no worker ends the run
-## alone on a long test. Bytecode is written even where the environment says not to
-## (PYTHONDONTWRITEBYTECODE): the suite starts hundreds of Python processes (servers, workers,
-## benchmarks), each would compile the panel again.
+## PYTEST_WORKERS processes (pytest-xdist; 2 fits a 2-core machine, 0 runs it in this process). Whole
+## files are handed out, in the order tests/conftest.py gives (the longest first), to whichever
+## worker has run out, so both workers end the pass within seconds of each other. Bytecode is
+## written even where the environment says not to (PYTHONDONTWRITEBYTECODE): the suite starts
+## hundreds of Python processes (servers, workers, benchmarks), each would compile the panel again.
 PYTEST_WORKERS ?= 2
 test: $(DEV_STAMP)
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
