@@ -382,7 +382,9 @@ def _last_sent(campana_id: int):
 
 def test_a_campaign_completes_while_a_large_import_runs_on_rq(app, tenants, fake_twilio, queue_name):
     """SMS workers and import workers started apart (the README's commands): another tenant's
-    campaign is sent while the import has rows ahead."""
+    campaign is sent while the import has rows ahead. The import worker is the README's `rq
+    worker` with one hook (tests/support/held_import_worker.py): its last chunk waits until the
+    campaign was seen complete, so a fast import cannot end first and leave nothing to compare."""
     imports = f"import-test-{secrets.token_hex(4)}"
     app.config.update(
         REDIS_URL=REDIS_URL, SMS_QUEUE=queue_name, IMPORT_QUEUE=imports, SMS_JOBS_PER_CAMPAIGN=1
@@ -390,19 +392,24 @@ def test_a_campaign_completes_while_a_large_import_runs_on_rq(app, tenants, fake
     env = worker_env(app, fake_twilio)
     job = _big_import(tenants.admin_b.id)
     background.dispatch(job.id, job.intento, app)
-    import_worker = _killable([RQ, "worker", "--burst", "--url", REDIS_URL, imports], env)
+    redis, held = Redis.from_url(REDIS_URL), f"test:import-held:{secrets.token_hex(4)}"
+    held_worker = [sys.executable, "-m", "tests.support.held_import_worker", held, str(BESIDE_SMS)]
+    import_worker = _killable([*held_worker, "--burst", "--url", REDIS_URL, imports], env)
     try:
         _until(lambda: _row(job.id).escritas > 0, "la importación escribiendo")
         cid = campaign(tenants.admin_a, 24)
         runners.dispatch(cid, app)
         sms_worker = _killable([RQ, "worker", "--burst", "--url", REDIS_URL, queue_name], env)
         _campaign_done_while_importing(cid, job.id, fake_twilio.created)
+        redis.set(held, 1, ex=600)  # the import's last chunk may go now
         assert sms_worker.wait(timeout=60) == 0, _output(sms_worker)
         assert import_worker.wait(timeout=600) == 0, _output(import_worker)
     finally:
+        redis.set(held, 1, ex=600)
         if import_worker.poll() is None:
             _kill(import_worker)
-        Queue(imports, connection=Redis.from_url(REDIS_URL)).delete(delete_jobs=True)
+        Queue(imports, connection=redis).delete(delete_jobs=True)
+        redis.delete(held)
     done = _row(job.id)
     assert (done.estado, done.nuevos, done.con_errores) == ("completado", BESIDE_SMS, 0)
     assert assert_aggregates_match_rows(cid).estado == "completado" and fake_twilio.duplicates() == []
