@@ -189,6 +189,12 @@ def agencias() -> list[tuple[str, str]]:
     return _all_choices()[AGENCIAS]
 
 
+def departamentos() -> dict[int, str]:
+    """Every departamento's name by id, read with the filters' choices (no statement of its own on
+    a list page): the list labels a repeated municipio with it instead of joining departamento."""
+    return {int(i): nombre for i, nombre in _all_choices()[Departamento.__tablename__]}
+
+
 # Only the superadmin sees the Agencia filter (ClienteView); for anyone else it could only
 # narrow their own tenant further, so it is harmless if typed into a URL.
 AGENCIA = "agencia"

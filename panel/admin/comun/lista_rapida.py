@@ -45,6 +45,7 @@ class FastListMixin:
             _, query = super().get_list(*args, execute=False, page_size=page_size)
         finally:
             g.pop("counts_later", None)
+        query = self.list_rows(query)
         if not later:
             return None, query.all()  # simple pager: no count at all
         counter: CappedCount = later[0]
@@ -61,6 +62,10 @@ class FastListMixin:
         if cached is not None:
             return counter.shown(cached), rows
         return (counter.scalar() if folded is None else counter.settle(folded)), rows
+
+    def list_rows(self, query):
+        """The page's rows' query, for a view to trim what its list does not show."""
+        return query
 
     def _get_list_url(self, view_args) -> str:
         """Flask-Admin's list URL (same arguments, same order), with one ``url_for`` per request
