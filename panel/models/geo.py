@@ -63,7 +63,10 @@ class Ciudad(db.Model):
 
     @property
     def etiqueta(self) -> str:
-        departamento = self.departamento.nombre if self.departamento else None
+        return self.etiqueta_con(self.departamento.nombre if self.departamento else None)
+
+    def etiqueta_con(self, departamento: str | None) -> str:
+        """The label with the departamento's name given (a page that read the names already)."""
         return formatting.city(self.nombre, departamento, self.nombre_repetido)
 
     def __str__(self) -> str:

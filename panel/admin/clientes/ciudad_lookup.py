@@ -36,6 +36,7 @@ class CiudadAjax(AjaxModelLoader):
 
 def labels_of(ids, etiqueta) -> dict[str, str]:
     """{id: etiqueta(city)} of the few cities a page names (an active filter): not all of them.
-    The list's ``etiqueta`` names the departamento without loading it (its rows' cities have none)."""
+    The list's ``etiqueta`` names the departamento without loading it (its rows' cities leave it
+    unloaded: reading it would be one more statement)."""
     numbers = {n for n in (as_id(i) for i in ids) if n is not None}
     return {str(c.id): etiqueta(c) for c in (db.session.get(Ciudad, n) for n in numbers) if c is not None}

@@ -303,4 +303,4 @@ class ClienteView(AccionesClientes, TenantModelView):
 
 def _etiquetas(nombres: dict[int, str]):
     """A municipio's label in the list, its departamento's name from ``nombres`` (by id)."""
-    return lambda c: formatting.city(c.nombre, nombres.get(c.id_departamento), c.nombre_repetido)
+    return lambda c: c.etiqueta_con(nombres.get(c.id_departamento))
