@@ -215,3 +215,18 @@ def test_an_anonymous_web_request_sees_no_tenant_data(data, app):
         app.preprocess_request()
         assert tenancy.current_scope() == tenancy.NO_TENANT
         assert db.session.scalars(sa.select(Cliente)).all() == []
+
+
+def test_a_scopes_criteria_are_made_once_and_each_scope_keeps_its_own(data):
+    """The options are kept per scope (a page's statements no longer make them again each):
+    the same scope gets the same options, and a kept option still scopes to its own tenant
+    when another tenant's are in use in between."""
+    a = tenancy.scope_for(data.admin_a)
+    b = tenancy.scope_for(data.admin_b)
+    assert len(tenancy.loader_criteria(a)) == len(TENANT_MODELS) + 1  # + Usuario's
+    assert tenancy.loader_criteria(a) is tenancy.loader_criteria(tenancy.scope_for(data.admin_a))
+    assert tenancy.loader_criteria(a) is not tenancy.loader_criteria(b)
+    for _ in range(2):  # each scope's kept options, used in turn
+        assert _owners(Cliente, a) == {data.admin_a.id}
+        assert _owners(Cliente, b) == {data.admin_b.id}
+        assert _owners(Cliente, tenancy.scope_for(data.vendedor_a)) == {data.admin_a.id}

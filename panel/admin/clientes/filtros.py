@@ -3,6 +3,7 @@ the export and the SMS page (``matching_clientes``), so "all matching" means the
 everywhere. Each works on a legacy ``Query`` and on a ``select()`` alike (``.filter``)."""
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
@@ -51,21 +52,23 @@ def _municipios_select(departamentos):
     ).where(Ciudad.id_departamento.in_(departamentos))
 
 
-def _choice_parts(departamentos=()) -> list:
-    """One SELECT (tabla, id, nombre) per choice list; the agencies only for a global scope
-    (a tenant's staff have only their own agency to choose from); the municipios of the
-    departamentos a filter asks for."""
+@lru_cache(maxsize=4)
+def _choices_statement(agencias: bool, municipios: bool):
+    """The filters' choices as one SELECT (tabla, id, nombre), made once per shape: one part per
+    choice list; the agencies for a global scope (a tenant's staff have only their own agency to
+    choose from); the municipios of the departamentos a filter asks for (``:departamentos``)."""
     parts = [
         sa.select(sa.literal(m.__tablename__).label("tabla"), m.id.label("id"), m.nombre.label("nombre"))
         for m in CHOICE_MODELS
     ]
-    if current_scope().is_global:
+    if agencias:
         nombre = sa.func.coalesce(sa.func.nullif(Usuario.nombre, ""), Usuario.email)  # `nombre or email`
         tabla = sa.literal(AGENCIAS).label("tabla")
         parts.append(users.admins_select(tabla, Usuario.id.label("id"), nombre.label("nombre")))
-    if departamentos:
-        parts.append(_municipios_select(departamentos))
-    return parts
+    if municipios:
+        parts.append(_municipios_select(sa.bindparam("departamentos", expanding=True)))
+    union = sa.union_all(*parts).subquery()
+    return sa.select(union.c.tabla, union.c.id, union.c.nombre).order_by(union.c.tabla, union.c.nombre)
 
 
 def _all_choices(departamentos=()) -> dict:
@@ -75,11 +78,11 @@ def _all_choices(departamentos=()) -> dict:
     adds their municipios to it (a departamento asked for later costs a statement of its own)."""
     cached = g.get("clientes_filter_choices")
     if cached is None:
-        union = sa.union_all(*_choice_parts(departamentos)).subquery()
-        stmt = sa.select(union.c.tabla, union.c.id, union.c.nombre).order_by(union.c.tabla, union.c.nombre)
+        stmt = _choices_statement(current_scope().is_global, bool(departamentos))
+        params = {"departamentos": list(departamentos)} if departamentos else {}
         cached = {m.__tablename__: [] for m in CHOICE_MODELS} | {AGENCIAS: []}
         cached[MUNICIPIOS] = {d: [] for d in departamentos}
-        for tabla, i, nombre in db.session.execute(stmt):
+        for tabla, i, nombre in db.session.execute(stmt, params):
             if tabla == MUNICIPIOS:
                 cached[MUNICIPIOS][int(nombre)].append(i)
             else:
