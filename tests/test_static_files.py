@@ -56,3 +56,23 @@ def test_a_changed_file_gets_a_new_fingerprint(tmp_path):
     assert static_files.fingerprint(str(tmp_path), "../etc/passwd") is None  # never outside the folder
     (tmp_path / "carpeta").mkdir()
     assert static_files.fingerprint(str(tmp_path), "carpeta") is None  # a folder is not read
+
+
+def test_a_pages_static_urls_are_made_once_per_process_except_in_debug_mode(app, client, tenants):
+    login(client, "admin.a@test.co")
+    first = client.get("/admin/clientes/").get_data(as_text=True)
+    kept = app.extensions["static_urls"]
+    own = next(k for k in kept if k[1] == "static" and ("filename", "panel.css") in k)
+    vendor = next(k for k in kept if k[1] == "admin.static")  # Flask-Admin's files too
+    assert kept[own] in first and kept[vendor].replace("&", "&amp;") in first
+    kept[own], kept[vendor] = "/static/panel.css?h=guardada", "/admin/static/guardada.js"
+    try:
+        second = client.get("/admin/clientes/").get_data(as_text=True)
+        app.debug = True
+        third = client.get("/admin/clientes/").get_data(as_text=True)
+    finally:
+        app.debug = False
+        kept.clear()  # the app may serve the next test: no made-up URL stays
+    assert "/static/panel.css?h=guardada" in second and "/admin/static/guardada.js" in second  # kept
+    assert "guardada" not in third  # debug mode: made anew
+    assert f"/static/panel.css?h={_digest(Path(app.static_folder) / 'panel.css')}" in third
