@@ -214,6 +214,30 @@ def test_a_list_page_builds_no_delete_form_and_deletes_still_validate(client, ap
     assert db.session.get(Cliente, pk) is None
 
 
+def test_a_clientes_list_page_builds_no_action_form_and_actions_still_validate(client, clientes, monkeypatch):
+    """The Clientes list prints its own actions' form: the page skips Flask-Admin's; the POST
+    that runs an action still builds and validates it (and a missing CSRF token is refused)."""
+    from flask_admin.model.base import BaseModelView
+
+    built = []
+    original = BaseModelView.action_form
+    counted = lambda self, obj=None: built.append(1) or original(self, obj)  # noqa: E731
+    monkeypatch.setattr(BaseModelView, "action_form", counted)
+    login(client, "admin.a@test.co")
+    html = list_page(client)
+    assert built == [] and 'id="action_form"' in html and 'name="csrf_token"' in html  # its own form
+    pk = db.session.scalar(sa.select(Cliente.id_cliente).where(Cliente.id_propietario == clientes.admin_a.id))
+    refused = client.post("/admin/clientes/action/", data={"action": "desactivar", "rowid": pk})
+    assert refused.status_code == 400  # no token: refused, nothing done
+    assert db.session.scalar(sa.select(Cliente.estado).where(Cliente.id_cliente == pk)) == 1
+    done = client.post(
+        "/admin/clientes/action/", data={"action": "desactivar", "rowid": pk, "csrf_token": csrf_of(client)}
+    )
+    assert done.status_code == 302 and built == [1]  # the action built its form
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Cliente.estado).where(Cliente.id_cliente == pk)) == 0
+
+
 def test_the_departamento_filter_writes_its_municipios_ids_into_the_rows_statement(
     client, view, clientes, monkeypatch
 ):

@@ -4,6 +4,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from .comun import menu
 from .dashboard import PanelIndexView
 
 
@@ -93,4 +94,5 @@ def init_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/panel_base.html", fluid=True),
     )
     register_views(admin)
+    app.jinja_env.globals["kept_menu"] = menu.kept_menu
     return admin

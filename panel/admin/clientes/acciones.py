@@ -56,6 +56,14 @@ class AccionesClientes:
             return self._pagina_accion(name, seleccion)
         return self._actions_data[name][0](seleccion)
 
+    def action_form(self, obj=None):
+        """Flask-Admin builds its actions' form on every list page; the Clientes list prints
+        its own (templates/admin/clientes/list.html, with the same CSRF token), so its page
+        builds none. The action itself (POST) still validates the form (above)."""
+        if request.endpoint == f"{self.endpoint}.index_view":
+            return None
+        return super().action_form(obj)
+
     def _back(self) -> str:
         return get_redirect_target() or self.get_url(".index_view")
 
