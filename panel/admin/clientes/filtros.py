@@ -192,10 +192,11 @@ def agencias() -> list[tuple[str, str]]:
     return _all_choices()[AGENCIAS]
 
 
-def departamentos() -> dict[int, str]:
-    """Every departamento's name by id, read with the filters' choices (no statement of its own on
-    a list page): the list labels a repeated municipio with it instead of joining departamento."""
-    return {int(i): nombre for i, nombre in _all_choices()[Departamento.__tablename__]}
+def nombres(model) -> dict[int, str]:
+    """The names by id of a choice list (Empresa, CampanaPublicitaria, Departamento), read with
+    the filters' choices (no statement of its own on a list page): the list prints a client's
+    empresa and campaña, and labels a repeated municipio, with them instead of joining tables."""
+    return {int(i): nombre for i, nombre in _all_choices()[model.__tablename__]}
 
 
 # Only the superadmin sees the Agencia filter (ClienteView); for anyone else it could only
