@@ -87,9 +87,24 @@ def test_a_large_lists_page_costs_at_most_three_statements(client, view, cliente
     assert db.engine.dialect.name != "postgresql" or len(raw) <= 3, raw
     assert counts_in(seen) == 0
     assert TOTAL.search(html).group(1).startswith(("unos ", "más de "))
-    # the rows' cities without their departamento: its names come with the filters' choices
+    # the rows' cities without their departamento, and no empresa or campaña: their names come
+    # with the filters' choices
     rows_statement = next(s for s in seen if "JOIN ciudad" in s)
-    assert "JOIN departamento" not in rows_statement, rows_statement
+    for table in ("departamento", "empresa", "campana_publicitaria"):
+        assert f"JOIN {table}" not in rows_statement, rows_statement
+
+
+@pytest.mark.parametrize("email", ["admin.a@test.co", "super@test.co"])
+def test_a_clients_empresa_and_campana_are_named_from_the_filters_choices(client, clientes, email):
+    owner = db.session.get(Usuario, clientes.admin_a.id)
+    empresa, campana = factories.empresa(owner, "Acme Ltda"), factories.campana(owner, "Verano 2026")
+    factories.cliente(owner, nombre_cliente="Conempresa", id_empresa=empresa.id, id_campana=campana.id)
+    login(client, email)
+    html = list_page(client)
+    row = re.search(r"<tr>(?:(?!</tr>).)*Conempresa(?:(?!</tr>).)*</tr>", html, re.S).group(0)
+    assert '<td class="col-empresa">Acme Ltda</td>' in row
+    assert '<td class="col-campana">Verano 2026</td>' in row
+    assert html.count('<td class="col-empresa"></td>') == html.count('name="rowid"') - 1  # the others: none
 
 
 @pytest.mark.parametrize("url", ["/admin/clientes/", "/admin/clientes/?search=Nombre"])
