@@ -256,7 +256,13 @@ def test_copy_writes_the_same_bytes_as_the_python_path(app, client, hostile, cap
 
 def test_search_and_filters_reach_the_copy_statement(app, client, hostile, caplog):
     login(client, "admin.a@test.co")
-    for query in ("?search=%C3%91and%C3%BA", "?flt0_estado=0", "?sort=2&desc=1"):
+    bogota = db.session.scalar(sa.select(Ciudad.id_departamento).where(Ciudad.id == 1))
+    for query in (
+        "?search=%C3%91and%C3%BA",
+        "?flt0_estado=0",
+        "?sort=2&desc=1",
+        f"?flt0_departamento={bogota}",
+    ):
         path = f"/admin/clientes/exportar/csv/{query}"
         by_copy = _download(app, client, path, True, caplog)
         assert by_copy == _download(app, client, path, False, caplog), query

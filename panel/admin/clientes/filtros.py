@@ -151,7 +151,11 @@ class DepartamentoFilter(ChoiceFilter):
     and a small departamento is read through the ciudad index (docs/performance.md)."""
 
     def condition(self, value):
-        return Cliente.id_ciudad.in_(municipios_de(value))
+        # The ids as literals, not a parameter each: the SQL the driver reads stays short enough
+        # for it to keep its parsed form (psycopg keeps statements up to 4 kB), and there are
+        # no ~125 values to adapt one by one. They are integers read from the database.
+        ids = sa.bindparam(None, municipios_de(value), expanding=True, literal_execute=True)
+        return Cliente.id_ciudad.in_(ids)
 
 
 class DateFilter(BaseSQLAFilter):
