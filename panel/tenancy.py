@@ -130,7 +130,7 @@ def tenant_models() -> tuple[type, ...]:
 @lru_cache(maxsize=1024)
 def loader_criteria(scope: Scope) -> tuple:
     """The ``with_loader_criteria`` options that the ORM hook adds for ``scope``. Made once per
-    scope and kept (a Scope is immutable, and so are the options): built anew, a tenant's dozen
+    scope and kept (a Scope is immutable, and so are the options): built anew, a tenant's 16
     options were ~7 % of a list page's instructions, as each of its statements made them again."""
     if scope.is_global:
         return ()
