@@ -10,8 +10,10 @@ import os
 import stat
 from functools import lru_cache
 
-from flask import Flask, current_app, has_request_context, request, url_for
+from flask import Flask, current_app, request, url_for
 from werkzeug.security import safe_join
+
+from .kept import kept
 
 PARAM = "h"
 YEAR = 365 * 24 * 3600
@@ -61,18 +63,10 @@ def static_url(endpoint: str, **values) -> str:
     list page. A deploy starts new processes, so a changed file still gets its new URL; in
     debug mode (files edited in place) every URL is made anew. An out-of-date URL would only
     lose the year of caching: the answer checks the fingerprint again (below)."""
-    app = current_app._get_current_object()
-    if app.debug:
+    if current_app.debug:
         return url_for(endpoint, **values)
-    kept = app.extensions.setdefault("static_urls", {})
-    root = request.script_root if has_request_context() else ""  # an app mounted under a path
-    key = (root, endpoint, *sorted(values.items()))
-    url = kept.get(key)
-    if url is None:
-        url = url_for(endpoint, **values)
-        if len(kept) < KEPT_URLS:
-            kept[key] = url
-    return url
+    key = (endpoint, *sorted(values.items()))
+    return kept("static_urls", key, lambda: url_for(endpoint, **values), KEPT_URLS)
 
 
 def _cache_fingerprinted(response):

@@ -239,7 +239,6 @@ class ClienteView(AccionesClientes, TenantModelView):
             kwargs.update(puede_importar=allowed(can_import))
             etiqueta = _etiquetas(nombres(Departamento))  # a city's label, without a statement
             kwargs.update(fila=self._row_links(kwargs["return_url"], etiqueta))
-            kwargs["fila"].update(empresas=nombres(Empresa), campanas=nombres(CampanaPublicitaria))
             kwargs.update(ciudades_filtro=self._ciudades_filtradas(etiqueta))
             if allowed(sees_every_tenant):  # which agency owns each client: the superadmin's column
                 kwargs["list_columns"] = [*kwargs["list_columns"], ("agencia", LABELS["agencia"])]
@@ -268,6 +267,8 @@ class ClienteView(AccionesClientes, TenantModelView):
             "csrf": generate_csrf(),
             "estados": ESTADOS_CLIENTE,
             "ciudad": etiqueta,
+            "empresas": nombres(Empresa),  # by id: the rows' statement joins neither
+            "campanas": nombres(CampanaPublicitaria),
             "textos": {k: gettext(k) for k in ROW_TEXTS},
         }
 

@@ -3,8 +3,9 @@ item on every page (~5 % of a list page). What it shows depends only on the item
 open and on the page that is open, so its HTML is kept per (page, items shown) for the process.
 Who may open what is still asked on every page: that is the key."""
 
-from flask import current_app, has_request_context, request
 from markupsafe import Markup
+
+from ...kept import kept
 
 KEPT = 256  # kinds of page × combinations of permissions: a few dozen in practice
 
@@ -22,12 +23,5 @@ def items_shown(admin) -> tuple:
 
 def kept_menu(admin_view, write) -> Markup:
     """The menu's HTML for this page and user, ``write()`` (Flask-Admin's macro) the first time."""
-    root = request.script_root if has_request_context() else ""  # an app mounted under a path
-    key = (root, admin_view.endpoint, items_shown(admin_view.admin))
-    kept = current_app.extensions.setdefault("menus", {})
-    html = kept.get(key)
-    if html is None:
-        html = Markup(write())
-        if len(kept) < KEPT:
-            kept[key] = html
-    return html
+    key = (admin_view.endpoint, items_shown(admin_view.admin))
+    return kept("menus", key, lambda: Markup(write()), KEPT)
