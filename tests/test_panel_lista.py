@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import time_machine
 
 from panel import tenancy
+from panel.admin.clientes import filtros
 from panel.admin.comun import counting
 from panel.admin.comun.lista_rapida import counted_from_rows
 from panel.extensions import db
@@ -276,6 +277,14 @@ def test_the_departamento_filter_writes_its_municipios_ids_into_the_rows_stateme
     ids = set(db.session.scalars(sa.select(Ciudad.id).where(Ciudad.id_departamento == cundinamarca)))
     assert written and {int(i) for i in written.group(1).split(", ")} == ids, rows
     assert municipios == len(ids) == 116
+    # In ascending order, and written once: the next page reuses the condition (no literal
+    # rendered again at each execution) and sends the very same SQL (the driver's parsed form).
+    assert [int(i) for i in written.group(1).split(", ")] == sorted(ids)
+    reused = filtros._in_municipios.cache_info().hits
+    with statements(monkeypatch) as (again, _raw):
+        assert list_page(client, url).count('name="rowid"') == 1
+    assert filtros._in_municipios.cache_info().hits > reused
+    assert next(s for s in again if s.startswith("SELECT cliente.")) == rows
 
 
 def _city(codigo: str) -> int:
