@@ -37,9 +37,10 @@ def register_converters(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of panel/extensions.py, tenancy, the security headers and the
     static files' fingerprints."""
-    from . import consent, security, static_files, tenancy, translations  # noqa: F401  (consent: its flush hook)
+    from . import consent, read_only, security, static_files, tenancy, translations  # noqa: F401  (consent: its flush hook)
 
     db.init_app(app)
+    read_only.init_app(app)  # a request that only read commits: the driver keeps its prepared statements
     migrate.init_app(
         app,
         db,
