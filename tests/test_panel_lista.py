@@ -95,6 +95,35 @@ def test_a_large_lists_page_costs_at_most_three_statements(client, view, cliente
         assert f"JOIN {table}" not in rows_statement, rows_statement
 
 
+def test_the_rows_statement_writes_its_limit_offset_and_count_cap_as_numbers(
+    client, view, clientes, monkeypatch
+):
+    """A page's LIMIT and OFFSET, and the folded count's cap, are numbers in the SQL, not
+    parameters: PostgreSQL can then keep one plan for the page's prepared statement (a plan for
+    an unknown LIMIT does not suit 20 rows, and it planned again on every page)."""
+    login(client, "admin.a@test.co")
+    for url, shown, limits in (
+        ("/admin/clientes/", 3, "LIMIT 20"),
+        ("/admin/clientes/?page=1", 0, "LIMIT 20 OFFSET 20"),
+    ):
+        with statements(monkeypatch) as (seen, _raw):
+            html = list_page(client, url)
+        assert html.count('name="rowid"') == shown, html[-2000:]  # tenant A's 3 clients, on page 1
+        rows = next(s for s in seen if s.startswith("SELECT cliente."))
+        assert re.search(limits + r"( OFFSET \?)?$", rows.rstrip()), rows  # SQLite writes "OFFSET ?" for none
+        if db.engine.dialect.name == "postgresql":
+            assert not re.search(r"(LIMIT|OFFSET) %\(", rows), rows
+    folded = next(s for s in statements_of(client, monkeypatch, "/admin/clientes/?flt0_estado=1"))
+    assert re.search(r"LIMIT 3( OFFSET \?)?\)", folded), folded  # the folded count: cap + 1 rows at most
+
+
+def statements_of(client, monkeypatch, url) -> list[str]:
+    """The rows' statements of a page."""
+    with statements(monkeypatch) as (seen, _raw):
+        list_page(client, url)
+    return [s for s in seen if s.startswith("SELECT cliente.")]
+
+
 @pytest.mark.parametrize("email", ["admin.a@test.co", "super@test.co"])
 def test_a_clients_empresa_and_campana_are_named_from_the_filters_choices(client, clientes, email):
     owner = db.session.get(Usuario, clientes.admin_a.id)

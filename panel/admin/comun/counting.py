@@ -188,7 +188,8 @@ class CappedCount:
 
     def _counting(self) -> sa.Select:
         """``SELECT count(*) FROM (SELECT 1 … LIMIT cap + 1)``: never more than cap + 1 rows read."""
-        return sa.select(sa.func.count()).select_from(self._rows().limit(self.exact_limit + 1).subquery())
+        cap = sa.literal(self.exact_limit + 1, literal_execute=True)  # a number in the SQL: one plan kept
+        return sa.select(sa.func.count()).select_from(self._rows().limit(cap).subquery())
 
     def _key(self) -> tuple:
         return cache_key(self._rows().statement, self.exact_limit)
