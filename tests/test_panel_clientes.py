@@ -68,6 +68,7 @@ def test_search_and_filters(client, data, query, expected):
         "?flt0_desconocido=1",
         "?page=999",
         "?page=-5",
+        "?page=99999999999999999999999&page_size=100",  # written into the SQL as a number: clamped first
         "?page_size=7",
         "?sort=99",
         "?sort=abc&desc=x",
